@@ -1,0 +1,74 @@
+package jp.kiroku.fhir;
+
+import java.io.IOException;
+
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.StrictErrorHandler;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jp.kiroku.platform.KirokuProperties;
+
+@Configuration(proxyBeanMethods = false)
+class FhirConfiguration {
+
+    /** R4, parsing strictly everywhere (HAPI's own parsing of Bundles included). */
+    @Bean
+    FhirContext fhirContext() {
+        FhirContext ctx = FhirContext.forR4();
+        ctx.setParserErrorHandler(new StrictErrorHandler());
+        ctx.getParserOptions().setOverrideResourceIdWithBundleEntryFullUrl(false);
+        ctx.getParserOptions().setStripVersionsFromReferences(false);
+        return ctx;
+    }
+
+    @Bean
+    ProfileValidator profileValidator(FhirContext ctx) {
+        ProfileValidator validator = new ProfileValidator(ctx);
+        validator.warmUpInBackground();
+        return validator;
+    }
+
+    @Bean
+    ServletRegistrationBean<KirokuFhirServer> fhirServlet(FhirContext ctx, FhirServices services,
+                                                          TransactionProcessor transactions) {
+        var reg = new ServletRegistrationBean<>(new KirokuFhirServer(ctx, services, transactions), "/fhir/*");
+        reg.setName("fhir");
+        reg.setLoadOnStartup(1);
+        return reg;
+    }
+
+    @Bean
+    FilterRegistrationBean<RequestSizeLimit> requestSizeLimit(KirokuProperties props) {
+        var reg = new FilterRegistrationBean<>(new RequestSizeLimit(props.getMaxRequestSize().toBytes()));
+        reg.addUrlPatterns("/fhir/*");
+        return reg;
+    }
+
+    /** SMART configuration (public), served by exact-path servlets so that it does not go through HAPI. */
+    @Bean
+    ServletRegistrationBean<HttpServlet> smartConfiguration() {
+        HttpServlet servlet = new HttpServlet() {
+            @Override
+            protected void doGet(HttpServletRequest req, HttpServletResponse res) throws IOException {
+                String root = req.getScheme() + "://" + req.getServerName() + ":" + req.getServerPort() + req.getContextPath();
+                res.setContentType("application/json;charset=UTF-8");
+                res.getWriter().write("""
+                        {"issuer":"%1$s","token_endpoint":"%1$s/oauth2/token","jwks_uri":"%1$s/oauth2/jwks",\
+                        "grant_types_supported":["client_credentials"],\
+                        "token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"],\
+                        "scopes_supported":["system/*.read","system/*.write","system/*.*","system/*.cruds","system/*.rs"],\
+                        "capabilities":["client-confidential-symmetric","permission-v1","permission-v2"]}""".formatted(root));
+            }
+        };
+        var reg = new ServletRegistrationBean<>(servlet, "/fhir/.well-known/smart-configuration",
+                "/.well-known/smart-configuration");
+        reg.setName("smartConfiguration");
+        return reg;
+    }
+}

@@ -1,0 +1,192 @@
+package jp.kiroku.fhir;
+
+import java.util.Date;
+import java.util.List;
+import java.util.UUID;
+
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Resource;
+
+import ca.uhn.fhir.rest.annotation.Create;
+import ca.uhn.fhir.rest.annotation.Delete;
+import ca.uhn.fhir.rest.annotation.History;
+import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Read;
+import ca.uhn.fhir.rest.annotation.ResourceParam;
+import ca.uhn.fhir.rest.annotation.Since;
+import ca.uhn.fhir.rest.annotation.Update;
+import ca.uhn.fhir.rest.annotation.Validate;
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import jp.kiroku.access.Permission;
+import jp.kiroku.access.SmartScopes;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.identity.Caller;
+import jp.kiroku.store.ResourceKey;
+import jp.kiroku.store.StoreException;
+import jp.kiroku.store.StoredVersion;
+import jp.kiroku.store.Write;
+import jp.kiroku.store.Written;
+
+/**
+ * The REST interactions of one resource type. One instance per R4 resource type, so that every type HAPI's
+ * FhirContext knows is served, and the CapabilityStatement (generated from these bindings) says exactly that.
+ */
+final class ResourceTypeProvider implements IResourceProvider {
+
+    private final Class<? extends IBaseResource> resourceClass;
+    private final String type;
+    private final FhirServices services;
+
+    ResourceTypeProvider(Class<? extends IBaseResource> resourceClass, String type, FhirServices services) {
+        this.resourceClass = resourceClass;
+        this.type = type;
+        this.services = services;
+    }
+
+    @Override
+    public Class<? extends IBaseResource> getResourceType() {
+        return resourceClass;
+    }
+
+    @Read(version = true)
+    public IBaseResource read(@IdParam IdType id, RequestDetails request) {
+        Caller caller = services.guard().caller(request);
+        boolean vread = id.hasVersionIdPart();
+        String action = vread ? "vread" : "read";
+        services.guard().require(caller, type, Permission.READ, action);
+        ResourceKey key = new ResourceKey(type, id.getIdPart());
+        StoredVersion v;
+        if (vread) {
+            Integer version = parseVersion(id.getVersionIdPart());
+            v = version == null ? null : services.store().version(key, version).orElse(null);
+        } else {
+            v = services.store().current(key).orElse(null);
+        }
+        if (v == null) {
+            services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.FAILED)
+                    .on(type, key.id(), null, null).withDetail("not found"));
+            throw new ResourceNotFoundException(id);
+        }
+        services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.SUCCESS)
+                .on(type, key.id(), v.versionId(), v.patientKey()));
+        if (v.deleted()) {
+            throw new ResourceGoneException("Resource " + key + " was deleted (version " + v.versionId() + ")");
+        }
+        return services.records().toResource(v);
+    }
+
+    private static Integer parseVersion(String v) {
+        try {
+            return Integer.valueOf(v);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    @Create
+    public MethodOutcome create(@ResourceParam String body, RequestDetails request) {
+        Caller caller = services.guard().caller(request);
+        services.guard().require(caller, type, Permission.CREATE, "create");
+        Http.refuseConditional(request);
+        Resource resource = services.records().parseAs(type, body, Http.requestEncoding(request));
+        services.records().validateIfRequired(resource);
+        String id = UUID.randomUUID().toString();
+        Written w = write(caller, services.records().toWrite(Write.Kind.CREATE, resource, id, null), "create");
+        MethodOutcome out = new MethodOutcome(new IdType(type, id, Integer.toString(w.versionId())), true);
+        out.setResource(resource);
+        return out;
+    }
+
+    @Update
+    public MethodOutcome update(@IdParam IdType id, @ResourceParam String body, RequestDetails request) {
+        Caller caller = services.guard().caller(request);
+        services.guard().require(caller, type, Permission.UPDATE, "update");
+        String resourceId = Http.checkId(id.getIdPart());
+        Resource resource = services.records().parseAs(type, body, Http.requestEncoding(request));
+        if (!resource.hasIdElement() || !resourceId.equals(resource.getIdElement().getIdPart())) {
+            throw new InvalidRequestException("The body's id (" + (resource.hasIdElement() ? resource.getIdElement().getIdPart()
+                    : "none") + ") must match the id in the URL (" + resourceId + ")");
+        }
+        services.records().validateIfRequired(resource);
+        Written w = write(caller, services.records().toWrite(Write.Kind.UPDATE, resource, resourceId, Http.ifMatch(request)),
+                "update");
+        MethodOutcome out = new MethodOutcome(new IdType(type, resourceId, Integer.toString(w.versionId())), w.created());
+        out.setResource(resource);
+        return out;
+    }
+
+    @Delete
+    public MethodOutcome delete(@IdParam IdType id, RequestDetails request) {
+        Caller caller = services.guard().caller(request);
+        services.guard().require(caller, type, Permission.DELETE, "delete");
+        ResourceKey key = new ResourceKey(type, id.getIdPart());
+        Written w = write(caller, Write.delete(key, Http.ifMatch(request)), "delete");
+        OperationOutcome oo = new OperationOutcome();
+        oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION).setCode(OperationOutcome.IssueType.INFORMATIONAL)
+                .setDiagnostics(w.noop() ? "Nothing to delete: " + key + " does not exist or is already deleted"
+                        : "Deleted " + key + " (tombstone version " + w.versionId() + "; earlier versions are kept)");
+        MethodOutcome out = new MethodOutcome(new IdType(type, key.id(), Integer.toString(w.versionId())));
+        out.setOperationOutcome(oo);
+        return out;
+    }
+
+    private Written write(Caller caller, Write write, String action) {
+        try {
+            return services.tx().execute(status -> {
+                Written w = services.store().write(List.of(write), services.authorship(caller)).get(0);
+                services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.SUCCESS)
+                        .on(type, w.key().id(), w.versionId(), w.patientKey() != null ? w.patientKey()
+                                : write.patientKey()).withDetail(w.noop() ? "noop" : null));
+                return w;
+            });
+        } catch (StoreException | org.springframework.dao.DuplicateKeyException e) {
+            services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.FAILED)
+                    .on(type, write.key().id(), null, write.patientKey()).withDetail(e instanceof StoreException s
+                            ? s.reason().name() : "concurrent change"));
+            throw StoreErrors.toFhir(e);
+        }
+    }
+
+    @History
+    public IBundleProvider instanceHistory(@IdParam IdType id, @Since Date since, RequestDetails request) {
+        Caller caller = services.guard().caller(request);
+        services.guard().require(caller, type, Permission.READ, "history");
+        ResourceKey key = new ResourceKey(type, id.getIdPart());
+        if (services.store().current(key).isEmpty()) {
+            throw new ResourceNotFoundException(id);
+        }
+        return services.history().open(caller, type, key.id(), since);
+    }
+
+    @History
+    public IBundleProvider typeHistory(@Since Date since, RequestDetails request) {
+        Caller caller = services.guard().caller(request);
+        services.guard().require(caller, type, Permission.SEARCH, "history");
+        return services.history().open(caller, type, null, since);
+    }
+
+    @Validate
+    public MethodOutcome validate(@ResourceParam String body, @Validate.Profile String profile, RequestDetails request) {
+        Caller caller = services.guard().caller(request);
+        if (!SmartScopes.of(caller.scopes()).permitsAnything(type)) {
+            services.guard().deny(caller, type, "validate", Permission.READ);
+        }
+        Resource resource = services.records().parseAs(type, body, Http.requestEncoding(request));
+        OperationOutcome oo = services.validator().validate(resource, profile);
+        if (oo.getIssue().isEmpty()) {
+            oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
+                    .setCode(OperationOutcome.IssueType.INFORMATIONAL).setDiagnostics("No issues detected");
+        }
+        MethodOutcome out = new MethodOutcome();
+        out.setOperationOutcome(oo);
+        return out;
+    }
+}

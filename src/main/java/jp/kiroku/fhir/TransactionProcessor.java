@@ -1,0 +1,344 @@
+package jp.kiroku.fhir;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
+import org.hl7.fhir.r4.model.Bundle.BundleEntryRequestComponent;
+import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Resource;
+import org.springframework.stereotype.Component;
+
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
+import jp.kiroku.access.Permission;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.identity.Caller;
+import jp.kiroku.store.ResourceKey;
+import jp.kiroku.store.StoreException;
+import jp.kiroku.store.StoredVersion;
+import jp.kiroku.store.Write;
+import jp.kiroku.store.Written;
+
+/**
+ * transaction and batch Bundles. A transaction is all-or-nothing: every entry is checked (scopes, parsing,
+ * validation, references) before anything is written, and all writes plus their audit events commit in one database
+ * transaction. {@code urn:uuid:} (and other fullUrl) references between entries are rewritten to the server ids.
+ * A batch runs each entry on its own and reports each entry's outcome.
+ */
+@Component
+class TransactionProcessor {
+
+    private final FhirServices services;
+
+    TransactionProcessor(FhirServices services) {
+        this.services = services;
+    }
+
+    Bundle process(Caller caller, Bundle bundle) {
+        if (bundle.getType() == Bundle.BundleType.TRANSACTION) {
+            return transaction(caller, bundle);
+        }
+        if (bundle.getType() == Bundle.BundleType.BATCH) {
+            return batch(caller, bundle);
+        }
+        throw new InvalidRequestException("Bundle.type must be 'transaction' or 'batch' to be processed at the base URL, not '"
+                + (bundle.getType() == null ? "missing" : bundle.getType().toCode()) + "'");
+    }
+
+    /** One entry, understood: what it does to which resource. {@code version} is set for a GET of a version. */
+    private record Planned(int index, HTTPVerb verb, ResourceKey key, Integer version, Resource resource, Integer ifMatch) {
+    }
+
+    private Bundle transaction(Caller caller, Bundle bundle) {
+        List<BundleEntryComponent> entries = bundle.getEntry();
+        List<Planned> plan = new ArrayList<>(entries.size());
+        Map<String, String> fullUrlToId = new HashMap<>();
+        for (int i = 0; i < entries.size(); i++) {
+            int index = i;
+            Planned p = at(index, () -> plan(caller, entries.get(index), index));
+            String fullUrl = entries.get(i).getFullUrl();
+            if (fullUrl != null && !fullUrl.isBlank() && p.resource() != null) {
+                if (fullUrlToId.put(fullUrl, p.key().toString()) != null) {
+                    throw new InvalidRequestException("Bundle.entry[" + i + "]: fullUrl " + fullUrl + " appears more than once");
+                }
+            }
+            plan.add(p);
+        }
+        // FHIR's processing order: DELETE, POST, PUT, then GET (reads see the transaction's result)
+        List<Planned> writes = plan.stream().filter(p -> p.verb() != HTTPVerb.GET)
+                .sorted(Comparator.comparingInt(p -> order(p.verb()))).toList();
+        List<Write> storeWrites = new ArrayList<>(writes.size());
+        for (Planned p : writes) {
+            storeWrites.add(at(p.index(), () -> {
+                if (p.resource() != null) {
+                    rewriteReferences(p.resource(), fullUrlToId);
+                    services.records().validateIfRequired(p.resource());
+                }
+                return switch (p.verb()) {
+                    case POST -> services.records().toWrite(Write.Kind.CREATE, p.resource(), p.key().id(), null);
+                    case PUT -> services.records().toWrite(Write.Kind.UPDATE, p.resource(), p.key().id(), p.ifMatch());
+                    default -> Write.delete(p.key(), p.ifMatch());
+                };
+            }));
+        }
+        List<Written> written;
+        try {
+            written = services.tx().execute(status -> {
+                List<Written> out = services.store().write(storeWrites, services.authorship(caller));
+                List<AuditRecord> events = new ArrayList<>(out.size());
+                for (int i = 0; i < out.size(); i++) {
+                    Written w = out.get(i);
+                    events.add(AuditRecord.of(caller.agent(), action(writes.get(i).verb()), AuditRecord.Outcome.SUCCESS)
+                            .on(w.key().type(), w.key().id(), w.versionId(),
+                                    w.patientKey() != null ? w.patientKey() : storeWrites.get(i).patientKey())
+                            .withDetail("transaction"));
+                }
+                services.audit().recordAll(events);
+                return out;
+            });
+        } catch (StoreException | org.springframework.dao.DuplicateKeyException e) {
+            services.audit().record(AuditRecord.of(caller.agent(), "transaction", AuditRecord.Outcome.FAILED)
+                    .withDetail(e instanceof StoreException s ? s.reason().name() : "concurrent change"));
+            throw StoreErrors.toFhir(e);
+        }
+        Map<Integer, Written> byIndex = new HashMap<>();
+        for (int i = 0; i < writes.size(); i++) {
+            byIndex.put(writes.get(i).index(), written.get(i));
+        }
+        Bundle response = new Bundle().setType(Bundle.BundleType.TRANSACTIONRESPONSE);
+        for (Planned p : plan) {
+            BundleEntryComponent entry = response.addEntry();
+            if (p.verb() == HTTPVerb.GET) {
+                readInto(caller, p, entry);
+            } else {
+                describe(byIndex.get(p.index()), entry);
+            }
+        }
+        return response;
+    }
+
+    private Bundle batch(Caller caller, Bundle bundle) {
+        Bundle response = new Bundle().setType(Bundle.BundleType.BATCHRESPONSE);
+        List<BundleEntryComponent> entries = bundle.getEntry();
+        for (int i = 0; i < entries.size(); i++) {
+            BundleEntryComponent out = response.addEntry();
+            try {
+                Planned p = plan(caller, entries.get(i), i);
+                if (p.verb() == HTTPVerb.GET) {
+                    readInto(caller, p, out);
+                    continue;
+                }
+                if (p.resource() != null) {
+                    rewriteReferences(p.resource(), Map.of());
+                    services.records().validateIfRequired(p.resource());
+                }
+                Write w = switch (p.verb()) {
+                    case POST -> services.records().toWrite(Write.Kind.CREATE, p.resource(), p.key().id(), null);
+                    case PUT -> services.records().toWrite(Write.Kind.UPDATE, p.resource(), p.key().id(), p.ifMatch());
+                    default -> Write.delete(p.key(), p.ifMatch());
+                };
+                Written done;
+                try {
+                    done = services.tx().execute(status -> {
+                        Written r = services.store().write(List.of(w), services.authorship(caller)).get(0);
+                        services.audit().record(AuditRecord.of(caller.agent(), action(p.verb()), AuditRecord.Outcome.SUCCESS)
+                                .on(r.key().type(), r.key().id(), r.versionId(), w.patientKey()).withDetail("batch"));
+                        return r;
+                    });
+                } catch (StoreException | org.springframework.dao.DuplicateKeyException e) {
+                    throw StoreErrors.toFhir(e);
+                }
+                describe(done, out);
+            } catch (BaseServerResponseException e) {
+                out.getResponse().setStatus(e.getStatusCode() + " " + reason(e.getStatusCode()));
+                OperationOutcome oo = e.getOperationOutcome() instanceof OperationOutcome o ? o : new OperationOutcome();
+                if (oo.getIssue().isEmpty()) {
+                    oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR)
+                            .setCode(OperationOutcome.IssueType.PROCESSING).setDiagnostics(e.getMessage());
+                }
+                out.getResponse().setOutcome(oo);
+            }
+        }
+        return response;
+    }
+
+    private Planned plan(Caller caller, BundleEntryComponent e, int index) {
+        BundleEntryRequestComponent req = e.getRequest();
+        if (req == null || req.getMethod() == null || req.getMethod() == HTTPVerb.NULL) {
+            throw new InvalidRequestException("entry.request.method is required");
+        }
+        String url = req.getUrl();
+        if (url == null || url.isBlank()) {
+            throw new InvalidRequestException("entry.request.url is required");
+        }
+        if (url.contains("?") || req.hasIfNoneExist() || req.hasIfNoneMatch() || req.hasIfModifiedSince()) {
+            throw new InvalidRequestException("Conditional operations (" + url + ") are not supported yet");
+        }
+        String[] parts = url.replaceFirst("^/", "").split("/");
+        String type = parts[0];
+        if (!services.records().context().getResourceTypes().contains(type)) {
+            throw new InvalidRequestException("entry.request.url names an unknown resource type: " + url);
+        }
+        Integer ifMatch = Http.parseEtag(req.getIfMatch(), "entry.request.ifMatch");
+        Resource resource = e.getResource();
+        switch (req.getMethod()) {
+            case POST -> {
+                services.guard().require(caller, type, Permission.CREATE, "create");
+                requireBody(resource, type);
+                String id = UUID.randomUUID().toString();
+                return new Planned(index, HTTPVerb.POST, new ResourceKey(type, id), null, resource, null);
+            }
+            case PUT -> {
+                services.guard().require(caller, type, Permission.UPDATE, "update");
+                requireBody(resource, type);
+                String id = Http.checkId(idFrom(parts, url));
+                if (resource.hasIdElement() && resource.getIdElement().hasIdPart()
+                        && !id.equals(resource.getIdElement().getIdPart())) {
+                    throw new InvalidRequestException("resource id " + resource.getIdElement().getIdPart()
+                            + " does not match entry.request.url " + url);
+                }
+                return new Planned(index, HTTPVerb.PUT, new ResourceKey(type, id), null, resource, ifMatch);
+            }
+            case DELETE -> {
+                services.guard().require(caller, type, Permission.DELETE, "delete");
+                return new Planned(index, HTTPVerb.DELETE, new ResourceKey(type, idFrom(parts, url)), null, null, ifMatch);
+            }
+            case GET -> {
+                services.guard().require(caller, type, Permission.READ, "read");
+                Integer version = null;
+                if (parts.length == 4 && parts[2].equals("_history")) {
+                    try {
+                        version = Integer.valueOf(parts[3]);
+                    } catch (NumberFormatException nfe) {
+                        throw new InvalidRequestException("invalid version in " + url);
+                    }
+                } else if (parts.length != 2) {
+                    throw new InvalidRequestException("Only reads (Type/id, Type/id/_history/n) are supported in bundles: " + url);
+                }
+                return new Planned(index, HTTPVerb.GET, new ResourceKey(type, parts[1]), version, null, null);
+            }
+            default -> throw new InvalidRequestException(req.getMethod().toCode() + " is not supported in bundles");
+        }
+    }
+
+    private String idFrom(String[] parts, String url) {
+        if (parts.length != 2) {
+            throw new InvalidRequestException("entry.request.url must be Type/id here: " + url);
+        }
+        return parts[1];
+    }
+
+    private void requireBody(Resource resource, String type) {
+        if (resource == null) {
+            throw new InvalidRequestException("entry.resource is required for POST and PUT");
+        }
+        if (!resource.fhirType().equals(type)) {
+            throw new InvalidRequestException("entry.resource is a " + resource.fhirType() + " but the url names " + type);
+        }
+    }
+
+    /** Rewrites references to other entries' fullUrls into their server ids; a urn: left over cannot resolve. */
+    private void rewriteReferences(Resource resource, Map<String, String> fullUrlToId) {
+        for (var info : services.records().context().newTerser().getAllResourceReferences(resource)) {
+            var ref = info.getResourceReference();
+            String value = ref.getReferenceElement().getValue();
+            if (value == null) {
+                continue;
+            }
+            String target = fullUrlToId.get(value);
+            if (target != null) {
+                ref.setReference(target);
+            } else if (value.startsWith("urn:")) {
+                throw new InvalidRequestException("Unresolvable reference '" + value + "' at " + info.getName()
+                        + ": no entry in this Bundle has that fullUrl");
+            } else if (value.contains("?")) {
+                throw new InvalidRequestException("Conditional reference '" + value + "' is not supported yet");
+            }
+        }
+    }
+
+    private void readInto(Caller caller, Planned p, BundleEntryComponent entry) {
+        StoredVersion v = (p.version() == null ? services.store().current(p.key())
+                : services.store().version(p.key(), p.version())).orElse(null);
+        if (v == null) {
+            throw new ResourceNotFoundException(new IdType(p.key().type(), p.key().id()));
+        }
+        services.audit().record(AuditRecord.of(caller.agent(), p.version() == null ? "read" : "vread", AuditRecord.Outcome.SUCCESS)
+                .on(v.type(), v.id(), v.versionId(), v.patientKey()));
+        if (v.deleted()) {
+            throw new ResourceGoneException("Resource " + p.key() + " was deleted");
+        }
+        entry.setResource(services.records().toResource(v));
+        entry.getResponse().setStatus("200 OK").setEtag("W/\"" + v.versionId() + "\"")
+                .setLastModified(java.util.Date.from(v.lastUpdated()));
+    }
+
+    private static void describe(Written w, BundleEntryComponent entry) {
+        var r = entry.getResponse();
+        if (w.deleted()) {
+            r.setStatus("204 No Content");
+            if (!w.noop()) {
+                r.setEtag("W/\"" + w.versionId() + "\"");
+            }
+        } else {
+            r.setStatus(w.created() ? "201 Created" : "200 OK")
+                    .setLocation(w.key().type() + "/" + w.key().id() + "/_history/" + w.versionId())
+                    .setEtag("W/\"" + w.versionId() + "\"");
+        }
+        r.setLastModified(java.util.Date.from(w.lastUpdated()));
+    }
+
+    private static int order(HTTPVerb verb) {
+        return switch (verb) {
+            case DELETE -> 0;
+            case POST -> 1;
+            case PUT -> 2;
+            default -> 3;
+        };
+    }
+
+    private static String action(HTTPVerb verb) {
+        return switch (verb) {
+            case POST -> "create";
+            case PUT -> "update";
+            case DELETE -> "delete";
+            default -> "read";
+        };
+    }
+
+    private static String reason(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 409 -> "Conflict";
+            case 410 -> "Gone";
+            case 412 -> "Precondition Failed";
+            case 422 -> "Unprocessable Entity";
+            default -> "Error";
+        };
+    }
+
+    /** Runs one entry's step, naming the entry in any error. */
+    private static <T> T at(int index, Supplier<T> work) {
+        try {
+            return work.get();
+        } catch (UnprocessableEntityException e) {
+            throw e;
+        } catch (BaseServerResponseException e) {
+            throw BaseServerResponseException.newInstance(e.getStatusCode(), "Bundle.entry[" + index + "]: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package jp.kiroku.identity;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.oauth2.core.AuthorizationGrantType;
+import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.LoadingCache;
+
+import ca.uhn.fhir.context.FhirContext;
+import jp.kiroku.access.SmartScopes;
+import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.platform.KirokuProperties;
+import jp.kiroku.platform.SecretFiles;
+
+/**
+ * System clients (OAuth2 client credentials). Secrets are generated here, shown once, and stored only as Argon2id
+ * hashes. Whether a client is still active is checked on every request (cached at most
+ * {@code kiroku.tokens.active-check-cache}), so disabling one takes effect at once.
+ */
+@Service
+public class ClientRegistry {
+
+    public record NewClient(String clientId, String secret, Set<String> scopes) {
+        @Override
+        public String toString() {
+            return "NewClient[clientId=" + clientId + ", scopes=" + scopes + "]";
+        }
+    }
+
+    public record ClientSummary(String clientId, String name, String scopes, Instant created, Instant disabled) {
+    }
+
+    private static final int MIN_SECRET_LENGTH = 32;
+
+    private final RegisteredClientRepository repository;
+    private final PasswordEncoder encoder;
+    private final JdbcTemplate jdbc;
+    private final AuditTrail audit;
+    private final Clock clock;
+    private final LoadingCache<String, Boolean> active;
+    private final Set<String> resourceTypes;
+
+    ClientRegistry(RegisteredClientRepository repository, PasswordEncoder encoder, JdbcTemplate jdbc, AuditTrail audit,
+                   Clock clock, KirokuProperties props, FhirContext fhir) {
+        this.repository = repository;
+        this.encoder = encoder;
+        this.jdbc = jdbc;
+        this.audit = audit;
+        this.clock = clock;
+        this.resourceTypes = fhir.getResourceTypes();
+        this.active = Caffeine.newBuilder().expireAfterWrite(props.getTokens().getActiveCheckCache())
+                .maximumSize(10_000).build(this::loadActive);
+    }
+
+    /** Registers a system client with a generated secret. */
+    @Transactional
+    public NewClient create(String name, List<String> scopes, Agent by) {
+        return create(name, null, null, scopes, by);
+    }
+
+    /** Registers a system client; {@code clientId}/{@code secret} null means generate them. */
+    @Transactional
+    public NewClient create(String name, String clientId, String secret, List<String> scopes, Agent by) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a client needs a name (--name)");
+        }
+        List<String> problems = SmartScopes.problemsForSystemClient(scopes, resourceTypes);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        String id = clientId != null ? clientId : "kiroku-" + SecretFiles.randomToken(9).toLowerCase().replace('_', 'x').replace('-', 'y');
+        if (!id.matches("[A-Za-z0-9._-]{3,100}")) {
+            throw new IllegalArgumentException("client id must be 3-100 characters of A-Z a-z 0-9 . _ -");
+        }
+        if (repository.findByClientId(id) != null) {
+            throw new IllegalArgumentException("a client with id '" + id + "' already exists");
+        }
+        String plain = secret != null ? secret : SecretFiles.randomToken(32);
+        if (plain.length() < MIN_SECRET_LENGTH) {
+            throw new IllegalArgumentException("a client secret must have at least " + MIN_SECRET_LENGTH + " characters");
+        }
+        Set<String> scopeSet = new LinkedHashSet<>(scopes);
+        RegisteredClient client = RegisteredClient.withId(UUID.randomUUID().toString())
+                .clientId(id)
+                .clientIdIssuedAt(clock.instant())
+                .clientName(name)
+                .clientSecret(encoder.encode(plain))
+                .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+                .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST)
+                .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
+                .scopes(s -> s.addAll(scopeSet))
+                .build();
+        repository.save(client);
+        jdbc.update("UPDATE oauth2_registered_client SET created_by = ? WHERE client_id = ?",
+                by.kind().code() + ":" + by.id(), id);
+        audit.record(AuditRecord.of(by, "client.create", AuditRecord.Outcome.SUCCESS)
+                .withDetail("client=" + id + " scopes=" + String.join(" ", scopeSet)));
+        return new NewClient(id, plain, scopeSet);
+    }
+
+    /** Disables a client: its tokens stop working within the active-check cache time. */
+    @Transactional
+    public boolean disable(String clientId, Agent by) {
+        int n = jdbc.update("UPDATE oauth2_registered_client SET disabled_at = ? WHERE client_id = ? AND disabled_at IS NULL",
+                java.sql.Timestamp.from(clock.instant()), clientId);
+        audit.record(AuditRecord.of(by, "client.disable", n == 1 ? AuditRecord.Outcome.SUCCESS : AuditRecord.Outcome.FAILED)
+                .withDetail("client=" + clientId));
+        active.invalidate(clientId);
+        return n == 1;
+    }
+
+    public List<ClientSummary> list() {
+        return jdbc.query("SELECT client_id, client_name, scopes, client_id_issued_at, disabled_at"
+                + " FROM oauth2_registered_client ORDER BY client_id_issued_at", (rs, i) -> new ClientSummary(
+                rs.getString(1), rs.getString(2), rs.getString(3), rs.getTimestamp(4).toInstant(),
+                rs.getTimestamp(5) == null ? null : rs.getTimestamp(5).toInstant()));
+    }
+
+    public boolean anyExists() {
+        Boolean any = jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM oauth2_registered_client)", Boolean.class);
+        return Boolean.TRUE.equals(any);
+    }
+
+    /** True when the client exists and is not disabled. */
+    public boolean isActive(String clientId) {
+        return active.get(clientId);
+    }
+
+    private boolean loadActive(String clientId) {
+        List<Boolean> r = jdbc.query("SELECT disabled_at IS NULL FROM oauth2_registered_client WHERE client_id = ?",
+                (rs, i) -> rs.getBoolean(1), clientId);
+        return !r.isEmpty() && r.get(0);
+    }
+}

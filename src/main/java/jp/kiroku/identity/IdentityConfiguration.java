@@ -1,0 +1,202 @@
+package jp.kiroku.identity;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.core.convert.converter.Converter;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.security.authentication.AbstractAuthenticationToken;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configurers.oauth2.server.authorization.OAuth2AuthorizationServerConfigurer;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
+import org.springframework.security.crypto.password.DelegatingPasswordEncoder;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.security.oauth2.server.authorization.OAuth2Authorization;
+import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService;
+import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
+import org.springframework.security.oauth2.server.authorization.client.JdbcRegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.settings.AuthorizationServerSettings;
+import org.springframework.security.oauth2.server.authorization.token.JwtEncodingContext;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenCustomizer;
+import org.springframework.security.oauth2.server.resource.InvalidBearerTokenException;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationConverter;
+import org.springframework.security.oauth2.server.resource.web.BearerTokenAuthenticationEntryPoint;
+import org.springframework.security.oauth2.server.resource.web.access.BearerTokenAccessDeniedHandler;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.util.matcher.RequestMatcher;
+
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.SecurityContext;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.platform.KirokuProperties;
+import jp.kiroku.platform.ProcessRole;
+
+/**
+ * OAuth2 for systems: Spring Authorization Server issues signed JWT access tokens (client credentials), and every
+ * other path is an OAuth2 resource server that accepts only those tokens. Deny by default: only the public endpoints
+ * of the brief answer without a token.
+ */
+@Configuration(proxyBeanMethods = false)
+class IdentityConfiguration {
+
+    private static final String[] PUBLIC = {"/fhir/metadata", "/fhir/.well-known/**", "/.well-known/**",
+            "/oauth2/jwks", "/actuator/health", "/actuator/health/**", "/error"};
+
+    @Bean
+    @Order(1)
+    @ConditionalOnWebApplication
+    SecurityFilterChain authorizationServerChain(HttpSecurity http) throws Exception {
+        OAuth2AuthorizationServerConfigurer as = new OAuth2AuthorizationServerConfigurer();
+        RequestMatcher endpoints = as.getEndpointsMatcher();
+        http.securityMatcher(endpoints)
+                .with(as, c -> { })
+                .authorizeHttpRequests(a -> a.anyRequest().authenticated())
+                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .csrf(c -> c.ignoringRequestMatchers(endpoints));
+        return http.build();
+    }
+
+    @Bean
+    @Order(2)
+    @ConditionalOnWebApplication
+    SecurityFilterChain apiChain(HttpSecurity http, ClientRegistry clients) throws Exception {
+        var entryPoint = new BearerTokenAuthenticationEntryPoint();
+        var denied = new BearerTokenAccessDeniedHandler();
+        http.authorizeHttpRequests(a -> a
+                        .requestMatchers(org.springframework.http.HttpMethod.GET, PUBLIC).permitAll()
+                        .requestMatchers("/error").permitAll()
+                        .anyRequest().authenticated())
+                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .csrf(c -> c.disable()) // bearer-token API: no ambient credentials to forge
+                .oauth2ResourceServer(rs -> rs
+                        .jwt(j -> j.jwtAuthenticationConverter(activeClientsOnly(clients)))
+                        .authenticationEntryPoint((req, res, ex) -> {
+                            entryPoint.commence(req, res, ex);
+                            OperationOutcomeErrors.write(res, 401, "login",
+                                    "Authentication required: send a valid bearer token (" + ex.getMessage() + ")");
+                        })
+                        .accessDeniedHandler((req, res, ex) -> {
+                            denied.handle(req, res, ex);
+                            OperationOutcomeErrors.write(res, 403, "forbidden", "Access denied");
+                        }))
+                .exceptionHandling(e -> e.authenticationEntryPoint((req, res, ex) -> {
+                    entryPoint.commence(req, res, ex);
+                    OperationOutcomeErrors.write(res, 401, "login", "Authentication required: send a bearer token");
+                }));
+        return http.build();
+    }
+
+    /** A valid signature is not enough: the client must still be active (checked per request, cached briefly). */
+    private static Converter<Jwt, AbstractAuthenticationToken> activeClientsOnly(ClientRegistry clients) {
+        JwtAuthenticationConverter standard = new JwtAuthenticationConverter();
+        return jwt -> {
+            if (jwt.getSubject() == null || !clients.isActive(jwt.getSubject())) {
+                throw new InvalidBearerTokenException("the token's client is disabled or unknown");
+            }
+            return standard.convert(jwt);
+        };
+    }
+
+    @Bean
+    RegisteredClientRepository registeredClientRepository(JdbcTemplate jdbc) {
+        return new JdbcRegisteredClientRepository(jdbc);
+    }
+
+    /**
+     * Access tokens are self-contained JWTs and system clients get no refresh tokens, so nothing needs to be kept per
+     * token: revocation is done by disabling the client (see {@link ClientRegistry#isActive}).
+     */
+    @Bean
+    OAuth2AuthorizationService authorizationService() {
+        return new OAuth2AuthorizationService() {
+            @Override
+            public void save(OAuth2Authorization authorization) {
+            }
+
+            @Override
+            public void remove(OAuth2Authorization authorization) {
+            }
+
+            @Override
+            public OAuth2Authorization findById(String id) {
+                return null;
+            }
+
+            @Override
+            public OAuth2Authorization findByToken(String token, OAuth2TokenType tokenType) {
+                return null;
+            }
+        };
+    }
+
+    @Bean
+    JWKSource<SecurityContext> jwkSource(KirokuProperties props) {
+        JWKSet keys = SigningKeys.loadOrCreate(props.getKeysDir());
+        return new ImmutableJWKSet<>(keys);
+    }
+
+    @Bean
+    JwtDecoder jwtDecoder(JWKSource<SecurityContext> jwkSource) {
+        return org.springframework.security.oauth2.jwt.NimbusJwtDecoder.withJwkSource(jwkSource).build();
+    }
+
+    @Bean
+    AuthorizationServerSettings authorizationServerSettings() {
+        return AuthorizationServerSettings.builder().build();
+    }
+
+    /** Token lifetime from {@code kiroku.tokens.access-token-lifetime}, whatever a client's stored settings say. */
+    @Bean
+    OAuth2TokenCustomizer<JwtEncodingContext> tokenLifetime(KirokuProperties props, Clock clock) {
+        return context -> {
+            var issued = clock.instant();
+            context.getClaims().issuedAt(issued).notBefore(issued)
+                    .expiresAt(issued.plus(props.getTokens().getAccessTokenLifetime()));
+            // A client that asks for no particular scope gets all that it is registered for (RFC 6749 §3.3 default)
+            if (context.getAuthorizedScopes().isEmpty()) {
+                context.getClaims().claim("scope", context.getRegisteredClient().getScopes());
+            }
+        };
+    }
+
+    @Bean
+    PasswordEncoder passwordEncoder() {
+        return new DelegatingPasswordEncoder("argon2",
+                Map.of("argon2", Argon2PasswordEncoder.defaultsForSpringSecurity_v5_8()));
+    }
+
+    /** First start: create the bootstrap client from KIROKU_BOOTSTRAP_CLIENT_ID/SECRET if no client exists yet. */
+    @Bean
+    ApplicationRunner bootstrapClient(ClientRegistry clients, KirokuProperties props,
+                                      @Value("${kiroku.runtime.role:serve}") ProcessRole role) {
+        return args -> {
+            var b = props.getBootstrap();
+            if (role != ProcessRole.SERVE || b.getClientId() == null || b.getClientId().isBlank()) {
+                return;
+            }
+            if (b.getClientSecret() == null || b.getClientSecret().length() < 32) {
+                throw new IllegalStateException("KIROKU_BOOTSTRAP_CLIENT_SECRET must have at least 32 characters");
+            }
+            if (!clients.anyExists()) {
+                clients.create("bootstrap client", b.getClientId(), b.getClientSecret(), List.of("system/*.*"),
+                        Agent.localOperator());
+                org.slf4j.LoggerFactory.getLogger("jp.kiroku").info("Created bootstrap client '{}' with scope system/*.*",
+                        b.getClientId());
+            }
+        };
+    }
+}

@@ -1,0 +1,57 @@
+package jp.kiroku.platform;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+
+/**
+ * The data directory's owner lock ({@code <data-dir>/run/kiroku.lock}). The operating system releases it when the
+ * owning process dies, even by {@code kill -9}, so a crash never leaves the directory locked.
+ */
+public final class DataDirectoryLock implements AutoCloseable {
+
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private DataDirectoryLock(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** Takes the lock, or returns empty when another process (a running server) holds it. */
+    public static Optional<DataDirectoryLock> tryAcquire(Path dataDir) {
+        try {
+            Path run = Files.createDirectories(dataDir.resolve("run"));
+            FileChannel ch = FileChannel.open(run.resolve("kiroku.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                FileLock l = ch.tryLock();
+                if (l == null) {
+                    ch.close();
+                    return Optional.empty();
+                }
+                return Optional.of(new DataDirectoryLock(ch, l));
+            } catch (OverlappingFileLockException sameJvm) {
+                ch.close();
+                return Optional.empty();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot lock data directory " + dataDir.toAbsolutePath(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            lock.release();
+            channel.close();
+        } catch (IOException ignored) {
+            // the OS releases it with the process anyway
+        }
+    }
+}

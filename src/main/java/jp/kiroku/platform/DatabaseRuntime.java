@@ -1,0 +1,117 @@
+package jp.kiroku.platform;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Properties;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How this process reaches the database, following the brief's process rules:
+ * <ul>
+ * <li>{@code serve} owns the data directory (its lock) and, without {@code kiroku.db.url}, runs the embedded cluster and
+ * writes {@code run/db.properties} (0600) for admin commands;</li>
+ * <li>an admin command uses that file while a server runs, or takes the lock and starts the cluster itself.</li>
+ * </ul>
+ */
+public final class DatabaseRuntime implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(DatabaseRuntime.class);
+
+    private final ConnectionInfo connection;
+    private final DataDirectoryLock lock;
+    private final EmbeddedDatabase embedded;
+    private final Path connectionFile;
+    private final boolean sharedWithServer;
+
+    private DatabaseRuntime(ConnectionInfo connection, DataDirectoryLock lock, EmbeddedDatabase embedded,
+                            Path connectionFile, boolean sharedWithServer) {
+        this.connection = connection;
+        this.lock = lock;
+        this.embedded = embedded;
+        this.connectionFile = connectionFile;
+        this.sharedWithServer = sharedWithServer;
+    }
+
+    static DatabaseRuntime open(KirokuProperties props, ProcessRole role) {
+        Path dataDir = props.getDataDir().toAbsolutePath();
+        Path connectionFile = dataDir.resolve("run").resolve("db.properties");
+        Optional<DataDirectoryLock> lock = DataDirectoryLock.tryAcquire(dataDir);
+        if (lock.isEmpty() && role == ProcessRole.SERVE) {
+            throw new IllegalStateException("Another Kiroku server is running on " + dataDir
+                    + " (it holds run/kiroku.lock). Stop it first, or use another --data-dir.");
+        }
+        if (props.getDb().isExternal()) {
+            var db = props.getDb();
+            return new DatabaseRuntime(new ConnectionInfo(db.getUrl(), db.getUser(), db.getPassword()),
+                    lock.orElse(null), null, null, lock.isEmpty());
+        }
+        if (lock.isEmpty()) {
+            return new DatabaseRuntime(readConnectionFile(connectionFile), null, null, null, true);
+        }
+        try {
+            EmbeddedDatabase embedded = EmbeddedDatabase.start(dataDir);
+            ConnectionInfo info = embedded.connection();
+            Properties p = new Properties();
+            p.setProperty("url", info.url());
+            p.setProperty("user", info.user());
+            p.setProperty("password", info.password());
+            var out = new java.io.ByteArrayOutputStream();
+            p.store(out, "Written by the process that owns this data directory; admin commands connect with it.");
+            SecretFiles.write(connectionFile, out.toByteArray());
+            return new DatabaseRuntime(info, lock.get(), embedded, connectionFile, false);
+        } catch (IOException | RuntimeException e) {
+            lock.get().close();
+            throw e instanceof RuntimeException re ? re : new UncheckedIOException((IOException) e);
+        }
+    }
+
+    private static ConnectionInfo readConnectionFile(Path file) {
+        if (!Files.exists(file)) {
+            throw new IllegalStateException("A Kiroku server holds the data directory but has not published "
+                    + file + " yet; wait until it has started, then try again.");
+        }
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            p.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + file, e);
+        }
+        return new ConnectionInfo(p.getProperty("url"), p.getProperty("user"), p.getProperty("password"));
+    }
+
+    public ConnectionInfo connection() {
+        return connection;
+    }
+
+    public boolean isEmbedded() {
+        return embedded != null;
+    }
+
+    /** True when this process works through a running server's database rather than owning the data directory. */
+    public boolean isSharedWithServer() {
+        return sharedWithServer;
+    }
+
+    @Override
+    public void close() {
+        if (connectionFile != null) {
+            try {
+                Files.deleteIfExists(connectionFile);
+            } catch (IOException e) {
+                log.warn("Cannot remove {}: {}", connectionFile, e.getMessage());
+            }
+        }
+        if (embedded != null) {
+            embedded.close();
+        }
+        if (lock != null) {
+            lock.close();
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package jp.kiroku.platform;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Every {@code kiroku.*} setting, with its default. Environment variables bind by Spring's relaxed rules
+ * ({@code KIROKU_DATA_DIR} = {@code kiroku.data-dir}). docs/configuration.md lists these.
+ */
+@ConfigurationProperties("kiroku")
+public class KirokuProperties {
+
+    /** Where Kiroku keeps its embedded database, keys and run files. */
+    private Path dataDir = Path.of("kiroku-data");
+    /** Where the master key store, token signing keys and checkpoint key live (default: data-dir/keys). */
+    private Path keysDir;
+    /** Address the HTTP server binds to; anything but loopback requires TLS. */
+    private String host = "127.0.0.1";
+    /** HTTP port. */
+    private int port = 8080;
+    /** Largest request body accepted; larger bodies get 413. */
+    private DataSize maxRequestSize = DataSize.ofMegabytes(32);
+    /** Instance validation level: "profiled" validates resources that claim a profile, "full" validates all. */
+    private ValidationLevel validation = ValidationLevel.PROFILED;
+    private final Db db = new Db();
+    private final Tokens tokens = new Tokens();
+    private final Bootstrap bootstrap = new Bootstrap();
+
+    public enum ValidationLevel { PROFILED, FULL }
+
+    /** An external PostgreSQL server; when url is empty the embedded database in the data directory is used. */
+    public static class Db {
+        /** JDBC URL of an external PostgreSQL 15+ server (KIROKU_DB_URL). */
+        private String url;
+        /** User for the external server. */
+        private String user;
+        /** Password for the external server. */
+        private String password;
+        /** Connection pool size. */
+        private int poolSize = 16;
+
+        public String getUrl() { return url; }
+        public void setUrl(String url) { this.url = url; }
+        public String getUser() { return user; }
+        public void setUser(String user) { this.user = user; }
+        public String getPassword() { return password; }
+        public void setPassword(String password) { this.password = password; }
+        public int getPoolSize() { return poolSize; }
+        public void setPoolSize(int poolSize) { this.poolSize = poolSize; }
+        public boolean isExternal() { return url != null && !url.isBlank(); }
+    }
+
+    public static class Tokens {
+        /** Lifetime of issued access tokens. */
+        private Duration accessTokenLifetime = Duration.ofMinutes(5);
+        /** How long a "this client/user/device is still active" answer may be cached. */
+        private Duration activeCheckCache = Duration.ofSeconds(5);
+
+        public Duration getAccessTokenLifetime() { return accessTokenLifetime; }
+        public void setAccessTokenLifetime(Duration d) { this.accessTokenLifetime = d; }
+        public Duration getActiveCheckCache() { return activeCheckCache; }
+        public void setActiveCheckCache(Duration d) { this.activeCheckCache = d; }
+    }
+
+    public static class Bootstrap {
+        /** Client id created at first start when no client exists (KIROKU_BOOTSTRAP_CLIENT_ID). */
+        private String clientId;
+        /** Its secret, at least 32 characters; stored hashed, never logged (KIROKU_BOOTSTRAP_CLIENT_SECRET). */
+        private String clientSecret;
+
+        public String getClientId() { return clientId; }
+        public void setClientId(String clientId) { this.clientId = clientId; }
+        public String getClientSecret() { return clientSecret; }
+        public void setClientSecret(String clientSecret) { this.clientSecret = clientSecret; }
+    }
+
+    public Path getDataDir() { return dataDir; }
+    public void setDataDir(Path dataDir) { this.dataDir = dataDir; }
+    public Path getKeysDir() { return keysDir != null ? keysDir : dataDir.resolve("keys"); }
+    public void setKeysDir(Path keysDir) { this.keysDir = keysDir; }
+    public String getHost() { return host; }
+    public void setHost(String host) { this.host = host; }
+    public int getPort() { return port; }
+    public void setPort(int port) { this.port = port; }
+    public DataSize getMaxRequestSize() { return maxRequestSize; }
+    public void setMaxRequestSize(DataSize maxRequestSize) { this.maxRequestSize = maxRequestSize; }
+    public ValidationLevel getValidation() { return validation; }
+    public void setValidation(ValidationLevel validation) { this.validation = validation; }
+    public Db getDb() { return db; }
+    public Tokens getTokens() { return tokens; }
+    public Bootstrap getBootstrap() { return bootstrap; }
+}

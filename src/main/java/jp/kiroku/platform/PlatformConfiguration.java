@@ -1,0 +1,98 @@
+package jp.kiroku.platform;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+
+import javax.sql.DataSource;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.server.servlet.ConfigurableServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.EventListener;
+import org.springframework.core.env.Environment;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(KirokuProperties.class)
+class PlatformConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger("jp.kiroku");
+
+    @Bean(destroyMethod = "close")
+    DatabaseRuntime databaseRuntime(KirokuProperties props,
+                                    @Value("${kiroku.runtime.role:serve}") ProcessRole role) {
+        return DatabaseRuntime.open(props, role);
+    }
+
+    @Bean(destroyMethod = "close")
+    DataSource dataSource(DatabaseRuntime runtime, KirokuProperties props,
+                          @Value("${kiroku.runtime.role:serve}") ProcessRole role) {
+        ConnectionInfo c = runtime.connection();
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl(c.url());
+        cfg.setUsername(c.user());
+        cfg.setPassword(c.password());
+        cfg.setMaximumPoolSize(role == ProcessRole.SERVE ? props.getDb().getPoolSize() : 2);
+        cfg.setPoolName("kiroku");
+        cfg.addDataSourceProperty("reWriteBatchedInserts", "true");
+        cfg.addDataSourceProperty("ApplicationName", role == ProcessRole.SERVE ? "kiroku-serve" : "kiroku-admin");
+        return new HikariDataSource(cfg);
+    }
+
+    /** The server clock, UTC. One bean so that every timestamp comes from one place (LOG-03). */
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    /** Binds host and port from kiroku.* and refuses a non-loopback address without TLS (NET-03). */
+    @Bean
+    WebServerFactoryCustomizer<ConfigurableServletWebServerFactory> listenAddress(KirokuProperties props, Environment env) {
+        return factory -> {
+            InetAddress address;
+            try {
+                address = InetAddress.getByName(props.getHost());
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException("kiroku.host '" + props.getHost() + "' is not a known address");
+            }
+            boolean tls = tlsConfigured(env);
+            if (!address.isLoopbackAddress() && !tls) {
+                throw new IllegalStateException("Refusing to listen on " + props.getHost()
+                        + " without TLS (guideline NET-03: no plain HTTP beyond this machine). "
+                        + "Configure TLS (server.ssl.*) or listen on 127.0.0.1.");
+            }
+            factory.setAddress(address);
+            factory.setPort(props.getPort());
+        };
+    }
+
+    static boolean tlsConfigured(Environment env) {
+        boolean any = env.containsProperty("server.ssl.bundle") || env.containsProperty("server.ssl.key-store")
+                || env.containsProperty("server.ssl.certificate");
+        return any && env.getProperty("server.ssl.enabled", Boolean.class, true);
+    }
+
+    @EventListener
+    void announce(ApplicationReadyEvent event) {
+        Environment env = event.getApplicationContext().getEnvironment();
+        String port = env.getProperty("local.server.port");
+        if (port == null) {
+            return; // admin command: no web server
+        }
+        KirokuProperties props = event.getApplicationContext().getBean(KirokuProperties.class);
+        DatabaseRuntime db = event.getApplicationContext().getBean(DatabaseRuntime.class);
+        String scheme = tlsConfigured(env) ? "https" : "http";
+        log.info("Kiroku is ready. FHIR R4 base: {}://{}:{}/fhir  data: {}  database: {}", scheme, props.getHost(), port,
+                props.getDataDir().toAbsolutePath(), db.isEmbedded() ? "embedded PostgreSQL (" + db.connection().url() + ")"
+                        : "external (" + db.connection().url().replaceAll("\\?.*", "") + ")");
+    }
+}

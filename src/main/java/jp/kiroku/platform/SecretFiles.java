@@ -1,0 +1,65 @@
+package jp.kiroku.platform;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+
+/** Files that hold secrets: created owner-only (0600) and atomically, so a reader never sees half a secret. */
+public final class SecretFiles {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private SecretFiles() {
+    }
+
+    /** A URL-safe random string carrying {@code bytes} bytes of entropy. */
+    public static String randomToken(int bytes) {
+        byte[] b = new byte[bytes];
+        RANDOM.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    /** Writes {@code content} to {@code file} with mode 0600, replacing it atomically. */
+    public static void write(Path file, byte[] content) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".tmp-", ".secret",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(tmp, content);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write " + file, e);
+        }
+    }
+
+    /**
+     * Creates {@code file} with {@code content} (mode 0600) unless it exists; returns what the file holds afterwards,
+     * so that two processes racing to create the same secret end up using the same one.
+     */
+    public static byte[] createIfAbsent(Path file, byte[] content) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            if (!Files.exists(file)) {
+                Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".tmp-", ".secret",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.write(tmp, content);
+                try {
+                    Files.createLink(file, tmp); // fails if another process won the race
+                } catch (FileAlreadyExistsException raced) {
+                    // keep theirs
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            }
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create " + file, e);
+        }
+    }
+}

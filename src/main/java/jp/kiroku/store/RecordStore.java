@@ -1,0 +1,322 @@
+package jp.kiroku.store;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * The versioned, append-only record store (INTEG-03). Every create, update and delete adds a version row; nothing is
+ * updated in place or physically deleted; a delete is a tombstone. {@link #write} is atomic: it joins the caller's
+ * transaction (so a FHIR transaction Bundle and its audit commit together) or opens its own.
+ */
+@Service
+public class RecordStore {
+
+    private static final byte[] EMPTY_SHA256 = sha256(new byte[0]);
+
+    private final JdbcTemplate jdbc;
+    private final Clock clock;
+
+    RecordStore(JdbcTemplate jdbc, Clock clock) {
+        this.jdbc = jdbc;
+        this.clock = clock;
+    }
+
+    public Optional<StoredVersion> current(ResourceKey key) {
+        return jdbc.query("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body"
+                        + " FROM resource_current c JOIN resource_version v USING (res_type, res_id, version_id)"
+                        + " WHERE c.res_type = ? AND c.res_id = ?", VERSION, key.type(), key.id())
+                .stream().findFirst();
+    }
+
+    public Optional<StoredVersion> version(ResourceKey key, int versionId) {
+        return jdbc.query("SELECT res_type, res_id, version_id, last_updated, deleted, patient_key, body"
+                        + " FROM resource_version WHERE res_type = ? AND res_id = ? AND version_id = ?",
+                VERSION, key.type(), key.id(), versionId).stream().findFirst();
+    }
+
+    /** The highest version sequence number so far; pins a history listing (see {@link HistoryQuery}). */
+    public long latestSeq() {
+        Long seq = jdbc.queryForObject("SELECT coalesce(max(seq), 0) FROM resource_version", Long.class);
+        return seq == null ? 0 : seq;
+    }
+
+    public long historyCount(HistoryQuery q) {
+        List<Object> args = new ArrayList<>();
+        String where = historyWhere(q, args);
+        Long n = jdbc.queryForObject("SELECT count(*) FROM resource_version WHERE " + where, Long.class, args.toArray());
+        return n == null ? 0 : n;
+    }
+
+    /** Versions newest first, as FHIR history lists them. */
+    public List<StoredVersion> history(HistoryQuery q, int offset, int count) {
+        List<Object> args = new ArrayList<>();
+        String where = historyWhere(q, args);
+        args.add(offset);
+        args.add(count);
+        return jdbc.query("SELECT res_type, res_id, version_id, last_updated, deleted, patient_key, body"
+                + " FROM resource_version WHERE " + where
+                + " ORDER BY last_updated DESC, seq DESC OFFSET ? LIMIT ?", VERSION, args.toArray());
+    }
+
+    private static String historyWhere(HistoryQuery q, List<Object> args) {
+        StringBuilder where = new StringBuilder("seq <= ?");
+        args.add(q.upToSeq());
+        if (q.type() != null) {
+            where.append(" AND res_type = ?");
+            args.add(q.type());
+        }
+        if (q.id() != null) {
+            where.append(" AND res_id = ?");
+            args.add(q.id());
+        }
+        if (q.since() != null) {
+            where.append(" AND last_updated >= ?");
+            args.add(Timestamp.from(q.since()));
+        }
+        return where.toString();
+    }
+
+    /**
+     * Applies all writes atomically with one timestamp. Refuses the whole call (nothing stored) on a version
+     * conflict, an unresolvable local reference, a delete of a still-referenced resource, or two writes to the same
+     * resource.
+     */
+    @Transactional
+    public List<Written> write(List<Write> writes, Authorship who) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        Set<ResourceKey> touched = new HashSet<>();
+        List<ResourceKey> existingTargets = new ArrayList<>();
+        for (Write w : writes) {
+            if (!touched.add(w.key())) {
+                throw new StoreException(StoreException.Reason.DUPLICATE,
+                        w.key() + " appears more than once in one write", List.of(w.key()));
+            }
+            if (w.kind() != Write.Kind.CREATE) {
+                existingTargets.add(w.key());
+            }
+        }
+        Map<ResourceKey, int[]> current = lockCurrent(existingTargets); // key -> {version, deleted?1:0}
+        checkReferences(writes, touched);
+        checkNotReferenced(writes);
+
+        List<Written> results = new ArrayList<>(writes.size());
+        for (Write w : writes) {
+            int[] cur = current.get(w.key());
+            boolean exists = cur != null && cur[1] == 0;
+            if (w.expectedVersion() != null && (cur == null || cur[0] != w.expectedVersion())) {
+                throw new StoreException(StoreException.Reason.VERSION_CONFLICT, w.key() + " is at version "
+                        + (cur == null ? "none" : cur[0]) + ", not " + w.expectedVersion(), List.of(w.key()));
+            }
+            int version = cur == null ? 1 : cur[0] + 1;
+            switch (w.kind()) {
+                case DELETE -> {
+                    if (!exists) {
+                        results.add(new Written(w.key(), cur == null ? 0 : cur[0], now, false, true, true, null, null));
+                    } else {
+                        results.add(new Written(w.key(), version, now, false, true, false, null, null));
+                    }
+                }
+                case CREATE, UPDATE -> {
+                    if (w.kind() == Write.Kind.CREATE && cur != null) {
+                        throw new StoreException(StoreException.Reason.DUPLICATE, w.key() + " already exists", List.of(w.key()));
+                    }
+                    byte[] body = w.body().render(version, now);
+                    results.add(new Written(w.key(), version, now, !exists, false, false, w.patientKey(), body));
+                }
+            }
+        }
+        insertVersions(results, writes, who);
+        return results;
+    }
+
+    private Map<ResourceKey, int[]> lockCurrent(List<ResourceKey> keys) {
+        Map<ResourceKey, int[]> out = new HashMap<>();
+        if (keys.isEmpty()) {
+            return out;
+        }
+        jdbc.execute((Connection c) -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT res_type, res_id, version_id, deleted FROM resource_current"
+                    + " WHERE (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) FOR UPDATE")) {
+                ps.setArray(1, c.createArrayOf("text", keys.stream().map(ResourceKey::type).toArray()));
+                ps.setArray(2, c.createArrayOf("text", keys.stream().map(ResourceKey::id).toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(new ResourceKey(rs.getString(1), rs.getString(2)),
+                                new int[] {rs.getInt(3), rs.getBoolean(4) ? 1 : 0});
+                    }
+                }
+            }
+            return null;
+        });
+        return out;
+    }
+
+    private void checkReferences(List<Write> writes, Set<ResourceKey> inThisCall) {
+        Set<ResourceKey> outside = new LinkedHashSet<>();
+        Set<ResourceKey> deleting = new HashSet<>();
+        for (Write w : writes) {
+            if (w.kind() == Write.Kind.DELETE) {
+                deleting.add(w.key());
+            }
+        }
+        for (Write w : writes) {
+            for (ResourceKey ref : w.references()) {
+                if (deleting.contains(ref)) {
+                    throw new StoreException(StoreException.Reason.UNRESOLVED_REFERENCE,
+                            w.key().type() + " refers to " + ref + ", which the same request deletes", List.of(ref));
+                }
+                if (!inThisCall.contains(ref)) {
+                    outside.add(ref);
+                }
+            }
+        }
+        if (outside.isEmpty()) {
+            return;
+        }
+        Set<ResourceKey> found = new HashSet<>(queryKeys("SELECT res_type, res_id FROM resource_current WHERE NOT deleted"
+                + " AND (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))", outside));
+        List<ResourceKey> missing = outside.stream().filter(k -> !found.contains(k)).toList();
+        if (!missing.isEmpty()) {
+            throw new StoreException(StoreException.Reason.UNRESOLVED_REFERENCE,
+                    "Reference to a resource that does not exist: " + missing, missing);
+        }
+    }
+
+    private void checkNotReferenced(List<Write> writes) {
+        List<ResourceKey> deletes = writes.stream().filter(w -> w.kind() == Write.Kind.DELETE).map(Write::key).toList();
+        if (deletes.isEmpty()) {
+            return;
+        }
+        Set<ResourceKey> alsoChanging = new HashSet<>();
+        writes.forEach(w -> alsoChanging.add(w.key()));
+        List<ResourceKey> referrers = new ArrayList<>();
+        for (ResourceKey k : queryKeys("SELECT DISTINCT r.src_type, r.src_id FROM resource_reference r"
+                + " WHERE (r.target_type, r.target_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))", deletes)) {
+            // a referrer deleted or rewritten in the same call no longer counts (its new references were checked)
+            if (!alsoChanging.contains(k)) {
+                referrers.add(k);
+            }
+        }
+        if (!referrers.isEmpty()) {
+            throw new StoreException(StoreException.Reason.STILL_REFERENCED,
+                    "Cannot delete " + deletes + ": still referenced by " + referrers, referrers);
+        }
+    }
+
+    private List<ResourceKey> queryKeys(String sql, Collection<ResourceKey> keys) {
+        return jdbc.execute((Connection c) -> {
+            List<ResourceKey> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                Array types = c.createArrayOf("text", keys.stream().map(ResourceKey::type).toArray());
+                Array ids = c.createArrayOf("text", keys.stream().map(ResourceKey::id).toArray());
+                ps.setArray(1, types);
+                ps.setArray(2, ids);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new ResourceKey(rs.getString(1), rs.getString(2)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    private void insertVersions(List<Written> results, List<Write> writes, Authorship who) {
+        List<Written> stored = results.stream().filter(r -> !r.noop()).toList();
+        if (stored.isEmpty()) {
+            return;
+        }
+        jdbc.batchUpdate("INSERT INTO resource_version (res_type, res_id, version_id, patient_key, last_updated, deleted,"
+                + " author_kind, author_id, on_behalf_of, body, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)", stored, 500,
+                (ps, r) -> {
+                    ps.setString(1, r.key().type());
+                    ps.setString(2, r.key().id());
+                    ps.setInt(3, r.versionId());
+                    ps.setString(4, r.patientKey());
+                    ps.setTimestamp(5, Timestamp.from(r.lastUpdated()));
+                    ps.setBoolean(6, r.deleted());
+                    ps.setString(7, who.authorKind());
+                    ps.setString(8, who.authorId());
+                    ps.setString(9, who.onBehalfOf());
+                    ps.setBytes(10, r.body());
+                    ps.setBytes(11, r.body() == null ? EMPTY_SHA256 : sha256(r.body()));
+                });
+        jdbc.batchUpdate("INSERT INTO resource_current (res_type, res_id, version_id, deleted, patient_key, last_updated)"
+                + " VALUES (?,?,?,?,?,?) ON CONFLICT (res_type, res_id) DO UPDATE SET version_id = excluded.version_id,"
+                + " deleted = excluded.deleted, patient_key = excluded.patient_key, last_updated = excluded.last_updated",
+                stored, 500, (ps, r) -> {
+                    ps.setString(1, r.key().type());
+                    ps.setString(2, r.key().id());
+                    ps.setInt(3, r.versionId());
+                    ps.setBoolean(4, r.deleted());
+                    ps.setString(5, r.patientKey());
+                    ps.setTimestamp(6, Timestamp.from(r.lastUpdated()));
+                });
+        List<ResourceKey> replaced = new ArrayList<>();
+        List<ResourceKey[]> links = new ArrayList<>();
+        Map<ResourceKey, Write> byKey = new HashMap<>();
+        writes.forEach(w -> byKey.put(w.key(), w));
+        for (Written r : stored) {
+            if (!r.created() || r.deleted()) {
+                replaced.add(r.key());
+            }
+            if (!r.deleted()) {
+                for (ResourceKey target : new LinkedHashSet<>(byKey.get(r.key()).references())) {
+                    links.add(new ResourceKey[] {target, r.key()});
+                }
+            }
+        }
+        if (!replaced.isEmpty()) {
+            jdbc.execute((Connection c) -> {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM resource_reference WHERE (src_type, src_id)"
+                        + " IN (SELECT * FROM unnest(?::text[], ?::text[]))")) {
+                    ps.setArray(1, c.createArrayOf("text", replaced.stream().map(ResourceKey::type).toArray()));
+                    ps.setArray(2, c.createArrayOf("text", replaced.stream().map(ResourceKey::id).toArray()));
+                    ps.executeUpdate();
+                }
+                return null;
+            });
+        }
+        jdbc.batchUpdate("INSERT INTO resource_reference (target_type, target_id, src_type, src_id) VALUES (?,?,?,?)"
+                + " ON CONFLICT DO NOTHING", links, 1000, (ps, l) -> {
+                    ps.setString(1, l[0].type());
+                    ps.setString(2, l[0].id());
+                    ps.setString(3, l[1].type());
+                    ps.setString(4, l[1].id());
+                });
+    }
+
+    static byte[] sha256(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final RowMapper<StoredVersion> VERSION = (rs, n) -> new StoredVersion(rs.getString(1), rs.getString(2),
+            rs.getInt(3), rs.getTimestamp(4).toInstant(), rs.getBoolean(5), rs.getString(6), rs.getBytes(7));
+}
