@@ -1,9 +1,6 @@
 package jp.kiroku.fhir;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 
@@ -18,9 +15,7 @@ import ca.uhn.fhir.model.api.ResourceMetadataKeyEnum;
 import ca.uhn.fhir.model.valueset.BundleEntryTransactionMethodEnum;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
-import ca.uhn.fhir.rest.server.IPagingProvider;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
-import jp.kiroku.access.Permission;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
 import jp.kiroku.identity.Caller;
@@ -29,88 +24,65 @@ import jp.kiroku.store.RecordStore;
 import jp.kiroku.store.StoredVersion;
 
 /**
- * History listings with stateless paging: the "page id" HAPI puts in next links encodes the query itself (type, id,
- * _since and the sequence number that pins the listing), so any server instance can serve any page, and every page
- * is checked against the caller's scopes and audited like the first.
+ * History listings, paged statelessly with HAPI's {@code _offset} links (HAPI's history binding always pages by
+ * offset): each page request runs the query again for its own slice, so any server instance can serve any page, and
+ * every page is checked against the caller's scopes (by the provider method) and audited.
  */
 @Component
-class HistoryPaging implements IPagingProvider {
+class HistoryPaging {
 
     static final int DEFAULT_PAGE = 50;
-    static final int MAX_PAGE = 500;
+    static final int MAX_PAGE = 1000;
 
     private final RecordStore store;
     private final FhirRecords records;
     private final AuditTrail audit;
-    private final Guard guard;
 
-    HistoryPaging(RecordStore store, FhirRecords records, AuditTrail audit, Guard guard) {
+    HistoryPaging(RecordStore store, FhirRecords records, AuditTrail audit) {
         this.store = store;
         this.records = records;
         this.audit = audit;
-        this.guard = guard;
     }
 
-    IBundleProvider open(Caller caller, String type, String id, Date since) {
-        HistoryQuery q = new HistoryQuery(type, id, since == null ? null : since.toInstant(), store.latestSeq());
-        return new Listing(caller, q);
-    }
-
-    @Override
-    public int getDefaultPageSize() {
-        return DEFAULT_PAGE;
-    }
-
-    @Override
-    public int getMaximumPageSize() {
-        return MAX_PAGE;
-    }
-
-    @Override
-    public String storeResultList(RequestDetails request, IBundleProvider list) {
-        if (list instanceof Listing l) {
-            return encode(l.query);
+    IBundleProvider open(Caller caller, String type, String id, Date since, RequestDetails request) {
+        int offset = intParam(request, "_offset", 0);
+        int count = intParam(request, "_count", DEFAULT_PAGE);
+        if (count > MAX_PAGE) {
+            throw new InvalidRequestException("_count may be at most " + MAX_PAGE + " for history");
         }
-        throw new IllegalStateException("only history listings are paged");
+        HistoryQuery q = new HistoryQuery(type, id, since == null ? null : since.toInstant());
+        return new Listing(caller, q, offset, count);
     }
 
-    @Override
-    public IBundleProvider retrieveResultList(RequestDetails request, String pageId) {
-        HistoryQuery q = decode(pageId);
-        Caller caller = guard.caller(request);
-        if (q.id() != null) {
-            guard.require(caller, q.type(), Permission.READ, "history");
-        } else {
-            guard.require(caller, q.type(), Permission.SEARCH, "history");
+    private static int intParam(RequestDetails request, String name, int fallback) {
+        String[] values = request.getParameters().get(name);
+        if (values == null || values.length == 0 || values[0].isBlank()) {
+            return fallback;
         }
-        return new Listing(caller, q);
-    }
-
-    private static String encode(HistoryQuery q) {
-        String s = String.join("\n", q.type() == null ? "" : q.type(), q.id() == null ? "" : q.id(),
-                q.since() == null ? "" : q.since().toString(), Long.toString(q.upToSeq()));
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static HistoryQuery decode(String pageId) {
         try {
-            String[] p = new String(Base64.getUrlDecoder().decode(pageId), StandardCharsets.UTF_8).split("\n", -1);
-            return new HistoryQuery(p[0].isEmpty() ? null : p[0], p[1].isEmpty() ? null : p[1],
-                    p[2].isEmpty() ? null : Instant.parse(p[2]), Long.parseLong(p[3]));
-        } catch (RuntimeException e) {
-            throw new InvalidRequestException("Invalid or expired page link");
+            int v = Integer.parseInt(values[0]);
+            if (v < 0) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException(name + " must be a non-negative whole number, not '" + values[0] + "'");
         }
     }
 
-    /** One history listing; HAPI asks it for the slice of the page being served. */
+    /** One page of a history listing. */
     private final class Listing implements IBundleProvider {
         private final Caller caller;
         private final HistoryQuery query;
+        private final int offset;
+        private final int count;
         private Integer size;
 
-        Listing(Caller caller, HistoryQuery query) {
+        Listing(Caller caller, HistoryQuery query, int offset, int count) {
             this.caller = caller;
             this.query = query;
+            this.offset = offset;
+            this.count = count;
         }
 
         @Override
@@ -119,8 +91,20 @@ class HistoryPaging implements IPagingProvider {
         }
 
         @Override
+        public Integer getCurrentPageOffset() {
+            return offset;
+        }
+
+        @Override
+        public Integer getCurrentPageSize() {
+            return count;
+        }
+
+        /** HAPI asks for (0, MAX) since this listing is already the page; honour narrower slices too. */
+        @Override
         public List<IBaseResource> getResources(int from, int to) {
-            List<StoredVersion> versions = store.history(query, from, Math.max(0, to - from));
+            int n = Math.min(count, Math.max(0, to - from));
+            List<StoredVersion> versions = store.history(query, offset + from, n);
             List<IBaseResource> out = new ArrayList<>(versions.size());
             List<AuditRecord> events = new ArrayList<>();
             for (StoredVersion v : versions) {
@@ -154,7 +138,7 @@ class HistoryPaging implements IPagingProvider {
 
         @Override
         public Integer preferredPageSize() {
-            return null;
+            return count;
         }
 
         @Override

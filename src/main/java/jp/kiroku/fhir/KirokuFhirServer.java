@@ -22,6 +22,9 @@ import ca.uhn.fhir.rest.server.ETagSupportEnum;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import ca.uhn.fhir.rest.server.provider.ServerCapabilityStatementProvider;
+import org.hl7.fhir.instance.model.api.IIdType;
 
 /**
  * HAPI's RestfulServer with Kiroku's providers: one per R4 resource type plus the system provider. The
@@ -45,18 +48,46 @@ final class KirokuFhirServer extends RestfulServer {
         setDefaultResponseEncoding(EncodingEnum.JSON);
         setDefaultPreferReturn(PreferReturnEnum.REPRESENTATION);
         setETagSupport(ETagSupportEnum.ENABLED);
-        setPagingProvider(services.history());
+        setDefaultPageSize(HistoryPaging.DEFAULT_PAGE);
         setImplementationDescription("Kiroku FHIR R4 server");
         List<Object> providers = new ArrayList<>();
         FhirContext ctx = getFhirContext();
+        ResourceTypeProvider operationDefinitions = null;
         for (String type : ctx.getResourceTypes().stream().sorted().toList()) {
             Class<? extends IBaseResource> cls = ctx.getResourceDefinition(type).getImplementingClass();
-            providers.add(new ResourceTypeProvider(cls, type, services));
+            ResourceTypeProvider provider = new ResourceTypeProvider(cls, type, services);
+            providers.add(provider);
+            if (type.equals("OperationDefinition")) {
+                operationDefinitions = provider;
+            }
         }
         registerProviders(providers);
+        setServerConformanceProvider(new CapabilityProvider(this, operationDefinitions));
         registerProvider(new SystemProvider(services, transactions));
         registerInterceptor(new ErrorSanitizer());
         registerInterceptor(new SmartCapabilities());
+    }
+
+    /**
+     * HAPI's CapabilityStatement provider also answers reads of OperationDefinition (for the operations it describes),
+     * which would hide stored OperationDefinitions: stored ones come first.
+     */
+    static final class CapabilityProvider extends ServerCapabilityStatementProvider {
+        private final ResourceTypeProvider stored;
+
+        CapabilityProvider(RestfulServer server, ResourceTypeProvider stored) {
+            super(server);
+            this.stored = stored;
+        }
+
+        @Override
+        public IBaseResource readOperationDefinition(IIdType id, RequestDetails request) {
+            try {
+                return stored.read(new org.hl7.fhir.r4.model.IdType(id.getValue()), request);
+            } catch (ResourceNotFoundException notStored) {
+                return super.readOperationDefinition(id, request);
+            }
+        }
     }
 
     /** Unexpected failures get a reference number and a generic message; the stack trace stays in the server log. */
@@ -81,6 +112,10 @@ final class KirokuFhirServer extends RestfulServer {
             String root = base.endsWith("/fhir") ? base.substring(0, base.length() - "/fhir".length()) : base;
             cs.getSoftware().setName("Kiroku");
             for (var rest : cs.getRest()) {
+                // HAPI's @Transaction binding serves both Bundle types; it lists only "transaction"
+                if (rest.getInteraction().stream().noneMatch(i -> i.getCode() == CapabilityStatement.SystemRestfulInteraction.BATCH)) {
+                    rest.addInteraction().setCode(CapabilityStatement.SystemRestfulInteraction.BATCH);
+                }
                 var security = rest.getSecurity();
                 security.setCors(false);
                 security.addService(new CodeableConcept().addCoding(new org.hl7.fhir.r4.model.Coding(

@@ -163,14 +163,14 @@ final class ResourceTypeProvider implements IResourceProvider {
         if (services.store().current(key).isEmpty()) {
             throw new ResourceNotFoundException(id);
         }
-        return services.history().open(caller, type, key.id(), since);
+        return services.history().open(caller, type, key.id(), since, request);
     }
 
     @History
     public IBundleProvider typeHistory(@Since Date since, RequestDetails request) {
         Caller caller = services.guard().caller(request);
         services.guard().require(caller, type, Permission.SEARCH, "history");
-        return services.history().open(caller, type, null, since);
+        return services.history().open(caller, type, null, since, request);
     }
 
     @Validate

@@ -34,6 +34,6 @@ final class SystemProvider {
     public IBundleProvider systemHistory(@Since Date since, RequestDetails request) {
         Caller caller = services.guard().caller(request);
         services.guard().require(caller, null, Permission.SEARCH, "history");
-        return services.history().open(caller, null, null, since);
+        return services.history().open(caller, null, null, since, request);
     }
 }

@@ -1,0 +1,56 @@
+package jp.kiroku.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.CapabilityStatement.TypeRestfulInteraction;
+import org.junit.jupiter.api.Test;
+
+import jp.kiroku.support.FhirHttp;
+import jp.kiroku.support.FhirHttp.Response;
+import jp.kiroku.support.ServerTest;
+
+/** Every R4 resource type HAPI knows can be created, read and listed, and the CapabilityStatement says exactly that. */
+class AllResourceTypesTest extends ServerTest {
+
+    @Test
+    void everyTypeSupportsCreateReadAndHistory() {
+        Set<String> types = new TreeSet<>(FhirHttp.CTX.getResourceTypes());
+        assertThat(types).hasSizeGreaterThan(140);
+        for (String type : types) {
+            Response created = admin.post(type, "{\"resourceType\":\"" + type + "\"}");
+            assertThat(created.status()).as(type + ": " + created.body()).isEqualTo(201);
+            String location = created.header("Location");
+            String id = location.replaceAll(".*/" + type + "/([^/]+)/_history/1$", "$1");
+            Response read = admin.get(type + "/" + id);
+            assertThat(read.status()).as(type).isEqualTo(200);
+            Bundle history = admin.get(type + "/" + id + "/_history").as(Bundle.class);
+            assertThat(history.getEntry()).as(type).hasSize(1);
+        }
+    }
+
+    @Test
+    void theCapabilityStatementListsExactlyTheServedTypesAndInteractions() {
+        CapabilityStatement cs = anonymous.get("metadata").as(CapabilityStatement.class);
+        var resources = cs.getRestFirstRep().getResource();
+        Set<String> listed = resources.stream().map(CapabilityStatement.CapabilityStatementRestResourceComponent::getType)
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertThat(listed).isEqualTo(new TreeSet<>(FhirHttp.CTX.getResourceTypes()));
+        for (var r : resources) {
+            Set<TypeRestfulInteraction> interactions = r.getInteraction().stream()
+                    .map(CapabilityStatement.ResourceInteractionComponent::getCode).collect(Collectors.toSet());
+            assertThat(interactions).as(r.getType()).containsExactlyInAnyOrder(TypeRestfulInteraction.READ,
+                    TypeRestfulInteraction.VREAD, TypeRestfulInteraction.CREATE, TypeRestfulInteraction.UPDATE,
+                    TypeRestfulInteraction.DELETE, TypeRestfulInteraction.HISTORYINSTANCE, TypeRestfulInteraction.HISTORYTYPE);
+            assertThat(r.getSearchParam()).as(r.getType() + " advertises no search yet").isEmpty();
+        }
+        var system = cs.getRestFirstRep().getInteraction().stream()
+                .map(i -> i.getCode().toCode()).collect(Collectors.toSet());
+        assertThat(system).contains("transaction", "batch", "history-system");
+    }
+}

@@ -1,0 +1,70 @@
+package jp.kiroku.support;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import jp.kiroku.KirokuApplication;
+import jp.kiroku.audit.Agent;
+import jp.kiroku.identity.ClientRegistry;
+
+/**
+ * Base of the tests that talk HTTP to a real running Kiroku: one shared server (Spring caches the context) on a random
+ * port, with the embedded PostgreSQL in a temporary data directory, or the server named by KIROKU_TEST_DB_URL.
+ */
+@SpringBootTest(classes = KirokuApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+public abstract class ServerTest {
+
+    public static final String ADMIN_ID = "test-admin";
+    public static final String ADMIN_SECRET = "test-admin-secret-0123456789abcdefghijkl";
+    private static final Path DATA_DIR;
+
+    static {
+        try {
+            DATA_DIR = Files.createTempDirectory("kiroku-test-");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void kirokuProperties(DynamicPropertyRegistry registry) {
+        registry.add("kiroku.data-dir", DATA_DIR::toString);
+        registry.add("kiroku.port", () -> "0");
+        registry.add("kiroku.runtime.role", () -> "serve");
+        registry.add("kiroku.bootstrap.client-id", () -> ADMIN_ID);
+        registry.add("kiroku.bootstrap.client-secret", () -> ADMIN_SECRET);
+        TestDatabase.external().ifPresent(db -> {
+            registry.add("kiroku.db.url", db::url);
+            registry.add("kiroku.db.user", db::user);
+            registry.add("kiroku.db.password", db::password);
+        });
+    }
+
+    @LocalServerPort
+    protected int port;
+
+    @Autowired
+    protected ClientRegistry clients;
+
+    protected FhirHttp anonymous;
+    protected FhirHttp admin;
+
+    @BeforeEach
+    void clientsForTheRunningServer() {
+        anonymous = new FhirHttp("http://127.0.0.1:" + port);
+        admin = anonymous.withToken(FhirHttp.fetchToken(anonymous.root(), ADMIN_ID, ADMIN_SECRET, null));
+    }
+
+    /** A client limited to {@code scopes}, registered now. */
+    protected FhirHttp clientWith(String... scopes) {
+        var c = clients.create("test " + String.join(" ", scopes), java.util.List.of(scopes), Agent.localOperator());
+        return anonymous.withToken(FhirHttp.fetchToken(anonymous.root(), c.clientId(), c.secret(), null));
+    }
+}
