@@ -1,0 +1,218 @@
+package jp.kiroku.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import jp.kiroku.support.FhirHttp;
+
+/**
+ * {@code kiroku serve} as a real separate process, as an operator runs it: restarts keep data and keys, a
+ * {@code kill -9} loses no acknowledged write and the next start recovers by itself, admin commands work while the
+ * server runs (and are audited as the local operator), and the data directory has one owner.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ServeProcessTest {
+
+    private static final String CLIENT = "process-test";
+    private static final String SECRET = "process-test-secret-0123456789abcdefghij";
+    private static final Path DATA;
+    private static Process server;
+    private static int port;
+    private static String tokenBeforeRestart;
+    private static final List<String> acknowledged = new ArrayList<>();
+
+    static {
+        try {
+            DATA = Files.createTempDirectory("kiroku-process-");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ProcessBuilder kiroku(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "jp.kiroku.KirokuApplication"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("KIROKU_BOOTSTRAP_CLIENT_ID", CLIENT);
+        pb.environment().put("KIROKU_BOOTSTRAP_CLIENT_SECRET", SECRET);
+        pb.environment().remove("KIROKU_DB_URL");
+        return pb;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static Process startServer() throws Exception {
+        port = freePort();
+        Path log = DATA.resolveSibling(DATA.getFileName() + "-serve-" + System.nanoTime() + ".log");
+        Process p = kiroku("serve", "--data-dir", DATA.toString(), "--port", Integer.toString(port))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        FhirHttp http = new FhirHttp(root());
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw new AssertionError("serve exited with " + p.exitValue() + ":\n" + Files.readString(log));
+            }
+            try {
+                if (http.get(root() + "/actuator/health").status() == 200) {
+                    assertThat(Files.readString(log)).contains("FHIR R4 base: http://127.0.0.1:" + port + "/fhir")
+                            .contains(DATA.toString());
+                    return p;
+                }
+            } catch (RuntimeException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(250);
+        }
+        p.destroyForcibly();
+        throw new AssertionError("serve did not become healthy:\n" + Files.readString(log));
+    }
+
+    private static String root() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    private static FhirHttp admin() {
+        return new FhirHttp(root()).withToken(FhirHttp.fetchToken(root(), CLIENT, SECRET, null));
+    }
+
+    private static record Result(int exit, String out) {
+    }
+
+    private static Result run(String... args) throws Exception {
+        Process p = kiroku(args).redirectErrorStream(true).start();
+        String out;
+        try (InputStream in = p.getInputStream()) {
+            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(p.waitFor(180, TimeUnit.SECONDS)).isTrue();
+        return new Result(p.exitValue(), out);
+    }
+
+    @Test
+    @Order(1)
+    void dataAndKeysSurviveARestart() throws Exception {
+        server = startServer();
+        tokenBeforeRestart = FhirHttp.fetchToken(root(), CLIENT, SECRET, null);
+        FhirHttp http = new FhirHttp(root()).withToken(tokenBeforeRestart);
+        var created = http.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"再起動\"}]}");
+        assertThat(created.status()).isEqualTo(201);
+        acknowledged.add(created.as(Patient.class).getIdElement().getIdPart());
+
+        server.destroy(); // SIGTERM: graceful stop
+        assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.exists(DATA.resolve("run/db.properties"))).as("connection file removed at stop").isFalse();
+
+        server = startServer();
+        // the token issued before the restart still verifies: signing keys persist in the keys directory
+        FhirHttp again = new FhirHttp(root()).withToken(tokenBeforeRestart);
+        assertThat(again.get("Patient/" + acknowledged.get(0)).status()).isEqualTo(200);
+        assertThat(Files.getPosixFilePermissions(DATA.resolve("keys/token-signing.jwks.json")))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    }
+
+    @Test
+    @Order(2)
+    void aSecondServerOnTheSameDataDirectoryIsRefused() throws Exception {
+        Result second = run("serve", "--data-dir", DATA.toString(), "--port", Integer.toString(freePort()));
+        assertThat(second.exit()).isNotZero();
+        assertThat(second.out()).contains("Another Kiroku server is running on");
+    }
+
+    @Test
+    @Order(3)
+    @Tag("LOG-01")
+    void anAdminCommandWorksWhileTheServerRunsAndIsAuditedAsTheOperator() throws Exception {
+        Result created = run("client", "create", "--data-dir", DATA.toString(), "--name", "lab system",
+                "--scopes", "system/Patient.read");
+        assertThat(created.exit()).as(created.out()).isZero();
+        String id = created.out().replaceAll("(?s).*client_id:\\s+(\\S+).*", "$1");
+        String secret = created.out().replaceAll("(?s).*client_secret:\\s+(\\S+).*", "$1");
+        FhirHttp lab = new FhirHttp(root()).withToken(FhirHttp.fetchToken(root(), id, secret, null));
+        assertThat(lab.get("Patient/" + acknowledged.get(0)).status()).isEqualTo(200);
+        assertThat(lab.post("Patient", "{\"resourceType\":\"Patient\"}").status()).isEqualTo(403);
+
+        Properties db = new Properties();
+        try (InputStream in = Files.newInputStream(DATA.resolve("run/db.properties"))) {
+            db.load(in);
+        }
+        assertThat(Files.getPosixFilePermissions(DATA.resolve("run/db.properties"))).hasSize(2);
+        try (Connection c = DriverManager.getConnection(db.getProperty("url"), db.getProperty("user"), db.getProperty("password"));
+             ResultSet rs = c.createStatement().executeQuery("SELECT agent_kind, agent_id, detail FROM audit_event"
+                     + " WHERE action = 'client.create' AND detail LIKE 'client=" + id + " %'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("operator");
+            assertThat(rs.getString(2)).isEqualTo(System.getProperty("user.name"));
+            assertThat(rs.getString(3)).doesNotContain(secret);
+        }
+        Result bad = run("client", "create", "--data-dir", DATA.toString(), "--name", "x", "--scopes", "everything");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.out()).contains("'everything' is not a SMART scope").doesNotContain("\tat ");
+    }
+
+    @Test
+    @Order(4)
+    void killMinus9LosesNoAcknowledgedWriteAndTheNextStartRecovers() throws Exception {
+        FhirHttp http = admin();
+        for (int i = 0; i < 20; i++) {
+            var r = http.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"強制終了" + i + "\"}]}");
+            assertThat(r.status()).isEqualTo(201);
+            acknowledged.add(r.as(Patient.class).getIdElement().getIdPart());
+        }
+        server.destroyForcibly(); // SIGKILL: no shutdown hooks run, PostgreSQL is left behind
+        assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+        server = startServer();
+        FhirHttp after = admin();
+        for (String id : acknowledged) {
+            assertThat(after.get("Patient/" + id).status()).as(id).isEqualTo(200);
+        }
+    }
+
+    @Test
+    @Order(5)
+    @Tag("NET-03")
+    void aNonLoopbackAddressWithoutTlsIsRefused() throws Exception {
+        Result r = run("serve", "--data-dir", Files.createTempDirectory("kiroku-net03-").toString(),
+                "--host", "0.0.0.0", "--port", Integer.toString(freePort()));
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.out()).contains("Refusing to listen on 0.0.0.0 without TLS");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (server != null && server.isAlive()) {
+            server.destroy();
+            if (!server.waitFor(60, TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
+        }
+    }
+}
