@@ -35,6 +35,9 @@ final class ClientCommands implements Runnable {
         @CommandLine.Mixin
         KirokuCli.Common common = new KirokuCli.Common();
 
+        @CommandLine.Unmatched
+        List<String> settings = new java.util.ArrayList<>();
+
         @Option(names = "--name", required = true, description = "What the client is, e.g. \"lab system\".")
         String name;
 
@@ -44,7 +47,7 @@ final class ClientCommands implements Runnable {
         @Override
         public Integer call() {
             List<String> list = Arrays.stream(scopes.trim().split("[\\s,]+")).filter(s -> !s.isEmpty()).toList();
-            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common)) {
+            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
                 var client = ctx.getBean(ClientRegistry.class).create(name, list, Agent.localOperator());
                 var out = KirokuCli.out(spec);
                 out.println("client_id:     " + client.clientId());
@@ -65,9 +68,12 @@ final class ClientCommands implements Runnable {
         @CommandLine.Mixin
         KirokuCli.Common common = new KirokuCli.Common();
 
+        @CommandLine.Unmatched
+        List<String> settings = new java.util.ArrayList<>();
+
         @Override
         public Integer call() {
-            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common)) {
+            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
                 var out = KirokuCli.out(spec);
                 for (var c : ctx.getBean(ClientRegistry.class).list()) {
                     out.printf("%-24s %-10s %-30s %s%n", c.clientId(), c.disabled() == null ? "active" : "disabled",
@@ -88,12 +94,15 @@ final class ClientCommands implements Runnable {
         @CommandLine.Mixin
         KirokuCli.Common common = new KirokuCli.Common();
 
+        @CommandLine.Unmatched
+        List<String> settings = new java.util.ArrayList<>();
+
         @Parameters(paramLabel = "CLIENT_ID")
         String clientId;
 
         @Override
         public Integer call() {
-            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common)) {
+            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
                 if (!ctx.getBean(ClientRegistry.class).disable(clientId, Agent.localOperator())) {
                     spec.commandLine().getErr().println("kiroku: no active client '" + clientId + "'");
                     return 1;

@@ -72,12 +72,10 @@ public final class KirokuCli implements Runnable {
         @Option(names = "--data-dir", description = "Data directory (default ./kiroku-data; KIROKU_DATA_DIR).")
         String dataDir;
 
-        @Unmatched
-        List<String> springArgs = new ArrayList<>();
-
-        List<String> args() {
-            List<String> out = new ArrayList<>(springArgs);
-            for (String a : springArgs) {
+        /** Settings given as --kiroku.name=value (or any Spring property), collected by each command's @Unmatched. */
+        List<String> args(List<String> settings) {
+            List<String> out = new ArrayList<>(settings);
+            for (String a : settings) {
                 if (!a.startsWith("--") || !a.contains("=")) {
                     throw new CommandLine.ParameterException(new CommandLine(new KirokuCli()),
                             "Unknown argument '" + a + "'; settings are given as --kiroku.name=value");
@@ -91,13 +89,13 @@ public final class KirokuCli implements Runnable {
     }
 
     /** An admin command's Spring context: same configuration, no web server, role "admin", quiet logs. */
-    static ConfigurableApplicationContext adminContext(Common common) {
+    static ConfigurableApplicationContext adminContext(Common common, List<String> settings) {
         return new SpringApplicationBuilder(application)
                 .web(WebApplicationType.NONE)
                 .logStartupInfo(false)
-                .properties("kiroku.runtime.role=admin", "spring.main.banner-mode=off",
+                .properties("kiroku.runtime.role=admin", "spring.main.banner-mode=off", "spring.main.lazy-initialization=true",
                         "logging.level.root=WARN", "logging.level.jp.kiroku=WARN")
-                .run(common.args().toArray(String[]::new));
+                .run(common.args(settings).toArray(String[]::new));
     }
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
@@ -108,6 +106,9 @@ public final class KirokuCli implements Runnable {
         @CommandLine.Mixin
         Common common = new Common();
 
+        @Unmatched
+        List<String> settings = new ArrayList<>();
+
         @Option(names = "--port", description = "HTTP port (default 8080).")
         Integer port;
 
@@ -116,7 +117,7 @@ public final class KirokuCli implements Runnable {
 
         @Override
         public Integer call() {
-            List<String> args = common.args();
+            List<String> args = common.args(settings);
             if (port != null) {
                 args.add("--kiroku.port=" + port);
             }

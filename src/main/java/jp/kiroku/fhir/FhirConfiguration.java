@@ -13,6 +13,10 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jp.kiroku.platform.KirokuProperties;
+import jp.kiroku.platform.ProcessRole;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
 
 @Configuration(proxyBeanMethods = false)
 class FhirConfiguration {
@@ -29,9 +33,18 @@ class FhirConfiguration {
 
     @Bean
     ProfileValidator profileValidator(FhirContext ctx) {
-        ProfileValidator validator = new ProfileValidator(ctx);
-        validator.warmUpInBackground();
-        return validator;
+        return new ProfileValidator(ctx);
+    }
+
+    /** The validator takes seconds to build: build it once the server is ready, so that start-up does not wait. */
+    @Bean
+    ApplicationListener<ApplicationReadyEvent> warmUpValidator(ProfileValidator validator,
+                                                               @Value("${kiroku.runtime.role:serve}") ProcessRole role) {
+        return event -> {
+            if (role == ProcessRole.SERVE) {
+                validator.warmUpInBackground();
+            }
+        };
     }
 
     @Bean

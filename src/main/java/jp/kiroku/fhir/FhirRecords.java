@@ -87,11 +87,20 @@ class FhirRecords {
         if (!claimsProfile && props.getValidation() != KirokuProperties.ValidationLevel.FULL) {
             return;
         }
-        OperationOutcome outcome = validator.validate(resource);
+        OperationOutcome outcome = validate(resource, null);
         if (ProfileValidator.hasErrors(outcome)) {
             outcome.getIssue().removeIf(i -> i.getSeverity() != OperationOutcome.IssueSeverity.ERROR
                     && i.getSeverity() != OperationOutcome.IssueSeverity.FATAL);
             throw new UnprocessableEntityException(ctx, outcome);
+        }
+    }
+
+    /** Full validation; a validator that cannot process the resource at all is reported as a 422 too. */
+    OperationOutcome validate(Resource resource, String profile) {
+        try {
+            return validator.validate(resource, profile);
+        } catch (RuntimeException e) {
+            throw new UnprocessableEntityException("The validator could not process this resource: " + e.getMessage());
         }
     }
 

@@ -11,7 +11,7 @@ import jp.kiroku.store.RecordStore;
 /** What the providers need, in one place (the providers are plain objects, one per resource type). */
 @Component
 record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecords records, TransactionTemplate tx,
-                    ProfileValidator validator, HistoryPaging history) {
+                    HistoryPaging history) {
 
     Authorship authorship(Caller caller) {
         return new Authorship(caller.agent().kind().code(), caller.agent().id(), null);

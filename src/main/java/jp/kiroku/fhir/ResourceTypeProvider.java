@@ -180,7 +180,7 @@ final class ResourceTypeProvider implements IResourceProvider {
             services.guard().deny(caller, type, "validate", Permission.READ);
         }
         Resource resource = services.records().parseAs(type, body, Http.requestEncoding(request));
-        OperationOutcome oo = services.validator().validate(resource, profile);
+        OperationOutcome oo = services.records().validate(resource, profile);
         if (oo.getIssue().isEmpty()) {
             oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
                     .setCode(OperationOutcome.IssueType.INFORMATIONAL).setDiagnostics("No issues detected");

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# Runs the Kiroku ingest benchmark against a fresh server: builds the jar if needed, starts
+# `java -jar target/kiroku.jar serve` on a throw-away data directory, measures start-up time and RSS,
+# runs bench/IngestBench.java, stops the server and removes the data directory.
+#
+#   bench/run-ingest.sh [--validation full|profiled] [--port N] [--jar PATH] [--rebuild] [--keep-data]
+#                       [IngestBench options, e.g. --patients 2000 --clients 1,8 --warmup 10]
+#
+# See bench/README.md.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+
+usage() {
+    sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    cat <<'EOF'
+Script options:
+  --validation full|profiled  pass --kiroku.validation=<v> to serve (default: the server's default)
+  --port N                    port for serve (default: the first free port from 18080)
+  --jar PATH                  use this jar instead of building/using target/kiroku.jar
+  --rebuild                   run `mvn -B -q -DskipTests package` even if target/kiroku.jar looks current
+  --keep-data                 do not delete the server's temporary data directory
+  -h, --help                  this message
+All other options go to IngestBench (run `java bench/IngestBench.java --help`); --base, --data-dir,
+--client-id and --client-secret are set by this script.
+Environment: KIROKU_BENCH_SERVER_JAVA_OPTS (JVM options for the server, default none),
+             KIROKU_BENCH_JAVA_OPTS (JVM options for IngestBench, default -Xmx3g).
+EOF
+}
+
+die() { echo "run-ingest: $*" >&2; exit 2; }
+
+validation=""
+port=""
+jar=""
+rebuild=0
+keep_data=0
+bench_args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --validation) [ $# -ge 2 ] || die "--validation needs a value"; validation=$2; shift 2 ;;
+        --validation=*) validation=${1#*=}; shift ;;
+        --port) [ $# -ge 2 ] || die "--port needs a value"; port=$2; shift 2 ;;
+        --port=*) port=${1#*=}; shift ;;
+        --jar) [ $# -ge 2 ] || die "--jar needs a value"; jar=$2; shift 2 ;;
+        --jar=*) jar=${1#*=}; shift ;;
+        --rebuild) rebuild=1; shift ;;
+        --keep-data) keep_data=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        --base|--base=*|--data-dir|--data-dir=*|--client-id|--client-id=*|--client-secret|--client-secret=*)
+            die "$1 is set by this script (see --help)" ;;
+        --) shift; bench_args+=("$@"); break ;;
+        *) bench_args+=("$1"); shift ;;
+    esac
+done
+case "$validation" in
+    ""|full|profiled) ;;
+    *) die "--validation must be full or profiled, got '$validation'" ;;
+esac
+if [ -n "$port" ] && ! [[ "$port" =~ ^[0-9]+$ && "$port" -ge 1 && "$port" -le 65535 ]]; then
+    die "--port must be a port number, got '$port'"
+fi
+
+cd "$REPO"
+
+# --- the server jar -----------------------------------------------------------------------------------------
+if [ -z "$jar" ]; then
+    jar="$REPO/target/kiroku.jar"
+    if [ "$rebuild" = 1 ] || [ ! -f "$jar" ] \
+        || [ -n "$(find "$REPO/src" "$REPO/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+        echo "run-ingest: building $jar (mvn -B -q -DskipTests package) ..."
+        mvn -B -q -DskipTests package
+    fi
+fi
+[ -f "$jar" ] || die "jar not found: $jar"
+
+# --- the PostgreSQL JDBC driver (for the raw JDBC reference) ----------------------------------------------------
+pgjar=$(find "$HOME/.m2" -name 'postgresql-42.7.14.jar' -print -quit 2>/dev/null || true)
+if [ -z "$pgjar" ]; then
+    echo "run-ingest: fetching org.postgresql:postgresql:42.7.14 into ~/.m2 ..."
+    mvn -B -q dependency:get -Dartifact=org.postgresql:postgresql:42.7.14
+    pgjar=$(find "$HOME/.m2" -name 'postgresql-42.7.14.jar' -print -quit 2>/dev/null || true)
+fi
+[ -n "$pgjar" ] || die "postgresql-42.7.14.jar not found in ~/.m2"
+
+# --- port, credentials, data directory --------------------------------------------------------------------------
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -z "$port" ]; then
+    for p in $(seq 18080 18179); do
+        if ! port_in_use "$p"; then port=$p; break; fi
+    done
+    [ -n "$port" ] || die "no free port in 18080-18179"
+elif port_in_use "$port"; then
+    die "port $port is already in use"
+fi
+
+secret=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom 2>/dev/null | head -c 40 || true)
+[ "${#secret}" -eq 40 ] || die "could not generate a client secret"
+client_id=bench
+
+datadir=$(mktemp -d "${TMPDIR:-/tmp}/kiroku-bench.XXXXXX")
+server_log=$(mktemp "${TMPDIR:-/tmp}/kiroku-bench-server.XXXXXX")
+server_pid=""
+bench_pid=""
+
+# Processes belonging to the server: the JVM and its descendants, plus any process started on the data directory
+# (e.g. an embedded PostgreSQL that daemonised away from the JVM) and its descendants. One `ps` snapshot; the
+# data directory is passed through the environment so that awk's own command line does not match it.
+server_pids() {   # [--on-datadir-only]
+    local root=${server_pid:-0}
+    [ "${1:-}" = --on-datadir-only ] && root=0
+    ps -e -ww -o pid=,ppid=,args= 2>/dev/null \
+        | BENCH_DATADIR="$datadir" BENCH_ROOT="$root" BENCH_SELF="$$" BENCH_ONLY="${1:-}" awk '
+            { pid[NR] = $1; parent[$1] = $2; cmd = $0; sub(/^ *[0-9]+ +[0-9]+ +/, "", cmd)
+              if ($1 == ENVIRON["BENCH_ROOT"] || ($1 != ENVIRON["BENCH_SELF"] && index(cmd, ENVIRON["BENCH_DATADIR"]) > 0 \
+                  && cmd !~ /IngestBench/)) mark[$1] = 1 }
+            END {
+              if (ENVIRON["BENCH_ONLY"] == "") {
+                do { changed = 0
+                     for (i in pid) { p = pid[i]; if (!(p in mark) && (parent[p] in mark)) { mark[p] = 1; changed = 1 } }
+                } while (changed)
+              }
+              for (p in mark) print p
+            }' | sort -n
+}
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+tree_pss() {   # "<kB> <processes>": proportional set size summed over the server's processes
+    local total=0 n=0 p v
+    for p in $(server_pids); do
+        v=$(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true)
+        [ -n "$v" ] || continue
+        total=$((total + v)); n=$((n + 1))
+    done
+    echo "$total $n"
+}
+mib() { awk -v k="${1:-0}" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
+now_ns() { date +%s%N; }
+secs() { awk -v ns="$1" 'BEGIN { printf "%.1f s", ns / 1e9 }'; }
+
+shutdown_s=""
+server_rc=""
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    if kill -0 "$server_pid" 2>/dev/null; then
+        local t0 i
+        t0=$(now_ns)
+        kill -TERM "$server_pid" 2>/dev/null || true
+        for i in $(seq 1 600); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$server_pid" 2>/dev/null; then
+            echo "run-ingest: server did not stop within 60 s of SIGTERM; sending SIGKILL" >&2
+            kill -KILL "$server_pid" 2>/dev/null || true
+        fi
+        shutdown_s=$(secs $(( $(now_ns) - t0 )))
+    fi
+    set +e
+    wait "$server_pid" 2>/dev/null
+    server_rc=$?
+    set -e
+    server_pid=""
+    # anything still running on the data directory was started by this server: ask it to stop
+    local left
+    left=$(server_pids --on-datadir-only | tr '\n' ' ')
+    if [ -n "${left// /}" ]; then
+        echo "run-ingest: processes still running on $datadir after the server stopped: $left- sending SIGTERM" >&2
+        # shellcheck disable=SC2086
+        kill -TERM $left 2>/dev/null || true
+        sleep 5
+    fi
+}
+cleanup() {
+    if [ -n "$bench_pid" ] && kill -0 "$bench_pid" 2>/dev/null; then
+        kill -TERM "$bench_pid" 2>/dev/null || true
+        wait "$bench_pid" 2>/dev/null || true
+    fi
+    stop_server
+    if [ "$keep_data" = 1 ]; then
+        echo "run-ingest: kept data directory $datadir"
+    else
+        rm -rf "$datadir"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- start the server -------------------------------------------------------------------------------------------
+serve_args=(serve --data-dir "$datadir" --port "$port")
+[ -n "$validation" ] && serve_args+=("--kiroku.validation=$validation")
+
+echo "run-ingest: starting $(basename "$jar") ${serve_args[*]} (log: $server_log)"
+t_launch=$(now_ns)
+# shellcheck disable=SC2086
+KIROKU_BOOTSTRAP_CLIENT_ID=$client_id KIROKU_BOOTSTRAP_CLIENT_SECRET=$secret \
+    java ${KIROKU_BENCH_SERVER_JAVA_OPTS:-} -jar "$jar" "${serve_args[@]}" </dev/null >"$server_log" 2>&1 &
+server_pid=$!
+
+health="http://127.0.0.1:$port/actuator/health"
+while :; do
+    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$health" 2>/dev/null || true)
+    [ "$code" = 200 ] && break
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "run-ingest: the server exited during start-up; last lines of $server_log:" >&2
+        tail -n 40 "$server_log" >&2
+        exit 1
+    fi
+    if [ $(( $(now_ns) - t_launch )) -ge 120000000000 ]; then
+        echo "run-ingest: $health did not return 200 within 120 s (last status: ${code:-none}); last lines of $server_log:" >&2
+        tail -n 40 "$server_log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+startup=$(secs $(( $(now_ns) - t_launch )))
+rss_start=$(status_kb "$server_pid" VmRSS)
+read -r pss_start n_start <<<"$(tree_pss)"
+
+echo "run-ingest: server healthy on port $port after $startup; JVM VmRSS $(mib "$rss_start");" \
+     "server processes PSS $(mib "$pss_start") ($n_start processes)"
+echo
+
+# --- run the benchmark ------------------------------------------------------------------------------------------
+# in the background + wait, so that a signal to this script is handled at once (the trap stops both processes)
+# shellcheck disable=SC2086
+KIROKU_BENCH_CLIENT_ID=$client_id KIROKU_BENCH_CLIENT_SECRET=$secret \
+    java ${KIROKU_BENCH_JAVA_OPTS:--Xmx3g} -cp "$pgjar" "$SCRIPT_DIR/IngestBench.java" \
+    --base "http://127.0.0.1:$port" --data-dir "$datadir" ${bench_args[@]+"${bench_args[@]}"} </dev/null &
+bench_pid=$!
+set +e
+wait "$bench_pid"
+bench_rc=$?
+set -e
+bench_pid=""
+
+server_alive=1
+kill -0 "$server_pid" 2>/dev/null || server_alive=0
+rss_end=$(status_kb "$server_pid" VmRSS)
+hwm_end=$(status_kb "$server_pid" VmHWM)
+read -r pss_end n_end <<<"$(tree_pss)"
+
+stop_server
+
+echo
+echo "## Server"
+echo
+echo "- jar: $jar"
+echo "- validation: ${validation:-server default}"
+echo "- server JVM options: ${KIROKU_BENCH_SERVER_JAVA_OPTS:-(none)}"
+echo "- start-up (launch to /actuator/health 200): $startup"
+echo "- RSS after start: JVM VmRSS $(mib "$rss_start"); all server processes PSS $(mib "$pss_start") ($n_start processes)"
+if [ "$server_alive" = 1 ]; then
+    echo "- RSS after run:   JVM VmRSS $(mib "$rss_end") (peak VmHWM $(mib "$hwm_end")); all server processes PSS $(mib "$pss_end") ($n_end processes)"
+else
+    echo "- RSS after run:   n/a, THE SERVER EXITED DURING THE RUN (see $server_log)"
+fi
+echo "- shutdown after SIGTERM: ${shutdown_s:-n/a} (exit status $server_rc)"
+echo "- server log: $server_log"
+
+if [ "$server_alive" = 0 ] && [ "$bench_rc" = 0 ]; then
+    bench_rc=1
+fi
+exit "$bench_rc"
