@@ -24,7 +24,7 @@ Script options:
   -h, --help                  this message
 All other options go to IngestBench (run `java bench/IngestBench.java --help`); --base, --data-dir,
 --client-id and --client-secret are set by this script.
-Environment: KIROKU_BENCH_SERVER_JAVA_OPTS (JVM options for the server, default none),
+Environment: KIROKU_BENCH_SERVER_JAVA_OPTS (JVM options for the server, default -Xmx1g as ./kiroku),
              KIROKU_BENCH_JAVA_OPTS (JVM options for IngestBench, default -Xmx3g).
 EOF
 }
@@ -66,12 +66,13 @@ cd "$REPO"
 
 # --- the server jar -----------------------------------------------------------------------------------------
 if [ -z "$jar" ]; then
-    jar="$REPO/target/kiroku.jar"
-    if [ "$rebuild" = 1 ] || [ ! -f "$jar" ] \
-        || [ -n "$(find "$REPO/src" "$REPO/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
-        echo "run-ingest: building $jar (mvn -B -q -DskipTests package) ..."
+    # the same build and launch layout as ./kiroku (an extracted copy of target/kiroku.jar)
+    if [ "$rebuild" = 1 ]; then
+        echo "run-ingest: building (mvn -B -q -DskipTests package) ..."
         mvn -B -q -DskipTests package
     fi
+    "$REPO/kiroku" --version >/dev/null
+    jar="$REPO/target/kiroku-app/kiroku.jar"
 fi
 [ -f "$jar" ] || die "jar not found: $jar"
 
@@ -194,7 +195,7 @@ echo "run-ingest: starting $(basename "$jar") ${serve_args[*]} (log: $server_log
 t_launch=$(now_ns)
 # shellcheck disable=SC2086
 KIROKU_BOOTSTRAP_CLIENT_ID=$client_id KIROKU_BOOTSTRAP_CLIENT_SECRET=$secret \
-    java ${KIROKU_BENCH_SERVER_JAVA_OPTS:-} -jar "$jar" "${serve_args[@]}" </dev/null >"$server_log" 2>&1 &
+    java ${KIROKU_BENCH_SERVER_JAVA_OPTS:--Xmx1g} -jar "$jar" "${serve_args[@]}" </dev/null >"$server_log" 2>&1 &
 server_pid=$!
 
 health="http://127.0.0.1:$port/actuator/health"
@@ -247,7 +248,7 @@ echo "## Server"
 echo
 echo "- jar: $jar"
 echo "- validation: ${validation:-server default}"
-echo "- server JVM options: ${KIROKU_BENCH_SERVER_JAVA_OPTS:-(none)}"
+echo "- server JVM options: ${KIROKU_BENCH_SERVER_JAVA_OPTS:--Xmx1g}"
 echo "- start-up (launch to /actuator/health 200): $startup"
 echo "- RSS after start: JVM VmRSS $(mib "$rss_start"); all server processes PSS $(mib "$pss_start") ($n_start processes)"
 if [ "$server_alive" = 1 ]; then

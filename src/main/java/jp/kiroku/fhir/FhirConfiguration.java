@@ -1,11 +1,13 @@
 package jp.kiroku.fhir;
 
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
 
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.DependsOn;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.StrictErrorHandler;
@@ -21,14 +23,27 @@ import org.springframework.context.ApplicationListener;
 @Configuration(proxyBeanMethods = false)
 class FhirConfiguration {
 
-    /** R4, parsing strictly everywhere (HAPI's own parsing of Bundles included). */
-    @Bean
-    FhirContext fhirContext() {
+    /**
+     * Scanning the ~146 R4 resource definitions takes seconds; it starts on a background thread as soon as this
+     * configuration class is loaded, so that it overlaps with the database start instead of adding to it.
+     */
+    private static final CompletableFuture<FhirContext> CONTEXT = CompletableFuture.supplyAsync(() -> {
         FhirContext ctx = FhirContext.forR4();
         ctx.setParserErrorHandler(new StrictErrorHandler());
         ctx.getParserOptions().setOverrideResourceIdWithBundleEntryFullUrl(false);
         ctx.getParserOptions().setStripVersionsFromReferences(false);
+        ctx.getResourceTypes().forEach(ctx::getResourceDefinition);
         return ctx;
+    });
+
+    /**
+     * R4, parsing strictly everywhere (HAPI's own parsing of Bundles included). Depends on the DataSource only so that
+     * the database starts first, while the definitions are still being scanned in the background.
+     */
+    @Bean
+    @DependsOn("dataSource")
+    FhirContext fhirContext() {
+        return CONTEXT.join();
     }
 
     @Bean

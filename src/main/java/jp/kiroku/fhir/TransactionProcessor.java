@@ -82,15 +82,7 @@ class TransactionProcessor {
         List<Write> storeWrites = new ArrayList<>(writes.size());
         for (Planned p : writes) {
             storeWrites.add(at(p.index(), () -> {
-                if (p.resource() != null) {
-                    rewriteReferences(p.resource(), fullUrlToId);
-                    services.records().validateIfRequired(p.resource());
-                }
-                return switch (p.verb()) {
-                    case POST -> services.records().toWrite(Write.Kind.CREATE, p.resource(), p.key().id(), null);
-                    case PUT -> services.records().toWrite(Write.Kind.UPDATE, p.resource(), p.key().id(), p.ifMatch());
-                    default -> Write.delete(p.key(), p.ifMatch());
-                };
+                return toWrite(p, fullUrlToId);
             }));
         }
         List<Written> written;
@@ -140,15 +132,7 @@ class TransactionProcessor {
                     readInto(caller, p, out);
                     continue;
                 }
-                if (p.resource() != null) {
-                    rewriteReferences(p.resource(), Map.of());
-                    services.records().validateIfRequired(p.resource());
-                }
-                Write w = switch (p.verb()) {
-                    case POST -> services.records().toWrite(Write.Kind.CREATE, p.resource(), p.key().id(), null);
-                    case PUT -> services.records().toWrite(Write.Kind.UPDATE, p.resource(), p.key().id(), p.ifMatch());
-                    default -> Write.delete(p.key(), p.ifMatch());
-                };
+                Write w = toWrite(p, Map.of());
                 Written done;
                 try {
                     done = services.tx().execute(status -> {
@@ -231,6 +215,19 @@ class TransactionProcessor {
             }
             default -> throw new InvalidRequestException(req.getMethod().toCode() + " is not supported in bundles");
         }
+    }
+
+    /** The store write for a planned POST, PUT or DELETE, its references rewritten and its body validated. */
+    private Write toWrite(Planned p, Map<String, String> fullUrlToId) {
+        if (p.resource() != null) {
+            rewriteReferences(p.resource(), fullUrlToId);
+            services.records().validateIfRequired(p.resource());
+        }
+        return switch (p.verb()) {
+            case POST -> services.records().toWrite(Write.Kind.CREATE, p.resource(), p.key().id(), null);
+            case PUT -> services.records().toWrite(Write.Kind.UPDATE, p.resource(), p.key().id(), p.ifMatch());
+            default -> Write.delete(p.key(), p.ifMatch());
+        };
     }
 
     private String idFrom(String[] parts, String url) {

@@ -24,10 +24,14 @@ final class SigningKeys {
     static JWKSet loadOrCreate(Path keysDir) {
         Path file = keysDir.resolve("token-signing.jwks.json");
         try {
-            JWKSet fresh = new JWKSet(new RSAKeyGenerator(3072).keyUse(KeyUse.SIGNATURE)
-                    .keyID(UUID.randomUUID().toString()).generate());
-            byte[] stored = SecretFiles.createIfAbsent(file, fresh.toString(false).getBytes(StandardCharsets.UTF_8));
-            return JWKSet.parse(new String(stored, StandardCharsets.UTF_8));
+            if (!java.nio.file.Files.exists(file)) { // RSA key generation takes a second or more: only when needed
+                JWKSet fresh = new JWKSet(new RSAKeyGenerator(3072).keyUse(KeyUse.SIGNATURE)
+                        .keyID(UUID.randomUUID().toString()).generate());
+                SecretFiles.createIfAbsent(file, fresh.toString(false).getBytes(StandardCharsets.UTF_8));
+            }
+            return JWKSet.parse(java.nio.file.Files.readString(file, StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("Cannot read " + file, e);
         } catch (JOSEException | ParseException e) {
             throw new IllegalStateException("Token signing keys in " + file + " are unusable: " + e.getMessage(), e);
         }

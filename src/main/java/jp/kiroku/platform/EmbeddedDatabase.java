@@ -52,6 +52,9 @@ final class EmbeddedDatabase implements AutoCloseable {
                     .setCleanDataDirectory(false)
                     .setServerConfig("listen_addresses", "127.0.0.1")
                     .setServerConfig("unix_socket_directories", "''")
+                    // zonky's defaults suit throw-away test databases (no fsync); a record vault needs durability
+                    .setServerConfig("fsync", "on")
+                    .setServerConfig("full_page_writes", "on")
                     .setServerConfig("synchronous_commit", "on")
                     .setServerConfig("max_connections", "100")
                     .setServerConfig("password_encryption", "scram-sha-256")

@@ -1,0 +1,56 @@
+package jp.kiroku.access;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+class SmartScopesTest {
+
+    @Test
+    void v1ReadAndWriteMapToTheirPermissions() {
+        SmartScopes s = SmartScopes.of(List.of("system/Patient.read", "system/Observation.write"));
+        assertThat(s.permits("Patient", Permission.READ)).isTrue();
+        assertThat(s.permits("Patient", Permission.SEARCH)).isTrue();
+        assertThat(s.permits("Patient", Permission.CREATE)).isFalse();
+        assertThat(s.permits("Observation", Permission.CREATE)).isTrue();
+        assertThat(s.permits("Observation", Permission.DELETE)).isTrue();
+        assertThat(s.permits("Observation", Permission.READ)).isFalse();
+        assertThat(s.permits("Encounter", Permission.READ)).isFalse();
+    }
+
+    @Test
+    void v2LettersGrantExactlyWhatTheyName() {
+        SmartScopes s = SmartScopes.of(List.of("system/Observation.rs", "system/*.c"));
+        assertThat(s.permits("Observation", Permission.READ)).isTrue();
+        assertThat(s.permits("Observation", Permission.SEARCH)).isTrue();
+        assertThat(s.permits("Observation", Permission.UPDATE)).isFalse();
+        assertThat(s.permits("Encounter", Permission.CREATE)).isTrue();
+        assertThat(s.permitsAllTypes(Permission.CREATE)).isTrue();
+        assertThat(s.permitsAllTypes(Permission.READ)).isFalse();
+    }
+
+    @Test
+    void wildcardsAndUnknownScopes() {
+        assertThat(SmartScopes.of(List.of("system/*.*")).permitsAllTypes(Permission.DELETE)).isTrue();
+        SmartScopes none = SmartScopes.of(List.of("openid", "profile", "patient/*.read", "user/Patient.read", "system/Patient.x"));
+        for (Permission p : Permission.values()) {
+            assertThat(none.permits("Patient", p)).as(p.name()).isFalse();
+        }
+    }
+
+    @Test
+    void problemsForSystemClientsNameTheBadScope() {
+        Set<String> types = Set.of("Patient", "Observation");
+        assertThat(SmartScopes.problemsForSystemClient(List.of("system/*.read", "system/Patient.cruds"), types)).isEmpty();
+        assertThat(SmartScopes.problemsForSystemClient(List.of("system/Patinet.read"), types)).singleElement()
+                .asString().contains("Patinet is not an R4 resource type");
+        assertThat(SmartScopes.problemsForSystemClient(List.of("patient/*.read"), types)).singleElement()
+                .asString().contains("system/ scopes only");
+        assertThat(SmartScopes.problemsForSystemClient(List.of("everything"), types)).singleElement()
+                .asString().contains("not a SMART scope");
+        assertThat(SmartScopes.problemsForSystemClient(List.of(), types)).isNotEmpty();
+    }
+}
