@@ -49,6 +49,8 @@ final class KirokuFhirServer extends RestfulServer {
         setDefaultPreferReturn(PreferReturnEnum.REPRESENTATION);
         setETagSupport(ETagSupportEnum.ENABLED);
         setDefaultPageSize(HistoryPaging.DEFAULT_PAGE);
+        setServerName("Kiroku");
+        setServerVersion(java.util.Objects.requireNonNullElse(KirokuFhirServer.class.getPackage().getImplementationVersion(), "development"));
         setImplementationDescription("Kiroku FHIR R4 server");
         List<Object> providers = new ArrayList<>();
         FhirContext ctx = getFhirContext();
@@ -110,7 +112,8 @@ final class KirokuFhirServer extends RestfulServer {
             CapabilityStatement cs = (CapabilityStatement) statement;
             String base = request.getFhirServerBase();
             String root = base.endsWith("/fhir") ? base.substring(0, base.length() - "/fhir".length()) : base;
-            cs.getSoftware().setName("Kiroku");
+            cs.setName("Kiroku").setTitle("Kiroku FHIR R4 server").setPublisher("Kiroku");
+            cs.getText().setDivAsString("<div xmlns=\"http://www.w3.org/1999/xhtml\">Kiroku FHIR R4 server</div>");
             for (var rest : cs.getRest()) {
                 // HAPI's @Transaction binding serves both Bundle types; it lists only "transaction"
                 if (rest.getInteraction().stream().noneMatch(i -> i.getCode() == CapabilityStatement.SystemRestfulInteraction.BATCH)) {

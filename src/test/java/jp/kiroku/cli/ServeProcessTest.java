@@ -175,6 +175,30 @@ class ServeProcessTest {
         Result bad = run("client", "create", "--data-dir", DATA.toString(), "--name", "x", "--scopes", "everything");
         assertThat(bad.exit()).isNotZero();
         assertThat(bad.out()).contains("'everything' is not a SMART scope").doesNotContain("\tat ");
+
+        // disabling from another process reaches the server within the active-check cache time (5 s)
+        Result disabled = run("client", "disable", "--data-dir", DATA.toString(), id);
+        assertThat(disabled.exit()).as(disabled.out()).isZero();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int status = 200;
+        while (status == 200 && System.nanoTime() < deadline) {
+            status = lab.get("Patient/" + acknowledged.get(0)).status();
+            Thread.sleep(250);
+        }
+        assertThat(status).isEqualTo(401);
+    }
+
+    @Test
+    @Order(5)
+    void aShortBootstrapSecretIsRefusedAtStart() throws Exception {
+        ProcessBuilder pb = kiroku("serve", "--data-dir", Files.createTempDirectory("kiroku-short-").toString(),
+                "--port", Integer.toString(freePort())).redirectErrorStream(true);
+        pb.environment().put("KIROKU_BOOTSTRAP_CLIENT_SECRET", "too-short");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(180, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isNotZero();
+        assertThat(out).contains("KIROKU_BOOTSTRAP_CLIENT_SECRET must have at least 32 characters").doesNotContain("too-short");
     }
 
     @Test
@@ -197,7 +221,7 @@ class ServeProcessTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     @Tag("NET-03")
     void aNonLoopbackAddressWithoutTlsIsRefused() throws Exception {
         Result r = run("serve", "--data-dir", Files.createTempDirectory("kiroku-net03-").toString(),

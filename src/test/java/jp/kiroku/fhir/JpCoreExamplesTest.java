@@ -59,16 +59,17 @@ class JpCoreExamplesTest extends ServerTest {
     @Test
     void aBrokenCopyIsRefusedWithAnOutcomeNamingTheFault() throws Exception {
         Patient patient = (Patient) examples().stream().filter(r -> r instanceof Patient).findFirst().orElseThrow();
-        patient.setId("broken-jp-patient");
+        String id = "broken-" + java.util.UUID.randomUUID(); // unique, so that reruns against one database agree
+        patient.setId(id);
         patient.getIdentifierFirstRep().setValue(null); // JP_Patient requires identifier.value (1..1)
-        Response r = admin.put("Patient/broken-jp-patient", FhirHttp.json(patient));
+        Response r = admin.put("Patient/" + id, FhirHttp.json(patient));
         assertThat(r.status()).isEqualTo(422);
         OperationOutcome oo = r.as(OperationOutcome.class);
         assertThat(oo.getIssue()).anySatisfy(i -> {
             assertThat(i.getSeverity()).isEqualTo(OperationOutcome.IssueSeverity.ERROR);
             assertThat(i.getDiagnostics()).contains("Patient.identifier.value");
         });
-        assertThat(admin.get("Patient/broken-jp-patient").status()).isEqualTo(404);
+        assertThat(admin.get("Patient/" + id).status()).isEqualTo(404);
 
         // $validate says the same without storing anything
         Response v = admin.post("Patient/$validate", FhirHttp.json(patient));
@@ -77,6 +78,6 @@ class JpCoreExamplesTest extends ServerTest {
 
         // without the profile claim the same resource is valid base R4 and is stored (the profile made the error)
         patient.getMeta().getProfile().clear();
-        assertThat(admin.put("Patient/broken-jp-patient", FhirHttp.json(patient)).status()).isEqualTo(201);
+        assertThat(admin.put("Patient/" + id, FhirHttp.json(patient)).status()).isEqualTo(201);
     }
 }

@@ -85,6 +85,20 @@ class SecurityTest extends ServerTest {
     }
 
     @Test
+    void accessTokensLiveFiveMinutesAndCarryTheClientsScopes() {
+        String jwt = FhirHttp.fetchToken(anonymous.root(), ADMIN_ID, ADMIN_SECRET, null);
+        String payload = new String(java.util.Base64.getUrlDecoder().decode(jwt.split("\\.")[1]));
+        long iat = Long.parseLong(payload.replaceAll(".*\"iat\":(\\d+).*", "$1"));
+        long exp = Long.parseLong(payload.replaceAll(".*\"exp\":(\\d+).*", "$1"));
+        assertThat(exp - iat).isEqualTo(300);
+        assertThat(payload).contains("\"sub\":\"" + ADMIN_ID + "\"").contains("system/*.*");
+        // a client gets only scopes it is registered for
+        var reader = clients.create("reader", java.util.List.of("system/Patient.read"), jp.kiroku.audit.Agent.localOperator());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FhirHttp.fetchToken(anonymous.root(), reader.clientId(),
+                reader.secret(), "system/*.*")).hasMessageContaining("invalid_scope");
+    }
+
+    @Test
     void tokenRequestsWithAWrongSecretFail() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> FhirHttp.fetchToken(anonymous.root(), ADMIN_ID, "wrong", null))
                 .hasMessageContaining("401");
