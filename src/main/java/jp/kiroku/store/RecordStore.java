@@ -111,25 +111,27 @@ public class RecordStore {
                 existingTargets.add(w.key());
             }
         }
-        Map<ResourceKey, int[]> current = lockCurrent(existingTargets); // key -> {version, deleted?1:0}
+        Map<ResourceKey, Current> current = lockCurrent(existingTargets);
         checkReferences(writes, touched);
         checkNotReferenced(writes);
 
         List<Written> results = new ArrayList<>(writes.size());
         for (Write w : writes) {
-            int[] cur = current.get(w.key());
-            boolean exists = cur != null && cur[1] == 0;
-            if (w.expectedVersion() != null && (cur == null || cur[0] != w.expectedVersion())) {
+            Current cur = current.get(w.key());
+            boolean exists = cur != null && !cur.deleted();
+            if (w.expectedVersion() != null && (cur == null || cur.version() != w.expectedVersion())) {
                 throw new StoreException(StoreException.Reason.VERSION_CONFLICT, w.key() + " is at version "
-                        + (cur == null ? "none" : cur[0]) + ", not " + w.expectedVersion(), List.of(w.key()));
+                        + (cur == null ? "none" : cur.version()) + ", not " + w.expectedVersion(), List.of(w.key()));
             }
-            int version = cur == null ? 1 : cur[0] + 1;
+            int version = cur == null ? 1 : cur.version() + 1;
             switch (w.kind()) {
                 case DELETE -> {
+                    // a tombstone stays in its patient's compartment (audit, later sharding by patient)
+                    String patient = cur == null ? null : cur.patientKey();
                     if (!exists) {
-                        results.add(new Written(w.key(), cur == null ? 0 : cur[0], now, false, true, true, null, null));
+                        results.add(new Written(w.key(), cur == null ? 0 : cur.version(), now, false, true, true, patient, null));
                     } else {
-                        results.add(new Written(w.key(), version, now, false, true, false, null, null));
+                        results.add(new Written(w.key(), version, now, false, true, false, patient, null));
                     }
                 }
                 case CREATE, UPDATE -> {
@@ -145,20 +147,24 @@ public class RecordStore {
         return results;
     }
 
-    private Map<ResourceKey, int[]> lockCurrent(List<ResourceKey> keys) {
-        Map<ResourceKey, int[]> out = new HashMap<>();
+    /** The current pointer of a resource, as locked for a write. */
+    private record Current(int version, boolean deleted, String patientKey) {
+    }
+
+    private Map<ResourceKey, Current> lockCurrent(List<ResourceKey> keys) {
+        Map<ResourceKey, Current> out = new HashMap<>();
         if (keys.isEmpty()) {
             return out;
         }
         jdbc.execute((Connection c) -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT res_type, res_id, version_id, deleted FROM resource_current"
+            try (PreparedStatement ps = c.prepareStatement("SELECT res_type, res_id, version_id, deleted, patient_key FROM resource_current"
                     + " WHERE (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) FOR UPDATE")) {
                 ps.setArray(1, c.createArrayOf("text", keys.stream().map(ResourceKey::type).toArray()));
                 ps.setArray(2, c.createArrayOf("text", keys.stream().map(ResourceKey::id).toArray()));
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.put(new ResourceKey(rs.getString(1), rs.getString(2)),
-                                new int[] {rs.getInt(3), rs.getBoolean(4) ? 1 : 0});
+                                new Current(rs.getInt(3), rs.getBoolean(4), rs.getString(5)));
                     }
                 }
             }

@@ -120,6 +120,10 @@ class SecurityTest extends ServerTest {
         assertThat(rows).anySatisfy(r -> assertThat(r).containsEntry("action", "read").containsEntry("outcome", "success")
                 .containsEntry("patient_key", id));
         assertThat(rows).anySatisfy(r -> assertThat(r).containsEntry("action", "read").containsEntry("outcome", "denied"));
+        // a delete is audited in the patient's compartment too
+        assertThat(admin.delete("Patient/" + id).status()).isEqualTo(200);
+        assertThat(jdbc.queryForObject("SELECT patient_key FROM audit_event WHERE action='delete' AND res_id=?", String.class, id))
+                .isEqualTo(id);
     }
 
     @Test
