@@ -23,6 +23,7 @@ import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import ca.uhn.fhir.util.FhirTerser;
 import jp.kiroku.platform.KirokuProperties;
+import jp.kiroku.search.SearchIndex;
 import jp.kiroku.store.ResourceKey;
 import jp.kiroku.store.StoredVersion;
 import jp.kiroku.store.Write;
@@ -37,11 +38,13 @@ class FhirRecords {
     private final FhirContext ctx;
     private final ProfileValidator validator;
     private final KirokuProperties props;
+    private final SearchIndex search;
 
-    FhirRecords(FhirContext ctx, ProfileValidator validator, KirokuProperties props) {
+    FhirRecords(FhirContext ctx, ProfileValidator validator, KirokuProperties props, SearchIndex search) {
         this.ctx = ctx;
         this.validator = validator;
         this.props = props;
+        this.search = search;
     }
 
     FhirContext context() {
@@ -144,6 +147,12 @@ class FhirRecords {
             refs.add(new ResourceKey(id.getResourceType(), id.getIdPart()));
         }
         return refs;
+    }
+
+    /** A create or update with the search-index values of the new version. */
+    FhirServices.Change change(Write.Kind kind, Resource resource, String id, Integer expectedVersion, String action) {
+        Write write = toWrite(kind, resource, id, expectedVersion);
+        return new FhirServices.Change(write, search.extract(resource), action);
     }
 
     /** A store write for a create or update; the body is rendered once the store has fixed version and time. */

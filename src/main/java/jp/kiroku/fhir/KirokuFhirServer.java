@@ -24,6 +24,7 @@ import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.provider.ServerCapabilityStatementProvider;
+import jp.kiroku.search.SearchIndex;
 import org.hl7.fhir.instance.model.api.IIdType;
 
 /**
@@ -48,7 +49,7 @@ final class KirokuFhirServer extends RestfulServer {
         setDefaultResponseEncoding(EncodingEnum.JSON);
         setDefaultPreferReturn(PreferReturnEnum.REPRESENTATION);
         setETagSupport(ETagSupportEnum.ENABLED);
-        setDefaultPageSize(HistoryPaging.DEFAULT_PAGE);
+        setDefaultPageSize(Page.DEFAULT_COUNT);
         setServerName("Kiroku");
         setServerVersion(java.util.Objects.requireNonNullElse(KirokuFhirServer.class.getPackage().getImplementationVersion(), "development"));
         setImplementationDescription("Kiroku FHIR R4 server");
@@ -67,7 +68,7 @@ final class KirokuFhirServer extends RestfulServer {
         setServerConformanceProvider(new CapabilityProvider(this, operationDefinitions));
         registerProvider(new SystemProvider(services, transactions));
         registerInterceptor(new ErrorSanitizer());
-        registerInterceptor(new SmartCapabilities());
+        registerInterceptor(new Capabilities(services.search()));
     }
 
     /**
@@ -105,8 +106,17 @@ final class KirokuFhirServer extends RestfulServer {
         }
     }
 
-    /** Advertises how to get a token (SMART on FHIR "oauth-uris") in CapabilityStatement.rest.security. */
-    static final class SmartCapabilities {
+    /**
+     * Completes HAPI's generated CapabilityStatement: the search parameters each type really supports, and how to get
+     * a token (SMART on FHIR "oauth-uris") in rest.security.
+     */
+    static final class Capabilities {
+        private final SearchIndex search;
+
+        Capabilities(SearchIndex search) {
+            this.search = search;
+        }
+
         @Hook(Pointcut.SERVER_CAPABILITY_STATEMENT_GENERATED)
         public void addSecurity(org.hl7.fhir.instance.model.api.IBaseConformance statement, RequestDetails request) {
             CapabilityStatement cs = (CapabilityStatement) statement;
@@ -115,6 +125,15 @@ final class KirokuFhirServer extends RestfulServer {
             cs.setName("Kiroku").setTitle("Kiroku FHIR R4 server").setPublisher("Kiroku");
             cs.getText().setDivAsString("<div xmlns=\"http://www.w3.org/1999/xhtml\">Kiroku FHIR R4 server</div>");
             for (var rest : cs.getRest()) {
+                for (var resource : rest.getResource()) {
+                    resource.getSearchParam().clear();
+                    resource.addSearchParam().setName("_id").setType(org.hl7.fhir.r4.model.Enumerations.SearchParamType.TOKEN);
+                    resource.addSearchParam().setName("_lastUpdated").setType(org.hl7.fhir.r4.model.Enumerations.SearchParamType.DATE);
+                    for (SearchIndex.ParamInfo p : search.params(resource.getType())) {
+                        resource.addSearchParam().setName(p.name())
+                                .setType(org.hl7.fhir.r4.model.Enumerations.SearchParamType.fromCode(p.type().getCode()));
+                    }
+                }
                 // HAPI's @Transaction binding serves both Bundle types; it lists only "transaction"
                 if (rest.getInteraction().stream().noneMatch(i -> i.getCode() == CapabilityStatement.SystemRestfulInteraction.BATCH)) {
                     rest.addInteraction().setCode(CapabilityStatement.SystemRestfulInteraction.BATCH);

@@ -1,6 +1,9 @@
 package jp.kiroku.fhir;
 
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.UUID;
 
@@ -15,6 +18,7 @@ import ca.uhn.fhir.rest.annotation.History;
 import ca.uhn.fhir.rest.annotation.IdParam;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.ResourceParam;
+import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.annotation.Since;
 import ca.uhn.fhir.rest.annotation.Update;
 import ca.uhn.fhir.rest.annotation.Validate;
@@ -29,6 +33,8 @@ import jp.kiroku.access.Permission;
 import jp.kiroku.access.SmartScopes;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.identity.Caller;
+import jp.kiroku.search.SearchException;
+import jp.kiroku.search.SearchResult;
 import jp.kiroku.store.ResourceKey;
 import jp.kiroku.store.StoreException;
 import jp.kiroku.store.StoredVersion;
@@ -99,7 +105,7 @@ final class ResourceTypeProvider implements IResourceProvider {
         Resource resource = services.records().parseAs(type, body, Http.requestEncoding(request));
         services.records().validateIfRequired(resource);
         String id = UUID.randomUUID().toString();
-        Written w = write(caller, services.records().toWrite(Write.Kind.CREATE, resource, id, null), "create");
+        Written w = write(caller, services.records().change(Write.Kind.CREATE, resource, id, null, "create"));
         MethodOutcome out = new MethodOutcome(new IdType(type, id, Integer.toString(w.versionId())), true);
         out.setResource(resource);
         return out;
@@ -116,8 +122,8 @@ final class ResourceTypeProvider implements IResourceProvider {
                     : "none") + ") must match the id in the URL (" + resourceId + ")");
         }
         services.records().validateIfRequired(resource);
-        Written w = write(caller, services.records().toWrite(Write.Kind.UPDATE, resource, resourceId, Http.ifMatch(request)),
-                "update");
+        Written w = write(caller, services.records().change(Write.Kind.UPDATE, resource, resourceId, Http.ifMatch(request),
+                "update"));
         MethodOutcome out = new MethodOutcome(new IdType(type, resourceId, Integer.toString(w.versionId())), w.created());
         out.setResource(resource);
         return out;
@@ -128,7 +134,7 @@ final class ResourceTypeProvider implements IResourceProvider {
         Caller caller = services.guard().caller(request);
         services.guard().require(caller, type, Permission.DELETE, "delete");
         ResourceKey key = new ResourceKey(type, id.getIdPart());
-        Written w = write(caller, Write.delete(key, Http.ifMatch(request)), "delete");
+        Written w = write(caller, new FhirServices.Change(Write.delete(key, Http.ifMatch(request)), null, "delete"));
         OperationOutcome oo = new OperationOutcome();
         oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION).setCode(OperationOutcome.IssueType.INFORMATIONAL)
                 .setDiagnostics(w.noop() ? "Nothing to delete: " + key + " does not exist or is already deleted"
@@ -138,21 +144,51 @@ final class ResourceTypeProvider implements IResourceProvider {
         return out;
     }
 
-    private Written write(Caller caller, Write write, String action) {
+    private Written write(Caller caller, FhirServices.Change change) {
         try {
-            return services.tx().execute(status -> {
-                Written w = services.store().write(List.of(write), services.authorship(caller)).get(0);
-                services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.SUCCESS)
-                        .on(type, w.key().id(), w.versionId(), w.patientKey() != null ? w.patientKey()
-                                : write.patientKey()).withDetail(w.noop() ? "noop" : null));
-                return w;
-            });
+            return services.commit(caller, List.of(change), null).get(0);
         } catch (StoreException | org.springframework.dao.DuplicateKeyException e) {
-            services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.FAILED)
-                    .on(type, write.key().id(), null, write.patientKey()).withDetail(e instanceof StoreException s
-                            ? s.reason().name() : "concurrent change"));
+            services.audit().record(AuditRecord.of(caller.agent(), change.action(), AuditRecord.Outcome.FAILED)
+                    .on(type, change.write().key().id(), null, change.write().patientKey())
+                    .withDetail(e instanceof StoreException s ? s.reason().name() : "concurrent change"));
             throw StoreErrors.toFhir(e);
         }
+    }
+
+    /** GET [type]?params: see search.SearchIndex for what is supported; Prefer: handling=strict refuses the rest. */
+    @Search(allowUnknownParams = true)
+    public IBundleProvider search(RequestDetails request) {
+        Caller caller = services.guard().caller(request);
+        services.guard().require(caller, type, Permission.SEARCH, "search");
+        Map<String, List<String>> params = new LinkedHashMap<>();
+        request.getParameters().forEach((name, values) -> params.put(name, List.of(values)));
+        String prefer = request.getHeader("Prefer");
+        boolean strict = prefer != null && prefer.replace(" ", "").contains("handling=strict");
+        int offset = Page.offset(request);
+        int count = Page.count(request);
+        SearchResult result;
+        try {
+            result = services.search().search(type, params, strict, offset, count);
+        } catch (SearchException e) {
+            throw new InvalidRequestException(e.getMessage());
+        }
+        List<StoredVersion> found = services.store().currentAll(result.keys());
+        List<AuditRecord> events = new ArrayList<>();
+        List<IBaseResource> resources = new ArrayList<>(found.size());
+        for (StoredVersion v : found) {
+            if (!v.deleted()) {
+                resources.add(services.records().toResource(v));
+                events.add(AuditRecord.of(caller.agent(), "search", AuditRecord.Outcome.SUCCESS)
+                        .on(v.type(), v.id(), v.versionId(), v.patientKey()));
+            }
+        }
+        if (events.isEmpty()) {
+            events.add(AuditRecord.of(caller.agent(), "search", AuditRecord.Outcome.SUCCESS).on(type, null, null, null)
+                    .withDetail("no matches"));
+        }
+        services.audit().recordAll(events);
+        Integer total = result.total() == null ? null : (int) Math.min(Integer.MAX_VALUE, result.total());
+        return new Page(offset, count, (o, c) -> resources, () -> total);
     }
 
     @History

@@ -79,27 +79,13 @@ class TransactionProcessor {
         // FHIR's processing order: DELETE, POST, PUT, then GET (reads see the transaction's result)
         List<Planned> writes = plan.stream().filter(p -> p.verb() != HTTPVerb.GET)
                 .sorted(Comparator.comparingInt(p -> order(p.verb()))).toList();
-        List<Write> storeWrites = new ArrayList<>(writes.size());
+        List<FhirServices.Change> changes = new ArrayList<>(writes.size());
         for (Planned p : writes) {
-            storeWrites.add(at(p.index(), () -> {
-                return toWrite(p, fullUrlToId);
-            }));
+            changes.add(at(p.index(), () -> toChange(p, fullUrlToId)));
         }
         List<Written> written;
         try {
-            written = services.tx().execute(status -> {
-                List<Written> out = services.store().write(storeWrites, services.authorship(caller));
-                List<AuditRecord> events = new ArrayList<>(out.size());
-                for (int i = 0; i < out.size(); i++) {
-                    Written w = out.get(i);
-                    events.add(AuditRecord.of(caller.agent(), action(writes.get(i).verb()), AuditRecord.Outcome.SUCCESS)
-                            .on(w.key().type(), w.key().id(), w.versionId(),
-                                    w.patientKey() != null ? w.patientKey() : storeWrites.get(i).patientKey())
-                            .withDetail("transaction"));
-                }
-                services.audit().recordAll(events);
-                return out;
-            });
+            written = services.commit(caller, changes, "transaction");
         } catch (StoreException | org.springframework.dao.DuplicateKeyException e) {
             services.audit().record(AuditRecord.of(caller.agent(), "transaction", AuditRecord.Outcome.FAILED)
                     .withDetail(e instanceof StoreException s ? s.reason().name() : "concurrent change"));
@@ -132,15 +118,10 @@ class TransactionProcessor {
                     readInto(caller, p, out);
                     continue;
                 }
-                Write w = toWrite(p, Map.of());
+                FhirServices.Change change = toChange(p, Map.of());
                 Written done;
                 try {
-                    done = services.tx().execute(status -> {
-                        Written r = services.store().write(List.of(w), services.authorship(caller)).get(0);
-                        services.audit().record(AuditRecord.of(caller.agent(), action(p.verb()), AuditRecord.Outcome.SUCCESS)
-                                .on(r.key().type(), r.key().id(), r.versionId(), w.patientKey()).withDetail("batch"));
-                        return r;
-                    });
+                    done = services.commit(caller, List.of(change), "batch").get(0);
                 } catch (StoreException | org.springframework.dao.DuplicateKeyException e) {
                     throw StoreErrors.toFhir(e);
                 }
@@ -217,16 +198,16 @@ class TransactionProcessor {
         }
     }
 
-    /** The store write for a planned POST, PUT or DELETE, its references rewritten and its body validated. */
-    private Write toWrite(Planned p, Map<String, String> fullUrlToId) {
+    /** The change for a planned POST, PUT or DELETE, its references rewritten and its body validated. */
+    private FhirServices.Change toChange(Planned p, Map<String, String> fullUrlToId) {
         if (p.resource() != null) {
             rewriteReferences(p.resource(), fullUrlToId);
             services.records().validateIfRequired(p.resource());
         }
         return switch (p.verb()) {
-            case POST -> services.records().toWrite(Write.Kind.CREATE, p.resource(), p.key().id(), null);
-            case PUT -> services.records().toWrite(Write.Kind.UPDATE, p.resource(), p.key().id(), p.ifMatch());
-            default -> Write.delete(p.key(), p.ifMatch());
+            case POST -> services.records().change(Write.Kind.CREATE, p.resource(), p.key().id(), null, "create");
+            case PUT -> services.records().change(Write.Kind.UPDATE, p.resource(), p.key().id(), p.ifMatch(), "update");
+            default -> new FhirServices.Change(Write.delete(p.key(), p.ifMatch()), null, "delete");
         };
     }
 
@@ -303,15 +284,6 @@ class TransactionProcessor {
             case POST -> 1;
             case PUT -> 2;
             default -> 3;
-        };
-    }
-
-    private static String action(HTTPVerb verb) {
-        return switch (verb) {
-            case POST -> "create";
-            case PUT -> "update";
-            case DELETE -> "delete";
-            default -> "read";
         };
     }
 

@@ -51,6 +51,38 @@ public class RecordStore {
                 .stream().findFirst();
     }
 
+    /** The current versions of these resources, in the given order (missing ones left out). */
+    public List<StoredVersion> currentAll(List<ResourceKey> keys) {
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        Map<ResourceKey, StoredVersion> found = new HashMap<>();
+        jdbc.execute((Connection c) -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted,"
+                    + " v.patient_key, v.body FROM resource_current c JOIN resource_version v USING (res_type, res_id, version_id)"
+                    + " WHERE (c.res_type, c.res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))")) {
+                ps.setArray(1, c.createArrayOf("text", keys.stream().map(ResourceKey::type).toArray()));
+                ps.setArray(2, c.createArrayOf("text", keys.stream().map(ResourceKey::id).toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    int i = 0;
+                    while (rs.next()) {
+                        StoredVersion v = VERSION.mapRow(rs, i++);
+                        found.put(new ResourceKey(v.type(), v.id()), v);
+                    }
+                }
+            }
+            return null;
+        });
+        List<StoredVersion> out = new ArrayList<>(keys.size());
+        for (ResourceKey k : keys) {
+            StoredVersion v = found.get(k);
+            if (v != null) {
+                out.add(v);
+            }
+        }
+        return out;
+    }
+
     public Optional<StoredVersion> version(ResourceKey key, int versionId) {
         return jdbc.query("SELECT res_type, res_id, version_id, last_updated, deleted, patient_key, body"
                         + " FROM resource_version WHERE res_type = ? AND res_id = ? AND version_id = ?",

@@ -46,9 +46,25 @@ class AllResourceTypesTest extends ServerTest {
                     .map(CapabilityStatement.ResourceInteractionComponent::getCode).collect(Collectors.toSet());
             assertThat(interactions).as(r.getType()).containsExactlyInAnyOrder(TypeRestfulInteraction.READ,
                     TypeRestfulInteraction.VREAD, TypeRestfulInteraction.CREATE, TypeRestfulInteraction.UPDATE,
-                    TypeRestfulInteraction.DELETE, TypeRestfulInteraction.HISTORYINSTANCE, TypeRestfulInteraction.HISTORYTYPE);
-            assertThat(r.getSearchParam()).as(r.getType() + " advertises no search yet").isEmpty();
+                    TypeRestfulInteraction.DELETE, TypeRestfulInteraction.HISTORYINSTANCE, TypeRestfulInteraction.HISTORYTYPE,
+                    TypeRestfulInteraction.SEARCHTYPE);
+            assertThat(r.getSearchParam()).as(r.getType()).extracting(p -> p.getName()).contains("_id", "_lastUpdated");
         }
+        // every advertised parameter is accepted under strict handling (a sample of types, every parameter each)
+        for (var r : resources) {
+            if (!Set.of("Patient", "Observation", "Encounter", "Condition", "MedicationRequest", "Practitioner").contains(r.getType())) {
+                continue;
+            }
+            assertThat(r.getSearchParam()).as(r.getType()).hasSizeGreaterThan(5);
+            for (var p : r.getSearchParam()) {
+                Response res = admin.get(r.getType() + "?" + p.getName() + ":missing=false&_count=1",
+                        java.util.Map.of("Prefer", "handling=strict"));
+                assertThat(res.status()).as(r.getType() + "?" + p.getName() + ": " + res.body()).isEqualTo(200);
+            }
+        }
+        Response unknown = admin.get("Patient?nonsense=1", java.util.Map.of("Prefer", "handling=strict"));
+        assertThat(unknown.status()).isEqualTo(400);
+        assertThat(unknown.body()).contains("nonsense");
         var system = cs.getRestFirstRep().getInteraction().stream()
                 .map(i -> i.getCode().toCode()).collect(Collectors.toSet());
         assertThat(system).contains("transaction", "batch", "history-system");

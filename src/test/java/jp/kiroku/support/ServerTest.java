@@ -57,7 +57,7 @@ public abstract class ServerTest {
     protected FhirHttp admin;
 
     @BeforeEach
-    void clientsForTheRunningServer() {
+    protected void clientsForTheRunningServer() {
         anonymous = new FhirHttp("http://127.0.0.1:" + port);
         admin = anonymous.withToken(FhirHttp.fetchToken(anonymous.root(), ADMIN_ID, ADMIN_SECRET, null));
     }

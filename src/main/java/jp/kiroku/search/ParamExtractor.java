@@ -1,0 +1,200 @@
+package jp.kiroku.search;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.hl7.fhir.instance.model.api.IBase;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.instance.model.api.IPrimitiveType;
+import org.hl7.fhir.r4.model.Address;
+import org.hl7.fhir.r4.model.BaseDateTimeType;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.ContactPoint;
+import org.hl7.fhir.r4.model.Enumeration;
+import org.hl7.fhir.r4.model.HumanName;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Period;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Timing;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeSearchParam;
+import ca.uhn.fhir.fhirpath.IFhirPath;
+import ca.uhn.fhir.fhirpath.IFhirPathEvaluationContext;
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
+
+/**
+ * Extracts index values from a resource by evaluating the FHIRPath expressions of the R4 SearchParameters that HAPI's
+ * FhirContext knows, for the parameter types Kiroku indexes (token, string, date, reference). Expressions are parsed
+ * once per resource type; FHIRPath engines are per thread (they are not thread-safe).
+ */
+final class ParamExtractor {
+
+    private static final Logger log = LoggerFactory.getLogger(ParamExtractor.class);
+
+    /** A search parameter of one resource type, ready to evaluate. */
+    record Param(String name, RestSearchParameterTypeEnum type, IFhirPath.IParsedExpression expression) {
+    }
+
+    private final FhirContext ctx;
+    private final ThreadLocal<IFhirPath> engines;
+    private final Map<String, List<Param>> byType = new ConcurrentHashMap<>();
+
+    ParamExtractor(FhirContext ctx) {
+        this.ctx = ctx;
+        this.engines = ThreadLocal.withInitial(() -> {
+            IFhirPath engine = ctx.newFhirPath();
+            // resolve() only needs the referenced type here ("subject.where(resolve() is Patient)")
+            engine.setEvaluationContext(new IFhirPathEvaluationContext() {
+                @Override
+                public IBase resolveReference(IIdType reference, IBase context) {
+                    if (reference == null || !reference.hasResourceType()
+                            || !ctx.getResourceTypes().contains(reference.getResourceType())) {
+                        return null;
+                    }
+                    IBaseResource r = ctx.getResourceDefinition(reference.getResourceType()).newInstance();
+                    r.setId(reference.getValue());
+                    return r;
+                }
+            });
+            return engine;
+        });
+    }
+
+    /** The indexed parameters of a type (the supported types only), in name order. */
+    List<Param> params(String resourceType) {
+        return byType.computeIfAbsent(resourceType, this::compile);
+    }
+
+    private List<Param> compile(String resourceType) {
+        List<Param> out = new ArrayList<>();
+        IFhirPath engine = engines.get();
+        for (RuntimeSearchParam sp : ctx.getResourceDefinition(resourceType).getSearchParams()) {
+            if (!SearchIndex.INDEXED_TYPES.contains(sp.getParamType()) || sp.getPath() == null || sp.getPath().isBlank()
+                    || sp.getName().startsWith("_")) {
+                continue;
+            }
+            try {
+                out.add(new Param(sp.getName(), sp.getParamType(), engine.parse(sp.getPath())));
+            } catch (Exception e) {
+                log.debug("Search parameter {}.{} not indexed: cannot parse {}: {}", resourceType, sp.getName(), sp.getPath(), e.getMessage());
+            }
+        }
+        out.sort(java.util.Comparator.comparing(Param::name));
+        return List.copyOf(out);
+    }
+
+    IndexRows extract(IBaseResource resource) {
+        String type = ctx.getResourceType(resource);
+        IndexRows rows = new IndexRows();
+        IFhirPath engine = engines.get();
+        for (Param p : params(type)) {
+            List<IBase> values;
+            try {
+                values = engine.evaluate(resource, p.expression(), IBase.class);
+            } catch (RuntimeException e) {
+                log.debug("Search parameter {}.{} failed on a resource: {}", type, p.name(), e.getMessage());
+                continue;
+            }
+            for (IBase v : values) {
+                switch (p.type()) {
+                    case TOKEN -> tokens(p.name(), v, rows);
+                    case STRING -> strings(p.name(), v, rows);
+                    case DATE -> dates(p.name(), v, rows);
+                    case REFERENCE -> references(p.name(), v, rows);
+                    default -> {
+                    }
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static void tokens(String param, IBase v, IndexRows rows) {
+        if (v instanceof CodeableConcept cc) {
+            cc.getCoding().forEach(c -> tokens(param, c, rows));
+        } else if (v instanceof Coding c) {
+            if (c.hasCode()) {
+                rows.tokens.add(new IndexRows.Token(param, c.getSystem(), c.getCode()));
+            }
+        } else if (v instanceof Identifier id) {
+            if (id.hasValue()) {
+                rows.tokens.add(new IndexRows.Token(param, id.getSystem(), id.getValue()));
+            }
+        } else if (v instanceof ContactPoint cp) {
+            if (cp.hasValue()) {
+                rows.tokens.add(new IndexRows.Token(param, cp.hasSystem() ? cp.getSystem().toCode() : null, cp.getValue()));
+            }
+        } else if (v instanceof Enumeration<?> e) {
+            if (e.getValueAsString() != null) {
+                rows.tokens.add(new IndexRows.Token(param, e.getSystem(), e.getValueAsString()));
+            }
+        } else if (v instanceof IPrimitiveType<?> prim && prim.getValueAsString() != null) {
+            rows.tokens.add(new IndexRows.Token(param, null, prim.getValueAsString()));
+        }
+    }
+
+    private static void strings(String param, IBase v, IndexRows rows) {
+        if (v instanceof HumanName n) {
+            addString(param, n.getFamily(), rows);
+            n.getGiven().forEach(g -> addString(param, g.getValue(), rows));
+            n.getPrefix().forEach(g -> addString(param, g.getValue(), rows));
+            n.getSuffix().forEach(g -> addString(param, g.getValue(), rows));
+            addString(param, n.getText(), rows);
+        } else if (v instanceof Address a) {
+            a.getLine().forEach(l -> addString(param, l.getValue(), rows));
+            addString(param, a.getCity(), rows);
+            addString(param, a.getDistrict(), rows);
+            addString(param, a.getState(), rows);
+            addString(param, a.getPostalCode(), rows);
+            addString(param, a.getCountry(), rows);
+            addString(param, a.getText(), rows);
+        } else if (v instanceof IPrimitiveType<?> prim) {
+            addString(param, prim.getValueAsString(), rows);
+        }
+    }
+
+    private static void addString(String param, String value, IndexRows rows) {
+        if (value != null && !value.isBlank()) {
+            String exact = value.length() > 2000 ? value.substring(0, 2000) : value;
+            rows.strings.add(new IndexRows.Text(param, TextNormalizer.normalize(exact), exact));
+        }
+    }
+
+    private static void dates(String param, IBase v, IndexRows rows) {
+        if (v instanceof BaseDateTimeType d) {
+            DateRanges.Range r = DateRanges.of(d);
+            if (r != null) {
+                rows.dates.add(new IndexRows.DateRange(param, r.lo(), r.hi()));
+            }
+        } else if (v instanceof Period p) {
+            DateRanges.Range start = DateRanges.of(p.getStartElement());
+            DateRanges.Range end = DateRanges.of(p.getEndElement());
+            if (start != null || end != null) {
+                rows.dates.add(new IndexRows.DateRange(param, start != null ? start.lo() : DateRanges.MIN,
+                        end != null ? end.hi() : DateRanges.MAX));
+            }
+        } else if (v instanceof Timing t) {
+            t.getEvent().forEach(e -> dates(param, e, rows));
+            if (t.hasRepeat() && t.getRepeat().hasBoundsPeriod()) {
+                dates(param, t.getRepeat().getBoundsPeriod(), rows);
+            }
+        }
+    }
+
+    private static void references(String param, IBase v, IndexRows rows) {
+        if (v instanceof Reference ref && ref.hasReference()) {
+            IdType id = new IdType(ref.getReference());
+            if (!id.isAbsolute() && id.hasResourceType() && id.hasIdPart() && !ref.getReference().startsWith("#")) {
+                rows.references.add(new IndexRows.Ref(param, id.getResourceType(), id.getIdPart()));
+            }
+        }
+    }
+}

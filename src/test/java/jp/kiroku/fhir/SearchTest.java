@@ -1,0 +1,225 @@
+package jp.kiroku.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import jp.kiroku.support.FhirHttp;
+import jp.kiroku.support.FhirHttp.Response;
+import jp.kiroku.support.ServerTest;
+
+/**
+ * Search answers compared with answers computed in plain Java over the Synthea bundles that were posted (not from the
+ * implementation), plus Japanese names, updates and deletes.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SearchTest extends ServerTest {
+
+    private static final Path BUNDLE = Path.of("../shared/data/synthea/Abdul_Koepp_e925b0f3-8006-43f6-aa31-94bd215e55e7.json");
+
+    private Bundle sent;
+    private final Map<String, String> serverIdOf = new HashMap<>(); // fullUrl -> server id
+    private String patientId;
+
+    @BeforeAll
+    void postOneSyntheaPatient() throws Exception {
+        clientsForTheRunningServer();
+        sent = FhirHttp.CTX.newJsonParser().parseResource(Bundle.class, Files.readString(BUNDLE));
+        Response r = admin.post("", Files.readString(BUNDLE));
+        assertThat(r.status()).isEqualTo(200);
+        Bundle response = r.as(Bundle.class);
+        for (int i = 0; i < sent.getEntry().size(); i++) {
+            String location = response.getEntry().get(i).getResponse().getLocation();
+            serverIdOf.put(sent.getEntry().get(i).getFullUrl(), location.split("/")[1]);
+            if (sent.getEntry().get(i).getResource() instanceof Patient) {
+                patientId = location.split("/")[1];
+            }
+        }
+    }
+
+    private List<Observation> sentObservations() {
+        return sent.getEntry().stream().filter(e -> e.getResource() instanceof Observation)
+                .map(e -> (Observation) e.getResource()).toList();
+    }
+
+    private String serverId(Resource r) {
+        return sent.getEntry().stream().filter(e -> e.getResource() == r).findFirst()
+                .map(e -> serverIdOf.get(e.getFullUrl())).orElseThrow();
+    }
+
+    /** Every id a search returns, following next links, checking there are no duplicates. */
+    private List<String> allIds(String query) {
+        List<String> ids = new ArrayList<>();
+        Response r = admin.get(query);
+        while (true) {
+            assertThat(r.status()).as(query + ": " + r.body()).isEqualTo(200);
+            Bundle page = r.as(Bundle.class);
+            page.getEntry().forEach(e -> ids.add(e.getResource().getIdElement().getIdPart()));
+            if (page.getLink("next") == null) {
+                break;
+            }
+            r = admin.get(page.getLink("next").getUrl());
+        }
+        assertThat(new HashSet<>(ids)).as("no duplicates across pages").hasSize(ids.size());
+        return ids;
+    }
+
+    @Test
+    void observationsByPatientMatchTheBundleAcrossPages() {
+        Set<String> expected = sentObservations().stream().map(this::serverId).collect(Collectors.toSet());
+        assertThat(expected).hasSizeGreaterThan(20);
+        List<String> found = allIds("Observation?patient=" + patientId + "&_count=7");
+        assertThat(new HashSet<>(found)).isEqualTo(expected);
+        assertThat(allIds("Observation?subject=Patient/" + patientId + "&_count=200")).hasSameSizeAs(expected);
+        assertThat(allIds("Observation?subject:Patient=" + patientId)).hasSameSizeAs(expected);
+        assertThat(admin.get("Observation?patient=" + patientId + "&_count=5").as(Bundle.class).getTotal()).isEqualTo(expected.size());
+    }
+
+    @Test
+    void observationsByPatientAndLoincCode() {
+        Map<String, Long> codes = sentObservations().stream().flatMap(o -> o.getCode().getCoding().stream())
+                .filter(c -> "http://loinc.org".equals(c.getSystem())).collect(Collectors.groupingBy(Coding::getCode, Collectors.counting()));
+        String code = codes.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        Set<String> expected = sentObservations().stream()
+                .filter(o -> o.getCode().getCoding().stream().anyMatch(c -> "http://loinc.org".equals(c.getSystem()) && code.equals(c.getCode())))
+                .map(this::serverId).collect(Collectors.toSet());
+        assertThat(new HashSet<>(allIds("Observation?patient=" + patientId + "&code=http://loinc.org%7C" + code)))
+                .isEqualTo(expected);
+        assertThat(new HashSet<>(allIds("Observation?patient=" + patientId + "&code=" + code))).isEqualTo(expected);
+        assertThat(allIds("Observation?patient=" + patientId + "&code=http://snomed.info/sct%7C" + code)).isEmpty();
+        Set<String> notCode = sentObservations().stream().map(this::serverId).filter(id -> !expected.contains(id))
+                .collect(Collectors.toSet());
+        assertThat(new HashSet<>(allIds("Observation?patient=" + patientId + "&code:not=http://loinc.org%7C" + code)))
+                .isEqualTo(notCode);
+    }
+
+    @Test
+    void observationsByDatePrefixesComputedFromTheData() {
+        List<Instant> times = sentObservations().stream().filter(Observation::hasEffectiveDateTimeType)
+                .map(o -> o.getEffectiveDateTimeType().getValue().toInstant()).sorted().toList();
+        Instant middle = times.get(times.size() / 2);
+        String day = middle.atZone(ZoneOffset.UTC).toLocalDate().toString();
+        Instant dayStart = middle.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
+        Instant dayEnd = dayStart.plusSeconds(86400);
+        Map<String, java.util.function.Predicate<Instant>> expectations = Map.of(
+                "ge", t -> !t.isBefore(dayStart),
+                "gt", t -> !t.isBefore(dayEnd),
+                "lt", t -> t.isBefore(dayStart),
+                "le", t -> t.isBefore(dayEnd),
+                "eq", t -> !t.isBefore(dayStart) && t.isBefore(dayEnd));
+        for (var e : expectations.entrySet()) {
+            Set<String> expected = sentObservations().stream().filter(Observation::hasEffectiveDateTimeType)
+                    .filter(o -> e.getValue().test(o.getEffectiveDateTimeType().getValue().toInstant()))
+                    .map(this::serverId).collect(Collectors.toSet());
+            assertThat(new HashSet<>(allIds("Observation?patient=" + patientId + "&date=" + e.getKey() + day + "&_count=500")))
+                    .as(e.getKey() + day).isEqualTo(expected);
+        }
+        // a year is a range: the whole year matches eq
+        String year = day.substring(0, 4);
+        long inYear = times.stream().filter(t -> t.atZone(ZoneOffset.UTC).getYear() == Integer.parseInt(year)).count();
+        assertThat(allIds("Observation?patient=" + patientId + "&date=" + year + "&_count=500")).hasSize((int) inYear);
+    }
+
+    @Test
+    void japaneseNamesMatchAcrossKanaFormsButNotKanji() {
+        String[] families = {"ヤマダ", "やまだ", "ﾔﾏﾀﾞ", "山田", "ヤマタ"};
+        Map<String, String> ids = new HashMap<>();
+        String marker = "検索" + System.nanoTime();
+        for (String f : families) {
+            Response r = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + f + "\",\"given\":[\"" + marker + "\"]}]}");
+            ids.put(f, r.as(Patient.class).getIdElement().getIdPart());
+        }
+        Set<String> kana = Set.of(ids.get("ヤマダ"), ids.get("やまだ"), ids.get("ﾔﾏﾀﾞ"));
+        assertThat(new HashSet<>(allIds("Patient?given=" + marker + "&family=やまだ"))).isEqualTo(kana);
+        assertThat(new HashSet<>(allIds("Patient?given=" + marker + "&family=ヤマ"))).containsAll(kana).contains(ids.get("ヤマタ"));
+        assertThat(allIds("Patient?given=" + marker + "&family=山")).containsExactly(ids.get("山田"));
+        assertThat(allIds("Patient?given=" + marker + "&family:exact=ヤマダ")).containsExactly(ids.get("ヤマダ"));
+        assertThat(allIds("Patient?given=" + marker + "&name=yamada")).isEmpty();
+    }
+
+    @Test
+    void latinNamesAreCaseAndAccentInsensitivePrefixes() {
+        String marker = "m" + System.nanoTime();
+        String id = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"José\",\"given\":[\"" + marker + "\"]}]}")
+                .as(Patient.class).getIdElement().getIdPart();
+        assertThat(allIds("Patient?given=" + marker + "&family=jose")).containsExactly(id);
+        assertThat(allIds("Patient?given=" + marker + "&family=JO")).containsExactly(id);
+        assertThat(allIds("Patient?given=" + marker + "&family=ose")).isEmpty();
+        Response contains = admin.get("Patient?family:contains=ose");
+        assertThat(contains.status()).isEqualTo(400);
+        assertThat(contains.body()).contains("contains");
+    }
+
+    @Test
+    void onlyTheCurrentVersionMatchesAndDeletedResourcesNever() {
+        String marker = "v" + System.nanoTime();
+        String id = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"更新前" + marker + "\"}]}")
+                .as(Patient.class).getIdElement().getIdPart();
+        assertThat(allIds("Patient?family=更新前" + marker)).containsExactly(id);
+        admin.put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"更新後" + marker + "\"}]}");
+        assertThat(allIds("Patient?family=更新前" + marker)).isEmpty();
+        assertThat(allIds("Patient?family=更新後" + marker)).containsExactly(id);
+        assertThat(allIds("Patient?_id=" + id)).containsExactly(id);
+        admin.delete("Patient/" + id);
+        assertThat(allIds("Patient?family=更新後" + marker)).isEmpty();
+        assertThat(allIds("Patient?_id=" + id)).isEmpty();
+    }
+
+    @Test
+    void missingLastUpdatedAndSorting() {
+        String marker = "s" + System.nanoTime();
+        List<String> created = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            created.add(admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + marker + "\"}]}")
+                    .as(Patient.class).getIdElement().getIdPart());
+        }
+        assertThat(allIds("Patient?family=" + marker + "&_sort=_lastUpdated")).containsExactlyElementsOf(created);
+        assertThat(allIds("Patient?family=" + marker + "&_sort=-_lastUpdated"))
+                .containsExactlyElementsOf(reversed(created));
+        assertThat(allIds("Patient?family=" + marker + "&birthdate:missing=true")).hasSize(3);
+        assertThat(allIds("Patient?family=" + marker + "&birthdate:missing=false")).isEmpty();
+        String future = new DateTimeType(java.util.Date.from(Instant.now().plusSeconds(3600))).getValueAsString();
+        assertThat(allIds("Patient?family=" + marker + "&_lastUpdated=gt" + future.replace("+", "%2B"))).isEmpty();
+        assertThat(allIds("Patient?family=" + marker + "&_lastUpdated=ge2020")).hasSize(3);
+        Response bad = admin.get("Patient?birthdate=notadate");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.body()).contains("notadate");
+        // lenient handling ignores what it cannot do; strict refuses it, naming it
+        assertThat(admin.get("Patient?family=" + marker + "&unknown=x").status()).isEqualTo(200);
+        Response strict = admin.get("Patient?family=" + marker + "&_sort=family", Map.of("Prefer", "handling=strict"));
+        assertThat(strict.status()).isEqualTo(400);
+        assertThat(strict.body()).contains("family");
+    }
+
+    private static List<String> reversed(List<String> list) {
+        List<String> copy = new ArrayList<>(list);
+        java.util.Collections.reverse(copy);
+        return copy;
+    }
+
+    @Test
+    void searchNeedsTheSearchScope() {
+        assertThat(clientWith("system/Patient.r").get("Patient?family=x").status()).isEqualTo(403);
+        assertThat(clientWith("system/Patient.s").get("Patient?family=x").status()).isEqualTo(200);
+    }
+}
