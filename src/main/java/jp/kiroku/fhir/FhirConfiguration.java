@@ -16,6 +16,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jp.kiroku.platform.KirokuProperties;
 import jp.kiroku.platform.ProcessRole;
+import jp.kiroku.search.SearchIndex;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.ApplicationListener;
@@ -51,14 +53,30 @@ class FhirConfiguration {
         return new ProfileValidator(ctx);
     }
 
-    /** The validator takes seconds to build: build it once the server is ready, so that start-up does not wait. */
+    /**
+     * The validator and the search extractor take seconds of CPU to build: build them on one background thread once
+     * the server is ready, so that start-up does not wait and the first writes do not pay for them.
+     */
     @Bean
-    ApplicationListener<ApplicationReadyEvent> warmUpValidator(ProfileValidator validator,
-                                                               @Value("${kiroku.runtime.role:serve}") ProcessRole role) {
+    ApplicationListener<ApplicationReadyEvent> warmUp(ProfileValidator validator, SearchIndex search,
+                                                      @Value("${kiroku.runtime.role:serve}") ProcessRole role) {
         return event -> {
-            if (role == ProcessRole.SERVE) {
-                validator.warmUpInBackground();
+            if (role != ProcessRole.SERVE) {
+                return;
             }
+            Thread t = new Thread(() -> {
+                long start = System.nanoTime();
+                try {
+                    validator.warmUp();
+                    search.warmUp();
+                    LoggerFactory.getLogger("jp.kiroku").info("Background warm-up finished in {} ms",
+                            (System.nanoTime() - start) / 1_000_000);
+                } catch (RuntimeException e) {
+                    LoggerFactory.getLogger("jp.kiroku").warn("Background warm-up failed (retried on first use): {}", e.getMessage());
+                }
+            }, "kiroku-warmup");
+            t.setDaemon(true);
+            t.start();
         };
     }
 

@@ -40,7 +40,7 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
                 Change c = changes.get(i);
                 String patient = w.patientKey() != null ? w.patientKey() : c.write().patientKey();
                 if (!w.noop()) {
-                    index.add(new SearchIndex.Entry(w.key(), patient, w.deleted() ? null : c.rows()));
+                    index.add(new SearchIndex.Entry(w.key(), patient, w.deleted() ? null : c.rows(), w.created()));
                 }
                 events.add(AuditRecord.of(caller.agent(), c.action(), AuditRecord.Outcome.SUCCESS)
                         .on(w.key().type(), w.key().id(), w.versionId(), patient)

@@ -72,6 +72,11 @@ final class ProfileValidator {
         thread.start();
     }
 
+    /** Builds the validator now, on the calling thread (see {@link #warmUpInBackground}). */
+    void warmUp() {
+        validator();
+    }
+
     /** Validates against base R4 and every profile the resource declares in {@code meta.profile}. */
     OperationOutcome validate(IBaseResource resource) {
         return validate(resource, null);

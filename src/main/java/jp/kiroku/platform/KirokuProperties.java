@@ -23,6 +23,8 @@ public class KirokuProperties {
     private int port = 8080;
     /** Largest request body accepted; larger bodies get 413. */
     private DataSize maxRequestSize = DataSize.ofMegabytes(32);
+    /** Time zone of dates and times written without one (a date such as 2023-05-01 is that day in this zone). */
+    private java.time.ZoneId timeZone = java.time.ZoneId.of("Asia/Tokyo");
     /** Instance validation level: "profiled" validates resources that claim a profile, "full" validates all. */
     private ValidationLevel validation = ValidationLevel.PROFILED;
     private final Db db = new Db();
@@ -87,6 +89,8 @@ public class KirokuProperties {
     public void setPort(int port) { this.port = port; }
     public DataSize getMaxRequestSize() { return maxRequestSize; }
     public void setMaxRequestSize(DataSize maxRequestSize) { this.maxRequestSize = maxRequestSize; }
+    public java.time.ZoneId getTimeZone() { return timeZone; }
+    public void setTimeZone(java.time.ZoneId timeZone) { this.timeZone = timeZone; }
     public ValidationLevel getValidation() { return validation; }
     public void setValidation(ValidationLevel validation) { this.validation = validation; }
     public Db getDb() { return db; }

@@ -33,7 +33,7 @@ import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 /**
  * Extracts index values from a resource by evaluating the FHIRPath expressions of the R4 SearchParameters that HAPI's
  * FhirContext knows, for the parameter types Kiroku indexes (token, string, date, reference). Expressions are parsed
- * once per resource type; FHIRPath engines are per thread (they are not thread-safe).
+ * once per resource type.
  */
 final class ParamExtractor {
 
@@ -44,28 +44,49 @@ final class ParamExtractor {
     }
 
     private final FhirContext ctx;
-    private final ThreadLocal<IFhirPath> engines;
+    private final java.time.ZoneId zone;
     private final Map<String, List<Param>> byType = new ConcurrentHashMap<>();
+    /**
+     * One engine for all threads: evaluating pre-parsed expressions only reads it (HAPI's JPA server shares one the
+     * same way). Creating it loads the R4 structure definitions (seconds), so it is made once, lazily or at warm-up.
+     */
+    private volatile IFhirPath engine;
 
-    ParamExtractor(FhirContext ctx) {
+    ParamExtractor(FhirContext ctx, java.time.ZoneId zone) {
         this.ctx = ctx;
-        this.engines = ThreadLocal.withInitial(() -> {
-            IFhirPath engine = ctx.newFhirPath();
-            // resolve() only needs the referenced type here ("subject.where(resolve() is Patient)")
-            engine.setEvaluationContext(new IFhirPathEvaluationContext() {
-                @Override
-                public IBase resolveReference(IIdType reference, IBase context) {
-                    if (reference == null || !reference.hasResourceType()
-                            || !ctx.getResourceTypes().contains(reference.getResourceType())) {
-                        return null;
-                    }
-                    IBaseResource r = ctx.getResourceDefinition(reference.getResourceType()).newInstance();
-                    r.setId(reference.getValue());
-                    return r;
+        this.zone = zone;
+    }
+
+    private IFhirPath engine() {
+        IFhirPath e = engine;
+        if (e == null) {
+            synchronized (this) {
+                e = engine;
+                if (e == null) {
+                    e = ctx.newFhirPath();
+                    // resolve() only needs the referenced type here ("subject.where(resolve() is Patient)")
+                    e.setEvaluationContext(new IFhirPathEvaluationContext() {
+                        @Override
+                        public IBase resolveReference(IIdType reference, IBase context) {
+                            if (reference == null || !reference.hasResourceType()
+                                    || !ctx.getResourceTypes().contains(reference.getResourceType())) {
+                                return null;
+                            }
+                            IBaseResource r = ctx.getResourceDefinition(reference.getResourceType()).newInstance();
+                            r.setId(reference.getValue());
+                            return r;
+                        }
+                    });
+                    engine = e;
                 }
-            });
-            return engine;
-        });
+            }
+        }
+        return e;
+    }
+
+    /** Builds the engine and compiles every type's parameters, so that the first writes do not pay for it. */
+    void warmUp() {
+        ctx.getResourceTypes().forEach(this::params);
     }
 
     /** The indexed parameters of a type (the supported types only), in name order. */
@@ -75,7 +96,7 @@ final class ParamExtractor {
 
     private List<Param> compile(String resourceType) {
         List<Param> out = new ArrayList<>();
-        IFhirPath engine = engines.get();
+        IFhirPath engine = engine();
         for (RuntimeSearchParam sp : ctx.getResourceDefinition(resourceType).getSearchParams()) {
             if (!SearchIndex.INDEXED_TYPES.contains(sp.getParamType()) || sp.getPath() == null || sp.getPath().isBlank()
                     || sp.getName().startsWith("_")) {
@@ -94,7 +115,7 @@ final class ParamExtractor {
     IndexRows extract(IBaseResource resource) {
         String type = ctx.getResourceType(resource);
         IndexRows rows = new IndexRows();
-        IFhirPath engine = engines.get();
+        IFhirPath engine = engine();
         for (Param p : params(type)) {
             List<IBase> values;
             try {
@@ -107,7 +128,7 @@ final class ParamExtractor {
                 switch (p.type()) {
                     case TOKEN -> tokens(p.name(), v, rows);
                     case STRING -> strings(p.name(), v, rows);
-                    case DATE -> dates(p.name(), v, rows);
+                    case DATE -> dates(p.name(), v, rows, zone);
                     case REFERENCE -> references(p.name(), v, rows);
                     default -> {
                     }
@@ -168,23 +189,23 @@ final class ParamExtractor {
         }
     }
 
-    private static void dates(String param, IBase v, IndexRows rows) {
+    private static void dates(String param, IBase v, IndexRows rows, java.time.ZoneId zone) {
         if (v instanceof BaseDateTimeType d) {
-            DateRanges.Range r = DateRanges.of(d);
+            DateRanges.Range r = DateRanges.of(d, zone);
             if (r != null) {
                 rows.dates.add(new IndexRows.DateRange(param, r.lo(), r.hi()));
             }
         } else if (v instanceof Period p) {
-            DateRanges.Range start = DateRanges.of(p.getStartElement());
-            DateRanges.Range end = DateRanges.of(p.getEndElement());
+            DateRanges.Range start = DateRanges.of(p.getStartElement(), zone);
+            DateRanges.Range end = DateRanges.of(p.getEndElement(), zone);
             if (start != null || end != null) {
                 rows.dates.add(new IndexRows.DateRange(param, start != null ? start.lo() : DateRanges.MIN,
                         end != null ? end.hi() : DateRanges.MAX));
             }
         } else if (v instanceof Timing t) {
-            t.getEvent().forEach(e -> dates(param, e, rows));
+            t.getEvent().forEach(e -> dates(param, e, rows, zone));
             if (t.hasRepeat() && t.getRepeat().hasBoundsPeriod()) {
-                dates(param, t.getRepeat().getBoundsPeriod(), rows);
+                dates(param, t.getRepeat().getBoundsPeriod(), rows, zone);
             }
         }
     }

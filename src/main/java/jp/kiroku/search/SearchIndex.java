@@ -39,8 +39,11 @@ public class SearchIndex {
     private static final Set<String> CONTROL = Set.of("_count", "_offset", "_sort", "_total", "_format", "_pretty",
             "_summary", "_elements");
 
-    /** One write to index: rows null means the resource was deleted (it leaves the index). */
-    public record Entry(ResourceKey key, String patientKey, IndexRows rows) {
+    /**
+     * One write to index: rows null means the resource was deleted (it leaves the index); {@code fresh} means it had
+     * no index rows before (a create, or a re-create after a delete), so there is nothing to remove.
+     */
+    public record Entry(ResourceKey key, String patientKey, IndexRows rows, boolean fresh) {
     }
 
     /** A supported search parameter, for the CapabilityStatement. */
@@ -49,10 +52,17 @@ public class SearchIndex {
 
     private final JdbcTemplate jdbc;
     private final ParamExtractor extractor;
+    private final java.time.ZoneId zone;
 
-    SearchIndex(JdbcTemplate jdbc, FhirContext ctx) {
+    SearchIndex(JdbcTemplate jdbc, FhirContext ctx, jp.kiroku.platform.KirokuProperties props) {
         this.jdbc = jdbc;
-        this.extractor = new ParamExtractor(ctx);
+        this.zone = props.getTimeZone();
+        this.extractor = new ParamExtractor(ctx, zone);
+    }
+
+    /** Prepares extraction for every type (seconds of CPU); meant for a background thread after start-up. */
+    public void warmUp() {
+        extractor.warmUp();
     }
 
     public IndexRows extract(IBaseResource resource) {
@@ -69,11 +79,14 @@ public class SearchIndex {
         if (entries.isEmpty()) {
             return;
         }
+        List<Entry> stale = entries.stream().filter(e -> !e.fresh()).toList();
         for (String table : List.of("search_token", "search_string", "search_date", "search_reference")) {
-            jdbc.batchUpdate("DELETE FROM " + table + " WHERE res_type = ? AND res_id = ?", entries, 500, (ps, e) -> {
-                ps.setString(1, e.key().type());
-                ps.setString(2, e.key().id());
-            });
+            if (!stale.isEmpty()) {
+                jdbc.batchUpdate("DELETE FROM " + table + " WHERE res_type = ? AND res_id = ?", stale, 500, (ps, e) -> {
+                    ps.setString(1, e.key().type());
+                    ps.setString(2, e.key().id());
+                });
+            }
         }
         List<Object[]> tokens = new ArrayList<>();
         List<Object[]> strings = new ArrayList<>();
@@ -208,7 +221,7 @@ public class SearchIndex {
                 return null;
             }
             for (String v : splitOr(value)) {
-                ors.add(dateCondition("c.last_updated", "c.last_updated + interval '1 millisecond'", v, args));
+                ors.add(dateCondition("c.last_updated", "c.last_updated + interval '1 millisecond'", v, zone, args));
             }
             return "(" + String.join(" OR ", ors) + ")";
         }
@@ -270,7 +283,7 @@ public class SearchIndex {
             ors.add(switch (p.type()) {
                 case TOKEN -> tokenCondition(v, local);
                 case STRING -> stringCondition(v, "exact".equals(modifier), local);
-                case DATE -> dateCondition("x.lo", "x.hi", v, local);
+                case DATE -> dateCondition("x.lo", "x.hi", v, zone, local);
                 case REFERENCE -> referenceCondition(v, refType, local);
                 default -> throw new IllegalStateException();
             });
@@ -332,7 +345,7 @@ public class SearchIndex {
     }
 
     /** FHIR's date prefixes over ranges: the resource's [lo, hi) against the search value's [vlo, vhi). */
-    private static String dateCondition(String lo, String hi, String raw, List<Object> args) {
+    private static String dateCondition(String lo, String hi, String raw, java.time.ZoneId zone, List<Object> args) {
         String prefix = "eq";
         String value = raw;
         if (raw.length() > 2 && raw.substring(0, 2).matches("eq|ne|lt|gt|le|ge|sa|eb|ap")) {
@@ -341,7 +354,7 @@ public class SearchIndex {
         }
         DateRanges.Range r;
         try {
-            r = DateRanges.of(new DateTimeType(value));
+            r = DateRanges.of(new DateTimeType(value), zone);
         } catch (DataFormatException | IllegalArgumentException e) {
             throw new SearchException("Invalid date '" + raw + "': " + e.getMessage());
         }

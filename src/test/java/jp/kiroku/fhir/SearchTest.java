@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -35,6 +34,7 @@ import jp.kiroku.support.ServerTest;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SearchTest extends ServerTest {
 
+    private static final java.time.ZoneId JST = java.time.ZoneId.of("Asia/Tokyo");
     private static final Path BUNDLE = Path.of("../shared/data/synthea/Abdul_Koepp_e925b0f3-8006-43f6-aa31-94bd215e55e7.json");
 
     private Bundle sent;
@@ -118,8 +118,9 @@ class SearchTest extends ServerTest {
         List<Instant> times = sentObservations().stream().filter(Observation::hasEffectiveDateTimeType)
                 .map(o -> o.getEffectiveDateTimeType().getValue().toInstant()).sorted().toList();
         Instant middle = times.get(times.size() / 2);
-        String day = middle.atZone(ZoneOffset.UTC).toLocalDate().toString();
-        Instant dayStart = middle.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
+        // a date in a search means that day in the institution's zone (kiroku.time-zone, Asia/Tokyo by default)
+        String day = middle.atZone(JST).toLocalDate().toString();
+        Instant dayStart = middle.atZone(JST).toLocalDate().atStartOfDay(JST).toInstant();
         Instant dayEnd = dayStart.plusSeconds(86400);
         Map<String, java.util.function.Predicate<Instant>> expectations = Map.of(
                 "ge", t -> !t.isBefore(dayStart),
@@ -136,8 +137,24 @@ class SearchTest extends ServerTest {
         }
         // a year is a range: the whole year matches eq
         String year = day.substring(0, 4);
-        long inYear = times.stream().filter(t -> t.atZone(ZoneOffset.UTC).getYear() == Integer.parseInt(year)).count();
+        long inYear = times.stream().filter(t -> t.atZone(JST).getYear() == Integer.parseInt(year)).count();
         assertThat(allIds("Observation?patient=" + patientId + "&date=" + year + "&_count=500")).hasSize((int) inYear);
+    }
+
+    @Test
+    void aMorningInJapanIsFoundUnderItsJapaneseDate() {
+        String marker = "tz" + System.nanoTime();
+        String body = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"urn:test\","
+                + "\"code\":\"" + marker + "\"}]},\"effectiveDateTime\":\"2023-05-01T08:00:00+09:00\"}";
+        String id = admin.post("Observation", body).as(Observation.class).getIdElement().getIdPart();
+        assertThat(allIds("Observation?code=" + marker + "&date=2023-05-01")).containsExactly(id); // 2023-04-30T23:00Z
+        assertThat(allIds("Observation?code=" + marker + "&date=2023-04-30")).isEmpty();
+        assertThat(allIds("Observation?code=" + marker + "&date=ge2023-05-01T07:59:59%2B09:00")).containsExactly(id);
+        assertThat(allIds("Observation?code=" + marker + "&date=lt2023-04-30T23:00:00Z")).isEmpty();
+        assertThat(allIds("Observation?code=" + marker + "&date=sa2023-04-30")).containsExactly(id);
+        assertThat(allIds("Observation?code=" + marker + "&date=eb2023-05-02")).containsExactly(id);
+        assertThat(allIds("Observation?code=" + marker + "&date=ne2023-05-01")).isEmpty();
+        assertThat(allIds("Observation?code=" + marker + "&date=ap2023-05-01")).containsExactly(id);
     }
 
     @Test
