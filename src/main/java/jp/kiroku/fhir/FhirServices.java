@@ -19,7 +19,7 @@ import jp.kiroku.store.Written;
 /** What the providers need, in one place (the providers are plain objects, one per resource type). */
 @Component
 record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecords records, TransactionTemplate tx,
-                    HistoryPaging history, SearchIndex search) {
+                    HistoryPaging history, SearchIndex search, Conditions conditions) {
 
     /** A write together with the search-index values of its new version (null for a delete). */
     record Change(Write write, IndexRows rows, String action) {

@@ -38,12 +38,6 @@ final class Http {
         return RestfulServerUtils.determineRequestEncodingNoDefault(request);
     }
 
-    static void refuseConditional(RequestDetails request) {
-        if (request.getHeader(Constants.HEADER_IF_NONE_EXIST) != null) {
-            throw new InvalidRequestException("Conditional create (If-None-Exist) is not supported yet");
-        }
-    }
-
     static String checkId(String id) {
         if (id == null || !FHIR_ID.matcher(id).matches()) {
             throw new InvalidRequestException("'" + id + "' is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)");

@@ -12,6 +12,7 @@ import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Resource;
 
+import ca.uhn.fhir.rest.annotation.ConditionalUrlParam;
 import ca.uhn.fhir.rest.annotation.Create;
 import ca.uhn.fhir.rest.annotation.Delete;
 import ca.uhn.fhir.rest.annotation.History;
@@ -22,11 +23,13 @@ import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.annotation.Since;
 import ca.uhn.fhir.rest.annotation.Update;
 import ca.uhn.fhir.rest.annotation.Validate;
+import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import jp.kiroku.access.Permission;
@@ -101,8 +104,20 @@ final class ResourceTypeProvider implements IResourceProvider {
     public MethodOutcome create(@ResourceParam String body, RequestDetails request) {
         Caller caller = services.guard().caller(request);
         services.guard().require(caller, type, Permission.CREATE, "create");
-        Http.refuseConditional(request);
         Resource resource = services.records().parseAs(type, body, Http.requestEncoding(request));
+        String ifNoneExist = request.getHeader(Constants.HEADER_IF_NONE_EXIST);
+        if (ifNoneExist != null) {
+            List<ResourceKey> matches = services.conditions().match(caller, type, ifNoneExist);
+            if (matches.size() > 1) {
+                throw new PreconditionFailedException("If-None-Exist '" + ifNoneExist + "' matches more than one " + type);
+            }
+            if (matches.size() == 1) { // conditional create: it exists, nothing is written
+                IBaseResource existing = read(new IdType(type, matches.get(0).id()), request);
+                MethodOutcome out = new MethodOutcome(existing.getIdElement(), false);
+                out.setResource(existing);
+                return out;
+            }
+        }
         services.records().validateIfRequired(resource);
         String id = UUID.randomUUID().toString();
         Written w = write(caller, services.records().change(Write.Kind.CREATE, resource, id, null, "create"));
@@ -112,14 +127,30 @@ final class ResourceTypeProvider implements IResourceProvider {
     }
 
     @Update
-    public MethodOutcome update(@IdParam IdType id, @ResourceParam String body, RequestDetails request) {
+    public MethodOutcome update(@IdParam IdType id, @ConditionalUrlParam String conditional, @ResourceParam String body,
+                                RequestDetails request) {
         Caller caller = services.guard().caller(request);
         services.guard().require(caller, type, Permission.UPDATE, "update");
-        String resourceId = Http.checkId(id.getIdPart());
         Resource resource = services.records().parseAs(type, body, Http.requestEncoding(request));
-        if (!resource.hasIdElement() || !resourceId.equals(resource.getIdElement().getIdPart())) {
-            throw new InvalidRequestException("The body's id (" + (resource.hasIdElement() ? resource.getIdElement().getIdPart()
-                    : "none") + ") must match the id in the URL (" + resourceId + ")");
+        String bodyId = resource.hasIdElement() ? resource.getIdElement().getIdPart() : null;
+        String resourceId;
+        if (conditional != null) { // PUT Type?params: update the one match, or create when there is none
+            List<ResourceKey> matches = services.conditions().match(caller, type, conditional);
+            if (matches.size() > 1) {
+                throw new PreconditionFailedException("The condition '" + conditional + "' matches more than one " + type);
+            }
+            resourceId = matches.isEmpty() ? (bodyId != null ? Http.checkId(bodyId) : UUID.randomUUID().toString())
+                    : matches.get(0).id();
+            if (bodyId != null && !bodyId.equals(resourceId)) {
+                throw new InvalidRequestException("The body's id (" + bodyId + ") is not the id of the resource the condition"
+                        + " matches (" + resourceId + ")");
+            }
+        } else {
+            resourceId = Http.checkId(id.getIdPart());
+            if (!resourceId.equals(bodyId)) {
+                throw new InvalidRequestException("The body's id (" + (bodyId != null ? bodyId : "none")
+                        + ") must match the id in the URL (" + resourceId + ")");
+            }
         }
         services.records().validateIfRequired(resource);
         Written w = write(caller, services.records().change(Write.Kind.UPDATE, resource, resourceId, Http.ifMatch(request),
@@ -130,10 +161,27 @@ final class ResourceTypeProvider implements IResourceProvider {
     }
 
     @Delete
-    public MethodOutcome delete(@IdParam IdType id, RequestDetails request) {
+    public MethodOutcome delete(@IdParam IdType id, @ConditionalUrlParam String conditional, RequestDetails request) {
         Caller caller = services.guard().caller(request);
         services.guard().require(caller, type, Permission.DELETE, "delete");
-        ResourceKey key = new ResourceKey(type, id.getIdPart());
+        ResourceKey key;
+        if (conditional != null) {
+            List<ResourceKey> matches = services.conditions().match(caller, type, conditional);
+            if (matches.size() > 1) {
+                throw new PreconditionFailedException("The condition '" + conditional + "' matches more than one " + type);
+            }
+            if (matches.isEmpty()) {
+                OperationOutcome oo = new OperationOutcome();
+                oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION).setCode(OperationOutcome.IssueType.INFORMATIONAL)
+                        .setDiagnostics("Nothing to delete: no " + type + " matches '" + conditional + "'");
+                MethodOutcome out = new MethodOutcome();
+                out.setOperationOutcome(oo);
+                return out;
+            }
+            key = matches.get(0);
+        } else {
+            key = new ResourceKey(type, id.getIdPart());
+        }
         Written w = write(caller, new FhirServices.Change(Write.delete(key, Http.ifMatch(request)), null, "delete"));
         OperationOutcome oo = new OperationOutcome();
         oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION).setCode(OperationOutcome.IssueType.INFORMATIONAL)

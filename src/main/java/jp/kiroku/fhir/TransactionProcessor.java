@@ -57,8 +57,16 @@ class TransactionProcessor {
                 + (bundle.getType() == null ? "missing" : bundle.getType().toCode()) + "'");
     }
 
-    /** One entry, understood: what it does to which resource. {@code version} is set for a GET of a version. */
-    private record Planned(int index, HTTPVerb verb, ResourceKey key, Integer version, Resource resource, Integer ifMatch) {
+    /**
+     * One entry, understood: what it does to which resource. {@code version} is set for a GET of a version;
+     * {@code matched} means a condition decided that nothing is written (a conditional create that found its resource,
+     * whose key is then that resource's, or a conditional delete that found none, whose key is null).
+     */
+    private record Planned(int index, HTTPVerb verb, ResourceKey key, Integer version, Resource resource, Integer ifMatch,
+                           boolean matched) {
+        Planned(int index, HTTPVerb verb, ResourceKey key, Integer version, Resource resource, Integer ifMatch) {
+            this(index, verb, key, version, resource, ifMatch, false);
+        }
     }
 
     private Bundle transaction(Caller caller, Bundle bundle) {
@@ -69,7 +77,16 @@ class TransactionProcessor {
             int index = i;
             Planned p = at(index, () -> plan(caller, entries.get(index), index));
             String fullUrl = entries.get(i).getFullUrl();
-            if (fullUrl != null && !fullUrl.isBlank() && p.resource() != null) {
+            String ifNoneExist = entries.get(i).getRequest().getIfNoneExist();
+            if (p.verb() == HTTPVerb.POST && ifNoneExist != null && !ifNoneExist.isBlank()) {
+                // "Type?query" of a conditional create: conditional references to it resolve to this entry
+                String condition = p.key().type() + "?" + ifNoneExist.replaceFirst("^[A-Za-z]*\\?", "");
+                if (fullUrlToId.put(condition, p.key().toString()) != null) {
+                    throw new InvalidRequestException("Bundle.entry[" + i + "]: two conditional creates in one transaction"
+                            + " use the same condition " + condition + "; they would create the same resource twice");
+                }
+            }
+            if (fullUrl != null && !fullUrl.isBlank() && p.key() != null && (p.resource() != null || p.matched())) {
                 if (fullUrlToId.put(fullUrl, p.key().toString()) != null) {
                     throw new InvalidRequestException("Bundle.entry[" + i + "]: fullUrl " + fullUrl + " appears more than once");
                 }
@@ -77,11 +94,11 @@ class TransactionProcessor {
             plan.add(p);
         }
         // FHIR's processing order: DELETE, POST, PUT, then GET (reads see the transaction's result)
-        List<Planned> writes = plan.stream().filter(p -> p.verb() != HTTPVerb.GET)
+        List<Planned> writes = plan.stream().filter(p -> p.verb() != HTTPVerb.GET && !p.matched())
                 .sorted(Comparator.comparingInt(p -> order(p.verb()))).toList();
         List<FhirServices.Change> changes = new ArrayList<>(writes.size());
         for (Planned p : writes) {
-            changes.add(at(p.index(), () -> toChange(p, fullUrlToId)));
+            changes.add(at(p.index(), () -> toChange(caller, p, fullUrlToId)));
         }
         List<Written> written;
         try {
@@ -100,6 +117,8 @@ class TransactionProcessor {
             BundleEntryComponent entry = response.addEntry();
             if (p.verb() == HTTPVerb.GET) {
                 readInto(caller, p, entry);
+            } else if (p.matched()) {
+                describeMatched(p, entry);
             } else {
                 describe(byIndex.get(p.index()), entry);
             }
@@ -118,7 +137,11 @@ class TransactionProcessor {
                     readInto(caller, p, out);
                     continue;
                 }
-                FhirServices.Change change = toChange(p, Map.of());
+                if (p.matched()) {
+                    describeMatched(p, out);
+                    continue;
+                }
+                FhirServices.Change change = toChange(caller, p, Map.of());
                 Written done;
                 try {
                     done = services.commit(caller, List.of(change), "batch").get(0);
@@ -148,10 +171,12 @@ class TransactionProcessor {
         if (url == null || url.isBlank()) {
             throw new InvalidRequestException("entry.request.url is required");
         }
-        if (url.contains("?") || req.hasIfNoneExist() || req.hasIfNoneMatch() || req.hasIfModifiedSince()) {
-            throw new InvalidRequestException("Conditional operations (" + url + ") are not supported yet");
+        if (req.hasIfNoneMatch() || req.hasIfModifiedSince()) {
+            throw new InvalidRequestException("ifNoneMatch and ifModifiedSince are not supported in bundles");
         }
-        String[] parts = url.replaceFirst("^/", "").split("/");
+        String path = url.replaceFirst("^/", "");
+        String condition = path.contains("?") ? path.substring(path.indexOf('?') + 1) : null;
+        String[] parts = (condition == null ? path : path.substring(0, path.indexOf('?'))).split("/");
         String type = parts[0];
         if (!services.records().context().getResourceTypes().contains(type)) {
             throw new InvalidRequestException("entry.request.url names an unknown resource type: " + url);
@@ -162,13 +187,28 @@ class TransactionProcessor {
             case POST -> {
                 services.guard().require(caller, type, Permission.CREATE, "create");
                 requireBody(resource, type);
+                if (req.hasIfNoneExist()) {
+                    List<ResourceKey> found = oneAtMost(services.conditions().match(caller, type, req.getIfNoneExist()),
+                            "ifNoneExist " + req.getIfNoneExist());
+                    if (!found.isEmpty()) {
+                        return new Planned(index, HTTPVerb.POST, found.get(0), null, null, null, true);
+                    }
+                }
                 String id = UUID.randomUUID().toString();
                 return new Planned(index, HTTPVerb.POST, new ResourceKey(type, id), null, resource, null);
             }
             case PUT -> {
                 services.guard().require(caller, type, Permission.UPDATE, "update");
                 requireBody(resource, type);
-                String id = Http.checkId(idFrom(parts, url));
+                String id;
+                if (condition != null) {
+                    List<ResourceKey> found = oneAtMost(services.conditions().match(caller, type, condition), url);
+                    String bodyId = resource.hasIdElement() ? resource.getIdElement().getIdPart() : null;
+                    id = !found.isEmpty() ? found.get(0).id() : bodyId != null ? bodyId : UUID.randomUUID().toString();
+                    resource.setId(type + "/" + id);
+                    return new Planned(index, HTTPVerb.PUT, new ResourceKey(type, Http.checkId(id)), null, resource, ifMatch);
+                }
+                id = Http.checkId(idFrom(parts, url));
                 if (resource.hasIdElement() && resource.getIdElement().hasIdPart()
                         && !id.equals(resource.getIdElement().getIdPart())) {
                     throw new InvalidRequestException("resource id " + resource.getIdElement().getIdPart()
@@ -178,10 +218,18 @@ class TransactionProcessor {
             }
             case DELETE -> {
                 services.guard().require(caller, type, Permission.DELETE, "delete");
+                if (condition != null) {
+                    List<ResourceKey> found = oneAtMost(services.conditions().match(caller, type, condition), url);
+                    return found.isEmpty() ? new Planned(index, HTTPVerb.DELETE, null, null, null, null, true)
+                            : new Planned(index, HTTPVerb.DELETE, found.get(0), null, null, ifMatch);
+                }
                 return new Planned(index, HTTPVerb.DELETE, new ResourceKey(type, idFrom(parts, url)), null, null, ifMatch);
             }
             case GET -> {
                 services.guard().require(caller, type, Permission.READ, "read");
+                if (condition != null) {
+                    throw new InvalidRequestException("Searches inside bundles are not supported yet: " + url);
+                }
                 Integer version = null;
                 if (parts.length == 4 && parts[2].equals("_history")) {
                     try {
@@ -199,9 +247,9 @@ class TransactionProcessor {
     }
 
     /** The change for a planned POST, PUT or DELETE, its references rewritten and its body validated. */
-    private FhirServices.Change toChange(Planned p, Map<String, String> fullUrlToId) {
+    private FhirServices.Change toChange(Caller caller, Planned p, Map<String, String> fullUrlToId) {
         if (p.resource() != null) {
-            rewriteReferences(p.resource(), fullUrlToId);
+            rewriteReferences(caller, p.resource(), fullUrlToId);
             services.records().validateIfRequired(p.resource());
         }
         return switch (p.verb()) {
@@ -209,6 +257,24 @@ class TransactionProcessor {
             case PUT -> services.records().change(Write.Kind.UPDATE, p.resource(), p.key().id(), p.ifMatch(), "update");
             default -> new FhirServices.Change(Write.delete(p.key(), p.ifMatch()), null, "delete");
         };
+    }
+
+    private static List<ResourceKey> oneAtMost(List<ResourceKey> found, String what) {
+        if (found.size() > 1) {
+            throw new ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException(what + " matches more than one resource");
+        }
+        return found;
+    }
+
+    /** The response of an entry whose condition meant nothing was written. */
+    private void describeMatched(Planned p, BundleEntryComponent entry) {
+        if (p.key() == null) {
+            entry.getResponse().setStatus("204 No Content");
+            return;
+        }
+        StoredVersion v = services.store().current(p.key()).orElseThrow();
+        entry.getResponse().setStatus("200 OK").setLocation(p.key() + "/_history/" + v.versionId())
+                .setEtag("W/\"" + v.versionId() + "\"").setLastModified(java.util.Date.from(v.lastUpdated()));
     }
 
     private String idFrom(String[] parts, String url) {
@@ -228,7 +294,7 @@ class TransactionProcessor {
     }
 
     /** Rewrites references to other entries' fullUrls into their server ids; a urn: left over cannot resolve. */
-    private void rewriteReferences(Resource resource, Map<String, String> fullUrlToId) {
+    private void rewriteReferences(Caller caller, Resource resource, Map<String, String> fullUrlToId) {
         for (var info : services.records().context().newTerser().getAllResourceReferences(resource)) {
             var ref = info.getResourceReference();
             String value = ref.getReferenceElement().getValue();
@@ -241,8 +307,17 @@ class TransactionProcessor {
             } else if (value.startsWith("urn:")) {
                 throw new InvalidRequestException("Unresolvable reference '" + value + "' at " + info.getName()
                         + ": no entry in this Bundle has that fullUrl");
-            } else if (value.contains("?")) {
-                throw new InvalidRequestException("Conditional reference '" + value + "' is not supported yet");
+            } else if (value.contains("?")) { // conditional reference: exactly one existing resource must match
+                String type = value.substring(0, value.indexOf('?'));
+                if (!services.records().context().getResourceTypes().contains(type)) {
+                    throw new InvalidRequestException("Conditional reference '" + value + "' names no resource type");
+                }
+                List<ResourceKey> found = services.conditions().match(caller, type, value);
+                if (found.size() != 1) {
+                    throw new ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException("Conditional reference '" + value
+                            + "' at " + info.getName() + " matches " + (found.isEmpty() ? "no" : "more than one") + " resource");
+                }
+                ref.setReference(found.get(0).toString());
             }
         }
     }

@@ -19,12 +19,18 @@ public final class IndexRows {
     record Ref(String param, String targetType, String targetId) {
     }
 
+    /** A number or quantity; system/code/unit only for quantities. */
+    record Num(String param, java.math.BigDecimal value, String system, String code, String unit) {
+    }
+
     final List<Token> tokens = new ArrayList<>();
     final List<Text> strings = new ArrayList<>();
     final List<DateRange> dates = new ArrayList<>();
     final List<Ref> references = new ArrayList<>();
+    final List<Num> numbers = new ArrayList<>();
+    final List<Num> quantities = new ArrayList<>();
 
     public int size() {
-        return tokens.size() + strings.size() + dates.size() + references.size();
+        return tokens.size() + strings.size() + dates.size() + references.size() + numbers.size() + quantities.size();
     }
 }

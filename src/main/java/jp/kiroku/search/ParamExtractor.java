@@ -39,8 +39,11 @@ final class ParamExtractor {
 
     private static final Logger log = LoggerFactory.getLogger(ParamExtractor.class);
 
-    /** A search parameter of one resource type, ready to evaluate. */
-    record Param(String name, RestSearchParameterTypeEnum type, IFhirPath.IParsedExpression expression) {
+    /**
+     * A search parameter of one resource type, ready to evaluate: its expression split at top-level unions, since
+     * evaluating "a | b" de-duplicates with UCUM equality that HAPI does not implement (HAPI-0274 on Quantities).
+     */
+    record Param(String name, RestSearchParameterTypeEnum type, List<IFhirPath.IParsedExpression> branches) {
     }
 
     private final FhirContext ctx;
@@ -103,7 +106,11 @@ final class ParamExtractor {
                 continue;
             }
             try {
-                out.add(new Param(sp.getName(), sp.getParamType(), engine.parse(sp.getPath())));
+                List<IFhirPath.IParsedExpression> branches = new ArrayList<>();
+                for (String branch : splitTopLevelUnion(sp.getPath())) {
+                    branches.add(engine.parse(branch));
+                }
+                out.add(new Param(sp.getName(), sp.getParamType(), List.copyOf(branches)));
             } catch (Exception e) {
                 log.debug("Search parameter {}.{} not indexed: cannot parse {}: {}", resourceType, sp.getName(), sp.getPath(), e.getMessage());
             }
@@ -117,12 +124,13 @@ final class ParamExtractor {
         IndexRows rows = new IndexRows();
         IFhirPath engine = engine();
         for (Param p : params(type)) {
-            List<IBase> values;
-            try {
-                values = engine.evaluate(resource, p.expression(), IBase.class);
-            } catch (RuntimeException e) {
-                log.debug("Search parameter {}.{} failed on a resource: {}", type, p.name(), e.getMessage());
-                continue;
+            List<IBase> values = new ArrayList<>();
+            for (IFhirPath.IParsedExpression branch : p.branches()) {
+                try {
+                    values.addAll(engine.evaluate(resource, branch, IBase.class));
+                } catch (RuntimeException e) {
+                    log.debug("Search parameter {}.{} failed on a resource: {}", type, p.name(), e.getMessage());
+                }
             }
             for (IBase v : values) {
                 switch (p.type()) {
@@ -130,6 +138,8 @@ final class ParamExtractor {
                     case STRING -> strings(p.name(), v, rows);
                     case DATE -> dates(p.name(), v, rows, zone);
                     case REFERENCE -> references(p.name(), v, rows);
+                    case NUMBER -> numbers(p.name(), v, rows);
+                    case QUANTITY -> quantities(p.name(), v, rows);
                     default -> {
                     }
                 }
@@ -208,6 +218,49 @@ final class ParamExtractor {
                 dates(param, t.getRepeat().getBoundsPeriod(), rows, zone);
             }
         }
+    }
+
+    private static void numbers(String param, IBase v, IndexRows rows) {
+        if (v instanceof org.hl7.fhir.r4.model.DecimalType d && d.getValue() != null) {
+            rows.numbers.add(new IndexRows.Num(param, d.getValue(), null, null, null));
+        } else if (v instanceof org.hl7.fhir.r4.model.IntegerType i && i.getValue() != null) {
+            rows.numbers.add(new IndexRows.Num(param, java.math.BigDecimal.valueOf(i.getValue()), null, null, null));
+        }
+    }
+
+    private static void quantities(String param, IBase v, IndexRows rows) {
+        if (v instanceof org.hl7.fhir.r4.model.Quantity q && q.getValue() != null) {
+            rows.quantities.add(new IndexRows.Num(param, q.getValue(), q.getSystem(), q.getCode(), q.getUnit()));
+        } else if (v instanceof org.hl7.fhir.r4.model.Money m && m.getValue() != null) {
+            rows.quantities.add(new IndexRows.Num(param, m.getValue(), "urn:iso:std:iso:4217", m.getCurrency(), m.getCurrency()));
+        } else if (v instanceof org.hl7.fhir.r4.model.Range range) {
+            quantities(param, range.getLow(), rows);
+            quantities(param, range.getHigh(), rows);
+        }
+    }
+
+    /** "a | (b | c) | d" → ["a", "(b | c)", "d"]: splits at unions outside parentheses and string literals. */
+    static List<String> splitTopLevelUnion(String expression) {
+        List<String> out = new ArrayList<>();
+        int depth = 0;
+        boolean quoted = false;
+        int start = 0;
+        for (int i = 0; i < expression.length(); i++) {
+            char c = expression.charAt(i);
+            if (c == '\'' && (i == 0 || expression.charAt(i - 1) != '\\')) {
+                quoted = !quoted;
+            } else if (!quoted && c == '(') {
+                depth++;
+            } else if (!quoted && c == ')') {
+                depth--;
+            } else if (!quoted && depth == 0 && c == '|') {
+                out.add(expression.substring(start, i).trim());
+                start = i + 1;
+            }
+        }
+        out.add(expression.substring(start).trim());
+        out.removeIf(String::isEmpty);
+        return out;
     }
 
     private static void references(String param, IBase v, IndexRows rows) {

@@ -33,7 +33,8 @@ import jp.kiroku.store.ResourceKey;
 public class SearchIndex {
 
     public static final Set<RestSearchParameterTypeEnum> INDEXED_TYPES = EnumSet.of(RestSearchParameterTypeEnum.TOKEN,
-            RestSearchParameterTypeEnum.STRING, RestSearchParameterTypeEnum.DATE, RestSearchParameterTypeEnum.REFERENCE);
+            RestSearchParameterTypeEnum.STRING, RestSearchParameterTypeEnum.DATE, RestSearchParameterTypeEnum.REFERENCE,
+            RestSearchParameterTypeEnum.NUMBER, RestSearchParameterTypeEnum.QUANTITY);
 
     /** Parameters handled by the FHIR layer or HAPI, not predicates on the index. */
     private static final Set<String> CONTROL = Set.of("_count", "_offset", "_sort", "_total", "_format", "_pretty",
@@ -80,7 +81,8 @@ public class SearchIndex {
             return;
         }
         List<Entry> stale = entries.stream().filter(e -> !e.fresh()).toList();
-        for (String table : List.of("search_token", "search_string", "search_date", "search_reference")) {
+        for (String table : List.of("search_token", "search_string", "search_date", "search_reference", "search_number",
+                "search_quantity")) {
             if (!stale.isEmpty()) {
                 jdbc.batchUpdate("DELETE FROM " + table + " WHERE res_type = ? AND res_id = ?", stale, 500, (ps, e) -> {
                     ps.setString(1, e.key().type());
@@ -92,6 +94,8 @@ public class SearchIndex {
         List<Object[]> strings = new ArrayList<>();
         List<Object[]> dates = new ArrayList<>();
         List<Object[]> refs = new ArrayList<>();
+        List<Object[]> numbers = new ArrayList<>();
+        List<Object[]> quantities = new ArrayList<>();
         for (Entry e : entries) {
             if (e.rows() == null) {
                 continue;
@@ -106,11 +110,18 @@ public class SearchIndex {
                     e.patientKey()}));
             e.rows().references.forEach(r -> refs.add(new Object[] {t, id, r.param(), r.targetType(), r.targetId(),
                     e.patientKey()}));
+            e.rows().numbers.forEach(r -> numbers.add(new Object[] {t, id, r.param(), r.value(), e.patientKey()}));
+            e.rows().quantities.forEach(r -> quantities.add(new Object[] {t, id, r.param(), r.value(),
+                    r.system() == null ? null : IndexValues.token(r.system()), r.code() == null ? null : IndexValues.token(r.code()),
+                    r.unit(), e.patientKey()}));
         }
         insert("INSERT INTO search_token (res_type, res_id, param, system, code, patient_key) VALUES (?,?,?,?,?,?)", tokens);
         insert("INSERT INTO search_string (res_type, res_id, param, norm, exact, patient_key) VALUES (?,?,?,?,?,?)", strings);
         insert("INSERT INTO search_date (res_type, res_id, param, lo, hi, patient_key) VALUES (?,?,?,?,?,?)", dates);
         insert("INSERT INTO search_reference (res_type, res_id, param, target_type, target_id, patient_key) VALUES (?,?,?,?,?,?)", refs);
+        insert("INSERT INTO search_number (res_type, res_id, param, value, patient_key) VALUES (?,?,?,?,?)", numbers);
+        insert("INSERT INTO search_quantity (res_type, res_id, param, value, system, code, unit, patient_key)"
+                + " VALUES (?,?,?,?,?,?,?,?)", quantities);
     }
 
     private void insert(String sql, List<Object[]> rows) {
@@ -234,6 +245,8 @@ public class SearchIndex {
             case STRING -> "search_string";
             case DATE -> "search_date";
             case REFERENCE -> "search_reference";
+            case NUMBER -> "search_number";
+            case QUANTITY -> "search_quantity";
             default -> null;
         };
         String exists = "EXISTS (SELECT 1 FROM " + table + " x WHERE x.res_type = c.res_type AND x.res_id = c.res_id AND x.param = ?";
@@ -285,6 +298,8 @@ public class SearchIndex {
                 case STRING -> stringCondition(v, "exact".equals(modifier), local);
                 case DATE -> dateCondition("x.lo", "x.hi", v, zone, local);
                 case REFERENCE -> referenceCondition(v, refType, local);
+                case NUMBER -> numberCondition(v, local);
+                case QUANTITY -> quantityCondition(v, local);
                 default -> throw new IllegalStateException();
             });
         }
@@ -323,6 +338,87 @@ public class SearchIndex {
         String norm = IndexValues.text(TextNormalizer.normalize(v));
         args.add(norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%");
         return "x.norm LIKE ?";
+    }
+
+    /**
+     * FHIR's comparison prefixes on a number: eq, ne and ap use the precision of the searched value (100 means
+     * [99.5, 100.5)); gt, lt, ge, le (and sa, eb) compare the stored value with the searched one.
+     */
+    private static String rangeCondition(String raw, List<Object> args) {
+        String prefix = "eq";
+        String value = raw;
+        if (raw.length() > 2 && raw.substring(0, 2).matches("eq|ne|lt|gt|le|ge|sa|eb|ap")) {
+            prefix = raw.substring(0, 2);
+            value = raw.substring(2);
+        }
+        Numbers.Range r = Numbers.parse(value);
+        java.math.BigDecimal v = new java.math.BigDecimal(value);
+        switch (prefix) {
+            case "eq" -> {
+                args.add(r.lo());
+                args.add(r.hi());
+                return "(x.value >= ? AND x.value < ?)";
+            }
+            case "ne" -> {
+                args.add(r.lo());
+                args.add(r.hi());
+                return "NOT (x.value >= ? AND x.value < ?)";
+            }
+            case "gt", "sa" -> {
+                args.add(v);
+                return "x.value > ?";
+            }
+            case "lt", "eb" -> {
+                args.add(v);
+                return "x.value < ?";
+            }
+            case "ge" -> {
+                args.add(v);
+                return "x.value >= ?";
+            }
+            case "le" -> {
+                args.add(v);
+                return "x.value <= ?";
+            }
+            default -> { // ap: within 10 % of the value
+                java.math.BigDecimal margin = v.abs().multiply(new java.math.BigDecimal("0.1"));
+                args.add(v.subtract(margin));
+                args.add(v.add(margin));
+                return "(x.value >= ? AND x.value <= ?)";
+            }
+        }
+    }
+
+    private static String numberCondition(String v, List<Object> args) {
+        return rangeCondition(v, args);
+    }
+
+    /** [prefix]number|system|code, or [prefix]number||unit, or a bare number. */
+    private static String quantityCondition(String v, List<Object> args) {
+        String[] parts = v.split("\\|", -1);
+        String clause = rangeCondition(parts[0], args);
+        if (parts.length == 1) {
+            return clause;
+        }
+        if (parts.length != 3) {
+            throw new SearchException("A quantity is number|system|code or number||unit, not '" + v + "'");
+        }
+        String system = parts[1];
+        String code = parts[2];
+        StringBuilder sb = new StringBuilder("(").append(clause);
+        if (!system.isEmpty()) {
+            sb.append(" AND x.system = ?");
+            args.add(IndexValues.token(system));
+            if (!code.isEmpty()) {
+                sb.append(" AND x.code = ?");
+                args.add(IndexValues.token(code));
+            }
+        } else if (!code.isEmpty()) {
+            sb.append(" AND (x.code = ? OR x.unit = ?)");
+            args.add(IndexValues.token(code));
+            args.add(code);
+        }
+        return sb.append(")").toString();
     }
 
     private static String referenceCondition(String v, String typeModifier, List<Object> args) {

@@ -90,10 +90,12 @@ class BadInputTest extends ServerTest {
     }
 
     @Test
-    void conditionalCreateIsRefusedRatherThanIgnored() {
-        Response r = admin.post("Patient", "{\"resourceType\":\"Patient\"}", java.util.Map.of("If-None-Exist", "identifier=x|1"));
+    void aConditionTheServerCannotEvaluateIsRefusedRatherThanIgnored() {
+        Response r = admin.post("Patient", "{\"resourceType\":\"Patient\"}", java.util.Map.of("If-None-Exist", "nonsense=1"));
         assertThat(r.status()).isEqualTo(400);
-        assertThat(diagnostics(r)).contains("not supported");
+        assertThat(diagnostics(r)).contains("nonsense");
+        Response empty = admin.post("Patient", "{\"resourceType\":\"Patient\"}", java.util.Map.of("If-None-Exist", ""));
+        assertThat(empty.status()).isEqualTo(400);
     }
 
     @Test

@@ -142,6 +142,36 @@ class SearchTest extends ServerTest {
     }
 
     @Test
+    void observationsByValueQuantityComputedFromTheData() {
+        Map<String, List<Observation>> byCode = sentObservations().stream().filter(Observation::hasValueQuantity)
+                .collect(Collectors.groupingBy(o -> o.getCode().getCodingFirstRep().getCode()));
+        List<Observation> obs = byCode.values().stream().max(java.util.Comparator.comparingInt(List::size)).orElseThrow();
+        String code = obs.get(0).getCode().getCodingFirstRep().getCode();
+        String ucum = obs.get(0).getValueQuantity().getCode();
+        List<java.math.BigDecimal> values = obs.stream().map(o -> o.getValueQuantity().getValue()).sorted().toList();
+        java.math.BigDecimal m = values.get(values.size() / 2);
+        String base = "Observation?patient=" + patientId + "&code=" + code + "&_count=500&value-quantity=";
+        Map<String, java.util.function.Predicate<java.math.BigDecimal>> cases = Map.of(
+                "gt", v -> v.compareTo(m) > 0, "lt", v -> v.compareTo(m) < 0,
+                "ge", v -> v.compareTo(m) >= 0, "le", v -> v.compareTo(m) <= 0);
+        for (var c : cases.entrySet()) {
+            Set<String> expected = obs.stream().filter(o -> c.getValue().test(o.getValueQuantity().getValue()))
+                    .map(this::serverId).collect(Collectors.toSet());
+            assertThat(new HashSet<>(allIds(base + c.getKey() + m.toPlainString() + "%7Chttp://unitsofmeasure.org%7C" + ucum)))
+                    .as(c.getKey() + m).isEqualTo(expected);
+        }
+        // eq uses the precision of the searched value: m itself is [m - half unit, m + half unit)
+        java.math.BigDecimal half = java.math.BigDecimal.ONE.scaleByPowerOfTen(-m.scale()).divide(java.math.BigDecimal.valueOf(2));
+        Set<String> eq = obs.stream().map(o -> o.getValueQuantity().getValue())
+                .filter(v -> v.compareTo(m.subtract(half)) >= 0 && v.compareTo(m.add(half)) < 0).count() > 0
+                ? obs.stream().filter(o -> o.getValueQuantity().getValue().compareTo(m.subtract(half)) >= 0
+                        && o.getValueQuantity().getValue().compareTo(m.add(half)) < 0).map(this::serverId).collect(Collectors.toSet())
+                : Set.of();
+        assertThat(new HashSet<>(allIds(base + m.toPlainString()))).isEqualTo(eq).isNotEmpty();
+        assertThat(allIds(base + "gt" + m.toPlainString() + "%7Chttp://unitsofmeasure.org%7Cno-such-unit")).isEmpty();
+    }
+
+    @Test
     void aMorningInJapanIsFoundUnderItsJapaneseDate() {
         String marker = "tz" + System.nanoTime();
         String body = "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"urn:test\","

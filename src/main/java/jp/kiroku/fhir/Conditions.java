@@ -1,0 +1,74 @@
+package jp.kiroku.fhir;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.stereotype.Component;
+
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import jp.kiroku.access.Permission;
+import jp.kiroku.identity.Caller;
+import jp.kiroku.search.SearchException;
+import jp.kiroku.search.SearchIndex;
+import jp.kiroku.store.ResourceKey;
+
+/**
+ * Resolves FHIR conditional URLs ({@code identifier=x|1}, or {@code Patient?identifier=x|1}) with the search index,
+ * for conditional create, update and delete and for conditional references in transactions. Always strict: a
+ * parameter the index cannot evaluate is an error, never silently dropped (which would widen the match).
+ */
+@Component
+class Conditions {
+
+    private final SearchIndex search;
+    private final Guard guard;
+
+    Conditions(SearchIndex search, Guard guard) {
+        this.search = search;
+        this.guard = guard;
+    }
+
+    /** Up to two matches: enough to tell none, one and many apart. */
+    List<ResourceKey> match(Caller caller, String type, String condition) {
+        String query = condition.trim();
+        int q = query.indexOf('?');
+        if (q >= 0) {
+            String named = query.substring(0, q).replaceFirst("^/", "");
+            if (!named.isEmpty() && !named.equals(type)) {
+                throw new InvalidRequestException("The condition '" + condition + "' names " + named + ", not " + type);
+            }
+            query = query.substring(q + 1);
+        }
+        Map<String, List<String>> params = parse(query);
+        if (params.isEmpty()) {
+            throw new InvalidRequestException("A conditional URL needs search parameters: '" + condition + "'");
+        }
+        guard.require(caller, type, Permission.SEARCH, "search");
+        try {
+            return search.search(type, params, true, 0, 2).keys();
+        } catch (SearchException e) {
+            throw new InvalidRequestException("Condition '" + condition + "': " + e.getMessage());
+        }
+    }
+
+    private static Map<String, List<String>> parse(String query) {
+        Map<String, List<String>> params = new LinkedHashMap<>();
+        for (String pair : query.split("&")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new InvalidRequestException("Invalid parameter '" + pair + "' in a conditional URL");
+            }
+            String name = URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            params.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+        }
+        return params;
+    }
+}
