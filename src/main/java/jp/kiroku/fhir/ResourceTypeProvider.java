@@ -171,11 +171,8 @@ final class ResourceTypeProvider implements IResourceProvider {
                 throw new PreconditionFailedException("The condition '" + conditional + "' matches more than one " + type);
             }
             if (matches.isEmpty()) {
-                OperationOutcome oo = new OperationOutcome();
-                oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION).setCode(OperationOutcome.IssueType.INFORMATIONAL)
-                        .setDiagnostics("Nothing to delete: no " + type + " matches '" + conditional + "'");
                 MethodOutcome out = new MethodOutcome();
-                out.setOperationOutcome(oo);
+                out.setOperationOutcome(information("Nothing to delete: no " + type + " matches '" + conditional + "'"));
                 return out;
             }
             key = matches.get(0);
@@ -183,13 +180,17 @@ final class ResourceTypeProvider implements IResourceProvider {
             key = new ResourceKey(type, id.getIdPart());
         }
         Written w = write(caller, new FhirServices.Change(Write.delete(key, Http.ifMatch(request)), null, "delete"));
+        MethodOutcome out = new MethodOutcome(new IdType(type, key.id(), Integer.toString(w.versionId())));
+        out.setOperationOutcome(information(w.noop() ? "Nothing to delete: " + key + " does not exist or is already deleted"
+                : "Deleted " + key + " (tombstone version " + w.versionId() + "; earlier versions are kept)"));
+        return out;
+    }
+
+    private static OperationOutcome information(String text) {
         OperationOutcome oo = new OperationOutcome();
         oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION).setCode(OperationOutcome.IssueType.INFORMATIONAL)
-                .setDiagnostics(w.noop() ? "Nothing to delete: " + key + " does not exist or is already deleted"
-                        : "Deleted " + key + " (tombstone version " + w.versionId() + "; earlier versions are kept)");
-        MethodOutcome out = new MethodOutcome(new IdType(type, key.id(), Integer.toString(w.versionId())));
-        out.setOperationOutcome(oo);
-        return out;
+                .setDiagnostics(text);
+        return oo;
     }
 
     private Written write(Caller caller, FhirServices.Change change) {
@@ -266,8 +267,7 @@ final class ResourceTypeProvider implements IResourceProvider {
         Resource resource = services.records().parseAs(type, body, Http.requestEncoding(request));
         OperationOutcome oo = services.records().validate(resource, profile);
         if (oo.getIssue().isEmpty()) {
-            oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
-                    .setCode(OperationOutcome.IssueType.INFORMATIONAL).setDiagnostics("No issues detected");
+            oo = information("No issues detected");
         }
         MethodOutcome out = new MethodOutcome();
         out.setOperationOutcome(oo);
