@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# Runs the Kiroku search benchmark: starts `java -jar <jar> serve` on a data directory that already holds data,
+# waits for the server's background warm-up, runs bench/SearchBench.java, stops the server.
+# Without --data-dir it first runs bench/run-ingest.sh --keep-data --no-jdbc to make one (removed again at the end
+# unless --keep-data).
+#
+#   bench/run-search.sh [--data-dir DIR] [--jar PATH] [--port N] [--patients N] [--keep-data]
+#                       [SearchBench options, e.g. --clients 8 --seconds 20 --dry-run]
+#
+# See bench/README.md ("Search benchmark").
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+
+usage() {
+    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    cat <<'EOF'
+Script options:
+  --data-dir DIR         a Kiroku data directory with data (e.g. kept by run-ingest.sh --keep-data); it is never
+                         deleted. Without it: run-ingest.sh --keep-data --no-jdbc makes one first.
+  --jar PATH             server jar (default: target/kiroku-app/kiroku.jar via ./kiroku, as run-ingest.sh)
+  --port N               port for serve (default: the first free port from 18080)
+  --patients N           without --data-dir: patients to ingest (default 150; plus run-ingest's 10 warm-up ones)
+  --ingest-clients N     without --data-dir: concurrent clients of the ingest (default 8)
+  --keep-data            without --data-dir: keep the data directory the ingest made
+  -h, --help             this message
+All other options go to SearchBench (run `java bench/SearchBench.java --help`); --base, --client-id and
+--client-secret are set by this script.
+Credentials: if KIROKU_BENCH_CLIENT_ID and KIROKU_BENCH_CLIENT_SECRET are set they are tried first (and given to the
+server as its bootstrap client, which it creates only when the data directory has no client at all); if they get no
+token, a client "bench-search" with scope system/*.* is created with `java -jar <jar> client create` while the
+server runs.
+Environment: KIROKU_BENCH_SERVER_JAVA_OPTS (server JVM options, default -Xmx1g as ./kiroku),
+             KIROKU_BENCH_JAVA_OPTS (SearchBench JVM options, default -Xmx512m).
+EOF
+}
+
+die() { echo "run-search: $*" >&2; exit 2; }
+
+datadir=""
+jar=""
+port=""
+patients=150
+ingest_clients=8
+keep_data=0
+bench_args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --data-dir) [ $# -ge 2 ] || die "--data-dir needs a value"; datadir=$2; shift 2 ;;
+        --data-dir=*) datadir=${1#*=}; shift ;;
+        --jar) [ $# -ge 2 ] || die "--jar needs a value"; jar=$2; shift 2 ;;
+        --jar=*) jar=${1#*=}; shift ;;
+        --port) [ $# -ge 2 ] || die "--port needs a value"; port=$2; shift 2 ;;
+        --port=*) port=${1#*=}; shift ;;
+        --patients) [ $# -ge 2 ] || die "--patients needs a value"; patients=$2; shift 2 ;;
+        --patients=*) patients=${1#*=}; shift ;;
+        --ingest-clients) [ $# -ge 2 ] || die "--ingest-clients needs a value"; ingest_clients=$2; shift 2 ;;
+        --ingest-clients=*) ingest_clients=${1#*=}; shift ;;
+        --keep-data) keep_data=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        --base|--base=*|--client-id|--client-id=*|--client-secret|--client-secret=*)
+            die "$1 is set by this script (see --help)" ;;
+        --) shift; bench_args+=("$@"); break ;;
+        *) bench_args+=("$1"); shift ;;
+    esac
+done
+if [ -n "$port" ] && ! [[ "$port" =~ ^[0-9]+$ && "$port" -ge 1 && "$port" -le 65535 ]]; then
+    die "--port must be a port number, got '$port'"
+fi
+[[ "$patients" =~ ^[0-9]+$ && "$patients" -ge 1 ]] || die "--patients must be a positive number, got '$patients'"
+[[ "$ingest_clients" =~ ^[0-9]+$ && "$ingest_clients" -ge 1 ]] || die "--ingest-clients must be a positive number, got '$ingest_clients'"
+if [ -n "$datadir" ]; then
+    [ -d "$datadir" ] || die "--data-dir: no such directory: $datadir"
+    datadir=$(cd "$datadir" && pwd)
+    [ -d "$datadir/postgres" ] || echo "run-search: warning: $datadir has no postgres/ directory; is it a Kiroku data directory?" >&2
+fi
+
+cd "$REPO"
+
+# --- the server jar (the same choice as run-ingest.sh) -----------------------------------------------------------
+if [ -z "$jar" ]; then
+    "$REPO/kiroku" --version >/dev/null
+    jar="$REPO/target/kiroku-app/kiroku.jar"
+fi
+[ -f "$jar" ] || die "jar not found: $jar"
+jar=$(cd "$(dirname "$jar")" && pwd)/$(basename "$jar")
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+now_ns() { date +%s%N; }
+secs() { awk -v ns="$1" 'BEGIN { printf "%.1f s", ns / 1e9 }'; }
+mib() { awk -v k="${1:-0}" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
+
+# --- a data directory: the given one, or a fresh ingest --------------------------------------------------------
+own_datadir=0
+if [ -z "$datadir" ]; then
+    ingest_log=$(mktemp "${TMPDIR:-/tmp}/kiroku-search-ingest.XXXXXX")
+    ingest_args=(--jar "$jar" --keep-data --no-jdbc --patients "$patients" --clients "$ingest_clients")
+    [ -n "$port" ] && ingest_args+=(--port "$port")
+    echo "run-search: no --data-dir: running bench/run-ingest.sh ${ingest_args[*]} (log: $ingest_log)"
+    set +e
+    bash "$SCRIPT_DIR/run-ingest.sh" "${ingest_args[@]}" 2>&1 | tee "$ingest_log"
+    ingest_rc=${PIPESTATUS[0]}
+    set -e
+    datadir=$(sed -n 's/^run-ingest: kept data directory //p' "$ingest_log" | tail -n 1)
+    if [ "$ingest_rc" != 0 ]; then
+        if [ -n "$datadir" ] && [ "$keep_data" = 0 ]; then rm -rf "$datadir"; fi
+        die "run-ingest.sh failed (exit status $ingest_rc); see $ingest_log"
+    fi
+    [ -n "$datadir" ] && [ -d "$datadir" ] || die "run-ingest.sh did not report the kept data directory; see $ingest_log"
+    own_datadir=1
+    echo
+fi
+
+# --- port, bootstrap credentials --------------------------------------------------------------------------------
+if [ -z "$port" ]; then
+    for p in $(seq 18080 18179); do
+        if ! port_in_use "$p"; then port=$p; break; fi
+    done
+    [ -n "$port" ] || die "no free port in 18080-18179"
+elif port_in_use "$port"; then
+    die "port $port is already in use"
+fi
+
+client_id=${KIROKU_BENCH_CLIENT_ID:-}
+secret=${KIROKU_BENCH_CLIENT_SECRET:-}
+if [ -z "$client_id" ] || [ -z "$secret" ]; then
+    client_id=bench
+    secret=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom 2>/dev/null | head -c 40 || true)
+    [ "${#secret}" -eq 40 ] || die "could not generate a client secret"
+fi
+
+server_log=$(mktemp "${TMPDIR:-/tmp}/kiroku-search-server.XXXXXX")
+server_pid=""
+bench_pid=""
+cli_pid=""
+
+# The server's processes: the JVM and its descendants, plus anything started on the data directory (the embedded
+# PostgreSQL) and its descendants; not this script's own helpers. One `ps` snapshot (as in run-ingest.sh).
+server_pids() {   # [--on-datadir-only]
+    local root=${server_pid:-0}
+    [ "${1:-}" = --on-datadir-only ] && root=0
+    ps -e -ww -o pid=,ppid=,args= 2>/dev/null \
+        | BENCH_DATADIR="$datadir" BENCH_ROOT="$root" BENCH_SELF="$$" BENCH_ONLY="${1:-}" awk '
+            { pid[NR] = $1; parent[$1] = $2; cmd = $0; sub(/^ *[0-9]+ +[0-9]+ +/, "", cmd)
+              if ($1 == ENVIRON["BENCH_ROOT"] || ($1 != ENVIRON["BENCH_SELF"] && index(cmd, ENVIRON["BENCH_DATADIR"]) > 0 \
+                  && cmd !~ /IngestBench|SearchBench|client create|run-ingest|run-search/)) mark[$1] = 1 }
+            END {
+              if (ENVIRON["BENCH_ONLY"] == "") {
+                do { changed = 0
+                     for (i in pid) { p = pid[i]; if (!(p in mark) && (parent[p] in mark)) { mark[p] = 1; changed = 1 } }
+                } while (changed)
+              }
+              for (p in mark) print p
+            }' | sort -n
+}
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+tree_pss() {
+    local total=0 n=0 p v
+    for p in $(server_pids); do
+        v=$(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true)
+        [ -n "$v" ] || continue
+        total=$((total + v)); n=$((n + 1))
+    done
+    echo "$total $n"
+}
+# CPU ticks (utime+stime+cutime+cstime) summed over the server's processes: "<java ticks> <other ticks>"
+tree_ticks() {
+    local j=0 other=0 p t
+    for p in $(server_pids); do
+        t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$p/stat" 2>/dev/null || true)
+        [ -n "$t" ] || continue
+        if [ "$p" = "$server_pid" ]; then j=$((j + t)); else other=$((other + t)); fi
+    done
+    echo "$j $other"
+}
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# "<busy ticks> <all ticks>" summed over all CPUs since boot
+machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+
+shutdown_s=""
+server_rc=""
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    if kill -0 "$server_pid" 2>/dev/null; then
+        local t0 i
+        t0=$(now_ns)
+        kill -TERM "$server_pid" 2>/dev/null || true
+        for i in $(seq 1 600); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$server_pid" 2>/dev/null; then
+            echo "run-search: server did not stop within 60 s of SIGTERM; sending SIGKILL" >&2
+            kill -KILL "$server_pid" 2>/dev/null || true
+        fi
+        shutdown_s=$(secs $(( $(now_ns) - t0 )))
+    fi
+    set +e
+    wait "$server_pid" 2>/dev/null
+    server_rc=$?
+    set -e
+    server_pid=""
+    local left
+    left=$(server_pids --on-datadir-only | tr '\n' ' ')
+    if [ -n "${left// /}" ]; then
+        echo "run-search: processes still running on $datadir after the server stopped: $left- sending SIGTERM" >&2
+        # shellcheck disable=SC2086
+        kill -TERM $left 2>/dev/null || true
+        sleep 5
+    fi
+}
+cleanup() {
+    local p
+    for p in "$bench_pid" "$cli_pid"; do
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+            kill -TERM "$p" 2>/dev/null || true
+            wait "$p" 2>/dev/null || true
+        fi
+    done
+    stop_server
+    if [ "$own_datadir" = 1 ]; then
+        if [ "$keep_data" = 1 ]; then
+            echo "run-search: kept data directory $datadir"
+        else
+            rm -rf "$datadir"
+            echo "run-search: removed data directory $datadir"
+        fi
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- start the server -------------------------------------------------------------------------------------------
+serve_args=(serve --data-dir "$datadir" --port "$port")
+echo "run-search: starting $(basename "$jar") ${serve_args[*]} (log: $server_log)"
+t_launch=$(now_ns)
+# shellcheck disable=SC2086
+KIROKU_BOOTSTRAP_CLIENT_ID=$client_id KIROKU_BOOTSTRAP_CLIENT_SECRET=$secret \
+    java ${KIROKU_BENCH_SERVER_JAVA_OPTS:--Xmx1g} -jar "$jar" "${serve_args[@]}" </dev/null >"$server_log" 2>&1 &
+server_pid=$!
+
+base="http://127.0.0.1:$port"
+while :; do
+    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$base/actuator/health" 2>/dev/null || true)
+    [ "$code" = 200 ] && break
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "run-search: the server exited during start-up; last lines of $server_log:" >&2
+        tail -n 40 "$server_log" >&2
+        exit 1
+    fi
+    if [ $(( $(now_ns) - t_launch )) -ge 120000000000 ]; then
+        echo "run-search: $base/actuator/health did not return 200 within 120 s (last status: ${code:-none}); last lines of $server_log:" >&2
+        tail -n 40 "$server_log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+startup=$(secs $(( $(now_ns) - t_launch )))
+rss_start=$(status_kb "$server_pid" VmRSS)
+read -r pss_start n_start <<<"$(tree_pss)"
+echo "run-search: server healthy on port $port after $startup; JVM VmRSS $(mib "$rss_start");" \
+     "server processes PSS $(mib "$pss_start") ($n_start processes)"
+
+# --- credentials: the bootstrap client if it works, else a new client -------------------------------------------
+token_status() {   # <id> <secret>: HTTP status of a client-credentials token request (credentials not on argv)
+    printf 'user = "%s:%s"\n' "$1" "$2" \
+        | curl -s -o /dev/null -m 30 -w '%{http_code}' -K - \
+               -d 'grant_type=client_credentials&scope=system%2F*.*' "$base/oauth2/token" 2>/dev/null || true
+}
+if [ "$(token_status "$client_id" "$secret")" = 200 ]; then
+    echo "run-search: using client '$client_id'"
+else
+    echo "run-search: client '$client_id' gets no token on this data directory (the bootstrap client is only" \
+         "created when no client exists); creating a client with 'client create' ..."
+    cli_out=$(mktemp "${TMPDIR:-/tmp}/kiroku-search-client.XXXXXX")
+    # shellcheck disable=SC2086
+    java ${KIROKU_BENCH_CLI_JAVA_OPTS:--Xmx512m} -jar "$jar" client create --data-dir "$datadir" --name bench-search \
+        --scopes 'system/*.*' </dev/null >"$cli_out" 2>&1 &
+    cli_pid=$!
+    set +e
+    wait "$cli_pid"
+    cli_rc=$?
+    set -e
+    cli_pid=""
+    client_id=$(awk '$1 == "client_id:" { print $2 }' "$cli_out")
+    secret=$(awk '$1 == "client_secret:" { print $2 }' "$cli_out")
+    if [ "$cli_rc" != 0 ] || [ -z "$client_id" ] || [ -z "$secret" ]; then
+        echo "run-search: 'client create' failed (exit status $cli_rc):" >&2
+        grep -v '^client_secret:' "$cli_out" | tail -n 20 >&2
+        rm -f "$cli_out"
+        exit 1
+    fi
+    rm -f "$cli_out"
+    echo "run-search: created client '$client_id' (scope system/*.*)"
+fi
+
+# the background warm-up (profile validator, search extractor; ~15-20 s of CPU) must not compete with the phases
+t_wait=$(now_ns)
+until grep -q "Background warm-up finished" "$server_log" 2>/dev/null; do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "run-search: the server exited; last lines of $server_log:" >&2
+        tail -n 40 "$server_log" >&2
+        exit 1
+    fi
+    if [ $(( $(now_ns) - t_wait )) -ge 180000000000 ]; then
+        echo "run-search: the background warm-up did not finish within 180 s; timing anyway" >&2
+        break
+    fi
+    sleep 0.5
+done
+echo "run-search: background warm-up finished after $(secs $(( $(now_ns) - t_launch ))) from launch"
+echo
+
+# --- run the benchmark ------------------------------------------------------------------------------------------
+read -r ticks_j0 ticks_o0 <<<"$(tree_ticks)"
+read -r busy_m0 all_m0 <<<"$(machine_ticks)"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+t_bench=$(now_ns)
+# shellcheck disable=SC2086
+KIROKU_BENCH_CLIENT_ID=$client_id KIROKU_BENCH_CLIENT_SECRET=$secret \
+    java ${KIROKU_BENCH_JAVA_OPTS:--Xmx512m} "$SCRIPT_DIR/SearchBench.java" \
+    --base "$base" ${bench_args[@]+"${bench_args[@]}"} </dev/null &
+bench_pid=$!
+set +e
+wait "$bench_pid"
+bench_rc=$?
+set -e
+bench_pid=""
+bench_ns=$(( $(now_ns) - t_bench ))
+read -r ticks_j1 ticks_o1 <<<"$(tree_ticks)"
+read -r busy_m1 all_m1 <<<"$(machine_ticks)"
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+server_alive=1
+kill -0 "$server_pid" 2>/dev/null || server_alive=0
+rss_end=$(status_kb "$server_pid" VmRSS)
+hwm_end=$(status_kb "$server_pid" VmHWM)
+read -r pss_end n_end <<<"$(tree_pss)"
+errors_in_log=$(grep -cE ' (ERROR|WARN) ' "$server_log" 2>/dev/null || true)
+
+stop_server
+
+cpu_line() {
+    awk -v j=$(( ticks_j1 - ticks_j0 )) -v o=$(( ticks_o1 - ticks_o0 )) -v hz="$clk_tck" -v ns="$bench_ns" 'BEGIN {
+        w = ns / 1e9; printf "%.1f s JVM + %.1f s PostgreSQL over %.1f s of bench run (%.2f cores on average)",
+        j / hz, o / hz, w, (j + o) / hz / w }'
+}
+machine_line() {
+    awk -v m=$(( busy_m1 - busy_m0 )) -v a=$(( all_m1 - all_m0 )) -v s=$(( ticks_j1 - ticks_j0 + ticks_o1 - ticks_o0 )) \
+        -v hz="$clk_tck" -v n="$(nproc)" 'BEGIN {
+        pct = 0; if (a > 0) pct = 100 * m / a
+        printf "%.1f s busy of %.1f s (%d CPUs, %.0f%%); server %.1f s, everything else (the bench client and any " \
+               "other process) %.1f s", m / hz, a / hz, n, pct, s / hz, (m - s) / hz }'
+}
+
+echo
+echo "## Server"
+echo
+echo "- jar: $jar"
+echo "- data directory: $datadir"
+echo "- server JVM options: ${KIROKU_BENCH_SERVER_JAVA_OPTS:--Xmx1g}"
+echo "- start-up (launch to /actuator/health 200): $startup"
+echo "- RSS after start: JVM VmRSS $(mib "$rss_start"); all server processes PSS $(mib "$pss_start") ($n_start processes)"
+if [ "$server_alive" = 1 ]; then
+    echo "- RSS after run:   JVM VmRSS $(mib "$rss_end") (peak VmHWM $(mib "$hwm_end")); all server processes PSS $(mib "$pss_end") ($n_end processes)"
+    echo "- server CPU during the bench (discovery included): $(cpu_line)"
+    echo "- machine CPU during the bench: $(machine_line); load average before $load0, after $load1"
+else
+    echo "- RSS after run:   n/a, THE SERVER EXITED DURING THE RUN (see $server_log)"
+fi
+echo "- WARN/ERROR lines in the server log: ${errors_in_log:-0}"
+echo "- shutdown after SIGTERM: ${shutdown_s:-n/a} (exit status $server_rc)"
+echo "- server log: $server_log"
+
+if [ "$server_alive" = 0 ] && [ "$bench_rc" = 0 ]; then
+    bench_rc=1
+fi
+exit "$bench_rc"
