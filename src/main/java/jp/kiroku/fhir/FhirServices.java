@@ -38,7 +38,7 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
             for (int i = 0; i < out.size(); i++) {
                 Written w = out.get(i);
                 Change c = changes.get(i);
-                String patient = w.patientKey() != null ? w.patientKey() : c.write().patientKey();
+                String patient = w.patientKey(); // the store carries it for every version, tombstones included
                 if (!w.noop()) {
                     index.add(new SearchIndex.Entry(w.key(), patient, w.deleted() ? null : c.rows(), w.created()));
                 }
