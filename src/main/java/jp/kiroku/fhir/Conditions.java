@@ -49,7 +49,7 @@ class Conditions {
         }
         guard.require(caller, type, Permission.SEARCH, "search");
         try {
-            return search.search(type, params, true, 0, 2).keys();
+            return search.keys(search.query(type, params, true, null), 0, 2);
         } catch (SearchException e) {
             throw new InvalidRequestException("Condition '" + condition + "': " + e.getMessage());
         }

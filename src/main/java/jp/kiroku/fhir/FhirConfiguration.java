@@ -82,8 +82,8 @@ class FhirConfiguration {
 
     @Bean
     ServletRegistrationBean<KirokuFhirServer> fhirServlet(FhirContext ctx, FhirServices services,
-                                                          TransactionProcessor transactions) {
-        var reg = new ServletRegistrationBean<>(new KirokuFhirServer(ctx, services, transactions), "/fhir/*");
+                                                          TransactionProcessor transactions, Searches searches) {
+        var reg = new ServletRegistrationBean<>(new KirokuFhirServer(ctx, services, transactions, searches), "/fhir/*");
         reg.setName("fhir");
         reg.setLoadOnStartup(1);
         return reg;
@@ -92,6 +92,14 @@ class FhirConfiguration {
     @Bean
     FilterRegistrationBean<RequestSizeLimit> requestSizeLimit(KirokuProperties props) {
         var reg = new FilterRegistrationBean<>(new RequestSizeLimit(props.getMaxRequestSize().toBytes()));
+        reg.addUrlPatterns("/fhir/*");
+        return reg;
+    }
+
+    /** Compartment searches (Patient/1/Observation) are forwarded to the type's search; see {@link CompartmentPaths}. */
+    @Bean
+    FilterRegistrationBean<CompartmentPaths> compartmentPaths(FhirContext ctx) {
+        var reg = new FilterRegistrationBean<>(new CompartmentPaths(ctx.getResourceTypes()));
         reg.addUrlPatterns("/fhir/*");
         return reg;
     }

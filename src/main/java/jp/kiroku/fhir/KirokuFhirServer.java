@@ -37,11 +37,13 @@ final class KirokuFhirServer extends RestfulServer {
 
     private final transient FhirServices services;
     private final transient TransactionProcessor transactions;
+    private final transient Searches searches;
 
-    KirokuFhirServer(FhirContext ctx, FhirServices services, TransactionProcessor transactions) {
+    KirokuFhirServer(FhirContext ctx, FhirServices services, TransactionProcessor transactions, Searches searches) {
         super(ctx);
         this.services = services;
         this.transactions = transactions;
+        this.searches = searches;
     }
 
     @Override
@@ -58,7 +60,7 @@ final class KirokuFhirServer extends RestfulServer {
         ResourceTypeProvider operationDefinitions = null;
         for (String type : ctx.getResourceTypes().stream().sorted().toList()) {
             Class<? extends IBaseResource> cls = ctx.getResourceDefinition(type).getImplementingClass();
-            ResourceTypeProvider provider = new ResourceTypeProvider(cls, type, services);
+            ResourceTypeProvider provider = new ResourceTypeProvider(cls, type, services, searches);
             providers.add(provider);
             if (type.equals("OperationDefinition")) {
                 operationDefinitions = provider;
@@ -67,6 +69,7 @@ final class KirokuFhirServer extends RestfulServer {
         registerProviders(providers);
         setServerConformanceProvider(new CapabilityProvider(this, operationDefinitions));
         registerProvider(new SystemProvider(services, transactions));
+        registerProvider(new EverythingProvider(services, searches));
         registerInterceptor(new ErrorSanitizer());
         registerInterceptor(new Capabilities(services.search()));
     }

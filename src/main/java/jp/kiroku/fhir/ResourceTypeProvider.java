@@ -36,8 +36,7 @@ import jp.kiroku.access.Permission;
 import jp.kiroku.access.SmartScopes;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.identity.Caller;
-import jp.kiroku.search.SearchException;
-import jp.kiroku.search.SearchResult;
+import jp.kiroku.search.SearchIndex;
 import jp.kiroku.store.ResourceKey;
 import jp.kiroku.store.StoreException;
 import jp.kiroku.store.StoredVersion;
@@ -53,11 +52,13 @@ final class ResourceTypeProvider implements IResourceProvider {
     private final Class<? extends IBaseResource> resourceClass;
     private final String type;
     private final FhirServices services;
+    private final Searches searches;
 
-    ResourceTypeProvider(Class<? extends IBaseResource> resourceClass, String type, FhirServices services) {
+    ResourceTypeProvider(Class<? extends IBaseResource> resourceClass, String type, FhirServices services, Searches searches) {
         this.resourceClass = resourceClass;
         this.type = type;
         this.services = services;
+        this.searches = searches;
     }
 
     @Override
@@ -204,40 +205,14 @@ final class ResourceTypeProvider implements IResourceProvider {
         }
     }
 
-    /** GET [type]?params: see search.SearchIndex for what is supported; Prefer: handling=strict refuses the rest. */
+    /** GET [type]?params (and POST [type]/_search, and compartment searches forwarded here): see {@link Searches}. */
     @Search(allowUnknownParams = true)
-    public IBundleProvider search(RequestDetails request) {
+    public org.hl7.fhir.r4.model.Bundle search(RequestDetails request) {
         Caller caller = services.guard().caller(request);
         services.guard().require(caller, type, Permission.SEARCH, "search");
-        Map<String, List<String>> params = new LinkedHashMap<>();
-        request.getParameters().forEach((name, values) -> params.put(name, List.of(values)));
-        String prefer = request.getHeader("Prefer");
-        boolean strict = prefer != null && prefer.replace(" ", "").contains("handling=strict");
-        int offset = Page.offset(request);
-        int count = Page.count(request);
-        SearchResult result;
-        try {
-            result = services.search().search(type, params, strict, offset, count);
-        } catch (SearchException e) {
-            throw new InvalidRequestException(e.getMessage());
-        }
-        List<StoredVersion> found = services.store().currentAll(result.keys());
-        List<AuditRecord> events = new ArrayList<>();
-        List<IBaseResource> resources = new ArrayList<>(found.size());
-        for (StoredVersion v : found) {
-            if (!v.deleted()) {
-                resources.add(services.records().toResource(v));
-                events.add(AuditRecord.of(caller.agent(), "search", AuditRecord.Outcome.SUCCESS)
-                        .on(v.type(), v.id(), v.versionId(), v.patientKey()));
-            }
-        }
-        if (events.isEmpty()) {
-            events.add(AuditRecord.of(caller.agent(), "search", AuditRecord.Outcome.SUCCESS).on(type, null, null, null)
-                    .withDetail("no matches"));
-        }
-        services.audit().recordAll(events);
-        Integer total = result.total() == null ? null : (int) Math.min(Integer.MAX_VALUE, result.total());
-        return new Page(offset, count, (o, c) -> resources, () -> total);
+        SearchIndex.Compartment compartment = CompartmentPaths.compartment(request);
+        String path = compartment == null ? type : compartment.type() + "/" + compartment.id() + "/" + type;
+        return searches.search(caller, request, type, compartment, path);
     }
 
     @History

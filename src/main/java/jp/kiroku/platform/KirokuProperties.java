@@ -30,6 +30,7 @@ public class KirokuProperties {
     private final Db db = new Db();
     private final Tokens tokens = new Tokens();
     private final Bootstrap bootstrap = new Bootstrap();
+    private final Search search = new Search();
 
     public enum ValidationLevel { PROFILED, FULL }
 
@@ -79,6 +80,25 @@ public class KirokuProperties {
         public void setClientSecret(String clientSecret) { this.clientSecret = clientSecret; }
     }
 
+    public static class Search {
+        /**
+         * Most matches a paged search keeps: their keys are saved as a snapshot so that paging sees neither duplicates
+         * nor gaps. Beyond it only the first ones are paged, with an exact total and a warning in every page.
+         */
+        private int maxResults = 10_000;
+        /** How long the snapshot of a paged search stays available to its next/previous links. */
+        private Duration snapshotLifetime = Duration.ofMinutes(60);
+        /** Most matches a search sorted by a string parameter may have (it is sorted in memory, see the brief). */
+        private int maxStringSort = 1_000;
+
+        public int getMaxResults() { return maxResults; }
+        public void setMaxResults(int maxResults) { this.maxResults = maxResults; }
+        public Duration getSnapshotLifetime() { return snapshotLifetime; }
+        public void setSnapshotLifetime(Duration d) { this.snapshotLifetime = d; }
+        public int getMaxStringSort() { return maxStringSort; }
+        public void setMaxStringSort(int maxStringSort) { this.maxStringSort = maxStringSort; }
+    }
+
     public Path getDataDir() { return dataDir; }
     public void setDataDir(Path dataDir) { this.dataDir = dataDir; }
     public Path getKeysDir() { return keysDir != null ? keysDir : dataDir.resolve("keys"); }
@@ -96,4 +116,5 @@ public class KirokuProperties {
     public Db getDb() { return db; }
     public Tokens getTokens() { return tokens; }
     public Bootstrap getBootstrap() { return bootstrap; }
+    public Search getSearch() { return search; }
 }

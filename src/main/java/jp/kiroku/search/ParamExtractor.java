@@ -43,8 +43,29 @@ final class ParamExtractor {
      * A search parameter of one resource type, ready to evaluate: its expression split at top-level unions, since
      * evaluating "a | b" de-duplicates with UCUM equality that HAPI does not implement (HAPI-0274 on Quantities).
      */
-    record Param(String name, RestSearchParameterTypeEnum type, List<IFhirPath.IParsedExpression> branches) {
+    record Param(String name, RestSearchParameterTypeEnum type, List<IFhirPath.IParsedExpression> branches,
+                 java.util.Set<String> targets, Composite composite) {
     }
+
+    /**
+     * A composite parameter of two components (the first a token; the second a token, quantity, date or string):
+     * each base element (e.g. each Observation.component) yields pairs of its own values, so that
+     * {@code component-code-value-quantity} pairs a component's code with that component's value only.
+     */
+    record Composite(RestSearchParameterTypeEnum valueType, List<CompositeBase> bases) {
+    }
+
+    /** A base element expression and the two components' expressions relative to it (each split at unions). */
+    record CompositeBase(IFhirPath.IParsedExpression base, List<IFhirPath.IParsedExpression> first,
+                         List<IFhirPath.IParsedExpression> second) {
+    }
+
+    private static final java.util.Set<RestSearchParameterTypeEnum> COMPOSITE_VALUES = java.util.EnumSet.of(
+            RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.QUANTITY, RestSearchParameterTypeEnum.DATE,
+            RestSearchParameterTypeEnum.STRING);
+
+    /** The common parameters on Resource.meta that are indexed like any other (_id and _lastUpdated are columns). */
+    private static final java.util.Set<String> META_PARAMS = java.util.Set.of("_tag", "_profile", "_security");
 
     private final FhirContext ctx;
     private final java.time.ZoneId zone;
@@ -87,6 +108,21 @@ final class ParamExtractor {
         return e;
     }
 
+    private volatile List<org.hl7.fhir.r4.model.SearchParameter> packageParams;
+
+    private List<org.hl7.fhir.r4.model.SearchParameter> packageParams() {
+        List<org.hl7.fhir.r4.model.SearchParameter> p = packageParams;
+        if (p == null) {
+            synchronized (this) {
+                if (packageParams == null) {
+                    packageParams = PackageSearchParameters.load(ctx);
+                }
+                p = packageParams;
+            }
+        }
+        return p;
+    }
+
     /** Builds the engine and compiles every type's parameters, so that the first writes do not pay for it. */
     void warmUp() {
         ctx.getResourceTypes().forEach(this::params);
@@ -97,12 +133,29 @@ final class ParamExtractor {
         return byType.computeIfAbsent(resourceType, this::compile);
     }
 
+    /** One indexed parameter of a type, or null. */
+    Param param(String resourceType, String name) {
+        for (Param p : params(resourceType)) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
     private List<Param> compile(String resourceType) {
         List<Param> out = new ArrayList<>();
         IFhirPath engine = engine();
         for (RuntimeSearchParam sp : ctx.getResourceDefinition(resourceType).getSearchParams()) {
+            if (sp.getParamType() == RestSearchParameterTypeEnum.COMPOSITE) {
+                Composite c = composite(resourceType, sp, engine);
+                if (c != null) {
+                    out.add(new Param(sp.getName(), sp.getParamType(), List.of(), java.util.Set.of(), c));
+                }
+                continue;
+            }
             if (!SearchIndex.INDEXED_TYPES.contains(sp.getParamType()) || sp.getPath() == null || sp.getPath().isBlank()
-                    || sp.getName().startsWith("_")) {
+                    || sp.getName().startsWith("_") && !META_PARAMS.contains(sp.getName())) {
                 continue;
             }
             try {
@@ -110,13 +163,86 @@ final class ParamExtractor {
                 for (String branch : splitTopLevelUnion(sp.getPath())) {
                     branches.add(engine.parse(branch));
                 }
-                out.add(new Param(sp.getName(), sp.getParamType(), List.copyOf(branches)));
+                out.add(new Param(sp.getName(), sp.getParamType(), List.copyOf(branches), java.util.Set.copyOf(sp.getTargets()),
+                        null));
             } catch (Exception e) {
                 log.debug("Search parameter {}.{} not indexed: cannot parse {}: {}", resourceType, sp.getName(), sp.getPath(), e.getMessage());
             }
         }
+        for (org.hl7.fhir.r4.model.SearchParameter sp : packageParams()) {
+            boolean applies = sp.getBase().stream().anyMatch(b -> resourceType.equals(b.getCode()));
+            RestSearchParameterTypeEnum type = RestSearchParameterTypeEnum.forCode(sp.getType().toCode());
+            if (!applies || !SearchIndex.INDEXED_TYPES.contains(type) || type == RestSearchParameterTypeEnum.COMPOSITE) {
+                continue;
+            }
+            try {
+                List<IFhirPath.IParsedExpression> branches = new ArrayList<>();
+                for (String branch : splitTopLevelUnion(sp.getExpression())) {
+                    branches.add(engine.parse(branch));
+                }
+                out.add(new Param(sp.getCode(), type, List.copyOf(branches), java.util.Set.of(), null));
+            } catch (Exception e) {
+                log.warn("JP Core search parameter {} not indexed: cannot parse {}: {}", sp.getCode(), sp.getExpression(),
+                        e.getMessage());
+            }
+        }
         out.sort(java.util.Comparator.comparing(Param::name));
         return List.copyOf(out);
+    }
+
+    /**
+     * Builds a composite from its component SearchParameters: each component expression branch is made relative to
+     * the longest base path it starts with ("Observation.component.code" → "code" under "Observation.component").
+     * Null when the shape is not supported (then the parameter is not offered).
+     */
+    private Composite composite(String resourceType, RuntimeSearchParam sp, IFhirPath engine) {
+        if (sp.getComponents().size() != 2 || sp.getPath() == null) {
+            return null;
+        }
+        List<RuntimeSearchParam> components = new ArrayList<>();
+        for (RuntimeSearchParam.Component c : sp.getComponents()) {
+            RuntimeSearchParam target = ctx.getResourceDefinition(resourceType).getSearchParams().stream()
+                    .filter(x -> c.getReference().equals(x.getUri())).findFirst().orElse(null);
+            if (target == null || target.getPath() == null) {
+                return null;
+            }
+            components.add(target);
+        }
+        if (components.get(0).getParamType() != RestSearchParameterTypeEnum.TOKEN
+                || !COMPOSITE_VALUES.contains(components.get(1).getParamType())) {
+            return null;
+        }
+        List<String> bases = splitTopLevelUnion(sp.getPath());
+        List<CompositeBase> out = new ArrayList<>();
+        try {
+            for (String base : bases) {
+                List<IFhirPath.IParsedExpression> first = relative(components.get(0).getPath(), base, bases, engine);
+                List<IFhirPath.IParsedExpression> second = relative(components.get(1).getPath(), base, bases, engine);
+                if (!first.isEmpty() && !second.isEmpty()) {
+                    out.add(new CompositeBase(engine.parse(base), first, second));
+                }
+            }
+        } catch (Exception e) {
+            log.debug("Composite {}.{} not indexed: {}", resourceType, sp.getName(), e.getMessage());
+            return null;
+        }
+        return out.isEmpty() ? null : new Composite(components.get(1).getParamType(), List.copyOf(out));
+    }
+
+    /** The branches of {@code path} that belong to {@code base} (the longest base they start with), relative to it. */
+    private static List<IFhirPath.IParsedExpression> relative(String path, String base, List<String> bases, IFhirPath engine)
+            throws Exception {
+        List<IFhirPath.IParsedExpression> out = new ArrayList<>();
+        for (String branch : splitTopLevelUnion(path)) {
+            boolean paren = branch.startsWith("(");
+            String inner = paren ? branch.substring(1) : branch;
+            String owner = bases.stream().filter(b -> inner.startsWith(b + ".")).max(java.util.Comparator.comparingInt(String::length))
+                    .orElse(null);
+            if (base.equals(owner)) {
+                out.add(engine.parse((paren ? "(" : "") + inner.substring(base.length() + 1)));
+            }
+        }
+        return out;
     }
 
     IndexRows extract(IBaseResource resource) {
@@ -124,6 +250,10 @@ final class ParamExtractor {
         IndexRows rows = new IndexRows();
         IFhirPath engine = engine();
         for (Param p : params(type)) {
+            if (p.composite() != null) {
+                composites(resource, p, rows, engine);
+                continue;
+            }
             List<IBase> values = new ArrayList<>();
             for (IFhirPath.IParsedExpression branch : p.branches()) {
                 try {
@@ -140,12 +270,62 @@ final class ParamExtractor {
                     case REFERENCE -> references(p.name(), v, rows);
                     case NUMBER -> numbers(p.name(), v, rows);
                     case QUANTITY -> quantities(p.name(), v, rows);
+                    case URI -> {
+                        if (v instanceof IPrimitiveType<?> prim && prim.getValueAsString() != null) {
+                            rows.uris.add(new IndexRows.Uri(p.name(), prim.getValueAsString()));
+                        }
+                    }
                     default -> {
                     }
                 }
             }
         }
         return rows;
+    }
+
+    /** Pairs of (token, value) per base element of a composite. */
+    private void composites(IBaseResource resource, Param p, IndexRows rows, IFhirPath engine) {
+        for (CompositeBase base : p.composite().bases()) {
+            List<IBase> elements;
+            try {
+                elements = engine.evaluate(resource, base.base(), IBase.class);
+            } catch (RuntimeException e) {
+                continue;
+            }
+            for (IBase element : elements) {
+                IndexRows first = new IndexRows();
+                IndexRows second = new IndexRows();
+                for (IFhirPath.IParsedExpression e : base.first()) {
+                    evaluate(element, e, engine).forEach(v -> tokens(p.name(), v, first));
+                }
+                for (IFhirPath.IParsedExpression e : base.second()) {
+                    for (IBase v : evaluate(element, e, engine)) {
+                        switch (p.composite().valueType()) {
+                            case TOKEN -> tokens(p.name(), v, second);
+                            case QUANTITY -> quantities(p.name(), v, second);
+                            case DATE -> dates(p.name(), v, second, zone);
+                            case STRING -> strings(p.name(), v, second);
+                            default -> {
+                            }
+                        }
+                    }
+                }
+                for (IndexRows.Token t : first.tokens) {
+                    second.tokens.forEach(v -> rows.composites.add(IndexRows.Pair.token(p.name(), t, v)));
+                    second.quantities.forEach(v -> rows.composites.add(IndexRows.Pair.quantity(p.name(), t, v)));
+                    second.dates.forEach(v -> rows.composites.add(IndexRows.Pair.date(p.name(), t, v)));
+                    second.strings.forEach(v -> rows.composites.add(IndexRows.Pair.text(p.name(), t, v)));
+                }
+            }
+        }
+    }
+
+    private static List<IBase> evaluate(IBase element, IFhirPath.IParsedExpression e, IFhirPath engine) {
+        try {
+            return engine.evaluate(element, e, IBase.class);
+        } catch (RuntimeException ex) {
+            return List.of();
+        }
     }
 
     private static void tokens(String param, IBase v, IndexRows rows) {

@@ -1,9 +1,9 @@
 package jp.kiroku.search;
 
 import java.sql.Timestamp;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,34 +11,33 @@ import java.util.Map;
 import java.util.Set;
 
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r4.model.DateTimeType;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 
 import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import jp.kiroku.store.ResourceKey;
 
 /**
  * The search index over current resource versions, and search on it. The caller indexes each write inside the
- * same transaction ({@link #replace}); a search returns the matching resource keys of one page.
- * <p>
- * Supported today: token ({@code code}, {@code system|code}, {@code system|}, {@code |code}, {@code :not},
- * {@code :missing}), string (normalised prefix, {@code :exact}, {@code :missing}), date (all prefixes, partial dates
- * as ranges, {@code :missing}), reference ({@code Type/id}, {@code id}, {@code :Type}, {@code :missing}), {@code _id},
- * {@code _lastUpdated}, {@code _sort} by {@code _lastUpdated}/{@code _id}, {@code _total}.
+ * same transaction ({@link #replace}). A search is parsed into a {@link Query} ({@link #query}; the parameter
+ * conditions are built by {@link Predicates}), then run for keys or a count; includes, compartments and
+ * Patient/$everything are key look-ups on the reference index. docs/fhir-api.md lists what is supported.
  */
 @Service
 public class SearchIndex {
 
     public static final Set<RestSearchParameterTypeEnum> INDEXED_TYPES = EnumSet.of(RestSearchParameterTypeEnum.TOKEN,
             RestSearchParameterTypeEnum.STRING, RestSearchParameterTypeEnum.DATE, RestSearchParameterTypeEnum.REFERENCE,
-            RestSearchParameterTypeEnum.NUMBER, RestSearchParameterTypeEnum.QUANTITY);
+            RestSearchParameterTypeEnum.NUMBER, RestSearchParameterTypeEnum.QUANTITY, RestSearchParameterTypeEnum.URI,
+            RestSearchParameterTypeEnum.COMPOSITE);
 
     /** Parameters handled by the FHIR layer or HAPI, not predicates on the index. */
     private static final Set<String> CONTROL = Set.of("_count", "_offset", "_sort", "_total", "_format", "_pretty",
-            "_summary", "_elements");
+            "_summary", "_elements", "_include", "_revinclude", "_snapshot");
+
+    /** The compartments R4 defines. */
+    private static final Set<String> COMPARTMENTS = Set.of("Patient", "Encounter", "RelatedPerson", "Practitioner", "Device");
 
     /**
      * One write to index: rows null means the resource was deleted (it leaves the index); {@code fresh} means it had
@@ -52,13 +51,16 @@ public class SearchIndex {
     }
 
     private final JdbcTemplate jdbc;
+    private final FhirContext ctx;
     private final ParamExtractor extractor;
-    private final java.time.ZoneId zone;
+    private final Predicates predicates;
+    private final Map<String, Map<String, List<String>>> compartments = new java.util.concurrent.ConcurrentHashMap<>();
 
     SearchIndex(JdbcTemplate jdbc, FhirContext ctx, jp.kiroku.platform.KirokuProperties props) {
         this.jdbc = jdbc;
-        this.zone = props.getTimeZone();
-        this.extractor = new ParamExtractor(ctx, zone);
+        this.ctx = ctx;
+        this.extractor = new ParamExtractor(ctx, props.getTimeZone());
+        this.predicates = new Predicates(extractor, ctx, props.getTimeZone());
     }
 
     /** Prepares extraction for every type (seconds of CPU); meant for a background thread after start-up. */
@@ -82,7 +84,7 @@ public class SearchIndex {
         }
         List<Entry> stale = entries.stream().filter(e -> !e.fresh()).toList();
         for (String table : List.of("search_token", "search_string", "search_date", "search_reference", "search_number",
-                "search_quantity")) {
+                "search_quantity", "search_uri", "search_composite")) {
             if (!stale.isEmpty()) {
                 jdbc.batchUpdate("DELETE FROM " + table + " WHERE res_type = ? AND res_id = ?", stale, 500, (ps, e) -> {
                     ps.setString(1, e.key().type());
@@ -96,6 +98,8 @@ public class SearchIndex {
         List<Object[]> refs = new ArrayList<>();
         List<Object[]> numbers = new ArrayList<>();
         List<Object[]> quantities = new ArrayList<>();
+        List<Object[]> uris = new ArrayList<>();
+        List<Object[]> composites = new ArrayList<>();
         for (Entry e : entries) {
             if (e.rows() == null) {
                 continue;
@@ -114,6 +118,10 @@ public class SearchIndex {
             e.rows().quantities.forEach(r -> quantities.add(new Object[] {t, id, r.param(), r.value(),
                     r.system() == null ? null : IndexValues.token(r.system()), r.code() == null ? null : IndexValues.token(r.code()),
                     r.unit(), e.patientKey()}));
+            e.rows().uris.forEach(r -> uris.add(new Object[] {t, id, r.param(), r.uri(), e.patientKey()}));
+            e.rows().composites.forEach(r -> composites.add(new Object[] {t, id, r.param(), token(r.system()), token(r.code()),
+                    token(r.vSystem()), token(r.vCode()), r.vValue(), r.vUnit(), timestamp(r.vLo()), timestamp(r.vHi()),
+                    r.vNorm() == null ? null : IndexValues.text(r.vNorm()), r.vExact(), e.patientKey()}));
         }
         insert("INSERT INTO search_token (res_type, res_id, param, system, code, patient_key) VALUES (?,?,?,?,?,?)", tokens);
         insert("INSERT INTO search_string (res_type, res_id, param, norm, exact, patient_key) VALUES (?,?,?,?,?,?)", strings);
@@ -122,6 +130,17 @@ public class SearchIndex {
         insert("INSERT INTO search_number (res_type, res_id, param, value, patient_key) VALUES (?,?,?,?,?)", numbers);
         insert("INSERT INTO search_quantity (res_type, res_id, param, value, system, code, unit, patient_key)"
                 + " VALUES (?,?,?,?,?,?,?,?)", quantities);
+        insert("INSERT INTO search_uri (res_type, res_id, param, uri, patient_key) VALUES (?,?,?,?,?)", uris);
+        insert("INSERT INTO search_composite (res_type, res_id, param, system, code, v_system, v_code, v_value, v_unit, v_lo,"
+                + " v_hi, v_norm, v_exact, patient_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", composites);
+    }
+
+    private static String token(String value) {
+        return value == null ? null : IndexValues.token(value);
+    }
+
+    private static Timestamp timestamp(Instant i) {
+        return i == null ? null : Timestamp.from(i);
     }
 
     private void insert(String sql, List<Object[]> rows) {
@@ -130,400 +149,304 @@ public class SearchIndex {
         }
     }
 
+    /** A compartment to search in: {@code Patient/123/Observation} is type Observation in compartment (Patient, 123). */
+    public record Compartment(String type, String id) {
+    }
+
     /**
-     * Finds current, not deleted resources of {@code type} matching all parameters (repeated = AND, comma = OR).
-     * Under strict handling an unknown parameter or modifier is an error; otherwise it is ignored and reported.
+     * Parses a search of {@code type}: every parameter becomes an SQL condition (repeated = AND, comma = OR). Under
+     * strict handling an unknown parameter or modifier is an error; otherwise it is ignored and reported.
      */
-    public SearchResult search(String type, Map<String, List<String>> params, boolean strict, int offset, int count) {
-        Map<String, ParamExtractor.Param> known = new LinkedHashMap<>();
-        extractor.params(type).forEach(p -> known.put(p.name(), p));
+    public Query query(String type, Map<String, List<String>> params, boolean strict, Compartment compartment) {
+        Predicates.Sql sql = new Predicates.Sql();
         StringBuilder where = new StringBuilder("c.res_type = ? AND NOT c.deleted");
-        List<Object> args = new ArrayList<>(List.of(type));
+        sql.args.add(type);
+        Predicates.Scope root = new Predicates.Scope("c.res_type", "c.res_id", "c.last_updated");
+        if (compartment != null) {
+            where.append(" AND ").append(compartmentCondition(type, compartment, sql));
+        }
         List<String> ignored = new ArrayList<>();
-        String order = "c.last_updated DESC, c.res_id";
-        boolean withTotal = true;
+        List<String> sortValues = List.of();
         for (Map.Entry<String, List<String>> e : params.entrySet()) {
-            String full = e.getKey();
-            int colon = full.indexOf(':');
-            String name = colon < 0 ? full : full.substring(0, colon);
-            String modifier = colon < 0 ? null : full.substring(colon + 1);
+            String key = e.getKey();
+            String name = key.contains(":") ? key.substring(0, key.indexOf(':')) : key;
             if (name.equals("_sort")) {
-                order = sortOrder(e.getValue(), strict, ignored);
-                continue;
-            }
-            if (name.equals("_total")) {
-                withTotal = !e.getValue().contains("none");
+                sortValues = e.getValue();
                 continue;
             }
             if (CONTROL.contains(name)) {
                 continue;
             }
             for (String value : e.getValue()) {
-                String clause = predicate(type, name, modifier, value, known, args);
+                String clause = predicates.condition(root, type, key, value, sql);
                 if (clause == null) {
                     if (strict) {
-                        throw new SearchException("Unsupported search parameter or modifier '" + full + "' for " + type);
+                        throw new SearchException("Unsupported search parameter or modifier '" + key + "' for " + type);
                     }
-                    ignored.add(full);
+                    ignored.add(key);
                     break;
                 }
                 where.append(" AND ").append(clause);
             }
         }
-        List<Object> pageArgs = new ArrayList<>(args);
-        pageArgs.add(offset);
-        pageArgs.add(count);
-        List<ResourceKey> keys = jdbc.query("SELECT c.res_type, c.res_id FROM resource_current c WHERE " + where
-                + " ORDER BY " + order + " OFFSET ? LIMIT ?", (rs, i) -> new ResourceKey(rs.getString(1), rs.getString(2)),
-                pageArgs.toArray());
-        Long total = withTotal ? jdbc.queryForObject("SELECT count(*) FROM resource_current c WHERE " + where, Long.class,
-                args.toArray()) : null;
-        return new SearchResult(keys, total, ignored);
+        List<Query.SortKey> sort = sortKeys(type, sortValues, strict, ignored);
+        boolean inMemory = sort.stream().anyMatch(k -> k.type() == RestSearchParameterTypeEnum.STRING);
+        String sortUsed = sort.isEmpty() ? null : String.join(",", sort.stream().map(k -> (k.desc() ? "-" : "") + k.name()).toList());
+        return new Query(type, where.toString(), sql.args, orderBy(sort), sort, inMemory, ignored, sortUsed);
     }
 
-    private static String sortOrder(List<String> values, boolean strict, List<String> ignored) {
-        List<String> keys = new ArrayList<>();
+    /** The keys of the matches from {@code offset}, at most {@code limit}, in the query's order (SQL-sortable only). */
+    public List<ResourceKey> keys(Query q, int offset, int limit) {
+        List<Object> args = new ArrayList<>(q.args);
+        args.add(offset);
+        args.add(limit);
+        return jdbc.query("SELECT c.res_type, c.res_id FROM resource_current c WHERE " + q.where + " ORDER BY " + q.order
+                + " OFFSET ? LIMIT ?", KEY, args.toArray());
+    }
+
+    public long count(Query q) {
+        Long n = jdbc.queryForObject("SELECT count(*) FROM resource_current c WHERE " + q.where, Long.class, q.args.toArray());
+        return n == null ? 0 : n;
+    }
+
+    /**
+     * Orders resources by the query's sort keys computed from the resources themselves: used for string keys, which
+     * the index cannot order (it holds normalised values, keyed hashes under encryption).
+     */
+    public List<ResourceKey> sortInMemory(Query q, List<IBaseResource> resources) {
+        record Row(ResourceKey key, List<Comparable<?>> values) {
+        }
+        List<Row> rows = new ArrayList<>();
+        for (IBaseResource r : resources) {
+            IndexRows index = extractor.extract(r);
+            List<Comparable<?>> values = new ArrayList<>();
+            for (Query.SortKey k : q.sort) {
+                values.add(sortValue(r, index, k));
+            }
+            rows.add(new Row(new ResourceKey(q.type, r.getIdElement().getIdPart()), values));
+        }
+        java.util.Comparator<Row> order = (a, b) -> {
+            for (int i = 0; i < q.sort.size(); i++) {
+                int c = compareNullsLast(a.values().get(i), b.values().get(i), q.sort.get(i).desc());
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return a.key().id().compareTo(b.key().id());
+        };
+        rows.sort(order);
+        return rows.stream().map(Row::key).toList();
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static int compareNullsLast(Comparable a, Comparable b, boolean desc) {
+        if (a == null || b == null) {
+            return a == b ? 0 : a == null ? 1 : -1;
+        }
+        int c = a.compareTo(b);
+        return desc ? -c : c;
+    }
+
+    /** The smallest value of the key's parameter for ascending order, the largest for descending (as SQL sorts do). */
+    private static Comparable<?> sortValue(IBaseResource r, IndexRows index, Query.SortKey k) {
+        java.util.stream.Stream<? extends Comparable<?>> values = switch (k.name()) {
+            case "_id" -> java.util.stream.Stream.of(r.getIdElement().getIdPart());
+            case "_lastUpdated" -> java.util.stream.Stream.ofNullable(r.getMeta().getLastUpdated()).map(java.util.Date::toInstant);
+            default -> switch (k.type()) {
+                case STRING -> index.strings.stream().filter(t -> t.param().equals(k.name())).map(IndexRows.Text::norm);
+                case DATE -> index.dates.stream().filter(t -> t.param().equals(k.name()))
+                        .map(t -> k.desc() ? t.hi() : t.lo());
+                case NUMBER -> index.numbers.stream().filter(t -> t.param().equals(k.name())).map(IndexRows.Num::value);
+                case QUANTITY -> index.quantities.stream().filter(t -> t.param().equals(k.name())).map(IndexRows.Num::value);
+                default -> java.util.stream.Stream.<String>empty();
+            };
+        };
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        java.util.Comparator<Comparable> natural = java.util.Comparator.naturalOrder();
+        return values.map(v -> (Comparable) v).reduce((a, b) -> k.desc() ? (natural.compare(a, b) >= 0 ? a : b)
+                : (natural.compare(a, b) <= 0 ? a : b)).orElse(null);
+    }
+
+    private List<Query.SortKey> sortKeys(String type, List<String> values, boolean strict, List<String> ignored) {
+        List<Query.SortKey> keys = new ArrayList<>();
         for (String v : values) {
             for (String k : v.split(",")) {
+                if (k.isBlank()) {
+                    continue;
+                }
                 boolean desc = k.startsWith("-");
                 String name = desc ? k.substring(1) : k;
-                String column = switch (name) {
-                    case "_lastUpdated" -> "c.last_updated";
-                    case "_id" -> "c.res_id";
-                    default -> null;
-                };
-                if (column == null) {
-                    if (strict) {
-                        throw new SearchException("Sorting by '" + name + "' is not supported yet (supported: _lastUpdated, _id)");
+                if (name.equals("_id") || name.equals("_lastUpdated")) {
+                    keys.add(new Query.SortKey(name, desc, name.equals("_id") ? RestSearchParameterTypeEnum.TOKEN
+                            : RestSearchParameterTypeEnum.DATE));
+                    continue;
+                }
+                ParamExtractor.Param p = extractor.param(type, name);
+                String refusal = p == null ? "'" + name + "' is not a search parameter of " + type
+                        : switch (p.type()) {
+                            case DATE, NUMBER, QUANTITY, STRING -> null;
+                            default -> "sorting by the " + p.type().getCode() + " parameter '" + name + "' is not supported:"
+                                    + " its index holds codes or keys (keyed hashes under encryption), not an order";
+                        };
+                if (refusal != null) {
+                    if (strict || p != null) {
+                        throw new SearchException("Cannot sort: " + refusal + " (sortable: dates, numbers, quantities,"
+                                + " strings, _lastUpdated, _id)");
                     }
                     ignored.add("_sort=" + k);
                     continue;
                 }
-                keys.add(column + (desc ? " DESC" : " ASC"));
+                keys.add(new Query.SortKey(name, desc, p.type()));
             }
         }
-        keys.add("c.res_id");
-        return String.join(", ", keys);
+        return keys;
     }
 
-    /** One AND-term (a comma-separated OR inside), or null when the parameter or modifier is not supported. */
-    private String predicate(String type, String name, String modifier, String value, Map<String, ParamExtractor.Param> known,
-                             List<Object> args) {
-        List<String> ors = new ArrayList<>();
-        if ((name.equals("_id") || name.equals("_lastUpdated")) && "missing".equals(modifier)) {
-            return switch (value) { // every resource has both
-                case "true" -> "FALSE";
-                case "false" -> "TRUE";
-                default -> throw new SearchException(name + ":missing takes true or false, not '" + value + "'");
-            };
+    /** SQL order for date/number/quantity keys (min ascending, max descending), newest first when unsorted. */
+    private static String orderBy(List<Query.SortKey> sort) {
+        if (sort.isEmpty()) {
+            return "c.last_updated DESC, c.res_id";
         }
-        if (name.equals("_id")) {
-            if (modifier != null) {
-                return null;
-            }
-            for (String v : splitOr(value)) {
-                ors.add("c.res_id = ?");
-                args.add(v);
-            }
-            return "(" + String.join(" OR ", ors) + ")";
-        }
-        if (name.equals("_lastUpdated")) {
-            if (modifier != null) {
-                return null;
-            }
-            for (String v : splitOr(value)) {
-                ors.add(dateCondition("c.last_updated", "c.last_updated + interval '1 millisecond'", v, zone, args));
-            }
-            return "(" + String.join(" OR ", ors) + ")";
-        }
-        ParamExtractor.Param p = known.get(name);
-        if (p == null) {
-            return null;
-        }
-        String table = switch (p.type()) {
-            case TOKEN -> "search_token";
-            case STRING -> "search_string";
-            case DATE -> "search_date";
-            case REFERENCE -> "search_reference";
-            case NUMBER -> "search_number";
-            case QUANTITY -> "search_quantity";
-            default -> null;
-        };
-        String exists = "EXISTS (SELECT 1 FROM " + table + " x WHERE x.res_type = c.res_type AND x.res_id = c.res_id AND x.param = ?";
-        if ("missing".equals(modifier)) {
-            args.add(name);
-            return switch (value) {
-                case "true" -> "NOT " + exists + ")";
-                case "false" -> exists + ")";
-                default -> throw new SearchException(name + ":missing takes true or false, not '" + value + "'");
-            };
-        }
-        boolean not = false;
-        String refType = null;
-        switch (p.type()) {
-            case TOKEN -> {
-                if ("not".equals(modifier)) {
-                    not = true;
-                } else if (modifier != null) {
-                    return null;
-                }
-            }
-            case STRING -> {
-                if ("contains".equals(modifier) || "text".equals(modifier)) {
-                    throw new SearchException(name + ":" + modifier + " cannot be answered: string indexes hold only "
-                            + "normalised prefixes (they become keyed hashes under encryption)");
-                }
-                if (modifier != null && !"exact".equals(modifier)) {
-                    return null;
-                }
-            }
-            case REFERENCE -> {
-                if (modifier != null) {
-                    if (!modifier.matches("[A-Z][A-Za-z]+")) {
-                        return null;
+        List<String> parts = new ArrayList<>();
+        for (Query.SortKey k : sort) {
+            String dir = k.desc() ? " DESC NULLS LAST" : " ASC NULLS LAST";
+            switch (k.name()) {
+                case "_id" -> parts.add("c.res_id" + dir);
+                case "_lastUpdated" -> parts.add("c.last_updated" + dir);
+                default -> {
+                    if (k.type() == RestSearchParameterTypeEnum.STRING) {
+                        continue; // sorted in memory
                     }
-                    refType = modifier;
+                    String table = Predicates.table(k.type());
+                    String column = k.type() == RestSearchParameterTypeEnum.DATE ? (k.desc() ? "s.hi" : "s.lo") : "s.value";
+                    parts.add("(SELECT " + (k.desc() ? "max(" : "min(") + column + ") FROM " + table
+                            + " s WHERE s.res_type = c.res_type AND s.res_id = c.res_id AND s.param = "
+                            + Predicates.literal(k.name()) + ")" + dir);
                 }
             }
-            default -> {
-                if (modifier != null) {
-                    return null;
+        }
+        parts.add("c.res_id");
+        return String.join(", ", parts);
+    }
+
+    private String compartmentCondition(String type, Compartment compartment, Predicates.Sql sql) {
+        if (!COMPARTMENTS.contains(compartment.type())) {
+            throw new SearchException(compartment.type() + " is not a compartment (R4 compartments: " + COMPARTMENTS + ")");
+        }
+        List<String> params = compartmentParams(compartment.type()).getOrDefault(type, List.of());
+        List<String> ors = new ArrayList<>();
+        if (!params.isEmpty()) {
+            String k = sql.alias("k");
+            ors.add("EXISTS (SELECT 1 FROM search_reference " + k + " WHERE " + k + ".res_type = c.res_type AND " + k
+                    + ".res_id = c.res_id AND " + k + ".param IN (" + String.join(", ", params.stream().map(Predicates::literal)
+                    .toList()) + ") AND " + k + ".target_type = ? AND " + k + ".target_id = ?)");
+            sql.args.add(compartment.type());
+            sql.args.add(compartment.id());
+        }
+        if (type.equals(compartment.type())) {
+            ors.add("c.res_id = ?");
+            sql.args.add(compartment.id());
+        }
+        if (ors.isEmpty()) {
+            throw new SearchException(type + " is not in the " + compartment.type() + " compartment");
+        }
+        return "(" + String.join(" OR ", ors) + ")";
+    }
+
+    /** For each resource type in the compartment, its parameters that point at the compartment's owner (R4 definition). */
+    private Map<String, List<String>> compartmentParams(String compartment) {
+        return compartments.computeIfAbsent(compartment, c -> {
+            Map<String, List<String>> out = new java.util.HashMap<>();
+            for (String t : ctx.getResourceTypes()) {
+                List<String> names = ctx.getResourceDefinition(t).getSearchParamsForCompartmentName(c).stream()
+                        .map(ca.uhn.fhir.context.RuntimeSearchParam::getName).sorted().toList();
+                if (!names.isEmpty()) {
+                    out.put(t, names);
                 }
             }
-        }
-        List<Object> local = new ArrayList<>();
-        for (String v : splitOr(value)) {
-            ors.add(switch (p.type()) {
-                case TOKEN -> tokenCondition(v, local);
-                case STRING -> stringCondition(v, "exact".equals(modifier), local);
-                case DATE -> dateCondition("x.lo", "x.hi", v, zone, local);
-                case REFERENCE -> referenceCondition(v, refType, local);
-                case NUMBER -> numberCondition(v, local);
-                case QUANTITY -> quantityCondition(v, local);
-                default -> throw new IllegalStateException();
-            });
-        }
-        args.add(name);
-        args.addAll(local);
-        String clause = exists + " AND (" + String.join(" OR ", ors) + "))";
-        return not ? "NOT " + clause : clause;
-    }
-
-    private static String tokenCondition(String v, List<Object> args) {
-        int bar = v.indexOf('|');
-        if (bar < 0) {
-            args.add(IndexValues.token(v));
-            return "x.code = ?";
-        }
-        String system = v.substring(0, bar);
-        String code = v.substring(bar + 1);
-        if (system.isEmpty()) {
-            args.add(IndexValues.token(code));
-            return "(x.system IS NULL AND x.code = ?)";
-        }
-        if (code.isEmpty()) {
-            args.add(IndexValues.token(system));
-            return "x.system = ?";
-        }
-        args.add(IndexValues.token(code));
-        args.add(IndexValues.token(system));
-        return "(x.code = ? AND x.system = ?)";
-    }
-
-    private static String stringCondition(String v, boolean exact, List<Object> args) {
-        if (exact) {
-            args.add(v);
-            return "x.exact = ?";
-        }
-        String norm = IndexValues.text(TextNormalizer.normalize(v));
-        args.add(norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%");
-        return "x.norm LIKE ?";
+            return Map.copyOf(out);
+        });
     }
 
     /**
-     * FHIR's comparison prefixes on a number: eq, ne and ap use the precision of the searched value (100 means
-     * [99.5, 100.5)); gt, lt, ge, le (and sa, eb) compare the stored value with the searched one.
+     * Patient/$everything: the patient, every resource in its compartment and the resources those reference (one
+     * level: practitioners, organizations, medications...), optionally only of some types and changed since a time.
+     * Ordered with the patient first, then by type and newest first. At most {@code limit} keys.
      */
-    private static String rangeCondition(String raw, List<Object> args) {
-        String prefix = "eq";
-        String value = raw;
-        if (raw.length() > 2 && raw.substring(0, 2).matches("eq|ne|lt|gt|le|ge|sa|eb|ap")) {
-            prefix = raw.substring(0, 2);
-            value = raw.substring(2);
+    public List<ResourceKey> everything(String patientId, Set<String> types, Instant since, int limit) {
+        Map<String, List<String>> params = compartmentParams("Patient");
+        Set<ResourceKey> members = new java.util.LinkedHashSet<>();
+        members.add(new ResourceKey("Patient", patientId));
+        jdbc.query("SELECT res_type, res_id, param FROM search_reference WHERE target_id = ? AND target_type = 'Patient'",
+                rs -> {
+                    if (params.getOrDefault(rs.getString(1), List.of()).contains(rs.getString(3))) {
+                        members.add(new ResourceKey(rs.getString(1), rs.getString(2)));
+                    }
+                }, patientId);
+        Set<ResourceKey> all = new java.util.LinkedHashSet<>(members);
+        all.addAll(withKeys("SELECT DISTINCT r.target_type, r.target_id FROM search_reference r WHERE (r.res_type, r.res_id)"
+                + " IN (SELECT * FROM unnest(?::text[], ?::text[]))", members, List.of()));
+        List<Object> extra = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("SELECT c.res_type, c.res_id FROM resource_current c WHERE (c.res_type, c.res_id)"
+                + " IN (SELECT * FROM unnest(?::text[], ?::text[])) AND NOT c.deleted");
+        if (types != null && !types.isEmpty()) {
+            sql.append(" AND c.res_type IN (").append(String.join(", ", types.stream().map(Predicates::literal).toList())).append(")");
         }
-        Numbers.Range r = Numbers.parse(value);
-        java.math.BigDecimal v = new java.math.BigDecimal(value);
-        switch (prefix) {
-            case "eq" -> {
-                args.add(r.lo());
-                args.add(r.hi());
-                return "(x.value >= ? AND x.value < ?)";
-            }
-            case "ne" -> {
-                args.add(r.lo());
-                args.add(r.hi());
-                return "NOT (x.value >= ? AND x.value < ?)";
-            }
-            case "gt", "sa" -> {
-                args.add(v);
-                return "x.value > ?";
-            }
-            case "lt", "eb" -> {
-                args.add(v);
-                return "x.value < ?";
-            }
-            case "ge" -> {
-                args.add(v);
-                return "x.value >= ?";
-            }
-            case "le" -> {
-                args.add(v);
-                return "x.value <= ?";
-            }
-            default -> { // ap: within 10 % of the value
-                java.math.BigDecimal margin = v.abs().multiply(new java.math.BigDecimal("0.1"));
-                args.add(v.subtract(margin));
-                args.add(v.add(margin));
-                return "(x.value >= ? AND x.value <= ?)";
-            }
+        if (since != null) {
+            sql.append(" AND c.last_updated >= ?");
+            extra.add(Timestamp.from(since));
         }
+        sql.append(" ORDER BY c.res_type <> 'Patient', c.res_type, c.last_updated DESC, c.res_id LIMIT ?");
+        extra.add(limit);
+        return withKeys(sql.toString(), all, extra);
     }
 
-    private static String numberCondition(String v, List<Object> args) {
-        return rangeCondition(v, args);
+    /**
+     * {@code _include}: the resources that the {@code param} references of {@code sources} point at, optionally only
+     * of one target type; at most {@code limit}.
+     */
+    public List<ResourceKey> referencedBy(Collection<ResourceKey> sources, String param, String targetType, int limit) {
+        List<Object> extra = new ArrayList<>();
+        String sql = "SELECT DISTINCT r.target_type, r.target_id FROM search_reference r WHERE (r.res_type, r.res_id)"
+                + " IN (SELECT * FROM unnest(?::text[], ?::text[])) AND r.param = ?";
+        extra.add(param);
+        if (targetType != null) {
+            sql += " AND r.target_type = ?";
+            extra.add(targetType);
+        }
+        extra.add(limit);
+        return withKeys(sql + " LIMIT ?", sources, extra);
     }
 
-    /** [prefix]number|system|code, or [prefix]number||unit, or a bare number. */
-    private static String quantityCondition(String v, List<Object> args) {
-        String[] parts = v.split("\\|", -1);
-        String clause = rangeCondition(parts[0], args);
-        if (parts.length == 1) {
-            return clause;
-        }
-        if (parts.length != 3) {
-            throw new SearchException("A quantity is number|system|code or number||unit, not '" + v + "'");
-        }
-        String system = parts[1];
-        String code = parts[2];
-        StringBuilder sb = new StringBuilder("(").append(clause);
-        if (!system.isEmpty()) {
-            sb.append(" AND x.system = ?");
-            args.add(IndexValues.token(system));
-            if (!code.isEmpty()) {
-                sb.append(" AND x.code = ?");
-                args.add(IndexValues.token(code));
-            }
-        } else if (!code.isEmpty()) {
-            sb.append(" AND (x.code = ? OR x.unit = ?)");
-            args.add(IndexValues.token(code));
-            args.add(code);
-        }
-        return sb.append(")").toString();
+    /** {@code _revinclude}: resources of {@code sourceType} whose {@code param} references one of {@code targets}. */
+    public List<ResourceKey> referring(Collection<ResourceKey> targets, String sourceType, String param, int limit) {
+        return withKeys("SELECT DISTINCT r.res_type, r.res_id FROM search_reference r WHERE (r.target_type, r.target_id)"
+                + " IN (SELECT * FROM unnest(?::text[], ?::text[])) AND r.res_type = ? AND r.param = ? LIMIT ?", targets,
+                List.of(sourceType, param, limit));
     }
 
-    private static String referenceCondition(String v, String typeModifier, List<Object> args) {
-        String type = typeModifier;
-        String id = v;
-        int slash = v.lastIndexOf('/');
-        if (v.contains("://")) {
-            throw new SearchException("Absolute reference values are not supported in search yet: " + v);
-        }
-        if (slash >= 0) {
-            type = v.substring(0, slash);
-            id = v.substring(slash + 1);
-        }
-        args.add(id);
-        if (type == null) {
-            return "x.target_id = ?";
-        }
-        args.add(type);
-        return "(x.target_id = ? AND x.target_type = ?)";
+    /** Whether {@code param} is a reference parameter of {@code type} (for validating _include/_revinclude). */
+    public boolean isReference(String type, String param) {
+        ParamExtractor.Param p = extractor.param(type, param);
+        return p != null && p.type() == RestSearchParameterTypeEnum.REFERENCE;
     }
 
-    /** FHIR's date prefixes over ranges: the resource's [lo, hi) against the search value's [vlo, vhi). */
-    private static String dateCondition(String lo, String hi, String raw, java.time.ZoneId zone, List<Object> args) {
-        String prefix = "eq";
-        String value = raw;
-        if (raw.length() > 2 && raw.substring(0, 2).matches("eq|ne|lt|gt|le|ge|sa|eb|ap")) {
-            prefix = raw.substring(0, 2);
-            value = raw.substring(2);
+    /** Runs SQL whose first two parameters are the key arrays, then {@code extra}; maps rows to keys. */
+    private List<ResourceKey> withKeys(String sql, Collection<ResourceKey> keys, List<Object> extra) {
+        if (keys.isEmpty()) {
+            return List.of();
         }
-        DateRanges.Range r;
-        try {
-            r = DateRanges.of(new DateTimeType(value), zone);
-        } catch (DataFormatException | IllegalArgumentException e) {
-            throw new SearchException("Invalid date '" + raw + "': " + e.getMessage());
-        }
-        if (r == null) {
-            throw new SearchException("Invalid date '" + raw + "'");
-        }
-        Timestamp vlo = Timestamp.from(r.lo());
-        Timestamp vhi = Timestamp.from(r.hi());
-        String contained = "(" + lo + " >= ? AND " + hi + " <= ?)";
-        switch (prefix) {
-            case "eq" -> {
-                args.add(vlo);
-                args.add(vhi);
-                return contained;
+        return jdbc.query(con -> {
+            var ps = con.prepareStatement(sql);
+            ps.setArray(1, con.createArrayOf("text", keys.stream().map(ResourceKey::type).toArray()));
+            ps.setArray(2, con.createArrayOf("text", keys.stream().map(ResourceKey::id).toArray()));
+            for (int i = 0; i < extra.size(); i++) {
+                ps.setObject(i + 3, extra.get(i));
             }
-            case "ne" -> {
-                args.add(vlo);
-                args.add(vhi);
-                return "NOT " + contained;
-            }
-            case "gt" -> {
-                args.add(vhi);
-                return hi + " > ?";
-            }
-            case "lt" -> {
-                args.add(vlo);
-                return lo + " < ?";
-            }
-            case "ge" -> {
-                args.add(vhi);
-                args.add(vlo);
-                args.add(vhi);
-                return "(" + hi + " > ? OR " + contained + ")";
-            }
-            case "le" -> {
-                args.add(vlo);
-                args.add(vlo);
-                args.add(vhi);
-                return "(" + lo + " < ? OR " + contained + ")";
-            }
-            case "sa" -> {
-                args.add(vhi);
-                return lo + " >= ?";
-            }
-            case "eb" -> {
-                args.add(vlo);
-                return hi + " <= ?";
-            }
-            default -> { // ap: overlaps the value widened by 10 % of its distance from now (at least a day)
-                long distance = Math.abs(Duration.between(Instant.now(), r.lo()).toMillis());
-                Duration margin = Duration.ofMillis(Math.max(Duration.ofDays(1).toMillis(), distance / 10));
-                args.add(Timestamp.from(r.hi().plus(margin)));
-                args.add(Timestamp.from(r.lo().minus(margin)));
-                return "(" + lo + " < ? AND " + hi + " > ?)";
-            }
-        }
+            return ps;
+        }, KEY);
     }
 
-    private static List<String> splitOr(String value) {
-        List<String> out = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '\\' && i + 1 < value.length()) {
-                cur.append(value.charAt(++i)); // FHIR escapes \, \| \$ in values
-            } else if (c == ',') {
-                out.add(cur.toString());
-                cur.setLength(0);
-            } else {
-                cur.append(c);
-            }
-        }
-        out.add(cur.toString());
-        return out;
-    }
+    private static final org.springframework.jdbc.core.RowMapper<ResourceKey> KEY =
+            (rs, i) -> new ResourceKey(rs.getString(1), rs.getString(2));
 }

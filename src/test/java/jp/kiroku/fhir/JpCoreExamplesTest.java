@@ -37,6 +37,92 @@ class JpCoreExamplesTest extends ServerTest {
         }
     }
 
+    private void putAll(List<Resource> all) {
+        Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+        for (Resource r : all) {
+            String ref = r.fhirType() + "/" + r.getIdElement().getIdPart();
+            tx.addEntry().setFullUrl(ref).setResource(r).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(ref);
+        }
+        Response r = admin.post("", FhirHttp.json(tx));
+        assertThat(r.status()).as(r.body().substring(0, Math.min(2000, r.body().length()))).isEqualTo(200);
+    }
+
+    private java.util.Set<String> ids(String query) {
+        Response r = admin.get(query, java.util.Map.of("Prefer", "handling=strict"));
+        assertThat(r.status()).as(query + ": " + r.body()).isEqualTo(200);
+        return r.as(Bundle.class).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart())
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
+    private static String enc(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** JP Core's SearchParameters, with the expected matches read from the examples' extensions in plain Java. */
+    @Test
+    void jpCoreSearchParametersFindTheExamples() throws Exception {
+        List<Resource> all = examples();
+        putAll(all);
+        String base = "http://jpfhir.jp/fhir/core/Extension/StructureDefinition/";
+        int checked = 0;
+        for (Resource r : all) {
+            String id = r.getIdElement().getIdPart();
+            if (r instanceof org.hl7.fhir.r4.model.Organization o) {
+                for (var ext : o.getExtension()) {
+                    String param = switch (ext.getUrl().replace(base, "")) {
+                        case "JP_Organization_PrefectureNo" -> "jp-prefectureno";
+                        case "JP_Organization_InsuranceOrganizationCategory" -> "jp-insurance-organizationcategory";
+                        case "JP_Organization_InsuranceOrganizationNo" -> "jp-insurance-organizationno";
+                        default -> null;
+                    };
+                    if (param == null) {
+                        continue;
+                    }
+                    String token = ext.getValue() instanceof org.hl7.fhir.r4.model.Coding c ? c.getSystem() + "|" + c.getCode()
+                            : ((org.hl7.fhir.r4.model.Identifier) ext.getValue()).getSystem() + "|"
+                            + ((org.hl7.fhir.r4.model.Identifier) ext.getValue()).getValue();
+                    assertThat(ids("Organization?" + param + "=" + enc(token))).as(param).contains(id);
+                    assertThat(ids("Organization?_id=" + id + "&" + param + "=" + enc(token + "-other"))).isEmpty();
+                    checked++;
+                }
+            }
+            if (r instanceof org.hl7.fhir.r4.model.Coverage c) {
+                for (var ext : c.getExtension()) {
+                    if (ext.getUrl().equals(base + "JP_Coverage_InsuredPersonNumber")) {
+                        // full-width digits in the data; the string index folds widths, so ASCII digits find them
+                        String ascii = java.text.Normalizer.normalize(ext.getValue().primitiveValue(), java.text.Normalizer.Form.NFKC);
+                        assertThat(ids("Coverage?jp-insured-personnumber=" + enc(ascii))).contains(id);
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertThat(checked).as("example extensions checked").isGreaterThanOrEqualTo(4);
+        // jp-kana-sort: patients ordered by their kana (SYL) name, as the data says
+        List<org.hl7.fhir.r4.model.Patient> patients = new java.util.ArrayList<>(all.stream()
+                .filter(r -> r instanceof org.hl7.fhir.r4.model.Patient).map(r -> (org.hl7.fhir.r4.model.Patient) r).toList());
+        for (String[] name : new String[][] {{"佐藤 花子", "サトウ ハナコ"}, {"青木 一郎", "アオキ イチロウ"}, {"渡辺 健", "ワタナベ ケン"}}) {
+            String body = "{\"resourceType\":\"Patient\",\"name\":[{\"extension\":[{\"url\":\"http://hl7.org/fhir/StructureDefinition/"
+                    + "iso21090-EN-representation\",\"valueCode\":\"IDE\"}],\"use\":\"usual\",\"text\":\"" + name[0] + "\"},"
+                    + "{\"extension\":[{\"url\":\"http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation\","
+                    + "\"valueCode\":\"SYL\"}],\"use\":\"usual\",\"text\":\"" + name[1] + "\"}]}";
+            patients.add(admin.post("Patient", body).as(org.hl7.fhir.r4.model.Patient.class));
+        }
+        java.util.function.Function<org.hl7.fhir.r4.model.Patient, String> kana = p -> p.getName().stream()
+                .filter(n -> n.getExtension().stream().anyMatch(e -> "SYL".equals(e.getValue().primitiveValue())))
+                .map(org.hl7.fhir.r4.model.HumanName::getText).findFirst().orElse(null);
+        List<String> expected = patients.stream().filter(p -> kana.apply(p) != null)
+                .sorted(java.util.Comparator.comparing(kana)).map(p -> p.getIdElement().getIdPart()).toList();
+        assertThat(expected).hasSizeGreaterThanOrEqualTo(2);
+        String idList = String.join(",", expected);
+        Response sorted = admin.get("Patient?_id=" + idList + "&_sort=jp-kana-sort");
+        assertThat(sorted.as(Bundle.class).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList())
+                .isEqualTo(expected);
+        Response reversed = admin.get("Patient?_id=" + idList + "&_sort=-jp-kana-sort");
+        assertThat(reversed.as(Bundle.class).getEntry().get(0).getResource().getIdElement().getIdPart())
+                .isEqualTo(expected.get(expected.size() - 1));
+    }
+
     @Test
     void everyExampleIsAcceptedAndStoredUnderItsOwnId() throws Exception {
         List<Resource> all = examples();

@@ -23,6 +23,8 @@ public abstract class ServerTest {
 
     public static final String ADMIN_ID = "test-admin";
     public static final String ADMIN_SECRET = "test-admin-secret-0123456789abcdefghijkl";
+    public static final int MAX_RESULTS = 200;
+    public static final int MAX_STRING_SORT = 25;
     private static final Path DATA_DIR;
 
     static {
@@ -40,6 +42,9 @@ public abstract class ServerTest {
         registry.add("kiroku.runtime.role", () -> "serve");
         registry.add("kiroku.bootstrap.client-id", () -> ADMIN_ID);
         registry.add("kiroku.bootstrap.client-secret", () -> ADMIN_SECRET);
+        // small limits, so that the refusals above them can be tested with little data
+        registry.add("kiroku.search.max-results", () -> String.valueOf(MAX_RESULTS));
+        registry.add("kiroku.search.max-string-sort", () -> String.valueOf(MAX_STRING_SORT));
         TestDatabase.external().ifPresent(db -> {
             registry.add("kiroku.db.url", db::url);
             registry.add("kiroku.db.user", db::user);

@@ -1,0 +1,449 @@
+package jp.kiroku.fhir;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.InstantType;
+import org.hl7.fhir.r4.model.Resource;
+import org.springframework.stereotype.Component;
+
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import jp.kiroku.access.Permission;
+import jp.kiroku.access.SmartScopes;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.identity.Caller;
+import jp.kiroku.platform.KirokuProperties;
+import jp.kiroku.search.Query;
+import jp.kiroku.search.SearchException;
+import jp.kiroku.search.SearchIndex;
+import jp.kiroku.search.SearchSnapshots;
+import jp.kiroku.store.ResourceKey;
+import jp.kiroku.store.StoredVersion;
+
+/**
+ * Runs searches (type, compartment, Patient/$everything) and answers them as searchset Bundles. Every Bundle has an
+ * accurate total. A search whose matches fit on the requested page needs nothing more; otherwise the ordered keys of
+ * all matches are saved as a snapshot and the next/previous links page through it ({@code _snapshot} + {@code _offset}).
+ * {@code _include}/{@code _revinclude} are resolved per page, from the current versions.
+ */
+@Component
+class Searches {
+
+    /** Most included resources per page (a _revinclude can fan out; the caller can page smaller). */
+    static final int MAX_INCLUDES = 1000;
+
+    /** Output parameters that are carried into the paging links unchanged (they do not change what matches). */
+    private static final Set<String> CARRIED = Set.of("_include", "_revinclude", "_elements", "_summary", "_format",
+            "_pretty");
+
+    private final FhirServices services;
+    private final SearchSnapshots snapshots;
+    private final KirokuProperties props;
+
+    Searches(FhirServices services, SearchSnapshots snapshots, KirokuProperties props) {
+        this.services = services;
+        this.snapshots = snapshots;
+        this.props = props;
+    }
+
+    /** An include request: {@code _include=Source:param[:Target]} or {@code _revinclude=...}, possibly :iterate. */
+    private record Include(String source, String param, String target, boolean reverse, boolean iterate) {
+    }
+
+    /** GET [type]?params or [compartment]/[id]/[type]?params. */
+    Bundle search(Caller caller, RequestDetails request, String type, SearchIndex.Compartment compartment, String path) {
+        Map<String, List<String>> params = parameters(request);
+        boolean strict = strict(request);
+        int count = Page.count(request);
+        int offset = Page.offset(request);
+        List<String> ignored = new ArrayList<>();
+        List<Include> includes = includes(params, strict, ignored);
+        String snapshot = first(params, "_snapshot");
+        List<ResourceKey> all;
+        List<ResourceKey> page;
+        int total;
+        String sortUsed = null;
+        String warning = null;
+        if (snapshot != null) {
+            SearchSnapshots.Slice slice = slice(caller, snapshot, type, offset, count);
+            page = slice.keys();
+            total = slice.total();
+            all = null;
+            warning = slice.total() > slice.size() ? truncation(slice.size(), slice.total()) : null;
+        } else {
+            Query q;
+            try {
+                q = services.search().query(type, params, strict, compartment);
+            } catch (SearchException e) {
+                throw new InvalidRequestException(e.getMessage());
+            }
+            ignored.addAll(q.ignored());
+            sortUsed = q.sortUsed();
+            if (isCountOnly(params)) {
+                long n = services.search().count(q);
+                audit(caller, type, List.of(), "count " + n);
+                return bundle(request, path, selfQuery(params, ignored, sortUsed), (int) Math.min(Integer.MAX_VALUE, n),
+                        List.of(), List.of(), null, offset, count, path, null);
+            }
+            Matches m = matches(q, offset, count);
+            all = m.keys();
+            total = m.total();
+            warning = m.truncated() ? truncation(all.size(), total) : null;
+            page = all.subList(Math.min(offset, all.size()), Math.min(offset + count, all.size()));
+        }
+        boolean paged = snapshot != null || total > count || offset > 0;
+        String pagingId = snapshot;
+        if (snapshot == null && paged) {
+            pagingId = snapshots.save(caller.agent().id(), type, all, total);
+        }
+        List<Found> matches = load(page);
+        List<Found> included = included(caller, matches, includes);
+        audit(caller, type, concat(matches, included), null);
+        String self = snapshot != null ? request.getCompleteUrl() : null;
+        return bundle(request, path, self != null ? null : selfQuery(params, ignored, sortUsed), total, matches, included,
+                paged ? pagingId : null, offset, count, type, warning);
+    }
+
+    /** Patient/[id]/$everything, with _type, _since and _count; paged like a search. */
+    Bundle everything(Caller caller, RequestDetails request, String patientId) {
+        Map<String, List<String>> params = parameters(request);
+        int count = Page.count(request);
+        int offset = Page.offset(request);
+        String snapshot = first(params, "_snapshot");
+        String scope = "Patient/$everything";
+        String warning = null;
+        List<ResourceKey> page;
+        int total;
+        List<ResourceKey> all = null;
+        if (snapshot != null) {
+            SearchSnapshots.Slice slice = slice(caller, snapshot, scope, offset, count);
+            page = slice.keys();
+            total = slice.total();
+            warning = slice.total() > slice.size() ? truncation(slice.size(), slice.total()) : null;
+        } else {
+            if (services.store().current(new ResourceKey("Patient", patientId)).filter(v -> !v.deleted()).isEmpty()) {
+                throw new ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException("Patient/" + patientId + " is not known");
+            }
+            Set<String> types = new LinkedHashSet<>();
+            for (String v : params.getOrDefault("_type", List.of())) {
+                for (String t : v.split(",")) {
+                    if (!services.records().context().getResourceTypes().contains(t.trim())) {
+                        throw new InvalidRequestException("_type: '" + t + "' is not an R4 resource type");
+                    }
+                    types.add(t.trim());
+                }
+            }
+            Instant since = null;
+            String sinceValue = first(params, "_since");
+            if (sinceValue != null) {
+                try {
+                    since = new InstantType(sinceValue).getValue().toInstant();
+                } catch (RuntimeException e) {
+                    throw new InvalidRequestException("_since must be an instant (e.g. 2024-04-01T00:00:00+09:00), not '"
+                            + sinceValue + "'");
+                }
+            }
+            int max = props.getSearch().getMaxResults();
+            all = services.search().everything(patientId, types, since, max + 1);
+            total = all.size();
+            if (all.size() > max) { // rare: count them all for an exact total, page the first max
+                total = services.search().everything(patientId, types, since, Integer.MAX_VALUE).size();
+                all = all.subList(0, max);
+                warning = truncation(max, total);
+            }
+            page = all.subList(Math.min(offset, all.size()), Math.min(offset + count, all.size()));
+        }
+        // everything spans types: every type returned must be readable with the caller's scopes
+        SmartScopes scopes = SmartScopes.of(caller.scopes());
+        for (ResourceKey k : page) {
+            if (!scopes.permits(k.type(), Permission.READ)) {
+                services.guard().deny(caller, k.type(), "$everything", Permission.READ);
+            }
+        }
+        boolean paged = snapshot != null || total > count || offset > 0;
+        String pagingId = snapshot;
+        if (snapshot == null && paged) {
+            pagingId = snapshots.save(caller.agent().id(), scope, all, total);
+        }
+        List<Found> resources = load(page);
+        audit(caller, "Patient", resources, "$everything Patient/" + patientId);
+        String path = "Patient/" + patientId + "/$everything";
+        String self = snapshot != null ? null : selfQuery(params, List.of(), null);
+        return bundle(request, path, self, total, resources, List.of(), paged ? pagingId : null, offset, count, path, warning);
+    }
+
+    /** The ordered keys of the matches; when there are more than can be paged, the first ones and the exact total. */
+    private record Matches(List<ResourceKey> keys, int total) {
+        boolean truncated() {
+            return total > keys.size();
+        }
+    }
+
+    /**
+     * All matches in order, as keys. The first query asks for one more than the page; only when there are more does
+     * it fetch all (up to kiroku.search.max-results) for the snapshot. String sorts load the matches and sort them in
+     * memory.
+     */
+    private Matches matches(Query q, int offset, int count) {
+        SearchIndex index = services.search();
+        if (q.sortsInMemory()) {
+            int max = props.getSearch().getMaxStringSort();
+            List<ResourceKey> keys = index.keys(q, 0, max + 1);
+            if (keys.size() > max) {
+                throw new InvalidRequestException("Sorting by a string parameter is done in memory and allowed for at most "
+                        + max + " matches (string indexes hold keyed hashes under encryption); narrow the search or sort"
+                        + " by a date, number or _lastUpdated");
+            }
+            List<IBaseResource> resources = new ArrayList<>();
+            load(keys).forEach(f -> resources.add(f.resource()));
+            List<ResourceKey> sorted = index.sortInMemory(q, resources);
+            return new Matches(sorted, sorted.size());
+        }
+        List<ResourceKey> first = index.keys(q, 0, offset + count + 1);
+        if (first.size() <= offset + count) {
+            return new Matches(first, first.size());
+        }
+        int max = props.getSearch().getMaxResults();
+        List<ResourceKey> all = index.keys(q, 0, max + 1);
+        if (all.size() > max) {
+            return new Matches(all.subList(0, max), (int) Math.min(Integer.MAX_VALUE, index.count(q)));
+        }
+        return new Matches(all, all.size());
+    }
+
+    private static String truncation(int max, int total) {
+        return "This search matches " + total + " resources; only the first " + max + " can be paged"
+                + " (kiroku.search.max-results). Narrow it (by patient or date; $everything by _type or _since) to see the rest.";
+    }
+
+    private SearchSnapshots.Slice slice(Caller caller, String snapshot, String scope, int offset, int count) {
+        return snapshots.slice(snapshot, caller.agent().id(), scope, offset, count)
+                .orElseThrow(() -> new ResourceGoneException("The paged search " + snapshot + " has expired or is not yours;"
+                        + " run the search again"));
+    }
+
+    /** A resource as returned, with what its audit record needs. */
+    private record Found(Resource resource, StoredVersion version) {
+    }
+
+    /** Current versions in key order; keys deleted since the snapshot are left out. */
+    private List<Found> load(List<ResourceKey> keys) {
+        List<Found> out = new ArrayList<>(keys.size());
+        for (StoredVersion v : services.store().currentAll(keys)) {
+            if (!v.deleted()) {
+                out.add(new Found(services.records().toResource(v), v));
+            }
+        }
+        return out;
+    }
+
+    private List<Include> includes(Map<String, List<String>> params, boolean strict, List<String> ignored) {
+        List<Include> out = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : params.entrySet()) {
+            String key = e.getKey();
+            boolean reverse = key.startsWith("_revinclude");
+            if (!reverse && !key.startsWith("_include")) {
+                continue;
+            }
+            String modifier = key.contains(":") ? key.substring(key.indexOf(':') + 1) : null;
+            if (modifier != null && !modifier.equals("iterate") && !modifier.equals("recurse")) {
+                if (strict) {
+                    throw new InvalidRequestException("Unsupported modifier '" + key + "' (supported: :iterate)");
+                }
+                ignored.add(key);
+                continue;
+            }
+            for (String v : e.getValue()) {
+                String[] parts = v.split(":");
+                String problem = null;
+                if (parts.length < 2 || parts.length > 3) {
+                    problem = "expected Type:parameter or Type:parameter:TargetType";
+                } else if (!services.records().context().getResourceTypes().contains(parts[0])) {
+                    problem = "'" + parts[0] + "' is not an R4 resource type";
+                } else if (!services.search().isReference(parts[0], parts[1])) {
+                    problem = "'" + parts[1] + "' is not a reference parameter of " + parts[0];
+                } else if (parts.length == 3 && !services.records().context().getResourceTypes().contains(parts[2])) {
+                    problem = "'" + parts[2] + "' is not an R4 resource type";
+                }
+                if (problem != null) {
+                    throw new InvalidRequestException("Invalid " + key + "=" + v + ": " + problem);
+                }
+                out.add(new Include(parts[0], parts[1], parts.length == 3 ? parts[2] : null, reverse, modifier != null));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The included resources of one page: every include applied to the matches, then the :iterate ones once more to
+     * what was included. Types the caller may not read are left out.
+     */
+    private List<Found> included(Caller caller, List<Found> matches, List<Include> includes) {
+        if (includes.isEmpty() || matches.isEmpty()) {
+            return List.of();
+        }
+        Set<ResourceKey> seen = new LinkedHashSet<>();
+        matches.forEach(f -> seen.add(key(f.resource())));
+        List<ResourceKey> found = apply(includes, List.copyOf(seen), false, seen);
+        List<ResourceKey> second = apply(includes, found, true, seen);
+        List<ResourceKey> all = new ArrayList<>(found);
+        all.addAll(second);
+        SmartScopes scopes = SmartScopes.of(caller.scopes());
+        all.removeIf(k -> !scopes.permits(k.type(), Permission.READ));
+        return load(all);
+    }
+
+    private List<ResourceKey> apply(List<Include> includes, List<ResourceKey> from, boolean iterateOnly, Set<ResourceKey> seen) {
+        List<ResourceKey> out = new ArrayList<>();
+        for (Include inc : includes) {
+            if (iterateOnly && !inc.iterate()) {
+                continue;
+            }
+            List<ResourceKey> sources = from.stream()
+                    .filter(k -> inc.reverse() || k.type().equals(inc.source())).toList();
+            if (sources.isEmpty()) {
+                continue;
+            }
+            List<ResourceKey> keys = inc.reverse()
+                    ? services.search().referring(sources, inc.source(), inc.param(), MAX_INCLUDES + 1)
+                    : services.search().referencedBy(sources, inc.param(), inc.target(), MAX_INCLUDES + 1);
+            for (ResourceKey k : keys) {
+                if (seen.add(k)) {
+                    out.add(k);
+                }
+            }
+            if (seen.size() > MAX_INCLUDES + from.size()) {
+                throw new InvalidRequestException("The includes of this page exceed " + MAX_INCLUDES + " resources; use a"
+                        + " smaller _count");
+            }
+        }
+        return out;
+    }
+
+    private void audit(Caller caller, String type, List<Found> resources, String detail) {
+        List<AuditRecord> events = new ArrayList<>();
+        for (Found f : resources) {
+            StoredVersion v = f.version();
+            events.add(AuditRecord.of(caller.agent(), "search", AuditRecord.Outcome.SUCCESS)
+                    .on(v.type(), v.id(), v.versionId(), v.patientKey()).withDetail(detail));
+        }
+        if (events.isEmpty()) {
+            events.add(AuditRecord.of(caller.agent(), "search", AuditRecord.Outcome.SUCCESS).on(type, null, null, null)
+                    .withDetail(detail != null ? detail : "no matches"));
+        }
+        services.audit().recordAll(events);
+    }
+
+    private Bundle bundle(RequestDetails request, String path, String selfQuery, int total, List<Found> matches,
+                          List<Found> included, String pagingId, int offset, int count, String pagingPath,
+                          String warning) {
+        String base = request.getFhirServerBase();
+        Bundle b = new Bundle().setType(Bundle.BundleType.SEARCHSET).setTotal(total);
+        b.setId(java.util.UUID.randomUUID().toString());
+        b.getMeta().setLastUpdated(new java.util.Date());
+        b.addLink().setRelation("self").setUrl(selfQuery != null ? base + "/" + path + selfQuery : request.getCompleteUrl());
+        if (pagingId != null) {
+            String carried = carried(request);
+            String link = base + "/" + pagingPath + "?_snapshot=" + pagingId + "&_count=" + count + carried + "&_offset=";
+            b.addLink().setRelation("first").setUrl(link + 0);
+            if (offset > 0) {
+                b.addLink().setRelation("previous").setUrl(link + Math.max(0, offset - count));
+            }
+            if (offset + count < total) {
+                b.addLink().setRelation("next").setUrl(link + (offset + count));
+            }
+            b.addLink().setRelation("last").setUrl(link + (total == 0 ? 0 : ((total - 1) / count) * count));
+        }
+        matches.forEach(f -> entry(b, base, f.resource(), Bundle.SearchEntryMode.MATCH));
+        included.forEach(f -> entry(b, base, f.resource(), Bundle.SearchEntryMode.INCLUDE));
+        if (warning != null) {
+            org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
+            oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.WARNING)
+                    .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.TOOCOSTLY).setDiagnostics(warning);
+            b.addEntry().setResource(oo).getSearch().setMode(Bundle.SearchEntryMode.OUTCOME);
+        }
+        return b;
+    }
+
+    private static void entry(Bundle b, String base, Resource r, Bundle.SearchEntryMode mode) {
+        b.addEntry().setFullUrl(base + "/" + r.fhirType() + "/" + r.getIdElement().getIdPart()).setResource(r)
+                .getSearch().setMode(mode);
+    }
+
+    /** The parameters actually used, for the self link (FHIR: ignored parameters are left out of it). */
+    private static String selfQuery(Map<String, List<String>> params, List<String> ignored, String sortUsed) {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, List<String>> e : params.entrySet()) {
+            if (ignored.contains(e.getKey()) || e.getKey().equals("_sort")) {
+                continue;
+            }
+            for (String v : e.getValue()) {
+                append(sb, e.getKey(), v);
+            }
+        }
+        if (sortUsed != null) {
+            append(sb, "_sort", sortUsed);
+        }
+        return sb.length() == 0 ? "" : "?" + sb.substring(1);
+    }
+
+    private static String carried(RequestDetails request) {
+        StringBuilder sb = new StringBuilder();
+        request.getParameters().forEach((name, values) -> {
+            String base = name.contains(":") ? name.substring(0, name.indexOf(':')) : name;
+            if (CARRIED.contains(base)) {
+                for (String v : values) {
+                    append(sb, name, v);
+                }
+            }
+        });
+        return sb.toString();
+    }
+
+    private static void append(StringBuilder sb, String name, String value) {
+        sb.append('&').append(URLEncoder.encode(name, StandardCharsets.UTF_8).replace("%3A", ":")).append('=')
+                .append(URLEncoder.encode(value, StandardCharsets.UTF_8).replace("%7C", "|").replace("%2C", ",")
+                        .replace("%3A", ":").replace("%2F", "/"));
+    }
+
+    private static Map<String, List<String>> parameters(RequestDetails request) {
+        Map<String, List<String>> params = new LinkedHashMap<>();
+        request.getParameters().forEach((name, values) -> params.put(name, List.of(values)));
+        return params;
+    }
+
+    private static String first(Map<String, List<String>> params, String name) {
+        List<String> v = params.get(name);
+        return v == null || v.isEmpty() || v.get(0).isBlank() ? null : v.get(0);
+    }
+
+    private static boolean isCountOnly(Map<String, List<String>> params) {
+        return "count".equals(first(params, "_summary")) || "0".equals(first(params, "_count"));
+    }
+
+    static boolean strict(RequestDetails request) {
+        String prefer = request.getHeader("Prefer");
+        return prefer != null && prefer.replace(" ", "").contains("handling=strict");
+    }
+
+    private static ResourceKey key(Resource r) {
+        return new ResourceKey(r.fhirType(), r.getIdElement().getIdPart());
+    }
+
+    private static List<Found> concat(List<Found> a, List<Found> b) {
+        List<Found> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+}

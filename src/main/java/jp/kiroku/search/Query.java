@@ -1,0 +1,54 @@
+package jp.kiroku.search;
+
+import java.util.List;
+
+/**
+ * A parsed search of one resource type: SQL conditions over {@code resource_current c}, the order, and what was left
+ * out. Made by {@link SearchIndex#query}; run with {@link SearchIndex#keys} or {@link SearchIndex#count}.
+ */
+public final class Query {
+
+    /** One {@code _sort} key; string keys (and any sort that includes one) are sorted in memory. */
+    record SortKey(String name, boolean desc, ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum type) {
+    }
+
+    final String type;
+    final String where;
+    final List<Object> args;
+    final String order;
+    final List<SortKey> sort;
+    final boolean sortInMemory;
+    private final List<String> ignored;
+    private final String sortUsed;
+
+    Query(String type, String where, List<Object> args, String order, List<SortKey> sort, boolean sortInMemory,
+          List<String> ignored, String sortUsed) {
+        this.type = type;
+        this.where = where;
+        this.args = List.copyOf(args);
+        this.order = order;
+        this.sort = List.copyOf(sort);
+        this.sortInMemory = sortInMemory;
+        this.ignored = List.copyOf(ignored);
+        this.sortUsed = sortUsed;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    /** Parameters left out under lenient handling (full names with modifiers), for the self link. */
+    public List<String> ignored() {
+        return ignored;
+    }
+
+    /** The {@code _sort} keys actually applied (comma-separated), or null when none were given or all were ignored. */
+    public String sortUsed() {
+        return sortUsed;
+    }
+
+    /** True when the order needs the resources themselves (a string sort key): see {@link SearchIndex#sortInMemory}. */
+    public boolean sortsInMemory() {
+        return sortInMemory;
+    }
+}

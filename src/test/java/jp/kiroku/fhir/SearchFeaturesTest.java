@@ -1,0 +1,373 @@
+package jp.kiroku.fhir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import jp.kiroku.support.FhirHttp;
+import jp.kiroku.support.FhirHttp.Response;
+import jp.kiroku.support.PostedBundle;
+import jp.kiroku.support.ServerTest;
+
+/**
+ * Sorting, includes, chains, _has, compartments, $everything, snapshot paging, POST _search and the output
+ * parameters, with expected answers computed from the posted Synthea bundle in plain Java.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SearchFeaturesTest extends ServerTest {
+
+    private static final Path BUNDLE = Path.of("../shared/data/synthea/Alexis_Toy_68cd1181-6359-4047-a77f-a165d7912480.json");
+
+    private PostedBundle posted;
+    private Bundle sent;
+    private String patientId;
+    private Patient patient;
+
+    @BeforeAll
+    void postOneSyntheaPatient() throws Exception {
+        clientsForTheRunningServer();
+        posted = new PostedBundle(admin, BUNDLE);
+        sent = posted.sent;
+        patientId = posted.patientId;
+        patient = posted.patient;
+    }
+
+    private <T extends Resource> List<T> sent(Class<T> type) {
+        return posted.sent(type);
+    }
+
+    private String idOf(Resource r) {
+        return posted.idOf(r);
+    }
+
+    /** All pages of a search: Type/id of every entry with its search mode, checking no entry repeats. */
+    private List<Bundle> pages(String query) {
+        List<Bundle> pages = new ArrayList<>();
+        Response r = admin.get(query);
+        while (true) {
+            assertThat(r.status()).as(query + ": " + r.body()).isEqualTo(200);
+            Bundle page = r.as(Bundle.class);
+            pages.add(page);
+            if (page.getLink("next") == null) {
+                return pages;
+            }
+            r = admin.get(page.getLink("next").getUrl());
+        }
+    }
+
+    private List<String> matchIds(String query) {
+        List<String> ids = new ArrayList<>();
+        for (Bundle page : pages(query)) {
+            page.getEntry().stream().filter(e -> e.getSearch().getMode() == Bundle.SearchEntryMode.MATCH)
+                    .forEach(e -> ids.add(e.getResource().getIdElement().getIdPart()));
+        }
+        assertThat(new HashSet<>(ids)).as("no duplicates across pages of " + query).hasSize(ids.size());
+        return ids;
+    }
+
+    private static List<String> reversed(List<String> list) {
+        List<String> out = new ArrayList<>(list);
+        java.util.Collections.reverse(out);
+        return out;
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void sortByDateFollowsTheData() {
+        List<Encounter> encounters = sent(Encounter.class);
+        List<String> desc = matchIds("Encounter?patient=" + patientId + "&_sort=-date&_count=5");
+        List<Instant> ends = desc.stream().map(id -> encounters.stream().filter(e -> idOf(e).equals(id)).findFirst().orElseThrow())
+                .map(e -> e.getPeriod().getEnd().toInstant()).toList();
+        assertThat(ends).hasSize(encounters.size()).isSortedAccordingTo(Comparator.reverseOrder());
+        List<String> asc = matchIds("Encounter?patient=" + patientId + "&_sort=date");
+        List<Instant> starts = asc.stream().map(id -> encounters.stream().filter(e -> idOf(e).equals(id)).findFirst().orElseThrow())
+                .map(e -> e.getPeriod().getStart().toInstant()).toList();
+        assertThat(starts).hasSize(encounters.size()).isSortedAccordingTo(Comparator.naturalOrder());
+    }
+
+    @Test
+    void compositeParametersPairValuesOfTheSameElement() {
+        // top level: code-value-quantity, over the code with the most quantities
+        Map<String, List<Observation>> byCode = sent(Observation.class).stream().filter(Observation::hasValueQuantity)
+                .collect(Collectors.groupingBy(o -> o.getCode().getCodingFirstRep().getCode()));
+        List<Observation> obs = byCode.values().stream().max(Comparator.comparingInt(List::size)).orElseThrow();
+        String code = obs.get(0).getCode().getCodingFirstRep().getCode();
+        List<java.math.BigDecimal> values = obs.stream().map(o -> o.getValueQuantity().getValue()).sorted().toList();
+        java.math.BigDecimal m = values.get(values.size() / 2);
+        Set<String> expected = obs.stream().filter(o -> o.getValueQuantity().getValue().compareTo(m) > 0).map(this::idOf)
+                .collect(Collectors.toSet());
+        assertThat(new HashSet<>(matchIds("Observation?code-value-quantity=" + enc("http://loinc.org|" + code + "$gt"
+                + m.toPlainString())))).isEqualTo(expected);
+        // components: each component's code pairs only with that component's value
+        Map<String, java.math.BigDecimal> maxByComponent = new HashMap<>();
+        sent(Observation.class).forEach(o -> o.getComponent().stream().filter(c -> c.hasValueQuantity()).forEach(c ->
+                maxByComponent.merge(c.getCode().getCodingFirstRep().getCode(), c.getValueQuantity().getValue(),
+                        (a, b) -> a.max(b))));
+        assertThat(maxByComponent).as("blood pressure components in the bundle").hasSizeGreaterThanOrEqualTo(2);
+        for (var e : maxByComponent.entrySet()) {
+            java.math.BigDecimal threshold = e.getValue().subtract(java.math.BigDecimal.ONE);
+            Set<String> withComponent = sent(Observation.class).stream().filter(o -> o.getComponent().stream()
+                    .anyMatch(c -> c.hasValueQuantity() && c.getCode().getCodingFirstRep().getCode().equals(e.getKey())
+                            && c.getValueQuantity().getValue().compareTo(threshold) > 0)).map(this::idOf).collect(Collectors.toSet());
+            assertThat(new HashSet<>(matchIds("Observation?patient=" + patientId + "&component-code-value-quantity="
+                    + enc(e.getKey() + "$gt" + threshold.toPlainString())))).as(e.getKey()).isEqualTo(withComponent).isNotEmpty();
+        }
+        // the largest value of one component is not found under another component's code
+        var sorted = maxByComponent.entrySet().stream().sorted(Map.Entry.comparingByValue()).toList();
+        String lower = sorted.get(0).getKey();
+        java.math.BigDecimal above = sorted.get(0).getValue();
+        assertThat(matchIds("Observation?patient=" + patientId + "&component-code-value-quantity=" + enc(lower + "$gt"
+                + above.toPlainString()))).isEmpty();
+        assertThat(admin.get("Observation?code-value-quantity=no-dollar").status()).isEqualTo(400);
+    }
+
+    @Test
+    void sortByStringInMemoryIncludingKanaAndRefusedAboveTheLimit() {
+        String marker = "sort" + System.nanoTime();
+        Map<String, String> ids = new HashMap<>();
+        for (String family : List.of("タナカ", "Baker", "すずき", "adams", "サトウ")) {
+            ids.put(family, admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family
+                    + "\",\"given\":[\"" + marker + "\"]}]}").as(Patient.class).getIdElement().getIdPart());
+        }
+        List<String> expected = List.of("adams", "Baker", "サトウ", "すずき", "タナカ").stream().map(ids::get).toList();
+        assertThat(matchIds("Patient?given=" + marker + "&_sort=family&_count=2")).isEqualTo(expected);
+        assertThat(matchIds("Patient?given=" + marker + "&_sort=-family")).isEqualTo(reversed(expected));
+        for (int i = 0; i < MAX_STRING_SORT; i++) {
+            admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"x" + i + "\",\"given\":[\"" + marker + "\"]}]}");
+        }
+        Response refused = admin.get("Patient?given=" + marker + "&_sort=family");
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.body()).contains("at most " + MAX_STRING_SORT);
+        assertThat(admin.get("Patient?given=" + marker + "&_sort=-_lastUpdated").status()).isEqualTo(200);
+        assertThat(admin.get("Patient?given=" + marker + "&_sort=gender").status()).isEqualTo(400);
+    }
+
+    @Test
+    void beyondMaxResultsOnlyTheFirstOnesArePagedWithAWarning() {
+        String marker = "many" + System.nanoTime();
+        StringBuilder tx = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
+        for (int i = 0; i <= MAX_RESULTS; i++) {
+            tx.append(i == 0 ? "" : ",").append("{\"resource\":").append(observation(marker, i))
+                    .append(",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}");
+        }
+        assertThat(admin.post("", tx.append("]}").toString()).status()).isEqualTo(200);
+        List<Bundle> pages = pages("Observation?code=" + marker + "&_count=50");
+        for (Bundle page : pages) {
+            assertThat(page.getTotal()).isEqualTo(MAX_RESULTS + 1);
+            assertThat(page.getEntry()).filteredOn(e -> e.getSearch().getMode() == Bundle.SearchEntryMode.OUTCOME).hasSize(1)
+                    .allSatisfy(e -> assertThat(((org.hl7.fhir.r4.model.OperationOutcome) e.getResource()).getIssueFirstRep()
+                            .getDiagnostics()).contains("only the first " + MAX_RESULTS));
+        }
+        List<String> paged = new ArrayList<>();
+        pages.forEach(p -> p.getEntry().stream().filter(e -> e.getSearch().getMode() == Bundle.SearchEntryMode.MATCH)
+                .forEach(e -> paged.add(e.getResource().getIdElement().getIdPart())));
+        assertThat(paged).hasSize(MAX_RESULTS).doesNotHaveDuplicates();
+        Bundle count = admin.get("Observation?code=" + marker + "&_summary=count").as(Bundle.class);
+        assertThat(count.getTotal()).isEqualTo(MAX_RESULTS + 1);
+        assertThat(count.getEntry()).isEmpty();
+    }
+
+    @Test
+    void includeRevincludeAndIterate() {
+        Observation obs = sent(Observation.class).stream().filter(Observation::hasEncounter).findFirst().orElseThrow();
+        Encounter enc = sent(Encounter.class).stream()
+                .filter(e -> posted.location(sent.getEntry().stream().filter(x -> x.getResource() == e).findFirst().orElseThrow()
+                        .getFullUrl()).equals(posted.location(obs.getEncounter().getReference()))).findFirst().orElseThrow();
+        String org = posted.location(enc.getServiceProvider().getReference());
+        Bundle b = pages("Observation?_id=" + idOf(obs) + "&_include=Observation:patient&_include=Observation:encounter"
+                + "&_include:iterate=Encounter:service-provider").get(0);
+        Map<Bundle.SearchEntryMode, Set<String>> byMode = b.getEntry().stream().collect(Collectors.groupingBy(
+                e -> e.getSearch().getMode(), Collectors.mapping(e -> e.getResource().fhirType() + "/"
+                        + e.getResource().getIdElement().getIdPart(), Collectors.toSet())));
+        assertThat(byMode.get(Bundle.SearchEntryMode.MATCH)).containsExactly("Observation/" + idOf(obs));
+        assertThat(byMode.get(Bundle.SearchEntryMode.INCLUDE)).containsExactlyInAnyOrder("Patient/" + patientId,
+                "Encounter/" + idOf(enc), org);
+        assertThat(b.getTotal()).isEqualTo(1); // includes are not counted
+        // without :iterate the organization is not reached
+        Bundle noIterate = pages("Observation?_id=" + idOf(obs) + "&_include=Observation:encounter"
+                + "&_include=Encounter:service-provider").get(0);
+        assertThat(noIterate.getEntry()).hasSize(2);
+        // _revinclude: the patient with every encounter that points at it
+        Set<String> encounters = sent(Encounter.class).stream().map(e -> "Encounter/" + idOf(e)).collect(Collectors.toSet());
+        Bundle rev = pages("Patient?_id=" + patientId + "&_revinclude=Encounter:patient").get(0);
+        assertThat(rev.getEntry().stream().filter(e -> e.getSearch().getMode() == Bundle.SearchEntryMode.INCLUDE)
+                .map(e -> "Encounter/" + e.getResource().getIdElement().getIdPart()).collect(Collectors.toSet())).isEqualTo(encounters);
+        assertThat(admin.get("Observation?_include=Observation:nosuch").status()).isEqualTo(400);
+    }
+
+    @Test
+    void chainedParametersAndHas() {
+        String family = patient.getNameFirstRep().getFamily();
+        Set<String> encounters = sent(Encounter.class).stream().map(this::idOf).collect(Collectors.toSet());
+        Set<String> found = new HashSet<>(matchIds("Encounter?patient.family=" + enc(family) + "&patient._id=" + patientId));
+        assertThat(found).isEqualTo(encounters);
+        var identifier = patient.getIdentifierFirstRep();
+        Set<String> observations = sent(Observation.class).stream().map(this::idOf).collect(Collectors.toSet());
+        assertThat(new HashSet<>(matchIds("Observation?subject:Patient.identifier=" + enc(identifier.getSystem() + "|"
+                + identifier.getValue()) + "&_count=100"))).isEqualTo(observations);
+        assertThat(matchIds("Encounter?patient.family=" + enc(family) + "-no-such&patient._id=" + patientId)).isEmpty();
+        // _has: the patient has an Observation with this code, and none with a made-up one
+        Coding code = sent(Observation.class).get(0).getCode().getCodingFirstRep();
+        assertThat(matchIds("Patient?_id=" + patientId + "&_has:Observation:patient:code=" + enc(code.getSystem() + "|"
+                + code.getCode()))).containsExactly(patientId);
+        assertThat(matchIds("Patient?_id=" + patientId + "&_has:Observation:patient:code=no-such-code")).isEmpty();
+        Response deep = admin.get("Encounter?patient.organization.name=x", Map.of("Prefer", "handling=strict"));
+        assertThat(deep.status()).isEqualTo(400);
+    }
+
+    @Test
+    void compartmentSearchEqualsTheDataAndPostSearchToo() {
+        Coding code = sent(Observation.class).get(0).getCode().getCodingFirstRep();
+        Set<String> expected = sent(Observation.class).stream()
+                .filter(o -> o.getCode().getCoding().stream().anyMatch(c -> c.getCode().equals(code.getCode())))
+                .map(this::idOf).collect(Collectors.toSet());
+        assertThat(new HashSet<>(matchIds("Patient/" + patientId + "/Observation?code=" + code.getCode()))).isEqualTo(expected);
+        Set<String> all = sent(Observation.class).stream().map(this::idOf).collect(Collectors.toSet());
+        assertThat(new HashSet<>(matchIds("Patient/" + patientId + "/Observation?_count=20"))).isEqualTo(all);
+        Response notIn = admin.get("Patient/" + patientId + "/Practitioner");
+        assertThat(notIn.status()).isEqualTo(400);
+        assertThat(notIn.body()).contains("not in the Patient compartment");
+        // POST _search: form parameters, same answer
+        Response post = admin.send("POST", "Observation/_search", "application/x-www-form-urlencoded",
+                "patient=" + patientId + "&code=" + code.getCode());
+        assertThat(post.status()).as(post.body()).isEqualTo(200);
+        assertThat(post.as(Bundle.class).getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart())
+                .collect(Collectors.toSet())).isEqualTo(expected);
+        Response postCompartment = admin.send("POST", "Patient/" + patientId + "/Observation/_search",
+                "application/x-www-form-urlencoded", "code=" + code.getCode());
+        assertThat(postCompartment.status()).as(postCompartment.body()).isEqualTo(200);
+        assertThat(postCompartment.as(Bundle.class).getTotal()).isEqualTo(expected.size());
+    }
+
+    @Test
+    void everythingReturnsTheCompartmentAndWhatItReferencesAcrossPages() {
+        // expected from the bundle: the patient, whatever references it, and whatever those reference
+        var terser = FhirHttp.CTX.newTerser();
+        String patientUrl = sent.getEntry().stream().filter(e -> e.getResource() == patient).findFirst().orElseThrow().getFullUrl();
+        Set<String> members = new LinkedHashSet<>();
+        members.add(patientUrl);
+        for (var e : sent.getEntry()) {
+            if (terser.getAllResourceReferences(e.getResource()).stream()
+                    .anyMatch(ref -> patientUrl.equals(ref.getResourceReference().getReferenceElement().getValue()))) {
+                members.add(e.getFullUrl());
+            }
+        }
+        Set<String> expected = new HashSet<>();
+        for (var e : sent.getEntry()) {
+            if (members.contains(e.getFullUrl())) {
+                expected.add(posted.location(e.getFullUrl()));
+                terser.getAllResourceReferences(e.getResource()).forEach(ref -> {
+                    String target = posted.location(ref.getResourceReference().getReferenceElement().getValue());
+                    if (target != null) {
+                        expected.add(target);
+                    }
+                });
+            }
+        }
+        List<String> found = new ArrayList<>();
+        List<Bundle> pages = pages("Patient/" + patientId + "/$everything?_count=50");
+        assertThat(pages).hasSizeGreaterThan(1);
+        pages.forEach(p -> p.getEntry().forEach(e -> found.add(e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart())));
+        assertThat(found).doesNotHaveDuplicates();
+        assertThat(new HashSet<>(found)).isEqualTo(expected);
+        assertThat(found.get(0)).isEqualTo("Patient/" + patientId);
+        assertThat(pages.get(0).getTotal()).isEqualTo(expected.size());
+        // _type narrows it
+        List<String> onlyEncounters = new ArrayList<>();
+        pages("Patient/" + patientId + "/$everything?_type=Encounter").forEach(p -> p.getEntry()
+                .forEach(e -> onlyEncounters.add(e.getResource().fhirType())));
+        assertThat(onlyEncounters).hasSize(sent(Encounter.class).size()).containsOnly("Encounter");
+        assertThat(admin.get("Patient/no-such-patient/$everything").status()).isEqualTo(404);
+    }
+
+    @Test
+    void pagingThroughASnapshotHasNoDuplicatesOrGapsWhileOthersWrite() {
+        String marker = "page" + System.nanoTime();
+        List<String> created = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            created.add(admin.post("Observation", observation(marker, i)).as(Observation.class).getIdElement().getIdPart());
+        }
+        Bundle first = admin.get("Observation?code=" + marker + "&_count=5").as(Bundle.class);
+        assertThat(first.getTotal()).isEqualTo(12);
+        List<String> seen = new ArrayList<>();
+        first.getEntry().forEach(e -> seen.add(e.getResource().getIdElement().getIdPart()));
+        // meanwhile: new matches arrive and an unseen match is updated (newest-first order would move it forward)
+        for (int i = 0; i < 3; i++) {
+            admin.post("Observation", observation(marker, 100 + i));
+        }
+        String unseen = created.stream().filter(id -> !seen.contains(id)).findFirst().orElseThrow();
+        Observation changed = admin.get("Observation/" + unseen).as(Observation.class);
+        changed.setStatus(Observation.ObservationStatus.AMENDED);
+        assertThat(admin.put("Observation/" + unseen, FhirHttp.json(changed)).status()).isEqualTo(200);
+        Response next = admin.get(first.getLink("next").getUrl());
+        while (true) {
+            Bundle page = next.as(Bundle.class);
+            page.getEntry().forEach(e -> seen.add(e.getResource().getIdElement().getIdPart()));
+            if (page.getLink("next") == null) {
+                break;
+            }
+            next = admin.get(page.getLink("next").getUrl());
+        }
+        assertThat(seen).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(created);
+        // previous goes back; another client cannot use this client's snapshot
+        Bundle second = admin.get(first.getLink("next").getUrl()).as(Bundle.class);
+        assertThat(second.getLink("previous").getUrl()).contains("_offset=0");
+        FhirHttp other = clientWith("system/*.read");
+        assertThat(other.get(first.getLink("next").getUrl()).status()).isEqualTo(410);
+        assertThat(admin.get("Observation?_snapshot=not-a-snapshot").status()).isEqualTo(410);
+    }
+
+    private static String observation(String code, int value) {
+        return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"urn:test\",\"code\":\""
+                + code + "\"}]},\"valueInteger\":" + value + "}";
+    }
+
+    @Test
+    void summaryElementsSelfLinkAndMetaParameters() {
+        String marker = "meta" + System.nanoTime();
+        String profile = "http://hl7.org/fhir/StructureDefinition/Patient"; // claimed profiles are validated: a known one
+        String id = admin.post("Patient", "{\"resourceType\":\"Patient\",\"meta\":{\"profile\":[\"" + profile + "\"],"
+                + "\"tag\":[{\"system\":\"urn:tags\",\"code\":\"" + marker + "\"}]},\"name\":[{\"family\":\"" + marker
+                + "\"}],\"gender\":\"female\"}").as(Patient.class).getIdElement().getIdPart();
+        assertThat(matchIds("Patient?_profile=" + enc(profile) + "&family=" + marker)).containsExactly(id);
+        assertThat(matchIds("Patient?_profile:below=" + enc(profile.substring(0, profile.length() - 3)) + "&family=" + marker))
+                .containsExactly(id);
+        assertThat(matchIds("Patient?_profile=" + enc(profile + "x") + "&family=" + marker)).isEmpty();
+        assertThat(matchIds("Patient?_tag=" + enc("urn:tags|" + marker))).containsExactly(id);
+        Bundle count = admin.get("Patient?family=" + marker + "&_summary=count").as(Bundle.class);
+        assertThat(count.getTotal()).isEqualTo(1);
+        assertThat(count.getEntry()).isEmpty();
+        Bundle elements = admin.get("Patient?family=" + marker + "&_elements=gender").as(Bundle.class);
+        Patient p = (Patient) elements.getEntryFirstRep().getResource();
+        assertThat(p.hasGender()).isTrue();
+        assertThat(p.hasName()).isFalse();
+        Bundle lenient = admin.get("Patient?family=" + marker + "&nosuch=1").as(Bundle.class);
+        assertThat(lenient.getLink("self").getUrl()).contains("family=" + marker).doesNotContain("nosuch");
+        assertThat(lenient.getEntry()).hasSize(1);
+    }
+}
