@@ -71,6 +71,7 @@ final class KirokuFhirServer extends RestfulServer {
         registerProvider(new SystemProvider(services, transactions));
         registerProvider(new EverythingProvider(services, searches));
         registerInterceptor(new ErrorSanitizer());
+        registerInterceptor(new StoredJson.Writer(ctx));
         registerInterceptor(new Capabilities(services.search()));
     }
 

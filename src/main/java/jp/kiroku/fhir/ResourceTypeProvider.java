@@ -90,7 +90,7 @@ final class ResourceTypeProvider implements IResourceProvider {
         if (v.deleted()) {
             throw new ResourceGoneException("Resource " + key + " was deleted (version " + v.versionId() + ")");
         }
-        return services.records().toResource(v);
+        return StoredJson.applies(request) ? StoredJson.standIn(services.records().context(), v) : services.records().toResource(v);
     }
 
     private static Integer parseVersion(String v) {

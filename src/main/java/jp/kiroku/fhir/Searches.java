@@ -107,8 +107,9 @@ class Searches {
         if (snapshot == null && paged) {
             pagingId = snapshots.save(caller.agent().id(), type, all, total);
         }
-        List<Found> matches = load(page);
-        List<Found> included = included(caller, matches, includes);
+        boolean stored = StoredJson.applies(request);
+        List<Found> matches = load(page, stored);
+        List<Found> included = included(caller, matches, includes, stored);
         audit(caller, type, concat(matches, included), null);
         String self = snapshot != null ? request.getCompleteUrl() : null;
         return bundle(request, path, self != null ? null : selfQuery(params, ignored, sortUsed), total, matches, included,
@@ -176,7 +177,7 @@ class Searches {
         if (snapshot == null && paged) {
             pagingId = snapshots.save(caller.agent().id(), scope, all, total);
         }
-        List<Found> resources = load(page);
+        List<Found> resources = load(page, StoredJson.applies(request));
         audit(caller, "Patient", resources, "$everything Patient/" + patientId);
         String path = "Patient/" + patientId + "/$everything";
         String self = snapshot != null ? null : selfQuery(params, List.of(), null);
@@ -206,7 +207,7 @@ class Searches {
                         + " by a date, number or _lastUpdated");
             }
             List<IBaseResource> resources = new ArrayList<>();
-            load(keys).forEach(f -> resources.add(f.resource()));
+            load(keys, false).forEach(f -> resources.add(f.resource()));
             List<ResourceKey> sorted = index.sortInMemory(q, resources);
             return new Matches(sorted, sorted.size());
         }
@@ -237,12 +238,16 @@ class Searches {
     private record Found(Resource resource, StoredVersion version) {
     }
 
-    /** Current versions in key order; keys deleted since the snapshot are left out. */
-    private List<Found> load(List<ResourceKey> keys) {
+    /**
+     * Current versions in key order; keys deleted since the snapshot are left out. With {@code stored}, resources are
+     * stand-ins that carry the stored JSON ({@link StoredJson}), else parsed.
+     */
+    private List<Found> load(List<ResourceKey> keys, boolean stored) {
         List<Found> out = new ArrayList<>(keys.size());
         for (StoredVersion v : services.store().currentAll(keys)) {
             if (!v.deleted()) {
-                out.add(new Found(services.records().toResource(v), v));
+                out.add(new Found(stored ? StoredJson.standIn(services.records().context(), v)
+                        : services.records().toResource(v), v));
             }
         }
         return out;
@@ -289,7 +294,7 @@ class Searches {
      * The included resources of one page: every include applied to the matches, then the :iterate ones once more to
      * what was included. Types the caller may not read are left out.
      */
-    private List<Found> included(Caller caller, List<Found> matches, List<Include> includes) {
+    private List<Found> included(Caller caller, List<Found> matches, List<Include> includes, boolean stored) {
         if (includes.isEmpty() || matches.isEmpty()) {
             return List.of();
         }
@@ -301,7 +306,7 @@ class Searches {
         all.addAll(second);
         SmartScopes scopes = SmartScopes.of(caller.scopes());
         all.removeIf(k -> !scopes.permits(k.type(), Permission.READ));
-        return load(all);
+        return load(all, stored);
     }
 
     private List<ResourceKey> apply(List<Include> includes, List<ResourceKey> from, boolean iterateOnly, Set<ResourceKey> seen) {
@@ -350,6 +355,9 @@ class Searches {
                           String warning) {
         String base = request.getFhirServerBase();
         Bundle b = new Bundle().setType(Bundle.BundleType.SEARCHSET).setTotal(total);
+        if (StoredJson.applies(request)) {
+            StoredJson.mark(b);
+        }
         b.setId(java.util.UUID.randomUUID().toString());
         b.getMeta().setLastUpdated(new java.util.Date());
         b.addLink().setRelation("self").setUrl(selfQuery != null ? base + "/" + path + selfQuery : request.getCompleteUrl());

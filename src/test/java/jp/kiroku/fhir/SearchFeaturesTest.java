@@ -347,6 +347,36 @@ class SearchFeaturesTest extends ServerTest {
                 + code + "\"}]},\"valueInteger\":" + value + "}";
     }
 
+    /** Plain JSON answers are the stored bytes; pretty JSON and XML go through HAPI: all must say the same. */
+    @Test
+    void storedBytesAndHapiEncodingAgree() {
+        Observation obs = sent(Observation.class).get(0);
+        String path = "Observation/" + idOf(obs);
+        Response stored = admin.get(path);
+        Response pretty = admin.get(path + "?_pretty=true");
+        Response xml = admin.get(path + "?_format=xml");
+        Observation a = stored.as(Observation.class);
+        assertThat(a.equalsDeep(pretty.as(Observation.class))).isTrue();
+        assertThat(a.equalsDeep(FhirHttp.CTX.newXmlParser().parseResource(Observation.class, xml.body()))).isTrue();
+        for (String header : List.of("ETag", "Last-Modified", "Content-Location")) {
+            assertThat(stored.header(header)).as(header).isNotNull().isEqualTo(pretty.header(header));
+        }
+        assertThat(stored.header("Content-Type")).startsWith("application/fhir+json");
+        String query = "Observation?patient=" + patientId + "&_count=7&_include=Observation:patient";
+        Bundle plain = admin.get(query).as(Bundle.class);
+        Bundle viaHapi = admin.get(query + "&_pretty=true").as(Bundle.class);
+        assertThat(plain.getTotal()).isEqualTo(viaHapi.getTotal());
+        assertThat(plain.getEntry()).hasSameSizeAs(viaHapi.getEntry()).hasSize(8);
+        for (int i = 0; i < plain.getEntry().size(); i++) {
+            var p = plain.getEntry().get(i);
+            var h = viaHapi.getEntry().get(i);
+            assertThat(p.getFullUrl()).isEqualTo(h.getFullUrl());
+            assertThat(p.getSearch().getMode()).isEqualTo(h.getSearch().getMode());
+            assertThat(p.getResource().equalsDeep(h.getResource())).as(p.getFullUrl()).isTrue();
+        }
+        assertThat(plain.getLink("next").getUrl()).contains("_snapshot=");
+    }
+
     @Test
     void summaryElementsSelfLinkAndMetaParameters() {
         String marker = "meta" + System.nanoTime();
