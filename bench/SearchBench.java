@@ -736,9 +736,9 @@ public class SearchBench {
                     latOk ? "met" : "NOT met", r.errors > 0 ? "  [errors: not valid]" : "");
         }
         System.out.println(allMet ? "\nTarget: met by every phase." : "\nTarget: NOT met by every phase (see above).");
-        System.out.println("\nNotes: the encounter phase sorts by -_lastUpdated (_sort by date is not supported yet); "
-                + "$everything and _include are not supported yet and are not measured. Bundle.total is computed (the "
-                + "server's default).");
+        System.out.println("\nNotes: every Bundle carries an exact total; a search with more matches than its page saves a"
+                + " paging snapshot on the first page (the everything phase does, every time). _include, chains and string"
+                + " sorts are not measured.");
     }
 
     // ------------------------------------------------------------------------------------------------ environment

@@ -25,6 +25,6 @@ final class EverythingProvider {
     public Bundle everything(@IdParam IdType id, RequestDetails request) {
         Caller caller = services.guard().caller(request);
         services.guard().require(caller, "Patient", Permission.READ, "$everything");
-        return searches.everything(caller, request, Http.checkId(id.getIdPart()));
+        return searches.everything(caller, Searches.SearchRequest.of(request), Http.checkId(id.getIdPart()));
     }
 }

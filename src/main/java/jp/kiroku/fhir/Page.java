@@ -36,30 +36,44 @@ final class Page implements IBundleProvider {
     }
 
     static int offset(RequestDetails request) {
-        return intParam(request, "_offset", 0);
+        return offset(asMap(request));
     }
 
     static int count(RequestDetails request) {
-        int count = intParam(request, "_count", DEFAULT_COUNT);
+        return count(asMap(request));
+    }
+
+    static int offset(java.util.Map<String, List<String>> params) {
+        return intParam(params, "_offset", 0);
+    }
+
+    static int count(java.util.Map<String, List<String>> params) {
+        int count = intParam(params, "_count", DEFAULT_COUNT);
         if (count > MAX_COUNT) {
             throw new InvalidRequestException("_count may be at most " + MAX_COUNT);
         }
         return count;
     }
 
-    private static int intParam(RequestDetails request, String name, int fallback) {
-        String[] values = request.getParameters().get(name);
-        if (values == null || values.length == 0 || values[0].isBlank()) {
+    private static java.util.Map<String, List<String>> asMap(RequestDetails request) {
+        java.util.Map<String, List<String>> map = new java.util.HashMap<>();
+        request.getParameters().forEach((k, v) -> map.put(k, List.of(v)));
+        return map;
+    }
+
+    private static int intParam(java.util.Map<String, List<String>> params, String name, int fallback) {
+        List<String> values = params.get(name);
+        if (values == null || values.isEmpty() || values.get(0).isBlank()) {
             return fallback;
         }
         try {
-            int v = Integer.parseInt(values[0]);
+            int v = Integer.parseInt(values.get(0));
             if (v < 0) {
                 throw new NumberFormatException();
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new InvalidRequestException(name + " must be a non-negative whole number, not '" + values[0] + "'");
+            throw new InvalidRequestException(name + " must be a non-negative whole number, not '" + values.get(0) + "'");
         }
     }
 

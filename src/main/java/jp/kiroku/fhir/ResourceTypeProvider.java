@@ -212,7 +212,7 @@ final class ResourceTypeProvider implements IResourceProvider {
         services.guard().require(caller, type, Permission.SEARCH, "search");
         SearchIndex.Compartment compartment = CompartmentPaths.compartment(request);
         String path = compartment == null ? type : compartment.type() + "/" + compartment.id() + "/" + type;
-        return searches.search(caller, request, type, compartment, path);
+        return searches.search(caller, Searches.SearchRequest.of(request), type, compartment, path);
     }
 
     @History

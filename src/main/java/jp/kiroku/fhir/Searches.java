@@ -57,16 +57,46 @@ class Searches {
         this.props = props;
     }
 
+    /**
+     * What a search needs from its request: parameters, strict handling, the server base, the URL as sent, and
+     * whether the answer may be the stored JSON ({@link StoredJson}; never inside another Bundle).
+     */
+    record SearchRequest(Map<String, List<String>> params, boolean strict, String base, String completeUrl,
+                         boolean storedJson) {
+
+        static SearchRequest of(RequestDetails request) {
+            String prefer = request.getHeader("Prefer");
+            return new SearchRequest(parameters(request), prefer != null && prefer.replace(" ", "").contains("handling=strict"),
+                    request.getFhirServerBase(), request.getCompleteUrl(), StoredJson.applies(request));
+        }
+
+        /** A search inside a batch or transaction: {@code Type?query}, lenient, answered as a nested Bundle. */
+        static SearchRequest ofEntry(String base, String url) {
+            Map<String, List<String>> params = new LinkedHashMap<>();
+            String query = url.contains("?") ? url.substring(url.indexOf('?') + 1) : "";
+            for (String pair : query.split("&")) {
+                if (pair.isBlank()) {
+                    continue;
+                }
+                int eq = pair.indexOf('=');
+                String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                String value = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                params.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+            }
+            return new SearchRequest(params, false, base, base + "/" + url, false);
+        }
+    }
+
     /** An include request: {@code _include=Source:param[:Target]} or {@code _revinclude=...}, possibly :iterate. */
     private record Include(String source, String param, String target, boolean reverse, boolean iterate) {
     }
 
     /** GET [type]?params or [compartment]/[id]/[type]?params. */
-    Bundle search(Caller caller, RequestDetails request, String type, SearchIndex.Compartment compartment, String path) {
-        Map<String, List<String>> params = parameters(request);
-        boolean strict = strict(request);
-        int count = Page.count(request);
-        int offset = Page.offset(request);
+    Bundle search(Caller caller, SearchRequest request, String type, SearchIndex.Compartment compartment, String path) {
+        Map<String, List<String>> params = request.params();
+        boolean strict = request.strict();
+        int count = Page.count(params);
+        int offset = Page.offset(params);
         List<String> ignored = new ArrayList<>();
         List<Include> includes = includes(params, strict, ignored);
         String snapshot = first(params, "_snapshot");
@@ -107,20 +137,20 @@ class Searches {
         if (snapshot == null && paged) {
             pagingId = snapshots.save(caller.agent().id(), type, all, total);
         }
-        boolean stored = StoredJson.applies(request);
+        boolean stored = request.storedJson();
         List<Found> matches = load(page, stored);
         List<Found> included = included(caller, matches, includes, stored);
         audit(caller, type, concat(matches, included), null);
-        String self = snapshot != null ? request.getCompleteUrl() : null;
+        String self = snapshot != null ? request.completeUrl() : null;
         return bundle(request, path, self != null ? null : selfQuery(params, ignored, sortUsed), total, matches, included,
                 paged ? pagingId : null, offset, count, type, warning);
     }
 
     /** Patient/[id]/$everything, with _type, _since and _count; paged like a search. */
-    Bundle everything(Caller caller, RequestDetails request, String patientId) {
-        Map<String, List<String>> params = parameters(request);
-        int count = Page.count(request);
-        int offset = Page.offset(request);
+    Bundle everything(Caller caller, SearchRequest request, String patientId) {
+        Map<String, List<String>> params = request.params();
+        int count = Page.count(params);
+        int offset = Page.offset(params);
         String snapshot = first(params, "_snapshot");
         String scope = "Patient/$everything";
         String warning = null;
@@ -177,7 +207,7 @@ class Searches {
         if (snapshot == null && paged) {
             pagingId = snapshots.save(caller.agent().id(), scope, all, total);
         }
-        List<Found> resources = load(page, StoredJson.applies(request));
+        List<Found> resources = load(page, request.storedJson());
         audit(caller, "Patient", resources, "$everything Patient/" + patientId);
         String path = "Patient/" + patientId + "/$everything";
         String self = snapshot != null ? null : selfQuery(params, List.of(), null);
@@ -350,19 +380,19 @@ class Searches {
         services.audit().recordAll(events);
     }
 
-    private Bundle bundle(RequestDetails request, String path, String selfQuery, int total, List<Found> matches,
+    private Bundle bundle(SearchRequest request, String path, String selfQuery, int total, List<Found> matches,
                           List<Found> included, String pagingId, int offset, int count, String pagingPath,
                           String warning) {
-        String base = request.getFhirServerBase();
+        String base = request.base();
         Bundle b = new Bundle().setType(Bundle.BundleType.SEARCHSET).setTotal(total);
-        if (StoredJson.applies(request)) {
+        if (request.storedJson()) {
             StoredJson.mark(b);
         }
         b.setId(java.util.UUID.randomUUID().toString());
         b.getMeta().setLastUpdated(new java.util.Date());
-        b.addLink().setRelation("self").setUrl(selfQuery != null ? base + "/" + path + selfQuery : request.getCompleteUrl());
+        b.addLink().setRelation("self").setUrl(selfQuery != null ? base + "/" + path + selfQuery : request.completeUrl());
         if (pagingId != null) {
-            String carried = carried(request);
+            String carried = carried(request.params());
             String link = base + "/" + pagingPath + "?_snapshot=" + pagingId + "&_count=" + count + carried + "&_offset=";
             b.addLink().setRelation("first").setUrl(link + 0);
             if (offset > 0) {
@@ -406,9 +436,9 @@ class Searches {
         return sb.length() == 0 ? "" : "?" + sb.substring(1);
     }
 
-    private static String carried(RequestDetails request) {
+    private static String carried(Map<String, List<String>> params) {
         StringBuilder sb = new StringBuilder();
-        request.getParameters().forEach((name, values) -> {
+        params.forEach((name, values) -> {
             String base = name.contains(":") ? name.substring(0, name.indexOf(':')) : name;
             if (CARRIED.contains(base)) {
                 for (String v : values) {
@@ -438,11 +468,6 @@ class Searches {
 
     private static boolean isCountOnly(Map<String, List<String>> params) {
         return "count".equals(first(params, "_summary")) || "0".equals(first(params, "_count"));
-    }
-
-    static boolean strict(RequestDetails request) {
-        String prefer = request.getHeader("Prefer");
-        return prefer != null && prefer.replace(" ", "").contains("handling=strict");
     }
 
     private static ResourceKey key(Resource r) {

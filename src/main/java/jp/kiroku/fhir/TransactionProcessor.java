@@ -42,16 +42,21 @@ class TransactionProcessor {
 
     private final FhirServices services;
 
-    TransactionProcessor(FhirServices services) {
+    private final Searches searches;
+
+    TransactionProcessor(FhirServices services, Searches searches) {
         this.services = services;
+        this.searches = searches;
     }
 
-    Bundle process(Caller caller, Bundle bundle) {
+
+    /** {@code base} is the server's base URL, for the links of searches inside the bundle. */
+    Bundle process(Caller caller, Bundle bundle, String base) {
         if (bundle.getType() == Bundle.BundleType.TRANSACTION) {
-            return transaction(caller, bundle);
+            return transaction(caller, bundle, base);
         }
         if (bundle.getType() == Bundle.BundleType.BATCH) {
-            return batch(caller, bundle);
+            return batch(caller, bundle, base);
         }
         throw new InvalidRequestException("Bundle.type must be 'transaction' or 'batch' to be processed at the base URL, not '"
                 + (bundle.getType() == null ? "missing" : bundle.getType().toCode()) + "'");
@@ -63,13 +68,18 @@ class TransactionProcessor {
      * whose key is then that resource's, or a conditional delete that found none, whose key is null).
      */
     private record Planned(int index, HTTPVerb verb, ResourceKey key, Integer version, Resource resource, Integer ifMatch,
-                           boolean matched) {
+                           boolean matched, String search) {
         Planned(int index, HTTPVerb verb, ResourceKey key, Integer version, Resource resource, Integer ifMatch) {
-            this(index, verb, key, version, resource, ifMatch, false);
+            this(index, verb, key, version, resource, ifMatch, false, null);
+        }
+
+        Planned(int index, HTTPVerb verb, ResourceKey key, Integer version, Resource resource, Integer ifMatch,
+                boolean matched) {
+            this(index, verb, key, version, resource, ifMatch, matched, null);
         }
     }
 
-    private Bundle transaction(Caller caller, Bundle bundle) {
+    private Bundle transaction(Caller caller, Bundle bundle, String base) {
         List<BundleEntryComponent> entries = bundle.getEntry();
         List<Planned> plan = new ArrayList<>(entries.size());
         Map<String, String> fullUrlToId = new HashMap<>();
@@ -116,7 +126,7 @@ class TransactionProcessor {
         for (Planned p : plan) {
             BundleEntryComponent entry = response.addEntry();
             if (p.verb() == HTTPVerb.GET) {
-                readInto(caller, p, entry);
+                readInto(caller, p, entry, base);
             } else if (p.matched()) {
                 describeMatched(p, entry);
             } else {
@@ -126,7 +136,7 @@ class TransactionProcessor {
         return response;
     }
 
-    private Bundle batch(Caller caller, Bundle bundle) {
+    private Bundle batch(Caller caller, Bundle bundle, String base) {
         Bundle response = new Bundle().setType(Bundle.BundleType.BATCHRESPONSE);
         List<BundleEntryComponent> entries = bundle.getEntry();
         for (int i = 0; i < entries.size(); i++) {
@@ -134,7 +144,7 @@ class TransactionProcessor {
             try {
                 Planned p = plan(caller, entries.get(i), i);
                 if (p.verb() == HTTPVerb.GET) {
-                    readInto(caller, p, out);
+                    readInto(caller, p, out, base);
                     continue;
                 }
                 if (p.matched()) {
@@ -226,10 +236,11 @@ class TransactionProcessor {
                 return new Planned(index, HTTPVerb.DELETE, new ResourceKey(type, idFrom(parts, url)), null, null, ifMatch);
             }
             case GET -> {
-                services.guard().require(caller, type, Permission.READ, "read");
-                if (condition != null) {
-                    throw new InvalidRequestException("Searches inside bundles are not supported yet: " + url);
+                if (condition != null || parts.length == 1) { // a search: answered with a searchset Bundle
+                    services.guard().require(caller, type, Permission.SEARCH, "search");
+                    return new Planned(index, HTTPVerb.GET, new ResourceKey(type, null), null, null, null, false, path);
                 }
+                services.guard().require(caller, type, Permission.READ, "read");
                 Integer version = null;
                 if (parts.length == 4 && parts[2].equals("_history")) {
                     try {
@@ -322,7 +333,13 @@ class TransactionProcessor {
         }
     }
 
-    private void readInto(Caller caller, Planned p, BundleEntryComponent entry) {
+    private void readInto(Caller caller, Planned p, BundleEntryComponent entry, String base) {
+        if (p.search() != null) {
+            entry.setResource(searches.search(caller, Searches.SearchRequest.ofEntry(base, p.search()), p.key().type(), null,
+                    p.key().type()));
+            entry.getResponse().setStatus("200 OK");
+            return;
+        }
         StoredVersion v = (p.version() == null ? services.store().current(p.key())
                 : services.store().version(p.key(), p.version())).orElse(null);
         if (v == null) {

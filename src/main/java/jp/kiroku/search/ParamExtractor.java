@@ -64,6 +64,9 @@ final class ParamExtractor {
             RestSearchParameterTypeEnum.TOKEN, RestSearchParameterTypeEnum.QUANTITY, RestSearchParameterTypeEnum.DATE,
             RestSearchParameterTypeEnum.STRING);
 
+    /** Suffix of the index rows that answer {@code identifier:of-type}. */
+    static final String OF_TYPE = ":of-type";
+
     /** The common parameters on Resource.meta that are indexed like any other (_id and _lastUpdated are columns). */
     private static final java.util.Set<String> META_PARAMS = java.util.Set.of("_tag", "_profile", "_security");
 
@@ -310,6 +313,8 @@ final class ParamExtractor {
                         }
                     }
                 }
+                first.tokens.removeIf(t -> t.param().endsWith(OF_TYPE));
+                second.tokens.removeIf(t -> t.param().endsWith(OF_TYPE));
                 for (IndexRows.Token t : first.tokens) {
                     second.tokens.forEach(v -> rows.composites.add(IndexRows.Pair.token(p.name(), t, v)));
                     second.quantities.forEach(v -> rows.composites.add(IndexRows.Pair.quantity(p.name(), t, v)));
@@ -338,6 +343,12 @@ final class ParamExtractor {
         } else if (v instanceof Identifier id) {
             if (id.hasValue()) {
                 rows.tokens.add(new IndexRows.Token(param, id.getSystem(), id.getValue()));
+                // identifier:of-type=typeSystem|typeCode|value: one row per type coding, under "<param>:of-type"
+                for (Coding t : id.getType().getCoding()) {
+                    if (t.hasCode()) {
+                        rows.tokens.add(new IndexRows.Token(param + OF_TYPE, t.getSystem(), t.getCode() + "|" + id.getValue()));
+                    }
+                }
             }
         } else if (v instanceof ContactPoint cp) {
             if (cp.hasValue()) {

@@ -147,7 +147,7 @@ final class Predicates {
      * the SQL as quoted literals (so that argument order follows the text), never raw user input.
      */
     static String literal(String s) {
-        if (!s.matches("[A-Za-z0-9_\\-.]+")) {
+        if (!s.matches("[A-Za-z0-9_\\-.:]+")) {
             throw new SearchException("Invalid name '" + s + "'");
         }
         return "'" + s + "'";
@@ -203,7 +203,7 @@ final class Predicates {
                 if ("not".equals(modifier)) {
                     not = true;
                 } else if ("of-type".equals(modifier)) {
-                    throw new SearchException(name + ":of-type is not supported: identifier types are not indexed");
+                    return ofType(scope, name, value, sql);
                 } else if ("text".equals(modifier)) {
                     throw new SearchException(name + ":text cannot be answered: token indexes hold codes only (keyed "
                             + "hashes under encryption), not display text");
@@ -276,6 +276,27 @@ final class Predicates {
         String first = tokenCondition(col, v.substring(0, dollar), args);
         String second = valueCondition(valueType, col + "v_", v.substring(dollar + 1), false, null, null, args);
         return "(" + first + " AND " + second + ")";
+    }
+
+    /** {@code identifier:of-type=typeSystem|typeCode|value}, from the rows extracted under "identifier:of-type". */
+    private String ofType(Scope scope, String name, String value, Sql sql) {
+        String x = sql.alias("x");
+        List<String> ors = new ArrayList<>();
+        for (String v : splitOr(value)) {
+            String[] parts = v.split("\\|", 3);
+            if (parts.length != 3 || parts[1].isEmpty() || parts[2].isEmpty()) {
+                throw new SearchException(name + ":of-type takes typeSystem|typeCode|value (e.g. "
+                        + "http://terminology.hl7.org/CodeSystem/v2-0203|MR|12345), not '" + v + "'");
+            }
+            ors.add("(" + x + ".code = ?" + (parts[0].isEmpty() ? " AND " + x + ".system IS NULL)" : " AND " + x + ".system = ?)"));
+            sql.args.add(IndexValues.token(parts[1] + "|" + parts[2]));
+            if (!parts[0].isEmpty()) {
+                sql.args.add(IndexValues.token(parts[0]));
+            }
+        }
+        return "EXISTS (SELECT 1 FROM search_token " + x + " WHERE " + x + ".res_type = " + scope.type() + " AND " + x
+                + ".res_id = " + scope.id() + " AND " + x + ".param = " + literal(name + ParamExtractor.OF_TYPE) + " AND ("
+                + String.join(" OR ", ors) + "))";
     }
 
     private static String tokenCondition(String x, String v, List<Object> args) {

@@ -236,6 +236,14 @@ class SearchFeaturesTest extends ServerTest {
         assertThat(matchIds("Patient?_id=" + patientId + "&_has:Observation:patient:code=" + enc(code.getSystem() + "|"
                 + code.getCode()))).containsExactly(patientId);
         assertThat(matchIds("Patient?_id=" + patientId + "&_has:Observation:patient:code=no-such-code")).isEmpty();
+        // identifier:of-type: the type coding and the value of the same identifier
+        var typed = patient.getIdentifier().stream().filter(i -> i.getType().hasCoding()).findFirst().orElseThrow();
+        var type = typed.getType().getCodingFirstRep();
+        assertThat(matchIds("Patient?identifier:of-type=" + enc(type.getSystem() + "|" + type.getCode() + "|" + typed.getValue())))
+                .containsExactly(patientId);
+        assertThat(matchIds("Patient?identifier:of-type=" + enc(type.getSystem() + "|NOT-" + type.getCode() + "|"
+                + typed.getValue()))).isEmpty();
+        assertThat(admin.get("Patient?identifier:of-type=" + enc(typed.getValue())).status()).isEqualTo(400);
         Response deep = admin.get("Encounter?patient.organization.name=x", Map.of("Prefer", "handling=strict"));
         assertThat(deep.status()).isEqualTo(400);
     }
@@ -345,6 +353,32 @@ class SearchFeaturesTest extends ServerTest {
     private static String observation(String code, int value) {
         return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"urn:test\",\"code\":\""
                 + code + "\"}]},\"valueInteger\":" + value + "}";
+    }
+
+    @Test
+    void searchesInsideBatchesAndTransactions() {
+        Coding code = sent(Observation.class).get(0).getCode().getCodingFirstRep();
+        Set<String> expected = sent(Observation.class).stream()
+                .filter(o -> o.getCode().getCoding().stream().anyMatch(c -> c.getCode().equals(code.getCode())))
+                .map(this::idOf).collect(Collectors.toSet());
+        String batch = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":{\"method\":\"GET\","
+                + "\"url\":\"Observation?patient=" + patientId + "&code=" + code.getCode() + "\"}},{\"request\":{\"method\":\"GET\","
+                + "\"url\":\"Observation?patient=" + patientId + "&nosuch=1\"}}]}";
+        Bundle response = admin.post("", batch).as(Bundle.class);
+        Bundle first = (Bundle) response.getEntry().get(0).getResource();
+        assertThat(response.getEntry().get(0).getResponse().getStatus()).startsWith("200");
+        assertThat(first.getType()).isEqualTo(Bundle.BundleType.SEARCHSET);
+        assertThat(first.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).collect(Collectors.toSet()))
+                .isEqualTo(expected);
+        Bundle second = (Bundle) response.getEntry().get(1).getResource();
+        assertThat(second.getLink("self").getUrl()).doesNotContain("nosuch"); // ignored, and said so
+        // in a transaction, the search runs after the writes and sees them
+        String marker = "tx" + System.nanoTime();
+        String tx = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"request\":{\"method\":\"GET\","
+                + "\"url\":\"Observation?code=" + marker + "\"}},{\"resource\":" + observation(marker, 1)
+                + ",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}";
+        Bundle txResponse = admin.post("", tx).as(Bundle.class);
+        assertThat(((Bundle) txResponse.getEntry().get(0).getResource()).getTotal()).isEqualTo(1);
     }
 
     /** Plain JSON answers are the stored bytes; pretty JSON and XML go through HAPI: all must say the same. */
