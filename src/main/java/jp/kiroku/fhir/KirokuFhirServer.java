@@ -137,6 +137,10 @@ final class KirokuFhirServer extends RestfulServer {
                         resource.addSearchParam().setName(p.name())
                                 .setType(org.hl7.fhir.r4.model.Enumerations.SearchParamType.fromCode(p.type().getCode()));
                     }
+                    resource.getSearchInclude().clear();
+                    search.includes(resource.getType()).forEach(resource::addSearchInclude);
+                    resource.getSearchRevInclude().clear();
+                    search.revIncludes(resource.getType()).forEach(resource::addSearchRevInclude);
                 }
                 // HAPI's @Transaction binding serves both Bundle types; it lists only "transaction"
                 if (rest.getInteraction().stream().noneMatch(i -> i.getCode() == CapabilityStatement.SystemRestfulInteraction.BATCH)) {

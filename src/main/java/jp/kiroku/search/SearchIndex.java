@@ -425,6 +425,25 @@ public class SearchIndex {
                 List.of(sourceType, param, limit));
     }
 
+    /** The {@code _include} values a type supports: {@code Type:param} for each of its reference parameters. */
+    public List<String> includes(String type) {
+        return extractor.params(type).stream().filter(p -> p.type() == RestSearchParameterTypeEnum.REFERENCE)
+                .map(p -> type + ":" + p.name()).toList();
+    }
+
+    /** The {@code _revinclude} values for a type: {@code Source:param} for every reference parameter that may point at it. */
+    public List<String> revIncludes(String type) {
+        List<String> out = new ArrayList<>();
+        for (String source : ctx.getResourceTypes().stream().sorted().toList()) {
+            for (ParamExtractor.Param p : extractor.params(source)) {
+                if (p.type() == RestSearchParameterTypeEnum.REFERENCE && (p.targets().isEmpty() || p.targets().contains(type))) {
+                    out.add(source + ":" + p.name());
+                }
+            }
+        }
+        return out;
+    }
+
     /** Whether {@code param} is a reference parameter of {@code type} (for validating _include/_revinclude). */
     public boolean isReference(String type, String param) {
         ParamExtractor.Param p = extractor.param(type, param);

@@ -61,6 +61,23 @@ class AllResourceTypesTest extends ServerTest {
                         java.util.Map.of("Prefer", "handling=strict"));
                 assertThat(res.status()).as(r.getType() + "?" + p.getName() + ": " + res.body()).isEqualTo(200);
             }
+            // every advertised _include and _revinclude is accepted too
+            if (r.getType().equals("Observation")) {
+                assertThat(r.getSearchInclude()).extracting(i -> i.getValue()).contains("Observation:patient", "Observation:encounter");
+            }
+            if (r.getType().equals("Patient")) {
+                assertThat(r.getSearchRevInclude()).extracting(i -> i.getValue()).contains("Observation:patient", "Encounter:subject");
+            }
+            for (var inc : r.getSearchInclude()) {
+                Response res = admin.get(r.getType() + "?_id=none&_include=" + inc.getValue(),
+                        java.util.Map.of("Prefer", "handling=strict"));
+                assertThat(res.status()).as(inc.getValue() + ": " + res.body()).isEqualTo(200);
+            }
+            for (var inc : r.getSearchRevInclude().subList(0, Math.min(20, r.getSearchRevInclude().size()))) {
+                Response res = admin.get(r.getType() + "?_id=none&_revinclude=" + inc.getValue(),
+                        java.util.Map.of("Prefer", "handling=strict"));
+                assertThat(res.status()).as(inc.getValue() + ": " + res.body()).isEqualTo(200);
+            }
         }
         Response unknown = admin.get("Patient?nonsense=1", java.util.Map.of("Prefer", "handling=strict"));
         assertThat(unknown.status()).isEqualTo(400);

@@ -111,6 +111,38 @@ class SearchFeaturesTest extends ServerTest {
     }
 
     @Test
+    void sortByQuantityFollowsTheData() {
+        Map<String, List<Observation>> byCode = sent(Observation.class).stream().filter(Observation::hasValueQuantity)
+                .collect(Collectors.groupingBy(o -> o.getCode().getCodingFirstRep().getCode()));
+        List<Observation> obs = byCode.values().stream().max(Comparator.comparingInt(List::size)).orElseThrow();
+        String code = obs.get(0).getCode().getCodingFirstRep().getCode();
+        Map<String, java.math.BigDecimal> valueOf = obs.stream().collect(Collectors.toMap(this::idOf,
+                o -> o.getValueQuantity().getValue()));
+        List<java.math.BigDecimal> asc = matchIds("Observation?patient=" + patientId + "&code=" + code
+                + "&_sort=value-quantity&_count=3").stream().map(valueOf::get).toList();
+        assertThat(asc).hasSize(obs.size()).isSortedAccordingTo(Comparator.naturalOrder());
+        List<java.math.BigDecimal> desc = matchIds("Observation?patient=" + patientId + "&code=" + code
+                + "&_sort=-value-quantity").stream().map(valueOf::get).toList();
+        assertThat(desc).isSortedAccordingTo(Comparator.reverseOrder());
+    }
+
+    /** Included resources obey the token's scopes; $everything needs read access to every type it returns. */
+    @Test
+    void includesAndEverythingRespectScopes() {
+        FhirHttp observationsOnly = clientWith("system/Observation.read");
+        Observation obs = sent(Observation.class).get(0);
+        Response r = observationsOnly.get("Observation?_id=" + idOf(obs) + "&_include=Observation:patient");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.as(Bundle.class).getEntry()).extracting(e -> e.getResource().fhirType()).containsExactly("Observation");
+        Response withAdmin = admin.get("Observation?_id=" + idOf(obs) + "&_include=Observation:patient");
+        assertThat(withAdmin.as(Bundle.class).getEntry()).extracting(e -> e.getResource().fhirType())
+                .containsExactly("Observation", "Patient");
+        assertThat(observationsOnly.get("Patient/" + patientId + "/$everything").status()).isEqualTo(403);
+        FhirHttp patientsOnly = clientWith("system/Patient.read");
+        assertThat(patientsOnly.get("Patient/" + patientId + "/$everything").status()).isEqualTo(403);
+    }
+
+    @Test
     void compositeParametersPairValuesOfTheSameElement() {
         // top level: code-value-quantity, over the code with the most quantities
         Map<String, List<Observation>> byCode = sent(Observation.class).stream().filter(Observation::hasValueQuantity)
