@@ -55,7 +55,7 @@ public final class DatabaseRuntime implements AutoCloseable {
             return new DatabaseRuntime(readConnectionFile(connectionFile), null, null, null, true);
         }
         try {
-            EmbeddedDatabase embedded = EmbeddedDatabase.start(dataDir);
+            EmbeddedDatabase embedded = EmbeddedDatabase.start(dataDir, props.getDb().getSharedBuffers());
             ConnectionInfo info = embedded.connection();
             Properties p = new Properties();
             p.setProperty("url", info.url());

@@ -41,7 +41,11 @@ final class EmbeddedDatabase implements AutoCloseable {
         this.connection = connection;
     }
 
-    static EmbeddedDatabase start(Path dataDir) {
+    /** Starts (creating on first use) the cluster in {@code dataDir/postgres} with this much shared buffer memory. */
+    static EmbeddedDatabase start(Path dataDir, org.springframework.util.unit.DataSize sharedBuffers) {
+        if (sharedBuffers.toMegabytes() < 16) {
+            throw new IllegalStateException("kiroku.db.shared-buffers must be at least 16MB, not " + sharedBuffers);
+        }
         Path cluster = dataDir.toAbsolutePath().resolve("postgres");
         Properties secrets = loadOrCreateSecrets(dataDir.resolve("postgres.secret"));
         stopOrphanedPostmaster(cluster);
@@ -58,7 +62,7 @@ final class EmbeddedDatabase implements AutoCloseable {
                     .setServerConfig("synchronous_commit", "on")
                     .setServerConfig("max_connections", "100")
                     .setServerConfig("password_encryption", "scram-sha-256")
-                    .setServerConfig("shared_buffers", "256MB")
+                    .setServerConfig("shared_buffers", sharedBuffers.toMegabytes() + "MB")
                     .setServerConfig("log_min_messages", "warning")
                     .setConnectConfig("password", secrets.getProperty("superuser"))
                     .setPGStartupWait(Duration.ofSeconds(60))
