@@ -44,9 +44,6 @@ class PlatformConfiguration {
         cfg.setMaximumPoolSize(role == ProcessRole.SERVE ? props.getDb().getPoolSize() : 2);
         cfg.setPoolName("kiroku");
         cfg.addDataSourceProperty("reWriteBatchedInserts", "true");
-        // Search SQL is selective on some values and not on others (one patient vs. one common code): a generic plan
-        // chosen after five executions starts from the wrong index (measured 20-88 ms instead of 1-8 ms).
-        cfg.setConnectionInitSql("SET plan_cache_mode = force_custom_plan");
         cfg.addDataSourceProperty("ApplicationName", role == ProcessRole.SERVE ? "kiroku-serve" : "kiroku-admin");
         return new HikariDataSource(cfg);
     }
