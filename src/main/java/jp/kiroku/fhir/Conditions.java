@@ -1,9 +1,5 @@
 package jp.kiroku.fhir;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -43,7 +39,7 @@ class Conditions {
             }
             query = query.substring(q + 1);
         }
-        Map<String, List<String>> params = parse(query);
+        Map<String, List<String>> params = Http.parseQuery(query, "a conditional URL");
         if (params.isEmpty()) {
             throw new InvalidRequestException("A conditional URL needs search parameters: '" + condition + "'");
         }
@@ -53,22 +49,5 @@ class Conditions {
         } catch (SearchException e) {
             throw new InvalidRequestException("Condition '" + condition + "': " + e.getMessage());
         }
-    }
-
-    private static Map<String, List<String>> parse(String query) {
-        Map<String, List<String>> params = new LinkedHashMap<>();
-        for (String pair : query.split("&")) {
-            if (pair.isBlank()) {
-                continue;
-            }
-            int eq = pair.indexOf('=');
-            if (eq <= 0) {
-                throw new InvalidRequestException("Invalid parameter '" + pair + "' in a conditional URL");
-            }
-            String name = URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8);
-            String value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            params.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
-        }
-        return params;
     }
 }

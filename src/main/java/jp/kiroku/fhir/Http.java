@@ -38,6 +38,31 @@ final class Http {
         return RestfulServerUtils.determineRequestEncodingNoDefault(request);
     }
 
+    /** The request's query (or form) parameters, in their order, each with all its values. */
+    static java.util.Map<String, java.util.List<String>> parameters(RequestDetails request) {
+        java.util.Map<String, java.util.List<String>> params = new java.util.LinkedHashMap<>();
+        request.getParameters().forEach((name, values) -> params.put(name, java.util.List.of(values)));
+        return params;
+    }
+
+    /** Parses {@code a=1&b=x%7Cy} (URL-decoded, repeated names kept in order); a pair without '=' is a 400. */
+    static java.util.Map<String, java.util.List<String>> parseQuery(String query, String what) {
+        java.util.Map<String, java.util.List<String>> params = new java.util.LinkedHashMap<>();
+        for (String pair : query.split("&")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new InvalidRequestException("Invalid parameter '" + pair + "' in " + what);
+            }
+            String name = java.net.URLDecoder.decode(pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8);
+            String value = java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8);
+            params.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(value);
+        }
+        return params;
+    }
+
     static String checkId(String id) {
         if (id == null || !FHIR_ID.matcher(id).matches()) {
             throw new InvalidRequestException("'" + id + "' is not a valid FHIR id (1-64 of A-Z a-z 0-9 - .)");

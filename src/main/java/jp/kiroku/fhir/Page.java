@@ -36,11 +36,11 @@ final class Page implements IBundleProvider {
     }
 
     static int offset(RequestDetails request) {
-        return offset(asMap(request));
+        return offset(Http.parameters(request));
     }
 
     static int count(RequestDetails request) {
-        return count(asMap(request));
+        return count(Http.parameters(request));
     }
 
     static int offset(java.util.Map<String, List<String>> params) {
@@ -53,12 +53,6 @@ final class Page implements IBundleProvider {
             throw new InvalidRequestException("_count may be at most " + MAX_COUNT);
         }
         return count;
-    }
-
-    private static java.util.Map<String, List<String>> asMap(RequestDetails request) {
-        java.util.Map<String, List<String>> map = new java.util.HashMap<>();
-        request.getParameters().forEach((k, v) -> map.put(k, List.of(v)));
-        return map;
     }
 
     private static int intParam(java.util.Map<String, List<String>> params, String name, int fallback) {

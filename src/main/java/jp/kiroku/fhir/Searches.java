@@ -4,7 +4,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -66,23 +65,14 @@ class Searches {
 
         static SearchRequest of(RequestDetails request) {
             String prefer = request.getHeader("Prefer");
-            return new SearchRequest(parameters(request), prefer != null && prefer.replace(" ", "").contains("handling=strict"),
+            return new SearchRequest(Http.parameters(request), prefer != null && prefer.replace(" ", "").contains("handling=strict"),
                     request.getFhirServerBase(), request.getCompleteUrl(), StoredJson.applies(request));
         }
 
         /** A search inside a batch or transaction: {@code Type?query}, lenient, answered as a nested Bundle. */
         static SearchRequest ofEntry(String base, String url) {
-            Map<String, List<String>> params = new LinkedHashMap<>();
             String query = url.contains("?") ? url.substring(url.indexOf('?') + 1) : "";
-            for (String pair : query.split("&")) {
-                if (pair.isBlank()) {
-                    continue;
-                }
-                int eq = pair.indexOf('=');
-                String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-                String value = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-                params.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
-            }
+            Map<String, List<String>> params = Http.parseQuery(query, "the bundle entry's search " + url);
             return new SearchRequest(params, false, base, base + "/" + url, false);
         }
     }
@@ -94,56 +84,34 @@ class Searches {
     /** GET [type]?params or [compartment]/[id]/[type]?params. */
     Bundle search(Caller caller, SearchRequest request, String type, SearchIndex.Compartment compartment, String path) {
         Map<String, List<String>> params = request.params();
-        boolean strict = request.strict();
         int count = Page.count(params);
         int offset = Page.offset(params);
         List<String> ignored = new ArrayList<>();
-        List<Include> includes = includes(params, strict, ignored);
+        List<Include> includes = includes(params, request.strict(), ignored);
         String snapshot = first(params, "_snapshot");
-        List<ResourceKey> all;
-        List<ResourceKey> page;
-        int total;
-        String sortUsed = null;
-        String warning = null;
-        if (snapshot != null) {
-            SearchSnapshots.Slice slice = slice(caller, snapshot, type, offset, count);
-            page = slice.keys();
-            total = slice.total();
-            all = null;
-            warning = slice.total() > slice.size() ? truncation(slice.size(), slice.total()) : null;
-        } else {
-            Query q;
+        Query q = null;
+        if (snapshot == null) {
             try {
-                q = services.search().query(type, params, strict, compartment);
+                q = services.search().query(type, params, request.strict(), compartment);
             } catch (SearchException e) {
                 throw new InvalidRequestException(e.getMessage());
             }
             ignored.addAll(q.ignored());
-            sortUsed = q.sortUsed();
             if (isCountOnly(params)) {
                 long n = services.search().count(q);
                 audit(caller, type, List.of(), "count " + n);
-                return bundle(request, path, selfQuery(params, ignored, sortUsed), (int) Math.min(Integer.MAX_VALUE, n),
-                        List.of(), List.of(), null, offset, count, path, null);
+                return bundle(request, path, selfQuery(params, ignored, q.sortUsed()),
+                        new Window(List.of(), (int) Math.min(Integer.MAX_VALUE, n), null, null), List.of(), List.of(),
+                        offset, count, path);
             }
-            Matches m = matches(q, offset, count);
-            all = m.keys();
-            total = m.total();
-            warning = m.truncated() ? truncation(all.size(), total) : null;
-            page = all.subList(Math.min(offset, all.size()), Math.min(offset + count, all.size()));
         }
-        boolean paged = snapshot != null || total > count || offset > 0;
-        String pagingId = snapshot;
-        if (snapshot == null && paged) {
-            pagingId = snapshots.save(caller.agent().id(), type, all, total);
-        }
-        boolean stored = request.storedJson();
-        List<Found> matches = load(page, stored);
-        List<Found> included = included(caller, matches, includes, stored);
+        Query query = q;
+        Window w = window(caller, type, snapshot, offset, count, () -> matches(query, offset, count));
+        List<Found> matches = load(w.keys(), request.storedJson());
+        List<Found> included = included(caller, matches, includes, request.storedJson());
         audit(caller, type, concat(matches, included), null);
-        String self = snapshot != null ? request.completeUrl() : null;
-        return bundle(request, path, self != null ? null : selfQuery(params, ignored, sortUsed), total, matches, included,
-                paged ? pagingId : null, offset, count, type, warning);
+        return bundle(request, path, q == null ? null : selfQuery(params, ignored, q.sortUsed()), w, matches, included,
+                offset, count, type);
     }
 
     /** Patient/[id]/$everything, with _type, _since and _count; paged like a search. */
@@ -152,66 +120,79 @@ class Searches {
         int count = Page.count(params);
         int offset = Page.offset(params);
         String snapshot = first(params, "_snapshot");
-        String scope = "Patient/$everything";
-        String warning = null;
-        List<ResourceKey> page;
-        int total;
-        List<ResourceKey> all = null;
-        if (snapshot != null) {
-            SearchSnapshots.Slice slice = slice(caller, snapshot, scope, offset, count);
-            page = slice.keys();
-            total = slice.total();
-            warning = slice.total() > slice.size() ? truncation(slice.size(), slice.total()) : null;
-        } else {
-            if (services.store().current(new ResourceKey("Patient", patientId)).filter(v -> !v.deleted()).isEmpty()) {
-                throw new ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException("Patient/" + patientId + " is not known");
-            }
-            Set<String> types = new LinkedHashSet<>();
-            for (String v : params.getOrDefault("_type", List.of())) {
-                for (String t : v.split(",")) {
-                    if (!services.records().context().getResourceTypes().contains(t.trim())) {
-                        throw new InvalidRequestException("_type: '" + t + "' is not an R4 resource type");
-                    }
-                    types.add(t.trim());
-                }
-            }
-            Instant since = null;
-            String sinceValue = first(params, "_since");
-            if (sinceValue != null) {
-                try {
-                    since = new InstantType(sinceValue).getValue().toInstant();
-                } catch (RuntimeException e) {
-                    throw new InvalidRequestException("_since must be an instant (e.g. 2024-04-01T00:00:00+09:00), not '"
-                            + sinceValue + "'");
-                }
-            }
-            int max = props.getSearch().getMaxResults();
-            all = services.search().everything(patientId, types, since, max + 1);
-            total = all.size();
-            if (all.size() > max) { // rare: count them all for an exact total, page the first max
-                total = services.search().everything(patientId, types, since, Integer.MAX_VALUE).size();
-                all = all.subList(0, max);
-                warning = truncation(max, total);
-            }
-            page = all.subList(Math.min(offset, all.size()), Math.min(offset + count, all.size()));
-        }
+        Window w = window(caller, "Patient/$everything", snapshot, offset, count, () -> everythingMatches(patientId, params));
         // everything spans types: every type returned must be readable with the caller's scopes
         SmartScopes scopes = SmartScopes.of(caller.scopes());
-        for (ResourceKey k : page) {
+        for (ResourceKey k : w.keys()) {
             if (!scopes.permits(k.type(), Permission.READ)) {
                 services.guard().deny(caller, k.type(), "$everything", Permission.READ);
             }
         }
-        boolean paged = snapshot != null || total > count || offset > 0;
-        String pagingId = snapshot;
-        if (snapshot == null && paged) {
-            pagingId = snapshots.save(caller.agent().id(), scope, all, total);
-        }
-        List<Found> resources = load(page, request.storedJson());
+        List<Found> resources = load(w.keys(), request.storedJson());
         audit(caller, "Patient", resources, "$everything Patient/" + patientId);
         String path = "Patient/" + patientId + "/$everything";
-        String self = snapshot != null ? null : selfQuery(params, List.of(), null);
-        return bundle(request, path, self, total, resources, List.of(), paged ? pagingId : null, offset, count, path, warning);
+        return bundle(request, path, snapshot != null ? null : selfQuery(params, List.of(), null), w, resources, List.of(),
+                offset, count, path);
+    }
+
+    /** The patient's compartment and what it references, in order, after checking the patient and _type/_since. */
+    private Matches everythingMatches(String patientId, Map<String, List<String>> params) {
+        if (services.store().current(new ResourceKey("Patient", patientId)).filter(v -> !v.deleted()).isEmpty()) {
+            throw new ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException("Patient/" + patientId + " is not known");
+        }
+        Set<String> types = new LinkedHashSet<>();
+        for (String v : params.getOrDefault("_type", List.of())) {
+            for (String t : v.split(",")) {
+                if (!services.records().context().getResourceTypes().contains(t.trim())) {
+                    throw new InvalidRequestException("_type: '" + t + "' is not an R4 resource type");
+                }
+                types.add(t.trim());
+            }
+        }
+        Instant since = null;
+        String sinceValue = first(params, "_since");
+        if (sinceValue != null) {
+            try {
+                since = new InstantType(sinceValue).getValue().toInstant();
+            } catch (RuntimeException e) {
+                throw new InvalidRequestException("_since must be an instant (e.g. 2024-04-01T00:00:00+09:00), not '"
+                        + sinceValue + "'");
+            }
+        }
+        int max = props.getSearch().getMaxResults();
+        List<ResourceKey> all = services.search().everything(patientId, types, since, max + 1);
+        if (all.size() > max) { // rare: count them all for an exact total, page the first max
+            int total = services.search().everything(patientId, types, since, Integer.MAX_VALUE).size();
+            return new Matches(all.subList(0, max), total);
+        }
+        return new Matches(all, all.size());
+    }
+
+    /**
+     * One page of a paged listing, its exact total, the snapshot id its links use (null when one page holds it all) and
+     * the warning of a truncated listing.
+     */
+    private record Window(List<ResourceKey> keys, int total, String pagingId, String warning) {
+    }
+
+    /**
+     * The page at {@code offset}: a slice of the snapshot the links name, or of fresh matches, which are saved as a
+     * snapshot when they span more than one page.
+     */
+    private Window window(Caller caller, String scope, String snapshot, int offset, int count,
+                          java.util.function.Supplier<Matches> fresh) {
+        if (snapshot != null) {
+            SearchSnapshots.Slice slice = snapshots.slice(snapshot, caller.agent().id(), scope, offset, count)
+                    .orElseThrow(() -> new ResourceGoneException("The paged search " + snapshot + " has expired or is not"
+                            + " yours; run the search again"));
+            return new Window(slice.keys(), slice.total(), snapshot,
+                    slice.total() > slice.size() ? truncation(slice.size(), slice.total()) : null);
+        }
+        Matches m = fresh.get();
+        List<ResourceKey> all = m.keys();
+        String pagingId = m.total() > count || offset > 0 ? snapshots.save(caller.agent().id(), scope, all, m.total()) : null;
+        return new Window(all.subList(Math.min(offset, all.size()), Math.min(offset + count, all.size())), m.total(), pagingId,
+                m.truncated() ? truncation(all.size(), m.total()) : null);
     }
 
     /** The ordered keys of the matches; when there are more than can be paged, the first ones and the exact total. */
@@ -256,12 +237,6 @@ class Searches {
     private static String truncation(int max, int total) {
         return "This search matches " + total + " resources; only the first " + max + " can be paged"
                 + " (kiroku.search.max-results). Narrow it (by patient or date; $everything by _type or _since) to see the rest.";
-    }
-
-    private SearchSnapshots.Slice slice(Caller caller, String snapshot, String scope, int offset, int count) {
-        return snapshots.slice(snapshot, caller.agent().id(), scope, offset, count)
-                .orElseThrow(() -> new ResourceGoneException("The paged search " + snapshot + " has expired or is not yours;"
-                        + " run the search again"));
     }
 
     /** A resource as returned, with what its audit record needs. */
@@ -380,35 +355,34 @@ class Searches {
         services.audit().recordAll(events);
     }
 
-    private Bundle bundle(SearchRequest request, String path, String selfQuery, int total, List<Found> matches,
-                          List<Found> included, String pagingId, int offset, int count, String pagingPath,
-                          String warning) {
+    private Bundle bundle(SearchRequest request, String path, String selfQuery, Window w, List<Found> matches,
+                          List<Found> included, int offset, int count, String pagingPath) {
         String base = request.base();
-        Bundle b = new Bundle().setType(Bundle.BundleType.SEARCHSET).setTotal(total);
+        Bundle b = new Bundle().setType(Bundle.BundleType.SEARCHSET).setTotal(w.total());
         if (request.storedJson()) {
             StoredJson.mark(b);
         }
         b.setId(java.util.UUID.randomUUID().toString());
         b.getMeta().setLastUpdated(new java.util.Date());
         b.addLink().setRelation("self").setUrl(selfQuery != null ? base + "/" + path + selfQuery : request.completeUrl());
-        if (pagingId != null) {
+        if (w.pagingId() != null) {
             String carried = carried(request.params());
-            String link = base + "/" + pagingPath + "?_snapshot=" + pagingId + "&_count=" + count + carried + "&_offset=";
+            String link = base + "/" + pagingPath + "?_snapshot=" + w.pagingId() + "&_count=" + count + carried + "&_offset=";
             b.addLink().setRelation("first").setUrl(link + 0);
             if (offset > 0) {
                 b.addLink().setRelation("previous").setUrl(link + Math.max(0, offset - count));
             }
-            if (offset + count < total) {
+            if (offset + count < w.total()) {
                 b.addLink().setRelation("next").setUrl(link + (offset + count));
             }
-            b.addLink().setRelation("last").setUrl(link + (total == 0 ? 0 : ((total - 1) / count) * count));
+            b.addLink().setRelation("last").setUrl(link + (w.total() == 0 ? 0 : ((w.total() - 1) / count) * count));
         }
         matches.forEach(f -> entry(b, base, f.resource(), Bundle.SearchEntryMode.MATCH));
         included.forEach(f -> entry(b, base, f.resource(), Bundle.SearchEntryMode.INCLUDE));
-        if (warning != null) {
+        if (w.warning() != null) {
             org.hl7.fhir.r4.model.OperationOutcome oo = new org.hl7.fhir.r4.model.OperationOutcome();
             oo.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.WARNING)
-                    .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.TOOCOSTLY).setDiagnostics(warning);
+                    .setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.TOOCOSTLY).setDiagnostics(w.warning());
             b.addEntry().setResource(oo).getSearch().setMode(Bundle.SearchEntryMode.OUTCOME);
         }
         return b;
@@ -453,12 +427,6 @@ class Searches {
         sb.append('&').append(URLEncoder.encode(name, StandardCharsets.UTF_8).replace("%3A", ":")).append('=')
                 .append(URLEncoder.encode(value, StandardCharsets.UTF_8).replace("%7C", "|").replace("%2C", ",")
                         .replace("%3A", ":").replace("%2F", "/"));
-    }
-
-    private static Map<String, List<String>> parameters(RequestDetails request) {
-        Map<String, List<String>> params = new LinkedHashMap<>();
-        request.getParameters().forEach((name, values) -> params.put(name, List.of(values)));
-        return params;
     }
 
     private static String first(Map<String, List<String>> params, String name) {
