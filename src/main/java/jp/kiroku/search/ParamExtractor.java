@@ -162,12 +162,8 @@ final class ParamExtractor {
                 continue;
             }
             try {
-                List<IFhirPath.IParsedExpression> branches = new ArrayList<>();
-                for (String branch : splitTopLevelUnion(sp.getPath())) {
-                    branches.add(engine.parse(branch));
-                }
-                out.add(new Param(sp.getName(), sp.getParamType(), List.copyOf(branches), java.util.Set.copyOf(sp.getTargets()),
-                        null));
+                out.add(new Param(sp.getName(), sp.getParamType(), parseBranches(engine, sp.getPath()),
+                        java.util.Set.copyOf(sp.getTargets()), null));
             } catch (Exception e) {
                 log.debug("Search parameter {}.{} not indexed: cannot parse {}: {}", resourceType, sp.getName(), sp.getPath(), e.getMessage());
             }
@@ -179,11 +175,7 @@ final class ParamExtractor {
                 continue;
             }
             try {
-                List<IFhirPath.IParsedExpression> branches = new ArrayList<>();
-                for (String branch : splitTopLevelUnion(sp.getExpression())) {
-                    branches.add(engine.parse(branch));
-                }
-                out.add(new Param(sp.getCode(), type, List.copyOf(branches), java.util.Set.of(), null));
+                out.add(new Param(sp.getCode(), type, parseBranches(engine, sp.getExpression()), java.util.Set.of(), null));
             } catch (Exception e) {
                 log.warn("JP Core search parameter {} not indexed: cannot parse {}: {}", sp.getCode(), sp.getExpression(),
                         e.getMessage());
@@ -428,6 +420,15 @@ final class ParamExtractor {
             quantities(param, range.getLow(), rows);
             quantities(param, range.getHigh(), rows);
         }
+    }
+
+    /** An expression parsed once per top-level union branch (see {@link Param}). */
+    private static List<IFhirPath.IParsedExpression> parseBranches(IFhirPath engine, String expression) throws Exception {
+        List<IFhirPath.IParsedExpression> branches = new ArrayList<>();
+        for (String branch : splitTopLevelUnion(expression)) {
+            branches.add(engine.parse(branch));
+        }
+        return List.copyOf(branches);
     }
 
     /** "a | (b | c) | d" → ["a", "(b | c)", "d"]: splits at unions outside parentheses and string literals. */

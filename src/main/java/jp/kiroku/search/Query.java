@@ -17,18 +17,16 @@ public final class Query {
     final List<Object> args;
     final String order;
     final List<SortKey> sort;
-    final boolean sortInMemory;
     private final List<String> ignored;
     private final String sortUsed;
 
-    Query(String type, String where, List<Object> args, String order, List<SortKey> sort, boolean sortInMemory,
-          List<String> ignored, String sortUsed) {
+    Query(String type, String where, List<Object> args, String order, List<SortKey> sort, List<String> ignored,
+          String sortUsed) {
         this.type = type;
         this.where = where;
         this.args = List.copyOf(args);
         this.order = order;
         this.sort = List.copyOf(sort);
-        this.sortInMemory = sortInMemory;
         this.ignored = List.copyOf(ignored);
         this.sortUsed = sortUsed;
     }
@@ -49,6 +47,6 @@ public final class Query {
 
     /** True when the order needs the resources themselves (a string sort key): see {@link SearchIndex#sortInMemory}. */
     public boolean sortsInMemory() {
-        return sortInMemory;
+        return sort.stream().anyMatch(k -> k.type() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.STRING);
     }
 }

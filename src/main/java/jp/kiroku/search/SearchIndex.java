@@ -16,6 +16,7 @@ import org.springframework.stereotype.Service;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
+import jp.kiroku.store.KeyArrays;
 import jp.kiroku.store.ResourceKey;
 
 /**
@@ -190,9 +191,8 @@ public class SearchIndex {
             }
         }
         List<Query.SortKey> sort = sortKeys(type, sortValues, strict, ignored);
-        boolean inMemory = sort.stream().anyMatch(k -> k.type() == RestSearchParameterTypeEnum.STRING);
         String sortUsed = sort.isEmpty() ? null : String.join(",", sort.stream().map(k -> (k.desc() ? "-" : "") + k.name()).toList());
-        return new Query(type, where.toString(), sql.args, orderBy(sort), sort, inMemory, ignored, sortUsed);
+        return new Query(type, where.toString(), sql.args, orderBy(sort), sort, ignored, sortUsed);
     }
 
     /** The keys of the matches from {@code offset}, at most {@code limit}, in the query's order (SQL-sortable only). */
@@ -475,8 +475,7 @@ public class SearchIndex {
         }
         return jdbc.query(con -> {
             var ps = con.prepareStatement(sql);
-            ps.setArray(1, con.createArrayOf("text", keys.stream().map(ResourceKey::type).toArray()));
-            ps.setArray(2, con.createArrayOf("text", keys.stream().map(ResourceKey::id).toArray()));
+            KeyArrays.bind(con, ps, 1, keys);
             for (int i = 0; i < extra.size(); i++) {
                 ps.setObject(i + 3, extra.get(i));
             }

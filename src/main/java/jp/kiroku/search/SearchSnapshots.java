@@ -12,6 +12,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 
 import jp.kiroku.platform.KirokuProperties;
+import jp.kiroku.store.KeyArrays;
 import jp.kiroku.store.ResourceKey;
 
 /**
@@ -29,6 +30,8 @@ public class SearchSnapshots {
     private final JdbcTemplate jdbc;
     private final Clock clock;
     private final KirokuProperties props;
+    private final java.util.concurrent.atomic.AtomicReference<java.time.Instant> lastPurge =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     SearchSnapshots(JdbcTemplate jdbc, Clock clock, KirokuProperties props) {
         this.jdbc = jdbc;
@@ -39,8 +42,7 @@ public class SearchSnapshots {
     /** Saves the keys for {@code owner}'s paging of {@code scope} (a type, or e.g. "Patient/$everything"); its id. */
     public String save(String owner, String scope, List<ResourceKey> keys, int total) {
         Timestamp now = Timestamp.from(clock.instant());
-        jdbc.update("DELETE FROM search_snapshot WHERE created < ?",
-                Timestamp.from(clock.instant().minus(props.getSearch().getSnapshotLifetime())));
+        purgeExpired(clock.instant());
         UUID id = UUID.randomUUID();
         jdbc.update(con -> {
             var ps = con.prepareStatement("INSERT INTO search_snapshot (id, owner, res_type, created, key_types, key_ids,"
@@ -49,12 +51,24 @@ public class SearchSnapshots {
             ps.setString(2, owner);
             ps.setString(3, scope);
             ps.setTimestamp(4, now);
-            ps.setArray(5, con.createArrayOf("text", keys.stream().map(ResourceKey::type).toArray()));
-            ps.setArray(6, con.createArrayOf("text", keys.stream().map(ResourceKey::id).toArray()));
+            KeyArrays.bind(con, ps, 5, keys);
             ps.setInt(7, total);
             return ps;
         });
         return id.toString();
+    }
+
+    /**
+     * Removes expired snapshots, at most once a minute: slices never read expired rows anyway, so this only keeps the
+     * table small, and need not cost every paged search a DELETE.
+     */
+    private void purgeExpired(java.time.Instant now) {
+        java.time.Instant last = lastPurge.get();
+        if (last != null && now.isBefore(last.plusSeconds(60)) || !lastPurge.compareAndSet(last, now)) {
+            return;
+        }
+        jdbc.update("DELETE FROM search_snapshot WHERE created < ?",
+                Timestamp.from(now.minus(props.getSearch().getSnapshotLifetime())));
     }
 
     /** Keys {@code offset .. offset+count} of a live snapshot of this owner and scope; empty when unknown or expired. */

@@ -60,7 +60,7 @@ public class RecordStore {
             try (PreparedStatement ps = c.prepareStatement("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted,"
                     + " v.patient_key, v.body FROM resource_current c JOIN resource_version v USING (res_type, res_id, version_id)"
                     + " WHERE (c.res_type, c.res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))")) {
-                bindKeys(c, ps, keys);
+                KeyArrays.bind(c, ps, 1, keys);
                 try (ResultSet rs = ps.executeQuery()) {
                     int i = 0;
                     while (rs.next()) {
@@ -189,7 +189,7 @@ public class RecordStore {
         jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT res_type, res_id, version_id, deleted, patient_key FROM resource_current"
                     + " WHERE (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) FOR UPDATE")) {
-                bindKeys(c, ps, keys);
+                KeyArrays.bind(c, ps, 1, keys);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.put(new ResourceKey(rs.getString(1), rs.getString(2)),
@@ -258,7 +258,7 @@ public class RecordStore {
         return jdbc.execute((Connection c) -> {
             List<ResourceKey> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(sql)) {
-                bindKeys(c, ps, keys);
+                KeyArrays.bind(c, ps, 1, keys);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new ResourceKey(rs.getString(1), rs.getString(2)));
@@ -318,7 +318,7 @@ public class RecordStore {
             jdbc.execute((Connection c) -> {
                 try (PreparedStatement ps = c.prepareStatement("DELETE FROM resource_reference WHERE (src_type, src_id)"
                         + " IN (SELECT * FROM unnest(?::text[], ?::text[]))")) {
-                    bindKeys(c, ps, replaced);
+                    KeyArrays.bind(c, ps, 1, replaced);
                     ps.executeUpdate();
                 }
                 return null;
@@ -331,12 +331,6 @@ public class RecordStore {
                     ps.setString(3, l[1].type());
                     ps.setString(4, l[1].id());
                 });
-    }
-
-    /** Binds keys as the two arrays of "(res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))". */
-    private static void bindKeys(Connection c, PreparedStatement ps, Collection<ResourceKey> keys) throws SQLException {
-        ps.setArray(1, c.createArrayOf("text", keys.stream().map(ResourceKey::type).toArray()));
-        ps.setArray(2, c.createArrayOf("text", keys.stream().map(ResourceKey::id).toArray()));
     }
 
     static byte[] sha256(byte[] data) {
