@@ -37,6 +37,8 @@ public final class KirokuCli implements Runnable {
             cmd.getErr().println("kiroku: " + rootMessage(ex));
             return 1;
         });
+        // an admin command is one "request": its audit events share an id
+        org.slf4j.MDC.put(jp.kiroku.audit.AuditTrail.REQUEST_ID, "cli-" + java.util.UUID.randomUUID());
         int code = cli.execute(args);
         if (code != 0 || !Serve.running) {
             System.exit(code);

@@ -29,25 +29,31 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
         return new Authorship(caller.agent().kind().code(), caller.agent().id(), null);
     }
 
-    /** Stores the changes, re-indexes the resources and audits each change, all in one database transaction. */
+    /**
+     * Stores the changes, re-indexes the resources and records one audit event naming every version written, all in
+     * one database transaction. A single change is audited under its own action ({@code detail} says how it came,
+     * e.g. "batch"); several (a transaction) as one "transaction" event.
+     */
     List<Written> commit(Caller caller, List<Change> changes, String detail) {
         return tx.execute(status -> {
             List<Written> out = store.write(changes.stream().map(Change::write).toList(), authorship(caller));
             List<SearchIndex.Entry> index = new ArrayList<>(out.size());
-            List<AuditRecord> events = new ArrayList<>(out.size());
+            List<AuditRecord.Touched> touched = new ArrayList<>(out.size());
+            int unchanged = 0;
             for (int i = 0; i < out.size(); i++) {
                 Written w = out.get(i);
-                Change c = changes.get(i);
                 String patient = w.patientKey(); // the store carries it for every version, tombstones included
-                if (!w.noop()) {
-                    index.add(new SearchIndex.Entry(w.key(), patient, w.deleted() ? null : c.rows(), w.created()));
+                if (w.noop()) {
+                    unchanged++;
+                } else {
+                    index.add(new SearchIndex.Entry(w.key(), patient, w.deleted() ? null : changes.get(i).rows(), w.created()));
                 }
-                events.add(AuditRecord.of(caller.agent(), c.action(), AuditRecord.Outcome.SUCCESS)
-                        .on(w.key().type(), w.key().id(), w.versionId(), patient)
-                        .withDetail(w.noop() ? joined(detail, "noop") : detail));
+                touched.add(new AuditRecord.Touched(w.key().type(), w.key().id(), w.versionId(), patient));
             }
             search.replace(index);
-            audit.recordAll(events);
+            String action = changes.size() == 1 && !"transaction".equals(detail) ? changes.get(0).action() : "transaction";
+            String note = unchanged == 0 ? detail : joined(detail, unchanged == 1 && out.size() == 1 ? "noop" : "unchanged " + unchanged);
+            audit.record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.SUCCESS).onAll(touched).withDetail(note));
             return out;
         });
     }

@@ -46,7 +46,7 @@ class HistoryPaging {
     private List<IBaseResource> page(Caller caller, HistoryQuery query, int offset, int count) {
         List<StoredVersion> versions = store.history(query, offset, count);
         List<IBaseResource> out = new ArrayList<>(versions.size());
-        List<AuditRecord> events = new ArrayList<>();
+        List<AuditRecord.Touched> touched = new ArrayList<>();
         for (StoredVersion v : versions) {
             Resource r;
             if (v.deleted()) {
@@ -60,14 +60,16 @@ class HistoryPaging {
                         ? BundleEntryTransactionMethodEnum.POST : BundleEntryTransactionMethodEnum.PUT);
             }
             out.add(r);
-            events.add(AuditRecord.of(caller.agent(), "history", AuditRecord.Outcome.SUCCESS)
-                    .on(v.type(), v.id(), v.versionId(), v.patientKey()));
+            touched.add(new AuditRecord.Touched(v.type(), v.id(), v.versionId(), v.patientKey()));
         }
-        if (events.isEmpty()) {
-            events.add(AuditRecord.of(caller.agent(), "history", AuditRecord.Outcome.SUCCESS)
-                    .on(query.type(), query.id(), null, null).withDetail("empty page"));
+        AuditRecord event = AuditRecord.of(caller.agent(), "history", AuditRecord.Outcome.SUCCESS);
+        if (touched.isEmpty()) {
+            event = event.withDetail("empty page");
+            if (query.type() != null) {
+                event = event.on(query.type(), query.id(), null, null);
+            }
         }
-        audit.recordAll(events);
+        audit.record(event.onAll(touched).withQuery(offset > 0 ? "_offset=" + offset : null));
         return out;
     }
 }

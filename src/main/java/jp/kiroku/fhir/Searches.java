@@ -99,7 +99,7 @@ class Searches {
             ignored.addAll(q.ignored());
             if (isCountOnly(params)) {
                 long n = services.search().count(q);
-                audit(caller, type, List.of(), "count " + n);
+                audit(caller, "search", type, List.of(), "count " + n, request);
                 return bundle(request, path, selfQuery(params, ignored, q.sortUsed()),
                         new Window(List.of(), (int) Math.min(Integer.MAX_VALUE, n), null, null), List.of(), List.of(),
                         offset, count, path);
@@ -109,7 +109,7 @@ class Searches {
         Window w = window(caller, type, snapshot, offset, count, () -> matches(query, offset, count));
         List<Found> matches = load(w.keys(), request.storedJson());
         List<Found> included = included(caller, matches, includes, request.storedJson());
-        audit(caller, type, concat(matches, included), null);
+        audit(caller, "search", type, concat(matches, included), null, request);
         return bundle(request, path, q == null ? null : selfQuery(params, ignored, q.sortUsed()), w, matches, included,
                 offset, count, type);
     }
@@ -129,7 +129,7 @@ class Searches {
             }
         }
         List<Found> resources = load(w.keys(), request.storedJson());
-        audit(caller, "Patient", resources, "$everything Patient/" + patientId);
+        audit(caller, "everything", "Patient", resources, null, request);
         String path = "Patient/" + patientId + "/$everything";
         return bundle(request, path, snapshot != null ? null : selfQuery(params, List.of(), null), w, resources, List.of(),
                 offset, count, path);
@@ -341,18 +341,22 @@ class Searches {
         return out;
     }
 
-    private void audit(Caller caller, String type, List<Found> resources, String detail) {
-        List<AuditRecord> events = new ArrayList<>();
+    /** One event per search or page: every resource returned (matches and includes) and what was asked. */
+    private void audit(Caller caller, String action, String type, List<Found> resources, String detail, SearchRequest request) {
+        List<AuditRecord.Touched> touched = new ArrayList<>(resources.size());
         for (Found f : resources) {
             StoredVersion v = f.version();
-            events.add(AuditRecord.of(caller.agent(), "search", AuditRecord.Outcome.SUCCESS)
-                    .on(v.type(), v.id(), v.versionId(), v.patientKey()).withDetail(detail));
+            touched.add(new AuditRecord.Touched(v.type(), v.id(), v.versionId(), v.patientKey()));
         }
-        if (events.isEmpty()) {
-            events.add(AuditRecord.of(caller.agent(), "search", AuditRecord.Outcome.SUCCESS).on(type, null, null, null)
-                    .withDetail(detail != null ? detail : "no matches"));
+        AuditRecord event = AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.SUCCESS);
+        if (touched.isEmpty()) {
+            event = event.on(type, null, null, null);
         }
-        services.audit().recordAll(events);
+        String asked = request.completeUrl();
+        int q = asked == null ? -1 : asked.indexOf('?');
+        services.audit().record(event.onAll(touched)
+                .withDetail(detail != null ? detail : touched.isEmpty() ? "no matches" : resources.size() + " returned")
+                .withQuery(q < 0 ? null : asked.substring(q + 1)));
     }
 
     private Bundle bundle(SearchRequest request, String path, String selfQuery, Window w, List<Found> matches,

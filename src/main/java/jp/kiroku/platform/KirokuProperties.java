@@ -31,6 +31,7 @@ public class KirokuProperties {
     private final Tokens tokens = new Tokens();
     private final Bootstrap bootstrap = new Bootstrap();
     private final Search search = new Search();
+    private final Ledger ledger = new Ledger();
 
     public enum ValidationLevel { PROFILED, FULL }
 
@@ -106,6 +107,22 @@ public class KirokuProperties {
         public void setMaxStringSort(int maxStringSort) { this.maxStringSort = maxStringSort; }
     }
 
+    public static class Ledger {
+        /** How often pending rows are appended to the ledgers (by whichever process holds the sequencer lock). */
+        private Duration sequenceInterval = Duration.ofMillis(200);
+        /** How often a signed checkpoint is made of each ledger that grew since its last one. */
+        private Duration checkpointInterval = Duration.ofMinutes(1);
+        /** Most pending rows appended in one sequencer transaction. */
+        private int batchSize = 10_000;
+
+        public Duration getSequenceInterval() { return sequenceInterval; }
+        public void setSequenceInterval(Duration d) { this.sequenceInterval = d; }
+        public Duration getCheckpointInterval() { return checkpointInterval; }
+        public void setCheckpointInterval(Duration d) { this.checkpointInterval = d; }
+        public int getBatchSize() { return batchSize; }
+        public void setBatchSize(int batchSize) { this.batchSize = batchSize; }
+    }
+
     public Path getDataDir() { return dataDir; }
     public void setDataDir(Path dataDir) { this.dataDir = dataDir; }
     public Path getKeysDir() { return keysDir != null ? keysDir : dataDir.resolve("keys"); }
@@ -124,4 +141,5 @@ public class KirokuProperties {
     public Tokens getTokens() { return tokens; }
     public Bootstrap getBootstrap() { return bootstrap; }
     public Search getSearch() { return search; }
+    public Ledger getLedger() { return ledger; }
 }

@@ -165,7 +165,7 @@ class ServeProcessTest {
         }
         assertThat(Files.getPosixFilePermissions(DATA.resolve("run/db.properties"))).hasSize(2);
         try (Connection c = DriverManager.getConnection(db.getProperty("url"), db.getProperty("user"), db.getProperty("password"));
-             ResultSet rs = c.createStatement().executeQuery("SELECT agent_kind, agent_id, detail FROM audit_event"
+             ResultSet rs = c.createStatement().executeQuery("SELECT agent_kind, agent_id, detail FROM audit_log"
                      + " WHERE action = 'client.create' AND detail LIKE 'client=" + id + " %'")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("operator");

@@ -110,20 +110,22 @@ class SecurityTest extends ServerTest {
         String id = admin.post("Patient", "{\"resourceType\":\"Patient\"}").as(org.hl7.fhir.r4.model.Patient.class).getIdElement().getIdPart();
         admin.get("Patient/" + id);
         clientWith("system/Observation.read").get("Patient/" + id);
-        var rows = jdbc.queryForList("SELECT action, outcome, agent_kind, agent_id, patient_key, source_address FROM audit_event"
-                + " WHERE res_type='Patient' AND (res_id=? OR res_id IS NULL) ORDER BY seq", id);
+        var rows = jdbc.queryForList("SELECT action, outcome, agent_kind, agent_id, array_to_string(patients, ',') AS patient_key,"
+                + " source_address, request_id FROM audit_log WHERE entities && ARRAY['Patient', 'Patient/' || ?, 'Patient/' || ? || '/_history/1']"
+                + " ORDER BY seq", id, id);
         assertThat(rows).anySatisfy(r -> {
             assertThat(r).containsEntry("action", "create").containsEntry("outcome", "success").containsEntry("agent_id", ADMIN_ID)
                     .containsEntry("patient_key", id);
             assertThat(r.get("source_address")).isEqualTo("127.0.0.1");
+            assertThat((String) r.get("request_id")).isNotBlank();
         });
         assertThat(rows).anySatisfy(r -> assertThat(r).containsEntry("action", "read").containsEntry("outcome", "success")
                 .containsEntry("patient_key", id));
         assertThat(rows).anySatisfy(r -> assertThat(r).containsEntry("action", "read").containsEntry("outcome", "denied"));
         // a delete is audited in the patient's compartment too
         assertThat(admin.delete("Patient/" + id).status()).isEqualTo(200);
-        assertThat(jdbc.queryForObject("SELECT patient_key FROM audit_event WHERE action='delete' AND res_id=?", String.class, id))
-                .isEqualTo(id);
+        assertThat(jdbc.queryForObject("SELECT array_to_string(patients, ',') FROM audit_log WHERE action='delete'"
+                + " AND entities = ARRAY['Patient/' || ? || '/_history/2']", String.class, id)).isEqualTo(id);
     }
 
     @Test

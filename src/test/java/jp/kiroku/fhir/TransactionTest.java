@@ -79,7 +79,7 @@ class TransactionTest extends ServerTest {
     @Test
     void aFailingTransactionStoresNothing() {
         long before = versionRows();
-        long auditBefore = jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE outcome='success' AND action='create'", Long.class);
+        long auditBefore = jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE outcome='success' AND action IN ('create', 'transaction')", Long.class);
         String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
                 + "{\"fullUrl\":\"urn:uuid:11111111-1111-1111-1111-111111111111\",\"resource\":{\"resourceType\":\"Patient\"},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
                 + "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"x\"},"
@@ -90,7 +90,7 @@ class TransactionTest extends ServerTest {
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.as(OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("Patient/no-such-patient");
         assertThat(versionRows()).isEqualTo(before);
-        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_event WHERE outcome='success' AND action='create'", Long.class))
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE outcome='success' AND action IN ('create', 'transaction')", Long.class))
                 .isEqualTo(auditBefore);
     }
 

@@ -1,0 +1,64 @@
+package jp.kiroku.audit;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.List;
+
+import org.springframework.stereotype.Component;
+
+import jp.kiroku.ledger.LeafEncoder;
+import jp.kiroku.ledger.LeafSource;
+
+/** The access ledger's leaves (LOG-02): one per audit event, every column of the event. */
+@Component
+final class AuditLeaves implements LeafSource {
+
+    private static final int FORMAT = 1;
+
+    @Override
+    public int log() {
+        return 2;
+    }
+
+    @Override
+    public String origin() {
+        return "kiroku/audit";
+    }
+
+    @Override
+    public String table() {
+        return "audit_log";
+    }
+
+    @Override
+    public String columns() {
+        return "s.recorded, s.action, s.outcome, s.agent_kind, s.agent_id, s.agent_role, s.source_address, s.device_id,"
+                + " s.purpose, s.request_id, s.patients, s.entities, s.detail, s.query";
+    }
+
+    @Override
+    public byte[] leaf(ResultSet rs) throws SQLException {
+        return LeafEncoder.format(FORMAT)
+                .number(rs.getTimestamp("recorded").toInstant().toEpochMilli())
+                .text(rs.getString("action"))
+                .text(rs.getString("outcome"))
+                .text(rs.getString("agent_kind"))
+                .text(rs.getString("agent_id"))
+                .text(rs.getString("agent_role"))
+                .text(rs.getString("source_address"))
+                .text(rs.getString("device_id"))
+                .text(rs.getString("purpose"))
+                .text(rs.getString("request_id"))
+                .texts(texts(rs, "patients"))
+                .texts(texts(rs, "entities"))
+                .text(rs.getString("detail"))
+                .text(rs.getString("query"))
+                .toBytes();
+    }
+
+    private static List<String> texts(ResultSet rs, String column) throws SQLException {
+        java.sql.Array a = rs.getArray(column);
+        return a == null ? List.of() : Arrays.asList((String[]) a.getArray());
+    }
+}

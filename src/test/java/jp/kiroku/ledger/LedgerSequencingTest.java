@@ -1,0 +1,103 @@
+package jp.kiroku.ledger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.util.List;
+
+import javax.sql.DataSource;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import jp.kiroku.support.ServerTest;
+
+/** Every stored version and every audit event reaches its ledger exactly once, in one tree per log. */
+class LedgerSequencingTest extends ServerTest {
+
+    @Autowired
+    Ledgers ledgers;
+    @Autowired
+    JdbcTemplate jdbc;
+    @Autowired
+    DataSource dataSource;
+
+    @Test
+    @Tag("INTEG-03")
+    @Tag("LOG-02")
+    void everyVersionAndEveryEventIsAppendedExactlyOnce() throws Exception {
+        String id = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"台帳\"}]}")
+                .as(org.hl7.fhir.r4.model.Patient.class).getIdElement().getIdPart();
+        admin.put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"台帳二\"}]}");
+        admin.get("Patient/" + id);
+        admin.get("Patient?family=台帳");
+        ledgers.sequenceNow();
+
+        assertThat(ledgers.pending()).containsEntry("kiroku/record", 0L).containsEntry("kiroku/audit", 0L);
+        assertLogCovers(1, "resource_version");
+        assertLogCovers(2, "audit_log");
+        // the head is the RFC 6962 root of the stored leaf hashes, computed here from the RFC's recursive definition
+        for (Ledgers.Head head : ledgers.heads()) {
+            int log = head.origin().equals("kiroku/record") ? 1 : 2;
+            List<byte[]> leaves = jdbc.query("SELECT leaf_hash FROM ledger_entry WHERE log = ? ORDER BY idx",
+                    (rs, i) -> rs.getBytes(1), log);
+            assertThat(head.size()).isEqualTo(leaves.size());
+            assertThat(head.root()).isEqualTo(mth(leaves));
+        }
+    }
+
+    @Test
+    @Tag("LOG-02")
+    void rowsCommittedWhileTheSequencerIsDownAreAppendedWhenItComesBack() throws Exception {
+        ledgers.sequenceNow();
+        // another process holds the sequencer lock (e.g. a sequencer that then crashes before committing)
+        try (Connection other = dataSource.getConnection()) {
+            other.setAutoCommit(false);
+            try (var st = other.createStatement()) {
+                st.execute("SELECT pg_advisory_xact_lock(" + Sequencer.LOCK + ")");
+            }
+            for (int i = 0; i < 5; i++) {
+                admin.post("Patient", "{\"resourceType\":\"Patient\"}");
+            }
+            assertThat(new Sequencer(jdbc, new org.springframework.transaction.support.TransactionTemplate(
+                    new org.springframework.jdbc.datasource.DataSourceTransactionManager(dataSource)), List.of(),
+                    java.time.Clock.systemUTC(), 100).run()).isEqualTo(-1);
+            assertThat(ledgers.pending().get("kiroku/record")).isGreaterThanOrEqualTo(5);
+            other.rollback(); // the crash: its work is gone, the lock released
+        }
+        ledgers.sequenceNow();
+        assertThat(ledgers.pending()).containsEntry("kiroku/record", 0L).containsEntry("kiroku/audit", 0L);
+        assertLogCovers(1, "resource_version");
+        assertLogCovers(2, "audit_log");
+    }
+
+    /** Every row of the table is in the log exactly once, and the log's indexes are 0..n-1. */
+    private void assertLogCovers(int log, String table) {
+        long rows = jdbc.queryForObject("SELECT count(*) FROM " + table, Long.class);
+        long entries = jdbc.queryForObject("SELECT count(*) FROM ledger_entry WHERE log = ?", Long.class, log);
+        long matched = jdbc.queryForObject("SELECT count(*) FROM ledger_entry e JOIN " + table
+                + " s ON s.seq = e.source_seq WHERE e.log = ?", Long.class, log);
+        long maxIdx = jdbc.queryForObject("SELECT coalesce(max(idx), -1) FROM ledger_entry WHERE log = ?", Long.class, log);
+        assertThat(entries).isEqualTo(rows).isEqualTo(matched).isEqualTo(maxIdx + 1);
+    }
+
+    /** RFC 6962 §2.1 MTH, written from the RFC: k is the largest power of two smaller than n. */
+    private static byte[] mth(List<byte[]> leafHashes) throws Exception {
+        int n = leafHashes.size();
+        if (n == 0) {
+            return MessageDigest.getInstance("SHA-256").digest();
+        }
+        if (n == 1) {
+            return leafHashes.get(0);
+        }
+        int k = Integer.highestOneBit(n - 1);
+        MessageDigest d = MessageDigest.getInstance("SHA-256");
+        d.update((byte) 1);
+        d.update(mth(leafHashes.subList(0, k)));
+        d.update(mth(leafHashes.subList(k, n)));
+        return d.digest();
+    }
+}
