@@ -25,4 +25,14 @@ public interface LeafSource {
 
     /** The canonical leaf of the current row of {@code rs} (built with {@link LeafEncoder}). */
     byte[] leaf(ResultSet rs) throws SQLException;
+
+    /** Columns (prefixed with a comma) that verification reads besides {@link #columns()} for {@link #problem}. */
+    default String checkColumns() {
+        return "";
+    }
+
+    /** What is wrong inside the row itself (e.g. a body that no longer matches its content hash), or null. */
+    default String problem(ResultSet rs) throws SQLException {
+        return null;
+    }
 }

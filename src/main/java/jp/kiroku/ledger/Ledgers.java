@@ -1,6 +1,9 @@
 package jp.kiroku.ledger;
 
+import java.security.KeyPair;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +33,14 @@ public class Ledgers {
 
     private static final Logger log = LoggerFactory.getLogger(Ledgers.class);
 
+    /** The name the checkpoint key signs under (signed-note key name). */
+    public static final String KEY_NAME = "kiroku";
+
     private final JdbcTemplate jdbc;
     private final Sequencer sequencer;
+    private final Verifier verifier;
+    private final Clock clock;
+    private volatile KeyPair keys;
     private final List<LeafSource> sources;
     private final KirokuProperties props;
     private final ProcessRole role;
@@ -42,6 +51,8 @@ public class Ledgers {
         this.jdbc = jdbc;
         this.sources = sources.stream().sorted(java.util.Comparator.comparingInt(LeafSource::log)).toList();
         this.sequencer = new Sequencer(jdbc, tx, this.sources, clock, props.getLedger().getBatchSize());
+        this.verifier = new Verifier(jdbc, readOnly(tx));
+        this.clock = clock;
         this.props = props;
         this.role = role;
     }
@@ -50,6 +61,29 @@ public class Ledgers {
     public record Head(String origin, long size, byte[] root) {
         public String rootHex() {
             return HexFormat.of().formatHex(root);
+        }
+    }
+
+    /** One thing verification found wrong: what, at which log index and source row (when known), in words. */
+    public record Finding(String kind, Long index, Long seq, String detail) {
+    }
+
+    /** How one checkpoint compared: {@code matches}, {@code root-differs} or {@code not-reached}. */
+    public record CheckpointCheck(long size, Instant signed, String status) {
+    }
+
+    /** One log verified: its entries, rows still queued, the checkpoints checked and what was found. */
+    public record LogReport(String origin, long entries, long pending, List<CheckpointCheck> checkpoints,
+                            List<Finding> findings, Long firstDivergence) {
+        public boolean ok() {
+            return findings.isEmpty();
+        }
+    }
+
+    /** Both logs verified. */
+    public record Verification(List<LogReport> logs) {
+        public boolean ok() {
+            return logs.stream().allMatch(LogReport::ok);
         }
     }
 
@@ -86,6 +120,98 @@ public class Ledgers {
         }).toList();
     }
 
+    /**
+     * Signs a checkpoint of every log that grew since its last one (after appending what is pending); the latest
+     * checkpoint of each log, as signed notes by origin.
+     */
+    public Map<String, String> checkpointNow() {
+        sequenceNow();
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (LeafSource s : sources) {
+            out.put(s.origin(), checkpoint(s));
+        }
+        return out;
+    }
+
+    private String checkpoint(LeafSource source) {
+        CompactRange tree = LedgerState.load(jdbc, source.log()).tree();
+        List<String> latest = jdbc.queryForList("SELECT note FROM ledger_checkpoint WHERE log = ? ORDER BY size DESC LIMIT 1",
+                String.class, source.log());
+        if (!latest.isEmpty() && Checkpoint.parse(latest.get(0), keys().getPublic(), KEY_NAME).size() == tree.size()) {
+            return latest.get(0);
+        }
+        Checkpoint c = new Checkpoint(source.origin(), tree.size(), tree.root(), clock.instant());
+        String note = c.sign(keys().getPrivate(), KEY_NAME);
+        jdbc.update("INSERT INTO ledger_checkpoint (log, size, root, signed_at, note) VALUES (?,?,?,?,?)"
+                + " ON CONFLICT (log, size) DO NOTHING", source.log(), c.size(), c.rootHash(),
+                java.sql.Timestamp.from(c.timestamp()), note);
+        return note;
+    }
+
+    /** The public key that verifies checkpoints, as PEM (for auditors and for keeping outside Kiroku). */
+    public String publicKeyPem() {
+        return LedgerKeys.publicKeyPem(keys().getPublic());
+    }
+
+    /**
+     * Recomputes both logs and checks them against every stored checkpoint and the {@code external} signed notes
+     * (kept outside Kiroku; each must verify with the checkpoint key and name one of the logs). Appends what is pending
+     * first. {@code progress} receives the number of log entries read as it goes.
+     */
+    public Verification verify(List<String> external, java.util.function.LongConsumer progress) {
+        sequenceNow();
+        List<LogReport> reports = new ArrayList<>();
+        for (LeafSource s : sources) {
+            List<Checkpoint> trusted = new ArrayList<>();
+            List<Finding> bad = new ArrayList<>();
+            jdbc.query("SELECT size, note FROM ledger_checkpoint WHERE log = ? ORDER BY size", rs -> {
+                try {
+                    Checkpoint c = Checkpoint.parse(rs.getString(2), keys().getPublic(), KEY_NAME);
+                    if (c.size() != rs.getLong(1) || !c.origin().equals(s.origin())) {
+                        throw new CheckpointException("it is stored as size " + rs.getLong(1) + " of " + s.origin());
+                    }
+                    trusted.add(c);
+                } catch (CheckpointException e) {
+                    bad.add(new Finding("checkpoint", null, null, "the stored checkpoint of size " + rs.getLong(1)
+                            + " does not verify: " + e.getMessage()));
+                }
+            }, s.log());
+            for (String note : external) {
+                Checkpoint c = Checkpoint.parse(note, keys().getPublic(), KEY_NAME);
+                if (c.origin().equals(s.origin())) {
+                    trusted.add(c);
+                }
+            }
+            LogReport r = verifier.verify(s, trusted, progress);
+            if (!bad.isEmpty()) {
+                List<Finding> all = new ArrayList<>(bad);
+                all.addAll(r.findings());
+                r = new LogReport(r.origin(), r.entries(), r.pending(), r.checkpoints(), all, r.firstDivergence());
+            }
+            reports.add(r);
+        }
+        return new Verification(reports);
+    }
+
+    private KeyPair keys() {
+        KeyPair k = keys;
+        if (k == null) {
+            synchronized (this) {
+                if (keys == null) {
+                    keys = LedgerKeys.loadOrCreate(props.getKeysDir());
+                }
+                k = keys;
+            }
+        }
+        return k;
+    }
+
+    private static TransactionTemplate readOnly(TransactionTemplate tx) {
+        TransactionTemplate t = new TransactionTemplate(tx.getTransactionManager());
+        t.setReadOnly(true);
+        return t;
+    }
+
     @EventListener(ApplicationReadyEvent.class)
     void startBackground() {
         if (role != ProcessRole.SERVE) {
@@ -98,6 +224,8 @@ public class Ledgers {
         });
         long every = Math.max(10, props.getLedger().getSequenceInterval().toMillis());
         background.scheduleWithFixedDelay(this::sequenceQuietly, every, every, TimeUnit.MILLISECONDS);
+        long signEvery = Math.max(1000, props.getLedger().getCheckpointInterval().toMillis());
+        background.scheduleWithFixedDelay(this::checkpointQuietly, signEvery, signEvery, TimeUnit.MILLISECONDS);
     }
 
     @jakarta.annotation.PreDestroy
@@ -117,6 +245,14 @@ public class Ledgers {
             sequencer.run();
         } catch (RuntimeException e) { // retried at the next tick; the rows stay pending meanwhile
             log.warn("Ledger sequencing failed, will retry: {}", e.getMessage());
+        }
+    }
+
+    private void checkpointQuietly() {
+        try {
+            checkpointNow();
+        } catch (RuntimeException e) { // retried at the next tick
+            log.warn("Ledger checkpoint failed, will retry: {}", e.getMessage());
         }
     }
 

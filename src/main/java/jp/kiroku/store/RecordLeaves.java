@@ -57,4 +57,19 @@ final class RecordLeaves implements LeafSource {
                 .bytes(rs.getBytes("content_hash"))
                 .toBytes();
     }
+
+    @Override
+    public String checkColumns() {
+        return ", s.body";
+    }
+
+    /** The stored body must still hash to the content hash its leaf holds (of the empty string for a tombstone). */
+    @Override
+    public String problem(ResultSet rs) throws SQLException {
+        byte[] body = rs.getBytes("body");
+        byte[] actual = RecordStore.sha256(body == null ? new byte[0] : body);
+        return java.security.MessageDigest.isEqual(actual, rs.getBytes("content_hash")) ? null
+                : "the stored body of " + rs.getString("res_type") + "/" + rs.getString("res_id") + "/_history/"
+                + rs.getLong("version_id") + " does not match its content hash";
+    }
 }

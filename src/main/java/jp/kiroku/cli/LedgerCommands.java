@@ -1,0 +1,150 @@
+package jp.kiroku.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.ledger.Ledgers;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code kiroku verify} and {@code kiroku checkpoint export}: the ledgers from the operator's shell. */
+final class LedgerCommands {
+
+    private LedgerCommands() {
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = {"Recompute the record and access ledgers from the database and check them: every stored version",
+                    "against its content hash and its log entry, every audit event against its entry, every signed",
+                    "checkpoint (and --checkpoint files kept outside Kiroku). Exit status 1 on any finding."})
+    static final class Verify implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        KirokuCli.Common common = new KirokuCli.Common();
+
+        @CommandLine.Unmatched
+        List<String> settings = new ArrayList<>();
+
+        @Option(names = "--checkpoint", paramLabel = "FILE",
+                description = "A signed checkpoint kept outside Kiroku (from 'kiroku checkpoint export'); repeatable.")
+        List<Path> checkpoints = new ArrayList<>();
+
+        @Override
+        public Integer call() throws IOException {
+            List<String> external = new ArrayList<>();
+            for (Path p : checkpoints) {
+                external.addAll(notes(Files.readString(p, StandardCharsets.UTF_8)));
+            }
+            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
+                Ledgers ledgers = ctx.getBean(Ledgers.class);
+                long total = 2 * ledgers.heads().stream().mapToLong(Ledgers.Head::size).sum(); // two passes
+                Progress progress = new Progress(spec.commandLine().getErr(), "verifying", total);
+                Ledgers.Verification v = ledgers.verify(external, progress::advance);
+                progress.done();
+                PrintWriter out = KirokuCli.out(spec);
+                out.print(report(v));
+                out.flush();
+                long findings = v.logs().stream().mapToLong(l -> l.findings().size()).sum();
+                ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "ledger.verify",
+                        AuditRecord.Outcome.SUCCESS).withDetail(v.ok() ? "ok" : findings + " findings"));
+                return v.ok() ? 0 : 1;
+            }
+        }
+    }
+
+    @Command(name = "checkpoint", mixinStandardHelpOptions = true, description = "Signed ledger checkpoints.",
+            subcommands = {Export.class})
+    static final class Checkpoints implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = {"Sign a checkpoint of each ledger now (if it grew) and write the latest ones to FILE, with the",
+                    "public key that verifies them, for keeping outside Kiroku."})
+    static final class Export implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        KirokuCli.Common common = new KirokuCli.Common();
+
+        @CommandLine.Unmatched
+        List<String> settings = new ArrayList<>();
+
+        @Parameters(paramLabel = "FILE", description = "Where to write the checkpoints ('-' for standard output).")
+        String file;
+
+        @Override
+        public Integer call() throws IOException {
+            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
+                Ledgers ledgers = ctx.getBean(Ledgers.class);
+                Map<String, String> notes = ledgers.checkpointNow();
+                StringBuilder text = new StringBuilder();
+                notes.values().forEach(n -> text.append(n).append('\n'));
+                text.append(ledgers.publicKeyPem());
+                if (file.equals("-")) {
+                    KirokuCli.out(spec).print(text);
+                    KirokuCli.out(spec).flush();
+                } else {
+                    Files.writeString(Path.of(file), text, StandardCharsets.UTF_8);
+                    KirokuCli.out(spec).println("Wrote " + notes.size() + " checkpoints to " + file);
+                    KirokuCli.out(spec).flush();
+                }
+                ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "checkpoint.export",
+                        AuditRecord.Outcome.SUCCESS).withDetail(notes.size() + " checkpoints"));
+            }
+            return 0;
+        }
+    }
+
+    /** The signed notes in an exported file: blocks separated by a blank line after their signatures. */
+    static List<String> notes(String text) {
+        List<String> out = new ArrayList<>();
+        for (String block : text.replace("\r\n", "\n").split("\n(?=[^\n]+\n\\d+\n)")) {
+            int pem = block.indexOf("-----BEGIN");
+            String note = pem >= 0 ? block.substring(0, pem) : block;
+            if (!note.isBlank()) {
+                out.add(note.strip() + "\n");
+            }
+        }
+        return out;
+    }
+
+    static String report(Ledgers.Verification v) {
+        StringBuilder b = new StringBuilder();
+        for (Ledgers.LogReport log : v.logs()) {
+            b.append(log.origin()).append(": ").append(log.entries()).append(" entries, ").append(log.pending())
+                    .append(" pending, ").append(log.checkpoints().size()).append(" checkpoints — ")
+                    .append(log.ok() ? "OK" : log.findings().size() + " findings, first divergence at index "
+                            + (log.firstDivergence() == null ? "(none in the log)" : log.firstDivergence()))
+                    .append('\n');
+            for (Ledgers.Finding f : log.findings()) {
+                b.append("  ").append(f.kind()).append(": ").append(f.detail()).append('\n');
+            }
+        }
+        b.append(v.ok() ? "Ledgers verified: OK\n" : "Ledgers verified: FINDINGS (see above)\n");
+        return b.toString();
+    }
+}
