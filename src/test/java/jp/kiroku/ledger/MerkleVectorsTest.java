@@ -2,6 +2,7 @@ package jp.kiroku.ledger;
 
 import static jp.kiroku.ledger.Rfc6962.hex;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -96,6 +97,14 @@ class MerkleVectorsTest {
         assertThat(hex(MerkleHash.nodeHash("N123".getBytes(StandardCharsets.US_ASCII),
                 "N456".getBytes(StandardCharsets.US_ASCII))))
                 .isEqualTo("aa217fe888e47007fa15edab33c2b492a722cb106c64667fc2b044444de66bbb");
+    }
+
+    @Test
+    void aFailedHashLeavesNothingBehindForTheNext() {
+        assertThatThrownBy(() -> MerkleHash.leafHash(null)).isInstanceOf(RuntimeException.class);
+        assertThatThrownBy(() -> MerkleHash.nodeHash(node(0, 0), null)).isInstanceOf(RuntimeException.class);
+        assertThat(hex(MerkleHash.leafHash(new byte[0]))).isEqualTo(NODES[0][0]);
+        assertThat(hex(MerkleHash.nodeHash(node(0, 0), node(0, 1)))).isEqualTo(NODES[1][0]);
     }
 
     @Test
