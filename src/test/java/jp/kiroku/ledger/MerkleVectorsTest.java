@@ -171,7 +171,8 @@ class MerkleVectorsTest {
 
     /**
      * proof_test.go TestInclusion for trees of up to 8 leaves, where each node id(level, index) is a row of the table.
-     * Its drawing names leaves a..g, level-1 nodes g..i and k; "rehash" nodes combine into l = hash(i, j) ({@link #L7}).
+     * Its drawing names the leaves a..f and j, the level-1 nodes g, h, i and the level-2 k, l; its "rehash" nodes
+     * combine into l = hash(i, j), {@link #L7}.
      */
     @Test
     @Tag("LOG-02")
