@@ -18,12 +18,16 @@ public final class MerkleHash {
 
     private static final byte[] EMPTY_ROOT = sha256().digest();
 
+    /** Looking SHA-256 up costs more than hashing a leaf; each thread keeps one. */
+    private static final ThreadLocal<MessageDigest> DIGEST = ThreadLocal.withInitial(MerkleHash::sha256);
+
     private MerkleHash() {
     }
 
     /** SHA-256(0x00 || leaf): the hash of one log entry. */
     public static byte[] leafHash(byte[] leaf) {
-        MessageDigest md = sha256();
+        MessageDigest md = DIGEST.get();
+        md.reset(); // in case a call failed halfway (a null argument) and left input behind
         md.update(LEAF_PREFIX);
         md.update(leaf);
         return md.digest();
@@ -32,7 +36,9 @@ public final class MerkleHash {
     /** SHA-256(0x01 || left || right): the hash of an inner node. */
     public static byte[] nodeHash(byte[] left, byte[] right) {
         byte[] out = new byte[SIZE];
-        nodeHash(sha256(), left, right, out);
+        MessageDigest md = DIGEST.get();
+        md.reset();
+        nodeHash(md, left, right, out);
         return out;
     }
 

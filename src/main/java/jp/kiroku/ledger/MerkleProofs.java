@@ -15,7 +15,7 @@ public final class MerkleProofs {
     private MerkleProofs() {
     }
 
-    /** Whether {@code proof} shows that {@code leafHash} is leaf {@code index} of the tree of {@code treeSize} leaves. */
+    /** Whether {@code proof} shows that {@code leafHash} is leaf {@code index} of the tree of {@code treeSize}. */
     public static boolean verifyInclusion(long index, long treeSize, byte[] leafHash, List<byte[]> proof,
             byte[] root) {
         if (index < 0 || index >= treeSize || !MerkleHash.isHash(leafHash) || !MerkleHash.isHash(root)

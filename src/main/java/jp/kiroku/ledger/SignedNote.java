@@ -166,7 +166,7 @@ final class SignedNote {
         }
     }
 
-    /** Standard base64 with padding, decoded only if it is the one encoding of its bytes (no slack in the last bits). */
+    /** Standard padded base64, decoded only if it is the one encoding of its bytes (no slack in the last bits). */
     private static byte[] canonicalBase64(String s) {
         try {
             byte[] b = Base64.getDecoder().decode(s);

@@ -34,10 +34,10 @@ class CheckpointTest {
     static final String ENOCH_PUBLIC = "ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
     static final String GO_TEXT = "If you think cryptography is the answer to your problem,\n"
             + "then you don't know what your problem is.\n";
-    static final String PETER_SIG = "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNX"
-            + "gKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
-    static final String ENOCH_SIG = "\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01"
-            + "oOTGwnWLox33WWd1RvMc+QQ=\n";
+    static final String PETER_SIG = "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZS"
+            + "NXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    static final String ENOCH_SIG = "\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovT"
+            + "G01oOTGwnWLox33WWd1RvMc+QQ=\n";
 
     static final byte[] ROOT8 = hex("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
     static final Instant WHEN = Instant.parse("2025-01-01T00:00:00.123456Z");

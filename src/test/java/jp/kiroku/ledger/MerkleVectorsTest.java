@@ -2,6 +2,7 @@ package jp.kiroku.ledger;
 
 import static jp.kiroku.ledger.Rfc6962.hex;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -99,6 +100,14 @@ class MerkleVectorsTest {
     }
 
     @Test
+    void aFailedHashLeavesNothingBehindForTheNext() {
+        assertThatThrownBy(() -> MerkleHash.leafHash(null)).isInstanceOf(RuntimeException.class);
+        assertThatThrownBy(() -> MerkleHash.nodeHash(node(0, 0), null)).isInstanceOf(RuntimeException.class);
+        assertThat(hex(MerkleHash.leafHash(new byte[0]))).isEqualTo(NODES[0][0]);
+        assertThat(hex(MerkleHash.nodeHash(node(0, 0), node(0, 1)))).isEqualTo(NODES[1][0]);
+    }
+
+    @Test
     void leafAndSubtreeHashesMatchTheTable() {
         assertThat(hexes(leafHashes(8))).containsExactly(NODES[0]);
         for (int level = 1; level < NODES.length; level++) {
@@ -162,7 +171,8 @@ class MerkleVectorsTest {
 
     /**
      * proof_test.go TestInclusion for trees of up to 8 leaves, where each node id(level, index) is a row of the table.
-     * Its drawing names leaves a..g, level-1 nodes g..i and k; "rehash" nodes combine into l = hash(i, j) ({@link #L7}).
+     * Its drawing names the leaves a..f and j, the level-1 nodes g, h, i and the level-2 k, l; its "rehash" nodes
+     * combine into l = hash(i, j), {@link #L7}.
      */
     @Test
     @Tag("LOG-02")
