@@ -8,15 +8,15 @@ import java.util.List;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /** Where a log's tree stands (ledger_state): enough to continue it without reading old leaves. */
-record LedgerState(int log, CompactRange tree, Instant updated) {
+record LedgerState(int log, StreamingRoot tree, Instant updated) {
 
     static LedgerState load(JdbcTemplate jdbc, int log) {
         List<LedgerState> rows = jdbc.query("SELECT size, frontier, updated FROM ledger_state WHERE log = ?", (rs, i) -> {
             byte[][] frontier = (byte[][]) rs.getArray("frontier").getArray();
-            return new LedgerState(log, CompactRange.restore(rs.getLong("size"), List.of(frontier)),
+            return new LedgerState(log, StreamingRoot.restore(rs.getLong("size"), List.of(frontier)),
                     rs.getTimestamp("updated").toInstant());
         }, log);
-        return rows.isEmpty() ? new LedgerState(log, new CompactRange(), Instant.EPOCH) : rows.get(0);
+        return rows.isEmpty() ? new LedgerState(log, new StreamingRoot(), Instant.EPOCH) : rows.get(0);
     }
 
     void save(JdbcTemplate jdbc) {

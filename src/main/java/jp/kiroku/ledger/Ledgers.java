@@ -115,7 +115,7 @@ public class Ledgers {
 
     public List<Head> heads() {
         return sources.stream().map(s -> {
-            CompactRange tree = LedgerState.load(jdbc, s.log()).tree();
+            StreamingRoot tree = LedgerState.load(jdbc, s.log()).tree();
             return new Head(s.origin(), tree.size(), tree.root());
         }).toList();
     }
@@ -134,7 +134,7 @@ public class Ledgers {
     }
 
     private String checkpoint(LeafSource source) {
-        CompactRange tree = LedgerState.load(jdbc, source.log()).tree();
+        StreamingRoot tree = LedgerState.load(jdbc, source.log()).tree();
         List<String> latest = jdbc.queryForList("SELECT note FROM ledger_checkpoint WHERE log = ? ORDER BY size DESC LIMIT 1",
                 String.class, source.log());
         if (!latest.isEmpty() && Checkpoint.parse(latest.get(0), keys().getPublic(), KEY_NAME).size() == tree.size()) {

@@ -78,7 +78,7 @@ final class Sequencer {
             leaves.put(rs.getLong("seq"), source.leaf(rs));
         });
         LedgerState state = LedgerState.load(jdbc, source.log());
-        CompactRange tree = state.tree();
+        StreamingRoot tree = state.tree();
         long first = tree.size();
         byte[][] hashes = new byte[seqs.size()][];
         Long[] indexes = new Long[seqs.size()];

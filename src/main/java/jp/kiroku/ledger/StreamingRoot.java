@@ -28,6 +28,35 @@ public final class StreamingRoot {
     private final Map<Long, byte[]> captured = new HashMap<>();
     private long nextCapture = -1;
 
+    /**
+     * A stream that continues a tree of {@code size} leaves from the roots of its complete subtrees (largest first, as
+     * {@link #frontier()} gives them): how the sequencer extends a log without reading its old leaves.
+     */
+    static StreamingRoot restore(long size, java.util.List<byte[]> frontier) {
+        if (size < 0 || Long.bitCount(size) != frontier.size()) {
+            throw new IllegalStateException("A tree of " + size + " leaves has " + Long.bitCount(Math.max(size, 0))
+                    + " complete subtrees, not " + frontier.size());
+        }
+        StreamingRoot r = new StreamingRoot();
+        for (int i = 0; i < frontier.size(); i++) {
+            if (!MerkleHash.isHash(frontier.get(i))) {
+                throw new IllegalStateException("Subtree root " + i + " is not a " + MerkleHash.SIZE + "-byte hash");
+            }
+            System.arraycopy(frontier.get(i), 0, r.stack[i], 0, MerkleHash.SIZE);
+        }
+        r.size = size;
+        return r;
+    }
+
+    /** The roots of the complete subtrees of the leaves so far, largest first (one per set bit of the size). */
+    java.util.List<byte[]> frontier() {
+        java.util.List<byte[]> out = new java.util.ArrayList<>();
+        for (int i = 0; i < Long.bitCount(size); i++) {
+            out.add(stack[i].clone());
+        }
+        return out;
+    }
+
     /** Number of leaves appended so far. */
     public long size() {
         return size;

@@ -125,7 +125,7 @@ class TamperDetectionTest extends ServerTest {
                     size - 2);
             sql.update("DELETE FROM ledger_entry WHERE log = 2 AND idx >= ?", size - 2);
             // a careful attacker also rewinds the sequencer's state to the shorter log
-            CompactRange shorter = new CompactRange();
+            StreamingRoot shorter = new StreamingRoot();
             sql.query("SELECT leaf_hash FROM ledger_entry WHERE log = 2 ORDER BY idx", rs -> {
                 shorter.append(rs.getBytes(1));
             });
