@@ -3,7 +3,7 @@
 # `java -jar target/kiroku.jar serve` on a throw-away data directory, measures start-up time and RSS,
 # runs bench/IngestBench.java, stops the server and removes the data directory.
 #
-#   bench/run-ingest.sh [--validation full|profiled] [--port N] [--jar PATH] [--rebuild] [--keep-data]
+#   bench/run-ingest.sh [--validation full|profiled] [--port N] [--jar PATH] [--rebuild] [--keep-data] [--ledgers-off]
 #                       [IngestBench options, e.g. --patients 2000 --clients 1,8 --warmup 10]
 #
 # See bench/README.md.
@@ -21,6 +21,8 @@ Script options:
   --jar PATH                  use this jar instead of building/using target/kiroku.jar
   --rebuild                   run `mvn -B -q -DskipTests package` even if target/kiroku.jar looks current
   --keep-data                 do not delete the server's temporary data directory
+  --ledgers-off               switch the ledger queue triggers off before timing (psql through run/db.properties):
+                              the "ledgers off" reference for the ledger cost; never a production setting
   -h, --help                  this message
 All other options go to IngestBench (run `java bench/IngestBench.java --help`); --base, --data-dir,
 --client-id and --client-secret are set by this script.
@@ -36,6 +38,7 @@ port=""
 jar=""
 rebuild=0
 keep_data=0
+ledgers_off=0
 bench_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
         --jar=*) jar=${1#*=}; shift ;;
         --rebuild) rebuild=1; shift ;;
         --keep-data) keep_data=1; shift ;;
+        --ledgers-off) ledgers_off=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --base|--base=*|--data-dir|--data-dir=*|--client-id|--client-id=*|--client-secret|--client-secret=*)
             die "$1 is set by this script (see --help)" ;;
@@ -232,6 +236,17 @@ until grep -q "Background warm-up finished" "$server_log" 2>/dev/null; do
     sleep 0.5
 done
 echo "run-ingest: background warm-up finished after $(secs $(( $(now_ns) - t_launch )))"
+if [ "$ledgers_off" = 1 ]; then
+    dbprops="$datadir/run/db.properties"
+    dburl=$(sed -n 's/^url=//p' "$dbprops" | sed 's/\\//g')   # java.util.Properties escapes ':' as '\:'
+    dburl=${dburl#jdbc:postgresql://}
+    PGPASSWORD=$(sed -n 's/^password=//p' "$dbprops" | sed 's/\\//g') psql -q -v ON_ERROR_STOP=1 \
+        "postgresql://$(sed -n 's/^user=//p' "$dbprops")@${dburl%%\?*}" \
+        -c "ALTER TABLE resource_version DISABLE TRIGGER resource_version_ledger" \
+        -c "ALTER TABLE audit_log DISABLE TRIGGER audit_log_ledger" \
+        || die "could not switch the ledger triggers off"
+    echo "run-ingest: ledgers OFF (queue triggers disabled) for this run"
+fi
 echo
 
 # --- run the benchmark ------------------------------------------------------------------------------------------

@@ -55,8 +55,14 @@ public final class SmartScopes {
         };
     }
 
+    /**
+     * Types a wildcard scope does not reach: the access log is for auditors only, so reading it takes a scope that
+     * names it ({@code system/AuditEvent.rs}).
+     */
+    public static final Set<String> EXPLICIT_ONLY = Set.of("AuditEvent");
+
     public boolean permits(String resourceType, Permission permission) {
-        return has("*", permission) || has(resourceType, permission);
+        return (has("*", permission) && !EXPLICIT_ONLY.contains(resourceType)) || has(resourceType, permission);
     }
 
     /** True when the scopes grant {@code permission} on every resource type ({@code system/*.x}). */
@@ -65,7 +71,7 @@ public final class SmartScopes {
     }
 
     public boolean permitsAnything(String resourceType) {
-        return !byType.getOrDefault("*", EnumSet.noneOf(Permission.class)).isEmpty()
+        return (!byType.getOrDefault("*", EnumSet.noneOf(Permission.class)).isEmpty() && !EXPLICIT_ONLY.contains(resourceType))
                 || !byType.getOrDefault(resourceType, EnumSet.noneOf(Permission.class)).isEmpty();
     }
 

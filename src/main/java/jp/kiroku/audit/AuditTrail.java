@@ -27,14 +27,84 @@ public class AuditTrail {
 
     private final JdbcTemplate jdbc;
     private final Clock clock;
+    private final org.springframework.transaction.support.TransactionTemplate tx;
 
-    AuditTrail(JdbcTemplate jdbc, Clock clock) {
+    AuditTrail(JdbcTemplate jdbc, Clock clock, org.springframework.transaction.support.TransactionTemplate tx) {
         this.jdbc = jdbc;
         this.clock = clock;
+        this.tx = tx; // a cursor (fetch size) needs a transaction
     }
 
     public void record(AuditRecord r) {
         recordAll(List.of(r));
+    }
+
+    /** One recorded event by its number, if it exists. */
+    public java.util.Optional<StoredEvent> event(long seq) {
+        return jdbc.query("SELECT * FROM audit_log WHERE seq = ?", EVENT, seq).stream().findFirst();
+    }
+
+    /** Recorded events matching {@code q}, newest first, at most {@code q.limit()}. */
+    public List<StoredEvent> find(AuditQuery q) {
+        List<Object> args = new java.util.ArrayList<>();
+        String sql = "SELECT * FROM audit_log" + where(q, args) + " ORDER BY seq DESC LIMIT ?";
+        args.add(q.limit());
+        return jdbc.query(sql, EVENT, args.toArray());
+    }
+
+    /** Every event matching {@code q} (its limit aside), oldest first, streamed: exports of any size. */
+    public void forEach(AuditQuery q, java.util.function.Consumer<StoredEvent> each) {
+        JdbcTemplate streaming = new JdbcTemplate(jdbc.getDataSource());
+        streaming.setFetchSize(5_000);
+        List<Object> args = new java.util.ArrayList<>();
+        String sql = "SELECT * FROM audit_log" + where(q, args) + " ORDER BY seq";
+        tx.executeWithoutResult(status -> streaming.query(sql, rs -> {
+            each.accept(EVENT.mapRow(rs, 0));
+        }, args.toArray()));
+    }
+
+    private static String where(AuditQuery q, List<Object> args) {
+        StringBuilder sql = new StringBuilder(" WHERE true");
+        if (q.patient() != null) {
+            sql.append(" AND patients @> ARRAY[?]::text[]"); // the GIN index
+            args.add(q.patient());
+        }
+        if (q.agentId() != null) {
+            sql.append(" AND agent_id = ?");
+            args.add(q.agentId());
+        }
+        if (q.from() != null) {
+            sql.append(" AND recorded >= ?");
+            args.add(Timestamp.from(q.from()));
+        }
+        if (q.to() != null) {
+            sql.append(" AND recorded < ?");
+            args.add(Timestamp.from(q.to()));
+        }
+        if (!q.actions().isEmpty()) {
+            sql.append(" AND action IN (").append(String.join(",", java.util.Collections.nCopies(q.actions().size(), "?")))
+                    .append(")");
+            args.addAll(q.actions());
+        }
+        if (q.outcome() != null) {
+            sql.append(" AND outcome = ?");
+            args.add(q.outcome());
+        }
+        if (q.beforeSeq() != null) {
+            sql.append(" AND seq < ?");
+            args.add(q.beforeSeq());
+        }
+        return sql.toString();
+    }
+
+    private static final org.springframework.jdbc.core.RowMapper<StoredEvent> EVENT = (rs, i) -> new StoredEvent(
+            rs.getLong("seq"), rs.getTimestamp("recorded").toInstant(), rs.getString("action"), rs.getString("outcome"),
+            rs.getString("agent_kind"), rs.getString("agent_id"), rs.getString("agent_role"), rs.getString("source_address"),
+            rs.getString("device_id"), rs.getString("purpose"), rs.getString("request_id"), texts(rs.getArray("patients")),
+            texts(rs.getArray("entities")), rs.getString("detail"), rs.getString("query"));
+
+    private static List<String> texts(java.sql.Array a) throws java.sql.SQLException {
+        return a == null ? List.of() : List.of((String[]) a.getArray());
     }
 
     public void recordAll(List<AuditRecord> records) {

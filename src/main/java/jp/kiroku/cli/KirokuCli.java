@@ -22,7 +22,7 @@ import picocli.CommandLine.Unmatched;
 @Command(name = "kiroku", mixinStandardHelpOptions = true, versionProvider = KirokuCli.Version.class,
         description = "Kiroku medical record vault (FHIR R4).",
         subcommands = {KirokuCli.Serve.class, ClientCommands.class, LedgerCommands.Verify.class,
-                LedgerCommands.Checkpoints.class})
+                LedgerCommands.Checkpoints.class, AuditCommands.class})
 public final class KirokuCli implements Runnable {
 
     static Class<?> application;

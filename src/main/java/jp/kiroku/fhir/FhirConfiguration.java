@@ -82,8 +82,10 @@ class FhirConfiguration {
 
     @Bean
     ServletRegistrationBean<KirokuFhirServer> fhirServlet(FhirContext ctx, FhirServices services,
-                                                          TransactionProcessor transactions, Searches searches) {
-        var reg = new ServletRegistrationBean<>(new KirokuFhirServer(ctx, services, transactions, searches), "/fhir/*");
+                                                          TransactionProcessor transactions, Searches searches,
+                                                          KirokuProperties props) {
+        var reg = new ServletRegistrationBean<>(new KirokuFhirServer(ctx, services, transactions, searches,
+                props.getTimeZone()), "/fhir/*");
         reg.setName("fhir");
         reg.setLoadOnStartup(1);
         return reg;

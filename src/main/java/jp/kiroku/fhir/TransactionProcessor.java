@@ -191,6 +191,10 @@ class TransactionProcessor {
         if (!services.records().context().getResourceTypes().contains(type)) {
             throw new InvalidRequestException("entry.request.url names an unknown resource type: " + url);
         }
+        if (type.equals("AuditEvent")) {
+            throw new InvalidRequestException("AuditEvent is Kiroku's access log: it is recorded by Kiroku, never written by"
+                    + " clients, and read with GET [base]/AuditEvent outside bundles (" + url + ")");
+        }
         Integer ifMatch = Http.parseEtag(req.getIfMatch(), "entry.request.ifMatch");
         Resource resource = e.getResource();
         switch (req.getMethod()) {

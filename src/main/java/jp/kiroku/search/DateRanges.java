@@ -14,18 +14,18 @@ import org.hl7.fhir.r4.model.BaseDateTimeType;
  * without one) are read in the institution's zone ({@code kiroku.time-zone}), so that "2023-05-01" means that day
  * in Japan, not in UTC.
  */
-final class DateRanges {
+public final class DateRanges {
 
     static final Instant MIN = Instant.parse("0001-01-01T00:00:00Z");
     static final Instant MAX = Instant.parse("9999-12-31T23:59:59Z");
 
-    record Range(Instant lo, Instant hi) {
+    public record Range(Instant lo, Instant hi) {
     }
 
     private DateRanges() {
     }
 
-    static Range of(BaseDateTimeType value, ZoneId zone) {
+    public static Range of(BaseDateTimeType value, ZoneId zone) {
         if (value == null || value.getValue() == null || value.getPrecision() == null) {
             return null;
         }

@@ -33,6 +33,15 @@ class SmartScopesTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Tag("LOG-05")
+    void theAccessLogTakesAScopeThatNamesIt() {
+        assertThat(SmartScopes.of(List.of("system/*.*")).permits("AuditEvent", Permission.READ)).isFalse();
+        assertThat(SmartScopes.of(List.of("system/*.*")).permitsAnything("AuditEvent")).isFalse();
+        assertThat(SmartScopes.of(List.of("system/AuditEvent.rs")).permits("AuditEvent", Permission.READ)).isTrue();
+        assertThat(SmartScopes.of(List.of("system/AuditEvent.rs")).permits("AuditEvent", Permission.SEARCH)).isTrue();
+    }
+
+    @Test
     void wildcardsAndUnknownScopes() {
         assertThat(SmartScopes.of(List.of("system/*.*")).permitsAllTypes(Permission.DELETE)).isTrue();
         SmartScopes none = SmartScopes.of(List.of("openid", "profile", "patient/*.read", "user/Patient.read", "system/Patient.x"));

@@ -119,6 +119,67 @@ class AuditEventsTest extends ServerTest {
         assertThat(admin.get("Patient/" + id).body()).contains("記録不能");
     }
 
+    @Test
+    @Tag("LOG-05")
+    void auditorsReadTheLogAsAuditEventsAndNobodyElseDoes() {
+        String id = admin.post("Patient", "{\"resourceType\":\"Patient\"}").as(Patient.class).getIdElement().getIdPart();
+        admin.get("Patient/" + id);
+        clientWith("system/Observation.read").get("Patient/" + id); // refused: audited as denied
+        FhirHttp auditor = clientWith("system/AuditEvent.rs");
+
+        // system/*.* does not reach the access log; an explicit AuditEvent scope does
+        assertThat(admin.get("AuditEvent?patient=" + id).status()).isEqualTo(403);
+        // what the log holds for the patient before the auditor looks (the look is an event too)
+        List<String> expected = jdbc.queryForList("SELECT seq::text FROM audit_log WHERE patients @> ARRAY[?]::text[]"
+                + " ORDER BY seq DESC", String.class, id);
+        FhirHttp.Response r = auditor.get("AuditEvent?patient=Patient/" + id);
+        assertThat(r.status()).isEqualTo(200);
+        org.hl7.fhir.r4.model.Bundle b = r.as(org.hl7.fhir.r4.model.Bundle.class);
+        List<org.hl7.fhir.r4.model.AuditEvent> events = b.getEntry().stream()
+                .map(e -> (org.hl7.fhir.r4.model.AuditEvent) e.getResource()).toList();
+        // create then read, newest first; every one names the patient
+        assertThat(events).extracting(e -> e.getIdElement().getIdPart()).containsExactlyElementsOf(expected);
+        assertThat(events).extracting(e -> e.getSubtype().get(e.getSubtype().size() - 1).getCode()).containsSequence("read", "create");
+        assertThat(events).allSatisfy(e -> assertThat(e.getEntity()).anySatisfy(en ->
+                assertThat(en.getWhat().getReference()).isEqualTo("Patient/" + id)));
+        org.hl7.fhir.r4.model.AuditEvent create = events.get(events.size() - 1);
+        assertThat(create.getAction()).isEqualTo(org.hl7.fhir.r4.model.AuditEvent.AuditEventAction.C);
+        assertThat(create.getAgentFirstRep().getWho().getIdentifier().getValue()).isEqualTo(ADMIN_ID);
+        assertThat(create.getOutcome()).isEqualTo(org.hl7.fhir.r4.model.AuditEvent.AuditEventOutcome._0);
+
+        // read by id; filters by outcome, subtype, agent and date change the answer
+        assertThat(auditor.get("AuditEvent/" + expected.get(0)).as(org.hl7.fhir.r4.model.AuditEvent.class)
+                .getIdElement().getIdPart()).isEqualTo(expected.get(0));
+        assertThat(entries(auditor, "AuditEvent?patient=" + id + "&subtype=create")).hasSize(1);
+        assertThat(entries(auditor, "AuditEvent?patient=" + id + "&agent=" + ADMIN_ID)).hasSize(expected.size());
+        assertThat(entries(auditor, "AuditEvent?outcome=4&subtype=read&_count=5")).isNotEmpty();
+        assertThat(entries(auditor, "AuditEvent?patient=" + id + "&date=lt2020-01-01")).isEmpty();
+        assertThat(entries(auditor, "AuditEvent?patient=" + id + "&agent=" + ADMIN_ID + "&date=ge2020-01-01"))
+                .hasSize(expected.size());
+        assertThat(auditor.get("AuditEvent?patient=" + id + "&date=soon").status()).isEqualTo(400);
+        // paging (the auditor's own reads left out by agent): one per page, the next link continues without repeats
+        org.hl7.fhir.r4.model.Bundle first = auditor.get("AuditEvent?patient=" + id + "&agent=" + ADMIN_ID + "&_count=1").as(org.hl7.fhir.r4.model.Bundle.class);
+        String next = first.getLink("next").getUrl();
+        org.hl7.fhir.r4.model.Bundle second = auditor.get(next).as(org.hl7.fhir.r4.model.Bundle.class);
+        assertThat(second.getEntryFirstRep().getResource().getIdElement().getIdPart()).isEqualTo(expected.get(1));
+
+        // reading the log is itself audited, naming the patient whose events were read
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE action = 'search' AND agent_id <> ?"
+                + " AND patients @> ARRAY[?]::text[] AND 'AuditEvent' = ANY(entities)", Long.class, ADMIN_ID, id))
+                .isGreaterThan(0);
+        // and nobody writes it
+        assertThat(auditor.post("AuditEvent", "{\"resourceType\":\"AuditEvent\"}").status()).isBetween(400, 405);
+        String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"resource\":{\"resourceType\":"
+                + "\"AuditEvent\"},\"request\":{\"method\":\"POST\",\"url\":\"AuditEvent\"}}]}";
+        assertThat(admin.post("", bundle).body()).contains("access log");
+    }
+
+    private static List<org.hl7.fhir.r4.model.Bundle.BundleEntryComponent> entries(FhirHttp client, String path) {
+        FhirHttp.Response r = client.get(path);
+        assertThat(r.status()).as(path + ": " + r.body()).isEqualTo(200);
+        return r.as(org.hl7.fhir.r4.model.Bundle.class).getEntry();
+    }
+
     private long lastSeq() {
         return jdbc.queryForObject("SELECT coalesce(max(seq), 0) FROM audit_log", Long.class);
     }

@@ -261,6 +261,46 @@ class ServeProcessTest {
         assertThat(r.out()).contains("Refusing to listen on 0.0.0.0 without TLS");
     }
 
+    @Test
+    @Order(7)
+    @Tag("LOG-05")
+    void theAccessLogExportsAsFhirNdjsonAndAsAtnaXml() throws Exception {
+        String id = acknowledged.get(0);
+        admin().get("Patient/" + id);
+        Path ndjson = DATA.resolveSibling(DATA.getFileName() + "-audit.ndjson");
+        Path atna = DATA.resolveSibling(DATA.getFileName() + "-audit.xml");
+        Result a = run("audit", "export", "--data-dir", DATA.toString(), "--patient", id, ndjson.toString());
+        Result b = run("audit", "export", "--data-dir", DATA.toString(), "--patient", id, "--format", "atna", atna.toString());
+        assertThat(a.exit()).as(a.out()).isZero();
+        assertThat(b.exit()).as(b.out()).isZero();
+
+        Properties db = new Properties();
+        try (InputStream in = Files.newInputStream(DATA.resolve("run/db.properties"))) {
+            db.load(in);
+        }
+        long expected;
+        try (Connection c = DriverManager.getConnection(db.getProperty("url"), db.getProperty("user"), db.getProperty("password"));
+             java.sql.PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM audit_log WHERE patients @> ARRAY[?]::text[]"
+                     + " AND action <> 'audit.export'")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                expected = rs.getLong(1);
+            }
+        }
+        var parser = ca.uhn.fhir.context.FhirContext.forR4Cached().newJsonParser();
+        List<org.hl7.fhir.r4.model.AuditEvent> events = Files.readAllLines(ndjson).stream()
+                .map(line -> parser.parseResource(org.hl7.fhir.r4.model.AuditEvent.class, line)).toList();
+        assertThat(events).hasSize((int) expected).allSatisfy(e -> assertThat(e.getEntity())
+                .anySatisfy(en -> assertThat(en.getWhat().getReference()).isEqualTo("Patient/" + id)));
+        var doc = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(atna.toFile());
+        assertThat(doc.getElementsByTagName("AuditMessage").getLength()).isEqualTo((int) expected);
+        assertThat(b.out()).contains("Wrote " + expected + " audit events");
+        Result bad = run("audit", "export", "--data-dir", DATA.toString(), "--since", "yesterday", "-");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.out()).contains("--since takes a date").doesNotContain("\tat ");
+    }
+
     @AfterAll
     static void stop() throws Exception {
         if (server != null && server.isAlive()) {
