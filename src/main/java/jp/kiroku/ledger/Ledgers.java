@@ -20,6 +20,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import jp.kiroku.platform.ClockCheck;
 import jp.kiroku.platform.KirokuProperties;
 import jp.kiroku.platform.ProcessRole;
 
@@ -40,14 +41,16 @@ public class Ledgers {
     private final Sequencer sequencer;
     private final Verifier verifier;
     private final Clock clock;
+    private final ClockCheck clockCheck;
     private volatile KeyPair keys;
     private final List<LeafSource> sources;
     private final KirokuProperties props;
     private final ProcessRole role;
     private ScheduledExecutorService background;
 
-    Ledgers(JdbcTemplate jdbc, TransactionTemplate tx, List<LeafSource> sources, Clock clock, KirokuProperties props,
-            @Value("${kiroku.runtime.role:serve}") ProcessRole role) {
+    Ledgers(JdbcTemplate jdbc, TransactionTemplate tx, List<LeafSource> sources, Clock clock, ClockCheck clockCheck,
+            KirokuProperties props, @Value("${kiroku.runtime.role:serve}") ProcessRole role) {
+        this.clockCheck = clockCheck;
         this.jdbc = jdbc;
         this.sources = sources.stream().sorted(java.util.Comparator.comparingInt(LeafSource::log)).toList();
         this.sequencer = new Sequencer(jdbc, tx, this.sources, clock, props.getLedger().getBatchSize());
@@ -140,11 +143,15 @@ public class Ledgers {
         if (!latest.isEmpty() && Checkpoint.parse(latest.get(0), keys().getPublic(), KEY_NAME).size() == tree.size()) {
             return latest.get(0);
         }
+        String refusal = clockCheck.refusal(); // a checkpoint vouches for its time (LOG-03)
+        if (refusal != null) {
+            throw new IllegalStateException("Not signing a checkpoint of " + source.origin() + ": " + refusal);
+        }
         Checkpoint c = new Checkpoint(source.origin(), tree.size(), tree.root(), clock.instant());
         String note = c.sign(keys().getPrivate(), KEY_NAME);
-        jdbc.update("INSERT INTO ledger_checkpoint (log, size, root, signed_at, note) VALUES (?,?,?,?,?)"
+        jdbc.update("INSERT INTO ledger_checkpoint (log, size, root, signed_at, note, clock) VALUES (?,?,?,?,?,?)"
                 + " ON CONFLICT (log, size) DO NOTHING", source.log(), c.size(), c.rootHash(),
-                java.sql.Timestamp.from(c.timestamp()), note);
+                java.sql.Timestamp.from(c.timestamp()), note, clockCheck.state().summary());
         return note;
     }
 

@@ -2,6 +2,7 @@ package jp.kiroku.platform;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
@@ -32,6 +33,7 @@ public class KirokuProperties {
     private final Bootstrap bootstrap = new Bootstrap();
     private final Search search = new Search();
     private final Ledger ledger = new Ledger();
+    private final ClockSettings clock = new ClockSettings();
 
     public enum ValidationLevel { PROFILED, FULL }
 
@@ -123,6 +125,23 @@ public class KirokuProperties {
         public void setBatchSize(int batchSize) { this.batchSize = batchSize; }
     }
 
+    /** The server clock's check (LOG-03): checkpoints are not signed while the clock is known to be wrong. */
+    public static class ClockSettings {
+        /** Largest offset from the time source (NTP) at which checkpoints are still signed. */
+        private Duration maxOffset = Duration.ofSeconds(1);
+        /** Refuse to sign checkpoints unless the clock is known to be synchronised (not just "not known wrong"). */
+        private boolean requireSync = false;
+        /** Command that reports the clock's synchronisation, in chrony's "tracking" format. */
+        private List<String> checkCommand = List.of("chronyc", "tracking");
+
+        public Duration getMaxOffset() { return maxOffset; }
+        public void setMaxOffset(Duration d) { this.maxOffset = d; }
+        public boolean isRequireSync() { return requireSync; }
+        public void setRequireSync(boolean requireSync) { this.requireSync = requireSync; }
+        public List<String> getCheckCommand() { return checkCommand; }
+        public void setCheckCommand(List<String> checkCommand) { this.checkCommand = List.copyOf(checkCommand); }
+    }
+
     public Path getDataDir() { return dataDir; }
     public void setDataDir(Path dataDir) { this.dataDir = dataDir; }
     public Path getKeysDir() { return keysDir != null ? keysDir : dataDir.resolve("keys"); }
@@ -142,4 +161,5 @@ public class KirokuProperties {
     public Bootstrap getBootstrap() { return bootstrap; }
     public Search getSearch() { return search; }
     public Ledger getLedger() { return ledger; }
+    public ClockSettings getClock() { return clock; }
 }

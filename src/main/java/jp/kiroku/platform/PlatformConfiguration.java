@@ -50,6 +50,12 @@ class PlatformConfiguration {
 
     /** The server clock, UTC. One bean so that every timestamp comes from one place (LOG-03). */
     @Bean
+    ClockCheck clockCheck(KirokuProperties props) {
+        return new ClockCheck(props.getClock().getCheckCommand(), props.getClock().getMaxOffset(),
+                props.getClock().isRequireSync());
+    }
+
+    @Bean
     Clock clock() {
         return Clock.systemUTC();
     }

@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -72,6 +73,56 @@ class LedgerSequencingTest extends ServerTest {
         assertThat(ledgers.pending()).containsEntry("kiroku/record", 0L).containsEntry("kiroku/audit", 0L);
         assertLogCovers(1, "resource_version");
         assertLogCovers(2, "audit_log");
+    }
+
+    @Test
+    @Tag("LOG-03")
+    void noCheckpointIsSignedWhileTheClockIsKnownToBeWrong(@TempDir java.nio.file.Path dir) throws Exception {
+        admin.post("Patient", "{\"resourceType\":\"Patient\"}"); // the logs grew since the last checkpoint
+        java.nio.file.Path chronyc = dir.resolve("chronyc");
+        java.nio.file.Files.writeString(chronyc, "#!/bin/sh\necho 'Reference ID    : 7F7F0101 ()'\n"
+                + "echo \"System time     : $(cat " + dir.resolve("offset") + ") seconds fast of NTP time\"\n"
+                + "echo 'Leap status     : Normal'\n");
+        chronyc.toFile().setExecutable(true);
+        java.nio.file.Files.writeString(dir.resolve("offset"), "5.000000000");
+        long before = jdbc.queryForObject("SELECT count(*) FROM ledger_checkpoint", Long.class);
+        Ledgers wrongClock = ledgersWith(new jp.kiroku.platform.ClockCheck(List.of(chronyc.toString()),
+                java.time.Duration.ofSeconds(1), false));
+        org.assertj.core.api.Assertions.assertThatThrownBy(wrongClock::checkpointNow)
+                .hasMessageContaining("Not signing a checkpoint").hasMessageContaining("off by 5 s");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM ledger_checkpoint", Long.class)).isEqualTo(before);
+
+        java.nio.file.Files.writeString(dir.resolve("offset"), "0.000200000"); // the clock is put right
+        Ledgers rightClock = ledgersWith(new jp.kiroku.platform.ClockCheck(List.of(chronyc.toString()),
+                java.time.Duration.ofSeconds(1), false));
+        assertThat(rightClock.checkpointNow()).hasSize(2);
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM ledger_checkpoint", Long.class)).isGreaterThan(before);
+        assertThat(jdbc.queryForObject("SELECT clock FROM ledger_checkpoint ORDER BY signed_at DESC LIMIT 1", String.class))
+                .contains("synchronised").contains("0.0002");
+    }
+
+    @Test
+    @Tag("LOG-03")
+    void theHealthEndpointShowsTheClock() {
+        var r = anonymous.get(anonymous.root() + "/actuator/health");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).contains("\"clock\":{\"status\":\"").contains("\"status\":\"UP\"");
+        boolean chrony = java.util.Arrays.stream(System.getenv("PATH").split(":"))
+                .anyMatch(d -> java.nio.file.Files.isExecutable(java.nio.file.Path.of(d, "chronyc")));
+        if (!chrony) { // no time daemon to ask (as on CI): the clock is not known wrong, only unknown
+            assertThat(r.body()).contains("\"clock\":{\"status\":\"UNKNOWN\"}");
+        }
+    }
+
+    @Autowired
+    List<LeafSource> sources;
+    @Autowired
+    jp.kiroku.platform.KirokuProperties props;
+
+    private Ledgers ledgersWith(jp.kiroku.platform.ClockCheck clock) {
+        return new Ledgers(jdbc, new org.springframework.transaction.support.TransactionTemplate(
+                new org.springframework.jdbc.datasource.DataSourceTransactionManager(dataSource)), sources,
+                java.time.Clock.systemUTC(), clock, props, jp.kiroku.platform.ProcessRole.ADMIN);
     }
 
     /** Every row of the table is in the log exactly once, and the log's indexes are 0..n-1. */

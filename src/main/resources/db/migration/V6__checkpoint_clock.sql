@@ -1,0 +1,2 @@
+-- LOG-03: every signed checkpoint records the clock's state when it was signed (time source, offset, synchronised).
+ALTER TABLE ledger_checkpoint ADD COLUMN clock text;
