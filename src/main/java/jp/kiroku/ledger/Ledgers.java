@@ -149,10 +149,27 @@ public class Ledgers {
         }
         Checkpoint c = new Checkpoint(source.origin(), tree.size(), tree.root(), clock.instant());
         String note = c.sign(keys().getPrivate(), KEY_NAME);
-        jdbc.update("INSERT INTO ledger_checkpoint (log, size, root, signed_at, note, clock) VALUES (?,?,?,?,?,?)"
-                + " ON CONFLICT (log, size) DO NOTHING", source.log(), c.size(), c.rootHash(),
-                java.sql.Timestamp.from(c.timestamp()), note, clockCheck.state().summary());
+        jdbc.update("INSERT INTO ledger_checkpoint (log, size, root, signed_at, note, clock, timestamp_token)"
+                + " VALUES (?,?,?,?,?,?,?) ON CONFLICT (log, size) DO NOTHING", source.log(), c.size(), c.rootHash(),
+                java.sql.Timestamp.from(c.timestamp()), note, clockCheck.state().summary(), stamp(note));
         return note;
+    }
+
+    /** The TSA's time-stamp of a note, or null without a TSA or when it cannot be had (the checkpoint stands anyway). */
+    private byte[] stamp(String note) {
+        java.net.URI tsa = props.getLedger().getTsaUrl();
+        if (tsa == null) {
+            return null;
+        }
+        try {
+            return new TimeStamps(tsa).stamp(note);
+        } catch (java.io.IOException e) {
+            log.warn("Checkpoint not time-stamped: {}", e.getMessage());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     /** The public key that verifies checkpoints, as PEM (for auditors and for keeping outside Kiroku). */
@@ -171,11 +188,20 @@ public class Ledgers {
         for (LeafSource s : sources) {
             List<Checkpoint> trusted = new ArrayList<>();
             List<Finding> bad = new ArrayList<>();
-            jdbc.query("SELECT size, note FROM ledger_checkpoint WHERE log = ? ORDER BY size", rs -> {
+            jdbc.query("SELECT size, note, timestamp_token FROM ledger_checkpoint WHERE log = ? ORDER BY size", rs -> {
                 try {
                     Checkpoint c = Checkpoint.parse(rs.getString(2), keys().getPublic(), KEY_NAME);
                     if (c.size() != rs.getLong(1) || !c.origin().equals(s.origin())) {
                         throw new CheckpointException("it is stored as size " + rs.getLong(1) + " of " + s.origin());
+                    }
+                    byte[] token = rs.getBytes(3);
+                    if (token != null) {
+                        try {
+                            TimeStamps.verify(token, rs.getString(2));
+                        } catch (IllegalArgumentException e) {
+                            bad.add(new Finding("checkpoint", null, null, "the RFC 3161 time-stamp of the checkpoint of"
+                                    + " size " + rs.getLong(1) + " does not hold: " + e.getMessage()));
+                        }
                     }
                     trusted.add(c);
                 } catch (CheckpointException e) {

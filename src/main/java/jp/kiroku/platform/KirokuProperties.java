@@ -116,6 +116,8 @@ public class KirokuProperties {
         private Duration checkpointInterval = Duration.ofMinutes(1);
         /** Most pending rows appended in one sequencer transaction. */
         private int batchSize = 10_000;
+        /** RFC 3161 time-stamping authority that stamps every checkpoint (none by default). */
+        private java.net.URI tsaUrl;
 
         public Duration getSequenceInterval() { return sequenceInterval; }
         public void setSequenceInterval(Duration d) { this.sequenceInterval = d; }
@@ -123,6 +125,8 @@ public class KirokuProperties {
         public void setCheckpointInterval(Duration d) { this.checkpointInterval = d; }
         public int getBatchSize() { return batchSize; }
         public void setBatchSize(int batchSize) { this.batchSize = batchSize; }
+        public java.net.URI getTsaUrl() { return tsaUrl; }
+        public void setTsaUrl(java.net.URI tsaUrl) { this.tsaUrl = tsaUrl; }
     }
 
     /** The server clock's check (LOG-03): checkpoints are not signed while the clock is known to be wrong. */
