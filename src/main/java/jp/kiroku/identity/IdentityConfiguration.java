@@ -56,6 +56,17 @@ class IdentityConfiguration {
     private static final String[] PUBLIC = {"/fhir/metadata", "/fhir/.well-known/**", "/.well-known/**",
             "/oauth2/jwks", "/actuator/health", "/actuator/health/**", "/error"};
 
+    /** Wraps Spring Security's filters so that every token request, refused ones included, is audited. */
+    @Bean
+    @ConditionalOnWebApplication
+    org.springframework.boot.web.servlet.FilterRegistrationBean<TokenRequestAudit> tokenRequestAudit(
+            jp.kiroku.audit.AuditTrail audit) {
+        var reg = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(new TokenRequestAudit(audit));
+        reg.addUrlPatterns("/oauth2/token");
+        reg.setOrder(org.springframework.core.Ordered.HIGHEST_PRECEDENCE + 10);
+        return reg;
+    }
+
     @Bean
     @Order(1)
     @ConditionalOnWebApplication
