@@ -172,6 +172,37 @@ public class Ledgers {
         }
     }
 
+    /**
+     * Proof that a source row is in its log (RFC 9162 §2.1.3): its leaf index and hash, and the audit path to the root
+     * of a signed checkpoint (signed now if the latest one does not cover the row yet), so that anyone holding the
+     * checkpoint key can check it without Kiroku. Empty when the row is not in the log.
+     */
+    public java.util.Optional<InclusionProof> prove(String origin, long sourceSeq) {
+        LeafSource source = sources.stream().filter(s -> s.origin().equals(origin)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("No ledger named " + origin));
+        sequenceNow();
+        List<Map<String, Object>> entry = jdbc.queryForList("SELECT idx, leaf_hash FROM ledger_entry WHERE log = ?"
+                + " AND source_seq = ?", source.log(), sourceSeq);
+        if (entry.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        long index = ((Number) entry.get(0).get("idx")).longValue();
+        String note = checkpoint(source);
+        Checkpoint c = Checkpoint.parse(note, keys().getPublic(), KEY_NAME);
+        if (c.size() <= index) { // signed concurrently by another process at an older size: sign again
+            note = checkpoint(source);
+            c = Checkpoint.parse(note, keys().getPublic(), KEY_NAME);
+        }
+        List<byte[]> path = MerkleTree.inclusionProof(new StoredLeaves(jdbc, source.log(), c.size()), index, c.size());
+        return java.util.Optional.of(new InclusionProof(origin, index, c.size(), (byte[]) entry.get(0).get("leaf_hash"),
+                path, note));
+    }
+
+    /** A leaf's place in a signed tree: check with {@link MerkleProofs#verifyInclusion} against the note's root. */
+    public record InclusionProof(String origin, long index, long treeSize, byte[] leafHash, List<byte[]> path,
+                                 String checkpoint) {
+    }
+
     /** The public key that verifies checkpoints, as PEM (for auditors and for keeping outside Kiroku). */
     public String publicKeyPem() {
         return LedgerKeys.publicKeyPem(keys().getPublic());

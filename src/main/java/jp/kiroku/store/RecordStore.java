@@ -87,6 +87,13 @@ public class RecordStore {
                 VERSION, key.type(), key.id(), versionId).stream().findFirst();
     }
 
+    /** The write-order number of a stored version (its row in the record ledger), if the version exists. */
+    public java.util.OptionalLong sequenceOf(ResourceKey key, int versionId) {
+        List<Long> seq = jdbc.queryForList("SELECT seq FROM resource_version WHERE res_type = ? AND res_id = ?"
+                + " AND version_id = ?", Long.class, key.type(), key.id(), versionId);
+        return seq.isEmpty() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(seq.get(0));
+    }
+
     public long historyCount(HistoryQuery q) {
         List<Object> args = new ArrayList<>();
         String where = historyWhere(q, args);
