@@ -33,8 +33,10 @@ import jp.kiroku.search.DateRanges;
  */
 final class AuditEventProvider implements IResourceProvider {
 
-    private static final List<String> PARAMS = List.of("patient", "agent", "altid", "date", "subtype", "action", "outcome",
-            "_count", "_before", "_format", "_pretty");
+    /** The search parameters served, and their FHIR types (the CapabilityStatement lists exactly these). */
+    static final Map<String, String> SEARCH_PARAMS = orderedMap("patient", "reference", "agent", "reference", "altid",
+            "token", "date", "date", "subtype", "token", "action", "token", "outcome", "token");
+    private static final List<String> CONTROL = List.of("_count", "_before", "_format", "_pretty");
 
     private final FhirServices services;
     private final java.time.ZoneId zone;
@@ -70,9 +72,9 @@ final class AuditEventProvider implements IResourceProvider {
         services.guard().require(caller, "AuditEvent", Permission.SEARCH, "search");
         Map<String, List<String>> params = Http.parameters(request);
         for (String key : params.keySet()) {
-            if (!PARAMS.contains(key)) {
-                throw new InvalidRequestException("AuditEvent search supports " + String.join(", ", PARAMS.subList(0, 9))
-                        + "; not '" + key + "'");
+            if (!SEARCH_PARAMS.containsKey(key) && !CONTROL.contains(key)) {
+                throw new InvalidRequestException("AuditEvent search supports " + String.join(", ", SEARCH_PARAMS.keySet())
+                        + ", _count; not '" + key + "'");
             }
         }
         int count = Page.count(params);
@@ -175,6 +177,14 @@ final class AuditEventProvider implements IResourceProvider {
                 .on("AuditEvent", null, null, null).onAll(touched).withDetail(read.size() + " audit events");
         int q = asked == null ? -1 : asked.indexOf('?');
         services.audit().record(q < 0 ? event : event.withQuery(asked.substring(q + 1)));
+    }
+
+    private static Map<String, String> orderedMap(String... pairs) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put(pairs[i], pairs[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(m);
     }
 
     private static Instant later(Instant a, Instant b) {

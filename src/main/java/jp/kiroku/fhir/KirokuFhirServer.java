@@ -139,6 +139,11 @@ final class KirokuFhirServer extends RestfulServer {
             for (var rest : cs.getRest()) {
                 for (var resource : rest.getResource()) {
                     resource.getSearchParam().clear();
+                    if (resource.getType().equals("AuditEvent")) { // the access log: its own parameters only
+                        AuditEventProvider.SEARCH_PARAMS.forEach((name, type) -> resource.addSearchParam().setName(name)
+                                .setType(org.hl7.fhir.r4.model.Enumerations.SearchParamType.fromCode(type)));
+                        continue;
+                    }
                     resource.addSearchParam().setName("_id").setType(org.hl7.fhir.r4.model.Enumerations.SearchParamType.TOKEN);
                     resource.addSearchParam().setName("_lastUpdated").setType(org.hl7.fhir.r4.model.Enumerations.SearchParamType.DATE);
                     for (SearchIndex.ParamInfo p : search.params(resource.getType())) {
