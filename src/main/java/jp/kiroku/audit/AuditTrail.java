@@ -1,6 +1,5 @@
 package jp.kiroku.audit;
 
-import java.sql.Array;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
@@ -12,7 +11,8 @@ import org.springframework.stereotype.Service;
 
 /**
  * The access log (LOG-01): one event per interaction. A write path records inside its own transaction, so that the
- * data and its audit commit together; a read path records before the response is sent. If the insert fails, the
+ * data and its audit commit together; a read path records before the response is sent (group-committed with the
+ * events of concurrent reads, {@link GroupCommit}). If the insert fails, the
  * caller's request fails (fail closed). Each row is queued for the access ledger by a database trigger in the same
  * transaction (see the ledger module).
  */
@@ -28,11 +28,13 @@ public class AuditTrail {
     private final JdbcTemplate jdbc;
     private final Clock clock;
     private final org.springframework.transaction.support.TransactionTemplate tx;
+    private final GroupCommit groupCommit;
 
     AuditTrail(JdbcTemplate jdbc, Clock clock, org.springframework.transaction.support.TransactionTemplate tx) {
         this.jdbc = jdbc;
         this.clock = clock;
         this.tx = tx; // a cursor (fetch size) needs a transaction
+        this.groupCommit = new GroupCommit(tx, this::insert);
     }
 
     public void record(AuditRecord r) {
@@ -107,6 +109,10 @@ public class AuditTrail {
         return a == null ? List.of() : List.of((String[]) a.getArray());
     }
 
+    /**
+     * Records events: inside the caller's transaction when there is one (a write: data and audit commit together),
+     * else committed together with the events of concurrent requests before this returns (a read).
+     */
     public void recordAll(List<AuditRecord> records) {
         if (records.isEmpty()) {
             return;
@@ -114,20 +120,33 @@ public class AuditTrail {
         // millisecond precision, as stored versions: the ledger leaf is encoded from the stored columns
         Timestamp now = Timestamp.from(clock.instant().truncatedTo(ChronoUnit.MILLIS));
         String requestId = MDC.get(REQUEST_ID);
-        jdbc.batchUpdate(INSERT, records, 500, (ps, r) -> {
-            ps.setTimestamp(1, now);
-            ps.setString(2, r.action());
-            ps.setString(3, r.outcome().code());
-            ps.setString(4, r.agent().kind().code());
-            ps.setString(5, r.agent().id());
-            ps.setString(6, r.agent().address());
-            ps.setString(7, requestId);
-            Array patients = ps.getConnection().createArrayOf("text", r.patients().toArray());
-            Array entities = ps.getConnection().createArrayOf("text", r.entities().toArray());
-            ps.setArray(8, patients);
-            ps.setArray(9, entities);
-            ps.setString(10, r.detail());
-            ps.setString(11, r.query());
+        List<Object[]> rows = new java.util.ArrayList<>(records.size());
+        for (AuditRecord r : records) {
+            rows.add(new Object[] {now, r.action(), r.outcome().code(), r.agent().kind().code(), r.agent().id(),
+                    r.agent().address(), requestId, r.patients().toArray(new String[0]), r.entities().toArray(new String[0]),
+                    r.detail(), r.query()});
+        }
+        if (org.springframework.transaction.support.TransactionSynchronizationManager.isActualTransactionActive()) {
+            insert(rows);
+        } else {
+            groupCommit.commit(rows);
+        }
+    }
+
+    private void insert(List<Object[]> rows) {
+        jdbc.batchUpdate(INSERT, rows, 500, (ps, row) -> {
+            for (int i = 0; i < row.length; i++) {
+                if (row[i] instanceof String[] texts) {
+                    ps.setArray(i + 1, ps.getConnection().createArrayOf("text", texts));
+                } else {
+                    ps.setObject(i + 1, row[i]);
+                }
+            }
         });
+    }
+
+    @jakarta.annotation.PreDestroy
+    void close() {
+        groupCommit.close();
     }
 }

@@ -180,6 +180,28 @@ class AuditEventsTest extends ServerTest {
         return r.as(org.hl7.fhir.r4.model.Bundle.class).getEntry();
     }
 
+    @Test
+    void concurrentReadsAreEachAuditedAndShareCommits() throws Exception {
+        String id = admin.post("Patient", "{\"resourceType\":\"Patient\"}").as(Patient.class).getIdElement().getIdPart();
+        long before = lastSeq();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+        List<java.util.concurrent.Future<Integer>> statuses = new java.util.ArrayList<>();
+        for (int i = 0; i < 160; i++) {
+            statuses.add(pool.submit(() -> admin.get("Patient/" + id).status()));
+        }
+        for (var f : statuses) {
+            assertThat(f.get()).isEqualTo(200);
+        }
+        pool.shutdown();
+        Map<String, Object> row = jdbc.queryForMap("SELECT count(*) AS events, count(DISTINCT request_id) AS requests,"
+                + " count(DISTINCT xmin::text) AS commits FROM audit_log WHERE seq > ? AND action = 'read'"
+                + " AND entities = ARRAY['Patient/' || ? || '/_history/1']", before, id);
+        assertThat(((Number) row.get("events")).longValue()).isEqualTo(160);
+        assertThat(((Number) row.get("requests")).longValue()).isEqualTo(160);
+        // group commit: concurrent requests' events went into fewer transactions than there were requests
+        assertThat(((Number) row.get("commits")).longValue()).isLessThan(160);
+    }
+
     private long lastSeq() {
         return jdbc.queryForObject("SELECT coalesce(max(seq), 0) FROM audit_log", Long.class);
     }
