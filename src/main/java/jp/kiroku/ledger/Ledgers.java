@@ -270,9 +270,14 @@ public class Ledgers {
         return k;
     }
 
+    /**
+     * Verification reads in one snapshot (REPEATABLE READ): while servers keep writing and sequencing, the log in index
+     * order, the rows joined to their entries and the sequencer's state must all be seen as of one moment.
+     */
     private static TransactionTemplate readOnly(TransactionTemplate tx) {
         TransactionTemplate t = new TransactionTemplate(tx.getTransactionManager());
         t.setReadOnly(true);
+        t.setIsolationLevel(org.springframework.transaction.TransactionDefinition.ISOLATION_REPEATABLE_READ);
         return t;
     }
 

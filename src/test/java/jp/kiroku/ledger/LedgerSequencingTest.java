@@ -102,6 +102,30 @@ class LedgerSequencingTest extends ServerTest {
     }
 
     @Test
+    @Tag("LOG-02")
+    void verificationWhileOthersWriteAndSequenceFindsNothing() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(4);
+        for (int i = 0; i < 4; i++) {
+            writers.submit(() -> {
+                while (!stop.get()) {
+                    admin.post("Patient", "{\"resourceType\":\"Patient\"}");
+                }
+            });
+        }
+        try {
+            for (int i = 0; i < 3; i++) { // the background sequencer appends all the while
+                Ledgers.Verification v = ledgers.verify(List.of(), n -> { });
+                assertThat(v.ok()).as("%s", v).isTrue();
+            }
+        } finally {
+            stop.set(true);
+            writers.shutdown();
+            assertThat(writers.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
     @Tag("LOG-03")
     void theHealthEndpointShowsTheClock() {
         var r = anonymous.get(anonymous.root() + "/actuator/health");
