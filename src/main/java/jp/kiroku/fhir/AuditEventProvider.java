@@ -104,26 +104,27 @@ final class AuditEventProvider implements IResourceProvider {
                 actions.add(code.contains("|") ? code.substring(code.indexOf('|') + 1) : code);
             }
         }
-        String actionCode = first(params, "action");
-        String outcome = first(params, "outcome");
+        String actionCode = Http.first(params, "action");
+        String outcome = Http.first(params, "outcome");
         String outcomeName = outcome == null ? null : switch (outcome) {
             case "0" -> "success";
             case "4" -> "denied";
             case "8" -> "failed";
             default -> throw new InvalidRequestException("outcome must be 0, 4 or 8, not '" + outcome + "'");
         };
-        String patient = first(params, "patient");
+        String patient = Http.first(params, "patient");
         if (patient != null && patient.startsWith("Patient/")) {
             patient = patient.substring("Patient/".length());
         }
-        String agent = first(params, "agent") != null ? first(params, "agent") : first(params, "altid");
+        String agent = Http.first(params, "agent") != null ? Http.first(params, "agent") : Http.first(params, "altid");
         if (agent != null && agent.contains("|")) {
             agent = agent.substring(agent.indexOf('|') + 1);
         }
         Long before = null;
-        if (first(params, "_before") != null) {
+        String beforeValue = Http.first(params, "_before");
+        if (beforeValue != null) {
             try {
-                before = Long.parseLong(first(params, "_before"));
+                before = Long.parseLong(beforeValue);
             } catch (NumberFormatException e) {
                 throw new InvalidRequestException("_before must be an AuditEvent id");
             }
@@ -193,10 +194,5 @@ final class AuditEventProvider implements IResourceProvider {
 
     private static Instant earlier(Instant a, Instant b) {
         return a == null || b.isBefore(a) ? b : a;
-    }
-
-    private static String first(Map<String, List<String>> params, String key) {
-        List<String> v = params.get(key);
-        return v == null || v.isEmpty() ? null : v.get(0);
     }
 }

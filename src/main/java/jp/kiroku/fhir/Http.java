@@ -46,6 +46,12 @@ final class Http {
     }
 
     /** Parses {@code a=1&b=x%7Cy} (URL-decoded, repeated names kept in order); a pair without '=' is a 400. */
+    /** The first value of a parameter; absent and blank alike are null (FHIR ignores empty parameters). */
+    static String first(java.util.Map<String, java.util.List<String>> params, String name) {
+        java.util.List<String> v = params.get(name);
+        return v == null || v.isEmpty() || v.get(0).isBlank() ? null : v.get(0);
+    }
+
     static java.util.Map<String, java.util.List<String>> parseQuery(String query, String what) {
         java.util.Map<String, java.util.List<String>> params = new java.util.LinkedHashMap<>();
         for (String pair : query.split("&")) {

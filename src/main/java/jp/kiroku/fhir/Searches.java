@@ -88,7 +88,7 @@ class Searches {
         int offset = Page.offset(params);
         List<String> ignored = new ArrayList<>();
         List<Include> includes = includes(params, request.strict(), ignored);
-        String snapshot = first(params, "_snapshot");
+        String snapshot = Http.first(params, "_snapshot");
         Query q = null;
         if (snapshot == null) {
             try {
@@ -119,7 +119,7 @@ class Searches {
         Map<String, List<String>> params = request.params();
         int count = Page.count(params);
         int offset = Page.offset(params);
-        String snapshot = first(params, "_snapshot");
+        String snapshot = Http.first(params, "_snapshot");
         Window w = window(caller, "Patient/$everything", snapshot, offset, count, () -> everythingMatches(patientId, params));
         // everything spans types: every type returned must be readable with the caller's scopes
         SmartScopes scopes = SmartScopes.of(caller.scopes());
@@ -150,7 +150,7 @@ class Searches {
             }
         }
         Instant since = null;
-        String sinceValue = first(params, "_since");
+        String sinceValue = Http.first(params, "_since");
         if (sinceValue != null) {
             try {
                 since = new InstantType(sinceValue).getValue().toInstant();
@@ -433,13 +433,8 @@ class Searches {
                         .replace("%3A", ":").replace("%2F", "/"));
     }
 
-    private static String first(Map<String, List<String>> params, String name) {
-        List<String> v = params.get(name);
-        return v == null || v.isEmpty() || v.get(0).isBlank() ? null : v.get(0);
-    }
-
     private static boolean isCountOnly(Map<String, List<String>> params) {
-        return "count".equals(first(params, "_summary")) || "0".equals(first(params, "_count"));
+        return "count".equals(Http.first(params, "_summary")) || "0".equals(Http.first(params, "_count"));
     }
 
     private static ResourceKey key(Resource r) {
