@@ -49,9 +49,7 @@ class LedgerAdminController {
             return refused(caller, "ledger.verify");
         }
         Ledgers.Verification v = ledgers.verify(List.of(), n -> { });
-        long findings = v.logs().stream().mapToLong(l -> l.findings().size()).sum();
-        audit.record(AuditRecord.of(caller.agent(), "ledger.verify", AuditRecord.Outcome.SUCCESS)
-                .withDetail(v.ok() ? "ok" : findings + " findings"));
+        audit.record(AuditRecord.of(caller.agent(), "ledger.verify", AuditRecord.Outcome.SUCCESS).withDetail(v.summary()));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("ok", v.ok());
         body.put("logs", v.logs());
@@ -65,11 +63,9 @@ class LedgerAdminController {
         if (!auditor(caller)) {
             return refused(caller, "checkpoint.export");
         }
-        StringBuilder text = new StringBuilder();
-        ledgers.checkpointNow().values().forEach(n -> text.append(n).append('\n'));
-        text.append(ledgers.publicKeyPem());
+        String text = ledgers.checkpointFile();
         audit.record(AuditRecord.of(caller.agent(), "checkpoint.export", AuditRecord.Outcome.SUCCESS));
-        return ResponseEntity.ok(text.toString());
+        return ResponseEntity.ok(text);
     }
 
     /**

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.springframework.context.ConfigurableApplicationContext;
@@ -60,9 +59,8 @@ final class LedgerCommands {
                 PrintWriter out = KirokuCli.out(spec);
                 out.print(report(v));
                 out.flush();
-                long findings = v.logs().stream().mapToLong(l -> l.findings().size()).sum();
                 ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "ledger.verify",
-                        AuditRecord.Outcome.SUCCESS).withDetail(v.ok() ? "ok" : findings + " findings"));
+                        AuditRecord.Outcome.SUCCESS).withDetail(v.summary()));
                 return v.ok() ? 0 : 1;
             }
         }
@@ -99,21 +97,18 @@ final class LedgerCommands {
         @Override
         public Integer call() throws IOException {
             try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
-                Ledgers ledgers = ctx.getBean(Ledgers.class);
-                Map<String, String> notes = ledgers.checkpointNow();
-                StringBuilder text = new StringBuilder();
-                notes.values().forEach(n -> text.append(n).append('\n'));
-                text.append(ledgers.publicKeyPem());
+                String text = ctx.getBean(Ledgers.class).checkpointFile();
+                int checkpoints = notes(text).size();
                 if (file.equals("-")) {
                     KirokuCli.out(spec).print(text);
                     KirokuCli.out(spec).flush();
                 } else {
                     Files.writeString(Path.of(file), text, StandardCharsets.UTF_8);
-                    KirokuCli.out(spec).println("Wrote " + notes.size() + " checkpoints to " + file);
+                    KirokuCli.out(spec).println("Wrote " + checkpoints + " checkpoints to " + file);
                     KirokuCli.out(spec).flush();
                 }
                 ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "checkpoint.export",
-                        AuditRecord.Outcome.SUCCESS).withDetail(notes.size() + " checkpoints"));
+                        AuditRecord.Outcome.SUCCESS).withDetail(checkpoints + " checkpoints"));
             }
             return 0;
         }

@@ -49,6 +49,11 @@ public final class CheckpointVerifier {
         return stream.size();
     }
 
+    /** The root of all leaves appended so far (so that one pass also checks the log's current head). */
+    public byte[] root() {
+        return stream.root();
+    }
+
     /** Each checkpoint, smallest size first, compared with the leaves appended so far. */
     public List<Result> results() {
         List<Result> out = new ArrayList<>(checkpoints.size());

@@ -4,7 +4,6 @@ import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -62,9 +61,6 @@ public class Ledgers {
 
     /** A log's size and root hash as the sequencer last left them. */
     public record Head(String origin, long size, byte[] root) {
-        public String rootHex() {
-            return HexFormat.of().formatHex(root);
-        }
     }
 
     /** One thing verification found wrong: what, at which log index and source row (when known), in words. */
@@ -87,6 +83,11 @@ public class Ledgers {
     public record Verification(List<LogReport> logs) {
         public boolean ok() {
             return logs.stream().allMatch(LogReport::ok);
+        }
+
+        /** "ok", or how many findings: what the audit event of a verification says. */
+        public String summary() {
+            return ok() ? "ok" : logs.stream().mapToLong(l -> l.findings().size()).sum() + " findings";
         }
     }
 
@@ -187,12 +188,8 @@ public class Ledgers {
             return java.util.Optional.empty();
         }
         long index = ((Number) entry.get(0).get("idx")).longValue();
-        String note = checkpoint(source);
+        String note = checkpoint(source); // of the whole log as sequenced above, so it covers the entry
         Checkpoint c = Checkpoint.parse(note, keys().getPublic(), KEY_NAME);
-        if (c.size() <= index) { // signed concurrently by another process at an older size: sign again
-            note = checkpoint(source);
-            c = Checkpoint.parse(note, keys().getPublic(), KEY_NAME);
-        }
         List<byte[]> path = MerkleTree.inclusionProof(new StoredLeaves(jdbc, source.log(), c.size()), index, c.size());
         return java.util.Optional.of(new InclusionProof(origin, index, c.size(), (byte[]) entry.get(0).get("leaf_hash"),
                 path, note));
@@ -201,6 +198,16 @@ public class Ledgers {
     /** A leaf's place in a signed tree: check with {@link MerkleProofs#verifyInclusion} against the note's root. */
     public record InclusionProof(String origin, long index, long treeSize, byte[] leafHash, List<byte[]> path,
                                  String checkpoint) {
+    }
+
+    /**
+     * What to keep outside Kiroku: the latest signed checkpoint of every log (signed now if it grew), then the public
+     * key that verifies them (PEM).
+     */
+    public String checkpointFile() {
+        StringBuilder text = new StringBuilder();
+        checkpointNow().values().forEach(n -> text.append(n).append('\n'));
+        return text.append(publicKeyPem()).toString();
     }
 
     /** The public key that verifies checkpoints, as PEM (for auditors and for keeping outside Kiroku). */

@@ -29,7 +29,6 @@ final class Verifier {
             List<Ledgers.Finding> findings = new ArrayList<>();
             CheckpointVerifier tree = new CheckpointVerifier(trusted);
             long[] expected = {0};
-            StreamingRoot whole = new StreamingRoot();
             // 1. the log in index order: dense indexes, and the tree against the checkpoints
             streaming.query("SELECT idx, leaf_hash FROM ledger_entry WHERE log = ? ORDER BY idx", rs -> {
                 long idx = rs.getLong(1);
@@ -39,7 +38,6 @@ final class Verifier {
                 }
                 byte[] hash = rs.getBytes(2);
                 tree.append(hash);
-                whole.append(hash);
                 expected[0] = idx + 1;
                 progress.accept(1);
             }, source.log());
@@ -77,7 +75,8 @@ final class Verifier {
             }, source.log(), source.log());
             // 3. the checkpoints and the sequencer's state
             List<Ledgers.CheckpointCheck> checks = new ArrayList<>();
-            for (CheckpointVerifier.Result r : tree.results()) {
+            List<CheckpointVerifier.Result> results = tree.results();
+            for (CheckpointVerifier.Result r : results) {
                 checks.add(new Ledgers.CheckpointCheck(r.checkpoint().size(), r.checkpoint().timestamp(),
                         r.status().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')));
                 if (r.status() != CheckpointVerifier.Status.MATCHES) {
@@ -88,13 +87,13 @@ final class Verifier {
                 }
             }
             LedgerState state = LedgerState.load(streaming, source.log());
-            if (state.tree().size() != whole.size() || !MessageDigest.isEqual(state.tree().root(), whole.root())) {
+            if (state.tree().size() != tree.size() || !MessageDigest.isEqual(state.tree().root(), tree.root())) {
                 findings.add(new Ledgers.Finding("state", null, null, "the sequencer's state (" + state.tree().size()
-                        + " entries) does not match the log recomputed (" + whole.size() + " entries)"));
+                        + " entries) does not match the log recomputed (" + tree.size() + " entries)"));
             }
             findings.sort(java.util.Comparator.comparing((Ledgers.Finding f) -> f.index() == null ? Long.MAX_VALUE : f.index()));
-            return new Ledgers.LogReport(source.origin(), whole.size(), pending[0], checks, findings,
-                    firstDivergence(findings, tree.results()));
+            return new Ledgers.LogReport(source.origin(), tree.size(), pending[0], checks, findings,
+                    firstDivergence(findings, results));
         });
     }
 
