@@ -2,8 +2,6 @@ package jp.kiroku.audit;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Arrays;
-import java.util.List;
 
 import org.springframework.stereotype.Component;
 
@@ -50,15 +48,10 @@ final class AuditLeaves implements LeafSource {
                 .text(rs.getString("device_id"))
                 .text(rs.getString("purpose"))
                 .text(rs.getString("request_id"))
-                .texts(texts(rs, "patients"))
-                .texts(texts(rs, "entities"))
+                .texts(AuditTrail.texts(rs.getArray("patients")))
+                .texts(AuditTrail.texts(rs.getArray("entities")))
                 .text(rs.getString("detail"))
                 .text(rs.getString("query"))
                 .toBytes();
-    }
-
-    private static List<String> texts(ResultSet rs, String column) throws SQLException {
-        java.sql.Array a = rs.getArray(column);
-        return a == null ? List.of() : Arrays.asList((String[]) a.getArray());
     }
 }

@@ -105,8 +105,9 @@ public class AuditTrail {
             rs.getString("device_id"), rs.getString("purpose"), rs.getString("request_id"), texts(rs.getArray("patients")),
             texts(rs.getArray("entities")), rs.getString("detail"), rs.getString("query"));
 
-    private static List<String> texts(java.sql.Array a) throws java.sql.SQLException {
-        return a == null ? List.of() : List.of((String[]) a.getArray());
+    /** A text[] column as a list (empty for null; null elements kept, so that verification sees a tampered row as it is). */
+    static List<String> texts(java.sql.Array a) throws java.sql.SQLException {
+        return a == null ? List.of() : java.util.Arrays.asList((String[]) a.getArray());
     }
 
     /**

@@ -31,7 +31,7 @@ public final class FhirAuditEvents {
             "search", new String[] {"search-type", "E"}, "history", new String[] {"history-instance", "R"},
             "everything", new String[] {"operation", "E"}, "create", new String[] {"create", "C"},
             "update", new String[] {"update", "U"}, "delete", new String[] {"delete", "D"},
-            "transaction", new String[] {"transaction", "E"}, "batch", new String[] {"batch", "E"});
+            "transaction", new String[] {"transaction", "E"});
 
     private FhirAuditEvents() {
     }
