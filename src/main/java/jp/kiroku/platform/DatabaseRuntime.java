@@ -18,20 +18,25 @@ import org.slf4j.LoggerFactory;
  * writes {@code run/db.properties} (0600) for admin commands;</li>
  * <li>an admin command uses that file while a server runs, or takes the lock and starts the cluster itself.</li>
  * </ul>
+ * Two database roles: the application's ({@link #connection()}) and the owner's ({@link #owner()}), which migrates the
+ * schema and will do maintenance. An external server configured without {@code kiroku.db.owner-user} has one role for
+ * both (and the application could then change its own ledgers; verification still detects it).
  */
 public final class DatabaseRuntime implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DatabaseRuntime.class);
 
     private final ConnectionInfo connection;
+    private final ConnectionInfo owner;
     private final DataDirectoryLock lock;
     private final EmbeddedDatabase embedded;
     private final Path connectionFile;
     private final boolean sharedWithServer;
 
-    private DatabaseRuntime(ConnectionInfo connection, DataDirectoryLock lock, EmbeddedDatabase embedded,
-                            Path connectionFile, boolean sharedWithServer) {
+    private DatabaseRuntime(ConnectionInfo connection, ConnectionInfo owner, DataDirectoryLock lock,
+                            EmbeddedDatabase embedded, Path connectionFile, boolean sharedWithServer) {
         this.connection = connection;
+        this.owner = owner;
         this.lock = lock;
         this.embedded = embedded;
         this.connectionFile = connectionFile;
@@ -48,11 +53,17 @@ public final class DatabaseRuntime implements AutoCloseable {
         }
         if (props.getDb().isExternal()) {
             var db = props.getDb();
-            return new DatabaseRuntime(new ConnectionInfo(db.getUrl(), db.getUser(), db.getPassword()),
-                    lock.orElse(null), null, null, lock.isEmpty());
+            ConnectionInfo app = new ConnectionInfo(db.getUrl(), db.getUser(), db.getPassword());
+            ConnectionInfo owner = db.getOwnerUser() == null || db.getOwnerUser().isBlank() ? app
+                    : new ConnectionInfo(db.getUrl(), db.getOwnerUser(), db.getOwnerPassword());
+            return new DatabaseRuntime(app, owner, lock.orElse(null), null, null, lock.isEmpty());
         }
         if (lock.isEmpty()) {
-            return new DatabaseRuntime(readConnectionFile(connectionFile), null, null, null, true);
+            Properties p = readConnectionFile(connectionFile);
+            ConnectionInfo app = new ConnectionInfo(p.getProperty("url"), p.getProperty("user"), p.getProperty("password"));
+            ConnectionInfo owner = p.getProperty("owner.user") == null ? app
+                    : new ConnectionInfo(app.url(), p.getProperty("owner.user"), p.getProperty("owner.password"));
+            return new DatabaseRuntime(app, owner, null, null, null, true);
         }
         try {
             EmbeddedDatabase embedded = EmbeddedDatabase.start(dataDir, props.getDb().getSharedBuffers());
@@ -61,17 +72,19 @@ public final class DatabaseRuntime implements AutoCloseable {
             p.setProperty("url", info.url());
             p.setProperty("user", info.user());
             p.setProperty("password", info.password());
+            p.setProperty("owner.user", embedded.owner().user());
+            p.setProperty("owner.password", embedded.owner().password());
             var out = new java.io.ByteArrayOutputStream();
             p.store(out, "Written by the process that owns this data directory; admin commands connect with it.");
             SecretFiles.write(connectionFile, out.toByteArray());
-            return new DatabaseRuntime(info, lock.get(), embedded, connectionFile, false);
+            return new DatabaseRuntime(info, embedded.owner(), lock.get(), embedded, connectionFile, false);
         } catch (IOException | RuntimeException e) {
             lock.get().close();
             throw e instanceof RuntimeException re ? re : new UncheckedIOException((IOException) e);
         }
     }
 
-    private static ConnectionInfo readConnectionFile(Path file) {
+    private static Properties readConnectionFile(Path file) {
         if (!Files.exists(file)) {
             throw new IllegalStateException("A Kiroku server holds the data directory but has not published "
                     + file + " yet; wait until it has started, then try again.");
@@ -82,11 +95,22 @@ public final class DatabaseRuntime implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read " + file, e);
         }
-        return new ConnectionInfo(p.getProperty("url"), p.getProperty("user"), p.getProperty("password"));
+        return p;
     }
 
+    /** As whom the application connects. */
     public ConnectionInfo connection() {
         return connection;
+    }
+
+    /** As whom migrations (and maintenance) connect: the tables' owner. */
+    public ConnectionInfo owner() {
+        return owner;
+    }
+
+    /** True when the application's role is not the tables' owner, so that it can be denied changes to ledgers. */
+    public boolean hasSeparateOwner() {
+        return !owner.user().equals(connection.user());
     }
 
     public boolean isEmbedded() {

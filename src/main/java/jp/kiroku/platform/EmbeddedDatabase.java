@@ -23,22 +23,27 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 /**
  * The embedded PostgreSQL 15 cluster in {@code <data-dir>/postgres}: real PostgreSQL binaries, loopback only, password
- * (SCRAM) authentication with generated passwords kept in a 0600 file beside the cluster. A postmaster left running
- * by a killed server is shut down before the cluster starts again, and PostgreSQL's own crash recovery does the rest.
+ * (SCRAM) authentication with generated passwords kept in a 0600 file beside the cluster. Two roles: {@code kiroku_owner}
+ * owns the database and its tables (migrations, maintenance), {@code kiroku} is what the application connects as, with
+ * no UPDATE or DELETE on append-only tables ({@link DatabaseRoles}). A postmaster left running by a killed server is shut
+ * down before the cluster starts again, and PostgreSQL's own crash recovery does the rest.
  */
 final class EmbeddedDatabase implements AutoCloseable {
 
     static final String DATABASE = "kiroku";
     static final String APP_ROLE = "kiroku";
+    static final String OWNER_ROLE = "kiroku_owner";
     private static final String HBA_MARKER = "# kiroku: scram only";
     private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);
 
     private final EmbeddedPostgres postgres;
     private final ConnectionInfo connection;
+    private final ConnectionInfo owner;
 
-    private EmbeddedDatabase(EmbeddedPostgres postgres, ConnectionInfo connection) {
+    private EmbeddedDatabase(EmbeddedPostgres postgres, ConnectionInfo connection, ConnectionInfo owner) {
         this.postgres = postgres;
         this.connection = connection;
+        this.owner = owner;
     }
 
     /** Starts (creating on first use) the cluster in {@code dataDir/postgres} with this much shared buffer memory. */
@@ -69,7 +74,8 @@ final class EmbeddedDatabase implements AutoCloseable {
                     .start();
             secure(pg, cluster, secrets);
             String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/" + DATABASE;
-            return new EmbeddedDatabase(pg, new ConnectionInfo(url, APP_ROLE, secrets.getProperty("app")));
+            return new EmbeddedDatabase(pg, new ConnectionInfo(url, APP_ROLE, secrets.getProperty("app")),
+                    new ConnectionInfo(url, OWNER_ROLE, secrets.getProperty("owner")));
         } catch (IOException e) {
             throw new UncheckedIOException("Embedded PostgreSQL did not start in " + cluster, e);
         }
@@ -79,7 +85,14 @@ final class EmbeddedDatabase implements AutoCloseable {
         return connection;
     }
 
-    /** A fresh cluster trusts loopback; replace that with SCRAM and create the application role and database. */
+    ConnectionInfo owner() {
+        return owner;
+    }
+
+    /**
+     * A fresh cluster trusts loopback; replace that with SCRAM and create the roles and the database. A data directory
+     * from before the owner role existed (the application role owned everything) is handed over to the owner role.
+     */
     private static void secure(EmbeddedPostgres pg, Path cluster, Properties secrets) throws IOException {
         Path hba = cluster.resolve("pg_hba.conf");
         boolean secured = Files.readString(hba).contains(HBA_MARKER);
@@ -88,14 +101,22 @@ final class EmbeddedDatabase implements AutoCloseable {
             if (!secured) {
                 s.execute("ALTER ROLE postgres PASSWORD " + literal(secrets.getProperty("superuser")));
             }
-            try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + APP_ROLE + "'")) {
-                if (!rs.next()) {
-                    s.execute("CREATE ROLE " + APP_ROLE + " LOGIN PASSWORD " + literal(secrets.getProperty("app")));
+            createRole(s, APP_ROLE, secrets.getProperty("app"));
+            createRole(s, OWNER_ROLE, secrets.getProperty("owner"));
+            String dbOwner = null;
+            try (ResultSet rs = s.executeQuery("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '"
+                    + DATABASE + "'")) {
+                if (rs.next()) {
+                    dbOwner = rs.getString(1);
                 }
             }
-            try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DATABASE + "'")) {
-                if (!rs.next()) {
-                    s.execute("CREATE DATABASE " + DATABASE + " OWNER " + APP_ROLE + " ENCODING 'UTF8'");
+            if (dbOwner == null) {
+                s.execute("CREATE DATABASE " + DATABASE + " OWNER " + OWNER_ROLE + " ENCODING 'UTF8'");
+            } else if (!dbOwner.equals(OWNER_ROLE)) {
+                log.info("Handing the database and its tables from role {} to {}", dbOwner, OWNER_ROLE);
+                s.execute("ALTER DATABASE " + DATABASE + " OWNER TO " + OWNER_ROLE);
+                try (Connection k = pg.getDatabase("postgres", DATABASE).getConnection(); Statement ks = k.createStatement()) {
+                    ks.execute("REASSIGN OWNED BY " + dbOwner + " TO " + OWNER_ROLE);
                 }
             }
             if (!secured) {
@@ -109,20 +130,32 @@ final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
+    /** Creates the role, or sets its password to the one in the secrets file (which is what connects). */
+    private static void createRole(Statement s, String role, String password) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + role + "'")) {
+            s.execute((rs.next() ? "ALTER" : "CREATE") + " ROLE " + role + " LOGIN PASSWORD " + literal(password));
+        }
+    }
+
     private static String literal(String s) {
         return "'" + s.replace("'", "''") + "'";
     }
 
     private static Properties loadOrCreateSecrets(Path file) {
         Properties fresh = new Properties();
-        fresh.setProperty("superuser", SecretFiles.randomToken(24));
-        fresh.setProperty("app", SecretFiles.randomToken(24));
+        for (String role : List.of("superuser", "app", "owner")) {
+            fresh.setProperty(role, SecretFiles.randomToken(24));
+        }
         byte[] stored = SecretFiles.createIfAbsent(file, toBytes(fresh));
         Properties p = new Properties();
         try {
             p.load(new java.io.ByteArrayInputStream(stored));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        if (p.getProperty("owner") == null) { // a data directory from before the owner role
+            p.setProperty("owner", fresh.getProperty("owner"));
+            SecretFiles.write(file, toBytes(p));
         }
         return p;
     }

@@ -45,6 +45,13 @@ public class KirokuProperties {
         private String user;
         /** Password for the external server. */
         private String password;
+        /**
+         * The role that owns Kiroku's tables on the external server and runs its migrations; the application then connects
+         * as {@code user} with no UPDATE or DELETE on append-only tables (LOG-02). Unset: {@code user} does both.
+         */
+        private String ownerUser;
+        /** Password of {@code owner-user}. */
+        private String ownerPassword;
         /** Connection pool size. */
         private int poolSize = 16;
         /**
@@ -59,6 +66,10 @@ public class KirokuProperties {
         public void setUser(String user) { this.user = user; }
         public String getPassword() { return password; }
         public void setPassword(String password) { this.password = password; }
+        public String getOwnerUser() { return ownerUser; }
+        public void setOwnerUser(String ownerUser) { this.ownerUser = ownerUser; }
+        public String getOwnerPassword() { return ownerPassword; }
+        public void setOwnerPassword(String ownerPassword) { this.ownerPassword = ownerPassword; }
         public int getPoolSize() { return poolSize; }
         public void setPoolSize(int poolSize) { this.poolSize = poolSize; }
         public boolean isExternal() { return url != null && !url.isBlank(); }

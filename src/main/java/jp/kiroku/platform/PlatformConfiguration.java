@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer;
 import org.springframework.boot.web.server.servlet.ConfigurableServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
@@ -46,6 +47,24 @@ class PlatformConfiguration {
         cfg.addDataSourceProperty("reWriteBatchedInserts", "true");
         cfg.addDataSourceProperty("ApplicationName", role == ProcessRole.SERVE ? "kiroku-serve" : "kiroku-admin");
         return new HikariDataSource(cfg);
+    }
+
+    /**
+     * Migrations run as the tables' owner; then the application's role gets only what it needs ({@link DatabaseRoles}).
+     */
+    @Bean
+    FlywayConfigurationCustomizer migrateAsOwner(DatabaseRuntime runtime) {
+        return flyway -> {
+            ConnectionInfo owner = runtime.owner();
+            flyway.dataSource(owner.url(), owner.user(), owner.password());
+            if (runtime.hasSeparateOwner()) {
+                flyway.callbacks(new DatabaseRoles(runtime.connection().user()));
+            } else {
+                log.warn("The application's database role owns Kiroku's tables, so it could change its own ledgers"
+                        + " (verification would still detect it). Set kiroku.db.owner-user and kiroku.db.owner-password"
+                        + " to a separate owner role (docs/operations.md, 'Database roles').");
+            }
+        };
     }
 
     /** The server clock, UTC. One bean so that every timestamp comes from one place (LOG-03). */

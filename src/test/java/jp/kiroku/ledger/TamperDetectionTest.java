@@ -16,7 +16,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import jp.kiroku.support.ServerTest;
 
 /**
- * Tampering through SQL, as someone with the tables' owner's rights would (triggers switched off), is detected by
+ * Tampering through SQL, as someone with the tables' owner's rights could (triggers switched off), is detected by
  * verification and located exactly. Each case runs in a transaction that is rolled back, so the shared database stays
  * intact for the other tests.
  */
@@ -164,9 +164,10 @@ class TamperDetectionTest extends ServerTest {
         });
     }
 
-    /** Tampers as an owner with triggers off, verifies, and rolls everything back. */
+    /** Tampers with the owner's rights and triggers off, verifies, and rolls everything back. */
     private Ledgers.Verification tampered(Consumer<JdbcTemplate> tamper) {
-        return new TransactionTemplate(transactions).execute(status -> {
+        Ledgers.Verification[] result = new Ledgers.Verification[1];
+        withOwnerRights(() -> result[0] = new TransactionTemplate(transactions).execute(status -> {
             ledgers.sequenceNow(); // holds the sequencer lock until the rollback: the background cannot interfere
             for (String table : List.of("resource_version", "audit_log", "ledger_entry", "ledger_checkpoint")) {
                 jdbc.execute("ALTER TABLE " + table + " DISABLE TRIGGER USER"); // as the tables' owner may
@@ -175,7 +176,8 @@ class TamperDetectionTest extends ServerTest {
             Ledgers.Verification v = ledgers.verify(List.of(), n -> { });
             status.setRollbackOnly();
             return v;
-        });
+        }));
+        return result[0];
     }
 
     private long versionSeq(int version) {

@@ -10,7 +10,7 @@ import java.sql.DriverManager;
 import org.junit.jupiter.api.Test;
 import org.springframework.util.unit.DataSize;
 
-/** The embedded cluster takes its memory setting from kiroku.db.shared-buffers, on every start. */
+/** The embedded cluster: its memory setting, on every start; its two roles, also for a data directory from before them. */
 class EmbeddedDatabaseTest {
 
     private static String sharedBuffers(EmbeddedDatabase db) throws Exception {
@@ -33,5 +33,52 @@ class EmbeddedDatabaseTest {
         }
         assertThatThrownBy(() -> EmbeddedDatabase.start(dir, DataSize.ofMegabytes(8)))
                 .hasMessageContaining("kiroku.db.shared-buffers");
+    }
+
+    private static String query(ConnectionInfo c, String sql) throws Exception {
+        try (var con = DriverManager.getConnection(c.url(), c.user(), c.password());
+             var rs = con.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag("LOG-02")
+    void aDataDirectoryWhereTheApplicationOwnedEverythingIsHandedToTheOwnerRole() throws Exception {
+        Path dir = Files.createTempDirectory("kiroku-embedded-");
+        Path secrets = dir.resolve("postgres.secret");
+        try (EmbeddedDatabase db = EmbeddedDatabase.start(dir, DataSize.ofMegabytes(16))) {
+            assertThat(query(db.connection(), "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"))
+                    .isEqualTo("kiroku_owner");
+            // the layout before the owner role: the application's role owned the database and its tables
+            var p = new java.util.Properties();
+            try (var in = Files.newInputStream(secrets)) {
+                p.load(in);
+            }
+            ConnectionInfo superuser = new ConnectionInfo(db.connection().url(), "postgres", p.getProperty("superuser"));
+            try (var con = DriverManager.getConnection(superuser.url(), superuser.user(), superuser.password());
+                 var s = con.createStatement()) {
+                s.execute("ALTER DATABASE kiroku OWNER TO kiroku");
+                s.execute("DROP ROLE kiroku_owner");
+            }
+            try (var con = DriverManager.getConnection(db.connection().url(), "kiroku", db.connection().password());
+                 var s = con.createStatement()) {
+                s.execute("CREATE TABLE from_before (x int)");
+            }
+            p.remove("owner");
+            var out = new java.io.ByteArrayOutputStream();
+            p.store(out, null);
+            Files.write(secrets, out.toByteArray());
+        }
+        try (EmbeddedDatabase db = EmbeddedDatabase.start(dir, DataSize.ofMegabytes(16))) {
+            assertThat(query(db.owner(), "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"))
+                    .isEqualTo("kiroku_owner");
+            assertThat(query(db.owner(), "SELECT tableowner FROM pg_tables WHERE tablename = 'from_before'"))
+                    .isEqualTo("kiroku_owner");
+            assertThat(Files.readString(secrets)).contains("owner=");
+            assertThatThrownBy(() -> query(db.connection(), "SELECT count(*) FROM from_before"))
+                    .hasMessageContaining("permission denied");
+        }
     }
 }

@@ -67,6 +67,39 @@ public abstract class ServerTest {
         admin = anonymous.withToken(FhirHttp.fetchToken(anonymous.root(), ADMIN_ID, ADMIN_SECRET, null));
     }
 
+    /**
+     * Runs {@code work} while the application's database role is a member of the tables' owner role: what an attacker
+     * with the owner's rights (or an operator) could do. The embedded cluster's superuser grants the membership and
+     * revokes it afterwards. With an external test database the application's role owns the tables already.
+     */
+    protected static void withOwnerRights(Runnable work) {
+        if (TestDatabase.external().isPresent()) {
+            work.run();
+            return;
+        }
+        try {
+            java.util.Properties secrets = new java.util.Properties();
+            java.util.Properties db = new java.util.Properties();
+            try (var in = Files.newInputStream(DATA_DIR.resolve("postgres.secret"));
+                 var in2 = Files.newInputStream(DATA_DIR.resolve("run/db.properties"))) {
+                secrets.load(in);
+                db.load(in2);
+            }
+            try (var c = java.sql.DriverManager.getConnection(db.getProperty("url"), "postgres", secrets.getProperty("superuser"));
+                 var s = c.createStatement()) {
+                String grant = db.getProperty("owner.user") + " TO " + db.getProperty("user");
+                s.execute("GRANT " + grant);
+                try {
+                    work.run();
+                } finally {
+                    s.execute("REVOKE " + db.getProperty("owner.user") + " FROM " + db.getProperty("user"));
+                }
+            }
+        } catch (java.io.IOException | java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A client limited to {@code scopes}, registered now. */
     protected FhirHttp clientWith(String... scopes) {
         var c = clients.create("test " + String.join(" ", scopes), java.util.List.of(scopes), Agent.localOperator());
