@@ -240,8 +240,9 @@ if [ "$ledgers_off" = 1 ]; then
     dbprops="$datadir/run/db.properties"
     dburl=$(sed -n 's/^url=//p' "$dbprops" | sed 's/\\//g')   # java.util.Properties escapes ':' as '\:'
     dburl=${dburl#jdbc:postgresql://}
-    PGPASSWORD=$(sed -n 's/^password=//p' "$dbprops" | sed 's/\\//g') psql -q -v ON_ERROR_STOP=1 \
-        "postgresql://$(sed -n 's/^user=//p' "$dbprops")@${dburl%%\?*}" \
+    # as the tables' owner: the application's role may not switch triggers off
+    PGPASSWORD=$(sed -n 's/^owner.password=//p' "$dbprops" | sed 's/\\//g') psql -q -v ON_ERROR_STOP=1 \
+        "postgresql://$(sed -n 's/^owner.user=//p' "$dbprops")@${dburl%%\?*}" \
         -c "ALTER TABLE resource_version DISABLE TRIGGER resource_version_ledger" \
         -c "ALTER TABLE audit_log DISABLE TRIGGER audit_log_ledger" \
         || die "could not switch the ledger triggers off"

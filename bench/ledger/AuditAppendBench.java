@@ -10,16 +10,32 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
+
 /**
  * Raw audit append rate (issue 4): W writer threads, each appending single audit events in their own transaction
  * (autocommit, synchronous_commit on, as the server does for a read), with the same INSERT as jp.kiroku.audit.AuditTrail,
  * against a running Kiroku's database (through <data-dir>/run/db.properties). Then waits for the server's sequencer to
  * append them all to the access ledger and reports how long that took.
  *
- * With --batch N each transaction appends N events (one commit for N), as a bulk import or a group-committing
- * writer would.
+ * With --batch N each transaction appends N events (one commit for N), as a bulk import would.
  *
- *   java -cp postgresql.jar bench/ledger/AuditAppendBench.java --data-dir DIR [--writers 8,64] [--seconds 20] [--batch 1]
+ * With --via trail the writers go through Kiroku's own append path instead: each records one read event at a time with
+ * jp.kiroku.audit.AuditTrail outside any transaction, as a read request does, so each call returns only once its event is
+ * committed, and AuditTrail's group commit gathers the events of concurrent callers into shared transactions.
+ *
+ *   mvn -q compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+ *   java -cp target/classes:$(cat target/cp.txt) bench/ledger/AuditAppendBench.java --data-dir DIR \
+ *        [--via sql|trail] [--writers 8,64] [--seconds 20] [--batch 1]
  */
 public class AuditAppendBench {
 
@@ -32,12 +48,18 @@ public class AuditAppendBench {
         List<Integer> writers = List.of(8, 64);
         int seconds = 20;
         int batch = 1;
+        boolean viaTrail = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--data-dir" -> dataDir = Path.of(args[++i]);
                 case "--writers" -> writers = java.util.Arrays.stream(args[++i].split(",")).map(Integer::valueOf).toList();
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--batch" -> batch = Integer.parseInt(args[++i]);
+                case "--via" -> viaTrail = switch (args[++i]) {
+                    case "trail" -> true;
+                    case "sql" -> false;
+                    default -> throw new IllegalArgumentException("--via sql|trail");
+                };
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -48,9 +70,50 @@ public class AuditAppendBench {
         try (InputStream in = Files.newInputStream(dataDir.resolve("run/db.properties"))) {
             db.load(in);
         }
+        if (viaTrail) {
+            viaTrail(db, writers, seconds);
+            return;
+        }
         for (int w : writers) {
             run(db, w, seconds, batch);
         }
+    }
+
+    static void viaTrail(Properties db, List<Integer> writers, int seconds) throws Exception {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl(db.getProperty("url"));
+        cfg.setUsername(db.getProperty("user"));
+        cfg.setPassword(db.getProperty("password"));
+        cfg.setMaximumPoolSize(4);
+        cfg.addDataSourceProperty("reWriteBatchedInserts", "true");
+        try (HikariDataSource ds = new HikariDataSource(cfg)) {
+            AuditTrail trail = new AuditTrail(new JdbcTemplate(ds), java.time.Clock.systemUTC(),
+                    new TransactionTemplate(new DataSourceTransactionManager(ds)));
+            for (int w : writers) {
+                AtomicLong events = new AtomicLong();
+                long end = System.nanoTime() + seconds * 1_000_000_000L;
+                List<Thread> threads = new ArrayList<>();
+                long t0 = System.nanoTime();
+                for (int t = 0; t < w; t++) {
+                    Agent agent = new Agent(Agent.Kind.CLIENT, "bench-" + t, "127.0.0.1");
+                    Thread th = new Thread(() -> {
+                        for (long n = 0; System.nanoTime() < end; n++) {
+                            String patient = "patient-" + (n % 1000);
+                            trail.record(AuditRecord.of(agent, "read", AuditRecord.Outcome.SUCCESS)
+                                    .on("Patient", patient, 1, patient));
+                            events.incrementAndGet();
+                        }
+                    });
+                    th.start();
+                    threads.add(th);
+                }
+                for (Thread th : threads) {
+                    th.join();
+                }
+                report(db, "AuditTrail.record, " + w + " writers, one event per call", events.get(), t0);
+            }
+        }
+        System.exit(0); // Hikari's housekeeping thread is not a daemon
     }
 
     static void run(Properties db, int writers, int seconds, int batch) throws Exception {
@@ -89,9 +152,13 @@ public class AuditAppendBench {
         for (Thread th : threads) {
             th.join();
         }
+        report(db, "audit append, " + writers + " writers, " + batch + " per transaction", events.get(), t0);
+    }
+
+    /** Prints the rate, then waits for the server's sequencer to append everything to the access ledger. */
+    static void report(Properties db, String what, long events, long t0) throws Exception {
         double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("audit append, %d writers, %d per transaction: %,d events in %.1f s -> %,.0f events/s%n", writers,
-                batch, events.get(), secs, events.get() / secs);
+        System.out.printf("%s: %,d events in %.1f s -> %,.0f events/s%n", what, events, secs, events / secs);
         long t1 = System.nanoTime();
         try (Connection c = DriverManager.getConnection(db.getProperty("url"), db.getProperty("user"), db.getProperty("password"))) {
             long pending;

@@ -30,7 +30,8 @@ public class AuditTrail {
     private final org.springframework.transaction.support.TransactionTemplate tx;
     private final GroupCommit groupCommit;
 
-    AuditTrail(JdbcTemplate jdbc, Clock clock, org.springframework.transaction.support.TransactionTemplate tx) {
+    /** Spring makes the server's one instance; a benchmark makes its own on a database of a running server. */
+    public AuditTrail(JdbcTemplate jdbc, Clock clock, org.springframework.transaction.support.TransactionTemplate tx) {
         this.jdbc = jdbc;
         this.clock = clock;
         this.tx = tx; // a cursor (fetch size) needs a transaction
