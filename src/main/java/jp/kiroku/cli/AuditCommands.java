@@ -10,9 +10,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -47,16 +45,7 @@ final class AuditCommands implements Runnable {
             description = {"Write audit events, oldest first: FHIR AuditEvent resources as NDJSON, or IHE ATNA audit",
                     "messages (DICOM PS3.15 XML). The file holds personal data (patients, search parameters): keep it",
                     "as safe as the records. The export is itself audited."})
-    static final class Export implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @CommandLine.Mixin
-        KirokuCli.Common common = new KirokuCli.Common();
-
-        @CommandLine.Unmatched
-        List<String> settings = new ArrayList<>();
-
+    static final class Export extends AdminCommand {
         @Option(names = "--format", defaultValue = "ndjson", description = "ndjson (FHIR AuditEvent) or atna (XML).")
         Format format;
 
@@ -73,43 +62,40 @@ final class AuditCommands implements Runnable {
         String file;
 
         @Override
-        public Integer call() throws IOException {
-            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
-                ZoneId zone = ctx.getBean(KirokuProperties.class).getTimeZone();
-                Instant from = when(since, zone, "--since");
-                Instant to = when(until, zone, "--until");
-                AuditTrail trail = ctx.getBean(AuditTrail.class);
-                var query = new jp.kiroku.audit.AuditQuery(patient, null, from, to, List.of(), null, null, Integer.MAX_VALUE);
-                long[] n = {0};
-                try (OutputStream out = file.equals("-") ? nonClosing(System.out)
-                        : new BufferedOutputStream(Files.newOutputStream(Path.of(file)))) {
-                    if (format == Format.atna) {
-                        try (AtnaXml atna = new AtnaXml(out)) {
-                            trail.forEach(query, e -> {
-                                atna.write(e);
-                                n[0]++;
-                            });
-                        }
-                    } else {
-                        var json = FhirContext.forR4Cached().newJsonParser();
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter text) throws IOException {
+            ZoneId zone = ctx.getBean(KirokuProperties.class).getTimeZone();
+            Instant from = when(since, zone, "--since");
+            Instant to = when(until, zone, "--until");
+            AuditTrail trail = ctx.getBean(AuditTrail.class);
+            var query = new jp.kiroku.audit.AuditQuery(patient, null, from, to, List.of(), null, null, Integer.MAX_VALUE);
+            long[] n = {0};
+            try (OutputStream out = file.equals("-") ? nonClosing(System.out)
+                    : new BufferedOutputStream(Files.newOutputStream(Path.of(file)))) {
+                if (format == Format.atna) {
+                    try (AtnaXml atna = new AtnaXml(out)) {
                         trail.forEach(query, e -> {
-                            try {
-                                out.write(json.encodeResourceToString(FhirAuditEvents.toFhir(e)).getBytes(StandardCharsets.UTF_8));
-                                out.write('\n');
-                            } catch (IOException ex) {
-                                throw new java.io.UncheckedIOException(ex);
-                            }
+                            atna.write(e);
                             n[0]++;
                         });
                     }
+                } else {
+                    var json = FhirContext.forR4Cached().newJsonParser();
+                    trail.forEach(query, e -> {
+                        try {
+                            out.write(json.encodeResourceToString(FhirAuditEvents.toFhir(e)).getBytes(StandardCharsets.UTF_8));
+                            out.write('\n');
+                        } catch (IOException ex) {
+                            throw new java.io.UncheckedIOException(ex);
+                        }
+                        n[0]++;
+                    });
                 }
-                trail.record(AuditRecord.of(Agent.localOperator(), "audit.export", AuditRecord.Outcome.SUCCESS)
-                        .withDetail(n[0] + " events as " + format)
-                        .withQuery("since=" + since + " until=" + until + " patient=" + patient));
-                if (!file.equals("-")) {
-                    KirokuCli.out(spec).println("Wrote " + n[0] + " audit events to " + file);
-                    KirokuCli.out(spec).flush();
-                }
+            }
+            trail.record(AuditRecord.of(Agent.localOperator(), "audit.export", AuditRecord.Outcome.SUCCESS)
+                    .withDetail(n[0] + " events as " + format)
+                    .withQuery("since=" + since + " until=" + until + " patient=" + patient));
+            if (!file.equals("-")) {
+                text.println("Wrote " + n[0] + " audit events to " + file);
             }
             return 0;
         }

@@ -2,7 +2,6 @@ package jp.kiroku.cli;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -28,16 +27,7 @@ final class ClientCommands implements Runnable {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Register a client; prints its id and secret once (the secret is stored only as a hash).")
-    static final class Create implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @CommandLine.Mixin
-        KirokuCli.Common common = new KirokuCli.Common();
-
-        @CommandLine.Unmatched
-        List<String> settings = new java.util.ArrayList<>();
-
+    static final class Create extends AdminCommand {
         @Option(names = "--name", required = true, description = "What the client is, e.g. \"lab system\".")
         String name;
 
@@ -45,41 +35,24 @@ final class ClientCommands implements Runnable {
         String scopes;
 
         @Override
-        public Integer call() {
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
             List<String> list = Arrays.stream(scopes.trim().split("[\\s,]+")).filter(s -> !s.isEmpty()).toList();
-            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
-                var client = ctx.getBean(ClientRegistry.class).create(name, list, Agent.localOperator());
-                var out = KirokuCli.out(spec);
-                out.println("client_id:     " + client.clientId());
-                out.println("client_secret: " + client.secret());
-                out.println("scopes:        " + String.join(" ", client.scopes()));
-                out.println("The secret is shown only now; store it safely.");
-                out.flush();
-            }
+            var client = ctx.getBean(ClientRegistry.class).create(name, list, Agent.localOperator());
+            out.println("client_id:     " + client.clientId());
+            out.println("client_secret: " + client.secret());
+            out.println("scopes:        " + String.join(" ", client.scopes()));
+            out.println("The secret is shown only now; store it safely.");
             return 0;
         }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List clients.")
-    static final class ListClients implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @CommandLine.Mixin
-        KirokuCli.Common common = new KirokuCli.Common();
-
-        @CommandLine.Unmatched
-        List<String> settings = new java.util.ArrayList<>();
-
+    static final class ListClients extends AdminCommand {
         @Override
-        public Integer call() {
-            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
-                var out = KirokuCli.out(spec);
-                for (var c : ctx.getBean(ClientRegistry.class).list()) {
-                    out.printf("%-24s %-10s %-30s %s%n", c.clientId(), c.disabled() == null ? "active" : "disabled",
-                            c.name(), c.scopes().replace(',', ' '));
-                }
-                out.flush();
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
+            for (var c : ctx.getBean(ClientRegistry.class).list()) {
+                out.printf("%-24s %-10s %-30s %s%n", c.clientId(), c.disabled() == null ? "active" : "disabled",
+                        c.name(), c.scopes().replace(',', ' '));
             }
             return 0;
         }
@@ -87,29 +60,16 @@ final class ClientCommands implements Runnable {
 
     @Command(name = "disable", mixinStandardHelpOptions = true,
             description = "Disable a client; its tokens stop working at once.")
-    static final class Disable implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @CommandLine.Mixin
-        KirokuCli.Common common = new KirokuCli.Common();
-
-        @CommandLine.Unmatched
-        List<String> settings = new java.util.ArrayList<>();
-
+    static final class Disable extends AdminCommand {
         @Parameters(paramLabel = "CLIENT_ID")
         String clientId;
 
         @Override
-        public Integer call() {
-            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
-                if (!ctx.getBean(ClientRegistry.class).disable(clientId, Agent.localOperator())) {
-                    spec.commandLine().getErr().println("kiroku: no active client '" + clientId + "'");
-                    return 1;
-                }
-                KirokuCli.out(spec).println("Disabled " + clientId);
-                KirokuCli.out(spec).flush();
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
+            if (!ctx.getBean(ClientRegistry.class).disable(clientId, Agent.localOperator())) {
+                return fail("no active client '" + clientId + "'");
             }
+            out.println("Disabled " + clientId);
             return 0;
         }
     }

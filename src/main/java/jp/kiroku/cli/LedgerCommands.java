@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -30,39 +29,27 @@ final class LedgerCommands {
             description = {"Recompute the record and access ledgers from the database and check them: every stored version",
                     "against its content hash and its log entry, every audit event against its entry, every signed",
                     "checkpoint (and --checkpoint files kept outside Kiroku). Exit status 1 on any finding."})
-    static final class Verify implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @CommandLine.Mixin
-        KirokuCli.Common common = new KirokuCli.Common();
-
-        @CommandLine.Unmatched
-        List<String> settings = new ArrayList<>();
-
+    static final class Verify extends AdminCommand {
         @Option(names = "--checkpoint", paramLabel = "FILE",
                 description = "A signed checkpoint kept outside Kiroku (from 'kiroku checkpoint export'); repeatable.")
         List<Path> checkpoints = new ArrayList<>();
 
         @Override
-        public Integer call() throws IOException {
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) throws IOException {
             List<String> external = new ArrayList<>();
             for (Path p : checkpoints) {
                 external.addAll(notes(Files.readString(p, StandardCharsets.UTF_8)));
             }
-            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
-                Ledgers ledgers = ctx.getBean(Ledgers.class);
-                long total = 2 * ledgers.heads().stream().mapToLong(Ledgers.Head::size).sum(); // two passes
-                Progress progress = new Progress(spec.commandLine().getErr(), "verifying", total);
-                Ledgers.Verification v = ledgers.verify(external, progress::advance);
-                progress.done();
-                PrintWriter out = KirokuCli.out(spec);
-                out.print(report(v));
-                out.flush();
-                ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "ledger.verify",
-                        AuditRecord.Outcome.SUCCESS).withDetail(v.summary()));
-                return v.ok() ? 0 : 1;
-            }
+            Ledgers ledgers = ctx.getBean(Ledgers.class);
+            long total = 2 * ledgers.heads().stream().mapToLong(Ledgers.Head::size).sum(); // two passes
+            Progress progress = new Progress(spec.commandLine().getErr(), "verifying", total);
+            Ledgers.Verification v = ledgers.verify(external, progress::advance);
+            progress.done();
+            out.print(report(v));
+            out.flush();
+            ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "ledger.verify",
+                    AuditRecord.Outcome.SUCCESS).withDetail(v.summary()));
+            return v.ok() ? 0 : 1;
         }
     }
 
@@ -81,35 +68,23 @@ final class LedgerCommands {
     @Command(name = "export", mixinStandardHelpOptions = true,
             description = {"Sign a checkpoint of each ledger now (if it grew) and write the latest ones to FILE, with the",
                     "public key that verifies them, for keeping outside Kiroku."})
-    static final class Export implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @CommandLine.Mixin
-        KirokuCli.Common common = new KirokuCli.Common();
-
-        @CommandLine.Unmatched
-        List<String> settings = new ArrayList<>();
-
+    static final class Export extends AdminCommand {
         @Parameters(paramLabel = "FILE", description = "Where to write the checkpoints ('-' for standard output).")
         String file;
 
         @Override
-        public Integer call() throws IOException {
-            try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
-                String text = ctx.getBean(Ledgers.class).checkpointFile();
-                int checkpoints = notes(text).size();
-                if (file.equals("-")) {
-                    KirokuCli.out(spec).print(text);
-                    KirokuCli.out(spec).flush();
-                } else {
-                    Files.writeString(Path.of(file), text, StandardCharsets.UTF_8);
-                    KirokuCli.out(spec).println("Wrote " + checkpoints + " checkpoints to " + file);
-                    KirokuCli.out(spec).flush();
-                }
-                ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "checkpoint.export",
-                        AuditRecord.Outcome.SUCCESS).withDetail(checkpoints + " checkpoints"));
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) throws IOException {
+            String text = ctx.getBean(Ledgers.class).checkpointFile();
+            int checkpoints = notes(text).size();
+            if (file.equals("-")) {
+                out.print(text);
+            } else {
+                Files.writeString(Path.of(file), text, StandardCharsets.UTF_8);
+                out.println("Wrote " + checkpoints + " checkpoints to " + file);
             }
+            out.flush();
+            ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "checkpoint.export",
+                    AuditRecord.Outcome.SUCCESS).withDetail(checkpoints + " checkpoints"));
             return 0;
         }
     }

@@ -81,8 +81,56 @@ class IdentityConfiguration {
         return http.build();
     }
 
+    /** Japanese unless the person chose otherwise ({@code ?lang=en}, remembered in a cookie). */
+    @Bean
+    org.springframework.web.servlet.LocaleResolver localeResolver() {
+        var r = new org.springframework.web.servlet.i18n.CookieLocaleResolver("kiroku-lang");
+        r.setDefaultLocale(java.util.Locale.JAPANESE);
+        return r;
+    }
+
+    @Bean
+    org.springframework.web.servlet.config.annotation.WebMvcConfigurer languageSwitch() {
+        return new org.springframework.web.servlet.config.annotation.WebMvcConfigurer() {
+            @Override
+            public void addInterceptors(org.springframework.web.servlet.config.annotation.InterceptorRegistry registry) {
+                var change = new org.springframework.web.servlet.i18n.LocaleChangeInterceptor();
+                change.setParamName("lang");
+                change.setIgnoreInvalidLocale(true);
+                registry.addInterceptor(change);
+            }
+        };
+    }
+
+    /** People's pages: login steps and the signed-in session (cookies, CSRF, strict CSP; AUTH-01, AUTH-09). */
+    static final String[] PEOPLE_PAGES = {"/", "/login", "/login/**", "/logout", "/logout/**", "/assets/**"};
+
     @Bean
     @Order(2)
+    @ConditionalOnWebApplication
+    SecurityFilterChain peopleChain(HttpSecurity http, KirokuProperties props) throws Exception {
+        http.securityMatcher(PEOPLE_PAGES)
+                .authorizeHttpRequests(a -> a
+                        .requestMatchers("/login", "/login/**", "/assets/**").permitAll()
+                        .anyRequest().authenticated())
+                .exceptionHandling(e -> e.authenticationEntryPoint(
+                        new org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint("/login")))
+                .securityContext(c -> c.securityContextRepository(
+                        new org.springframework.security.web.context.HttpSessionSecurityContextRepository()))
+                .requestCache(r -> r.disable())
+                .logout(l -> l.disable()) // SessionPages logs out, and audits it
+                .headers(h -> h
+                        .contentSecurityPolicy(c -> c.policyDirectives("default-src 'none'; style-src 'self'; img-src 'self';"
+                                + " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"))
+                        .referrerPolicy(r -> r.policy(org.springframework.security.web.header.writers
+                                .ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
+                .addFilterAfter(new SessionLimits(props.getAuth().getAbsoluteTimeout(), Clock.systemUTC()),
+                        org.springframework.security.web.context.SecurityContextHolderFilter.class);
+        return http.build();
+    }
+
+    @Bean
+    @Order(3)
     @ConditionalOnWebApplication
     SecurityFilterChain apiChain(HttpSecurity http, ClientRegistry clients) throws Exception {
         var entryPoint = new BearerTokenAuthenticationEntryPoint();
@@ -204,10 +252,13 @@ class IdentityConfiguration {
         };
     }
 
+    /**
+     * Argon2id with OWASP's parameters (19 MiB, 2 iterations, 1 lane; AUTH-03). Each hash names its parameters, so
+     * hashes made with other ones keep verifying.
+     */
     @Bean
     PasswordEncoder passwordEncoder() {
-        return new DelegatingPasswordEncoder("argon2",
-                Map.of("argon2", Argon2PasswordEncoder.defaultsForSpringSecurity_v5_8()));
+        return new DelegatingPasswordEncoder("argon2", Map.of("argon2", new Argon2PasswordEncoder(16, 32, 1, 19 * 1024, 2)));
     }
 
     /** First start: create the bootstrap client from KIROKU_BOOTSTRAP_CLIENT_ID/SECRET if no client exists yet. */

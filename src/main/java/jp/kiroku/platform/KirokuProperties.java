@@ -34,6 +34,7 @@ public class KirokuProperties {
     private final Search search = new Search();
     private final Ledger ledger = new Ledger();
     private final ClockSettings clock = new ClockSettings();
+    private final Auth auth = new Auth();
 
     public enum ValidationLevel { PROFILED, FULL }
 
@@ -94,11 +95,18 @@ public class KirokuProperties {
         private String clientId;
         /** Its secret, at least 32 characters; stored hashed, never logged (KIROKU_BOOTSTRAP_CLIENT_SECRET). */
         private String clientSecret;
+        /**
+         * User name of the first administrator, created at start when no administrator exists (KIROKU_BOOTSTRAP_ADMIN).
+         * Its one-time password goes to a 0600 file in the data directory whose path is logged.
+         */
+        private String admin;
 
         public String getClientId() { return clientId; }
         public void setClientId(String clientId) { this.clientId = clientId; }
         public String getClientSecret() { return clientSecret; }
         public void setClientSecret(String clientSecret) { this.clientSecret = clientSecret; }
+        public String getAdmin() { return admin; }
+        public void setAdmin(String admin) { this.admin = admin; }
     }
 
     public static class Search {
@@ -140,6 +148,58 @@ public class KirokuProperties {
         public void setTsaUrl(java.net.URI tsaUrl) { this.tsaUrl = tsaUrl; }
     }
 
+    /** How people log in (AUTH-03..09). */
+    public static class Auth {
+        /**
+         * Which password rule of the guideline applies (AUTH-04): "two-factor" (at least 8 mixed characters, for accounts
+         * that must use a second factor; others fall back to "long"), "long" (at least 13 mixed characters) or "expiring"
+         * (at least 8 mixed characters, changed at least every 60 days).
+         */
+        private String passwordRule = "two-factor";
+        /** How many earlier passwords of an account may not be used again. */
+        private int passwordHistory = 5;
+        /** Roles whose accounts may log in without a second factor (AUTH-07; by default nobody). */
+        private List<String> twoFactorExemptRoles = List.of();
+        /** Consecutive failed logins (per user name) after which it is locked (AUTH-06). */
+        private int lockoutAttempts = 5;
+        /**
+         * Failed logins from one source address (any user names) after which the address is locked; 0 turns it off.
+         * Raise it where many terminals reach Kiroku through one address (NAT, proxy).
+         */
+        private int lockoutAddressAttempts = 20;
+        /** How long a lock lasts, unless an administrator unlocks earlier. */
+        private Duration lockoutDuration = Duration.ofMinutes(30);
+        /** Delay after the first failed login before the next attempt is accepted; it doubles with each failure. */
+        private Duration failureDelay = Duration.ofSeconds(1);
+        /** A session ends after this long without a request (AUTH-09); the user must log in again. */
+        private Duration idleTimeout = Duration.ofMinutes(10);
+        /** A session ends this long after login, however active. */
+        private Duration absoluteTimeout = Duration.ofHours(12);
+        /** Sessions one person may have at once; a new login ends the oldest beyond it. */
+        private int maxSessions = 2;
+
+        public String getPasswordRule() { return passwordRule; }
+        public void setPasswordRule(String passwordRule) { this.passwordRule = passwordRule; }
+        public int getPasswordHistory() { return passwordHistory; }
+        public void setPasswordHistory(int passwordHistory) { this.passwordHistory = passwordHistory; }
+        public List<String> getTwoFactorExemptRoles() { return twoFactorExemptRoles; }
+        public void setTwoFactorExemptRoles(List<String> roles) { this.twoFactorExemptRoles = List.copyOf(roles); }
+        public int getLockoutAttempts() { return lockoutAttempts; }
+        public void setLockoutAttempts(int lockoutAttempts) { this.lockoutAttempts = lockoutAttempts; }
+        public int getLockoutAddressAttempts() { return lockoutAddressAttempts; }
+        public void setLockoutAddressAttempts(int n) { this.lockoutAddressAttempts = n; }
+        public Duration getLockoutDuration() { return lockoutDuration; }
+        public void setLockoutDuration(Duration d) { this.lockoutDuration = d; }
+        public Duration getFailureDelay() { return failureDelay; }
+        public void setFailureDelay(Duration d) { this.failureDelay = d; }
+        public Duration getIdleTimeout() { return idleTimeout; }
+        public void setIdleTimeout(Duration d) { this.idleTimeout = d; }
+        public Duration getAbsoluteTimeout() { return absoluteTimeout; }
+        public void setAbsoluteTimeout(Duration d) { this.absoluteTimeout = d; }
+        public int getMaxSessions() { return maxSessions; }
+        public void setMaxSessions(int maxSessions) { this.maxSessions = maxSessions; }
+    }
+
     /** The server clock's check (LOG-03): checkpoints are not signed while the clock is known to be wrong. */
     public static class ClockSettings {
         /** Largest offset from the time source (NTP) at which checkpoints are still signed. */
@@ -172,6 +232,7 @@ public class KirokuProperties {
     public ValidationLevel getValidation() { return validation; }
     public void setValidation(ValidationLevel validation) { this.validation = validation; }
     public Db getDb() { return db; }
+    public Auth getAuth() { return auth; }
     public Tokens getTokens() { return tokens; }
     public Bootstrap getBootstrap() { return bootstrap; }
     public Search getSearch() { return search; }

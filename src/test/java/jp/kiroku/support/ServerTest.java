@@ -24,8 +24,9 @@ public abstract class ServerTest {
     public static final String ADMIN_ID = "test-admin";
     public static final String ADMIN_SECRET = "test-admin-secret-0123456789abcdefghijkl";
     public static final int MAX_RESULTS = 200;
+    public static final String BOOTSTRAP_ADMIN = "sato.hanako";
     public static final int MAX_STRING_SORT = 25;
-    private static final Path DATA_DIR;
+    protected static final Path DATA_DIR;
 
     static {
         try {
@@ -45,6 +46,9 @@ public abstract class ServerTest {
         // small limits, so that the refusals above them can be tested with little data
         registry.add("kiroku.search.max-results", () -> String.valueOf(MAX_RESULTS));
         registry.add("kiroku.search.max-string-sort", () -> String.valueOf(MAX_STRING_SORT));
+        // no waiting between failed logins in tests (LoginThrottleTest proves the delay with its own clock)
+        registry.add("kiroku.auth.failure-delay", () -> "0s");
+        registry.add("kiroku.bootstrap.admin", () -> BOOTSTRAP_ADMIN);
         TestDatabase.external().ifPresent(db -> {
             registry.add("kiroku.db.url", db::url);
             registry.add("kiroku.db.user", db::user);

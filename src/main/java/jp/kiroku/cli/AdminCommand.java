@@ -1,0 +1,42 @@
+package jp.kiroku.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+import picocli.CommandLine;
+
+/** An admin subcommand: the data directory and extra settings, an admin Spring context for its run, and its output. */
+abstract class AdminCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    KirokuCli.Common common = new KirokuCli.Common();
+
+    @CommandLine.Unmatched
+    List<String> settings = new ArrayList<>();
+
+    @Override
+    public final Integer call() throws java.io.IOException {
+        try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
+            PrintWriter out = KirokuCli.out(spec);
+            int code = run(ctx, out);
+            out.flush();
+            return code;
+        }
+    }
+
+    /** Does the work; returns the exit status. */
+    abstract int run(ConfigurableApplicationContext ctx, PrintWriter out) throws java.io.IOException;
+
+    /** Prints "kiroku: message" to the error stream; exit status 1. */
+    int fail(String message) {
+        spec.commandLine().getErr().println("kiroku: " + message);
+        return 1;
+    }
+}

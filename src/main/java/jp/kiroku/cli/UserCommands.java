@@ -1,0 +1,148 @@
+package jp.kiroku.cli;
+
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.Arrays;
+import java.util.List;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.identity.Account;
+import jp.kiroku.identity.Accounts;
+import jp.kiroku.identity.NewAccount;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code kiroku user create|list|disable|reset-password|unlock}: people's accounts (AUTH-02, AUTH-03, AUTH-06, AUTH-10). */
+@Command(name = "user", mixinStandardHelpOptions = true, description = "Manage people's accounts.",
+        subcommands = {UserCommands.Create.class, UserCommands.ListUsers.class, UserCommands.Disable.class,
+                UserCommands.ResetPassword.class, UserCommands.Unlock.class})
+final class UserCommands implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static void printIssued(java.io.PrintWriter out, Accounts.Issued issued) {
+        out.println("user:               " + issued.username());
+        out.println("one-time password:  " + issued.oneTimePassword());
+        out.println("Hand it to the person only; it is shown only now. At the first login they must change it and");
+        out.println("enrol a second factor.");
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create one person's account (from HR records); prints a one-time password once.")
+    static final class Create extends AdminCommand {
+        @Option(names = "--username", required = true, description = "Login ID of the person, e.g. yamada.taro.")
+        String username;
+        @Option(names = "--name", required = true, description = "Name as written (kanji), e.g. \"山田 太郎\".")
+        String name;
+        @Option(names = "--kana", required = true, description = "Reading in katakana, e.g. \"ヤマダ タロウ\".")
+        String kana;
+        @Option(names = "--romaji", description = "Name in Latin letters.")
+        String romaji;
+        @Option(names = "--birth-date", description = "YYYY-MM-DD (kept out of passwords; tells one person from another).")
+        LocalDate birthDate;
+        @Option(names = "--kind", defaultValue = "staff", description = "staff or patient (default staff).")
+        String kind;
+        @Option(names = "--roles", required = true, description = "Comma separated: physician, nurse, pharmacist, clerk, admin, auditor, ...")
+        String roles;
+        @Option(names = "--profession", description = "Qualification: physician, nurse, pharmacist, medical-clerk, ...")
+        String profession;
+        @Option(names = "--department", description = "Department.")
+        String department;
+        @Option(names = "--facility", description = "Facility.")
+        String facility;
+        @Option(names = "--fhir-ref", description = "The person's FHIR resource: Practitioner/<id>, or Patient/<id> for a patient.")
+        String fhirRef;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
+            Accounts accounts = ctx.getBean(Accounts.class);
+            List<String> roleList = Arrays.stream(roles.split("[,\\s]+")).filter(s -> !s.isEmpty()).toList();
+            printIssued(out, accounts.create(new NewAccount(username, kind, roleList, name, kana, romaji, birthDate,
+                    profession, department, facility, fhirRef), Agent.localOperator()));
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "List accounts; --unused-days N lists active accounts not used for N days (AUTH-10).")
+    static final class ListUsers extends AdminCommand {
+        @Option(names = "--unused-days", description = "Only active accounts whose last login is older than this.")
+        Integer unusedDays;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
+            Accounts accounts = ctx.getBean(Accounts.class);
+            List<Account> list = accounts.list(unusedDays == null ? null : Duration.ofDays(unusedDays));
+            out.printf("%-24s %-9s %-28s %-20s %s%n", "USER", "STATUS", "ROLES", "LAST LOGIN", "NAME");
+            for (Account a : list) {
+                out.printf("%-24s %-9s %-28s %-20s %s%n", a.username(), a.active() ? "active" : "disabled",
+                        String.join(",", a.roles()), a.lastLoginAt() == null ? "never" : a.lastLoginAt().toString()
+                                .substring(0, 16).replace('T', ' '), a.name());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "disable", mixinStandardHelpOptions = true,
+            description = "Disable an account (the person left); its sessions end at once. Accounts are never deleted.")
+    static final class Disable extends AdminCommand {
+        @Parameters(paramLabel = "USER")
+        String username;
+        @Option(names = "--reason", required = true, description = "Why, e.g. \"left 2026-11-30\".")
+        String reason;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
+            Accounts accounts = ctx.getBean(Accounts.class);
+            if (!accounts.disable(username, reason, Agent.localOperator())) {
+                return fail("no active account '" + username + "'");
+            }
+            out.println("Disabled " + username);
+            return 0;
+        }
+    }
+
+    @Command(name = "reset-password", mixinStandardHelpOptions = true,
+            description = "Issue a new one-time password after verifying the person's identity (AUTH-03).")
+    static final class ResetPassword extends AdminCommand {
+        @Parameters(paramLabel = "USER")
+        String username;
+        @Option(names = "--verified-by", required = true,
+                description = "How you verified the person's identity, e.g. \"staff ID card, in person\".")
+        String verification;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
+            Accounts accounts = ctx.getBean(Accounts.class);
+            printIssued(out, accounts.resetPassword(username, verification, Agent.localOperator()));
+            return 0;
+        }
+    }
+
+    @Command(name = "unlock", mixinStandardHelpOptions = true,
+            description = "Lift a lockout after failed logins before it expires (AUTH-06).")
+    static final class Unlock extends AdminCommand {
+        @Parameters(paramLabel = "USER")
+        String username;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
+            Accounts accounts = ctx.getBean(Accounts.class);
+            if (!accounts.unlock(username, Agent.localOperator())) {
+                return fail("'" + username + "' is not locked");
+            }
+            out.println("Unlocked " + username);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package jp.kiroku.identity;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.UUID;
+
+/** One natural person's account (AUTH-02): who they are, what they may be, and the state of their credentials. */
+public record Account(UUID id, String username, String kind, List<String> roles, String name, String nameKana,
+                      String nameRomaji, LocalDate birthDate, String profession, String department, String facility,
+                      String employment, String fhirRef, boolean active, Instant createdAt, Instant lastLoginAt,
+                      boolean mustChangePassword, Instant passwordExpiresAt, boolean totpEnrolled) {
+
+    /** Every written form of the person's name, for the password rules (AUTH-04). */
+    List<String> names() {
+        return java.util.stream.Stream.of(name, nameKana, nameRomaji).filter(s -> s != null && !s.isBlank()).toList();
+    }
+
+    @Override
+    public String toString() { // no personal data in logs
+        return "Account[" + username + "]";
+    }
+}

@@ -1,0 +1,116 @@
+package jp.kiroku.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.springframework.beans.factory.annotation.Autowired;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.support.ServerTest;
+
+/**
+ * A person's first login in a real browser (Debian's chromium, headless): the issued password, the forced change, the
+ * authenticator enrolment with the QR page, the recovery codes, then the home page (AUTH-05, AUTH-07).
+ */
+class FirstLoginBrowserTest extends ServerTest {
+
+    @Autowired
+    Accounts accounts;
+
+    WebDriver browser;
+
+    @BeforeEach
+    void chromium() {
+        Path binary = Path.of("/usr/bin/chromium");
+        Path driver = Path.of("/usr/bin/chromedriver");
+        assertThat(Files.isExecutable(binary) && Files.isExecutable(driver))
+                .as("browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver"
+                        + " fonts-noto-cjk; .ci/run installs them)").isTrue();
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(binary.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=ja",
+                "--window-size=1024,900");
+        browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile()).build(), options);
+    }
+
+    @AfterEach
+    void close() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    private void type(String id, String text) {
+        var field = browser.findElement(By.id(id));
+        field.clear();
+        field.sendKeys(text);
+    }
+
+    private void waitForPath(String path) {
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(ExpectedConditions.urlMatches(
+                "^http://127\\.0\\.0\\.1:" + port + java.util.regex.Pattern.quote(path) + "$"));
+    }
+
+    @Test
+    @Tag("AUTH-05")
+    @Tag("AUTH-07")
+    void firstLoginChangesThePasswordEnrolsAnAuthenticatorAndReachesHome() {
+        var issued = accounts.create(new NewAccount("okada.browser", "staff", List.of("physician"), "岡田 直樹",
+                "オカダ ナオキ", "Okada Naoki", LocalDate.of(1979, 3, 3), "physician", "内科", null, null),
+                Agent.localOperator());
+        String base = "http://127.0.0.1:" + port;
+        browser.get(base + "/");
+        waitForPath("/login");
+        assertThat(browser.findElement(By.tagName("html")).getAttribute("lang")).isEqualTo("ja");
+        assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("ログイン");
+
+        type("username", "okada.browser");
+        type("password", issued.oneTimePassword());
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        waitForPath("/login/password");
+        // a guessable password is refused with the reason, in Japanese
+        type("password", "Okada1979!");
+        type("confirm", "Okada1979!");
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        assertThat(browser.findElement(By.id("password-problems")).getText()).isNotBlank();
+        type("password", PeopleLoginTest.GOOD_PASSWORD);
+        type("confirm", PeopleLoginTest.GOOD_PASSWORD);
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        waitForPath("/login/totp/enroll");
+
+        assertThat(browser.findElement(By.cssSelector("figure.qr svg")).isDisplayed()).isTrue();
+        String secret = browser.findElement(By.id("totp-secret")).getText().replace(" ", "");
+        byte[] key = new org.apache.commons.codec.binary.Base32().decode(secret);
+        Totp totp = new Totp(Clock.systemUTC());
+        type("code", totp.code(key, totp.currentStep()));
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        assertThat(browser.findElements(By.cssSelector("#recovery-codes li"))).hasSize(10);
+        browser.findElement(By.cssSelector("a.button")).click();
+        waitForPath("/");
+        assertThat(browser.findElement(By.id("signed-in-as")).getText()).contains("岡田 直樹").contains("okada.browser");
+
+        // English on request, remembered
+        browser.get(base + "/?lang=en");
+        assertThat(browser.findElement(By.id("signed-in-as")).getText()).startsWith("Logged in as");
+        browser.findElement(By.cssSelector("form[action='/logout'] button")).click();
+        waitForPath("/login?logout");
+        assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Log in");
+    }
+}
