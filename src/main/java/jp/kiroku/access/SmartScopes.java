@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
  * {@code system/Patient.read}, {@code system/*.write}, {@code system/*.*}, {@code system/Observation.rs},
  * {@code system/*.cruds}. Deny by default: anything not granted is refused.
  * <p>
- * Only the {@code system/} context grants access here; {@code user/} and {@code patient/} scopes need a person's
- * identity and care relationship (identity and access-control issues) and grant nothing until then.
+ * {@code system/} scopes (system clients) and {@code user/} scopes (apps acting for a signed-in person) grant per
+ * resource type; the person's role and care relationship narrow that further in the access-control issue.
+ * {@code patient/} scopes need a patient context and grant nothing yet.
  */
 public final class SmartScopes {
 
@@ -34,7 +35,7 @@ public final class SmartScopes {
         Map<String, EnumSet<Permission>> byType = new HashMap<>();
         for (String scope : scopes) {
             Matcher m = SCOPE.matcher(scope);
-            if (!m.matches() || !m.group(1).equals("system") || m.group(3).isEmpty()) {
+            if (!m.matches() || m.group(1).equals("patient") || m.group(3).isEmpty()) {
                 continue;
             }
             byType.computeIfAbsent(m.group(2), t -> EnumSet.noneOf(Permission.class)).addAll(permissions(m.group(3)));
@@ -95,6 +96,37 @@ public final class SmartScopes {
                 problems.add("'" + scope + "' is not a SMART scope (expected e.g. system/*.read, system/Patient.rs)");
             } else if (!m.group(1).equals("system")) {
                 problems.add("'" + scope + "': system clients take system/ scopes only");
+            } else if (!m.group(2).equals("*") && !resourceTypes.contains(m.group(2))) {
+                problems.add("'" + scope + "': " + m.group(2) + " is not an R4 resource type");
+            }
+        }
+        return problems;
+    }
+
+    /** Non-resource scopes an app acting for a person may have: identity (OpenID Connect) and refresh tokens. */
+    public static final Set<String> APP_IDENTITY_SCOPES = Set.of("openid", "fhirUser", "profile", "offline_access",
+            "online_access");
+
+    /**
+     * Checks scopes for an app that acts for a signed-in person (authorization code): {@code user/} resource scopes
+     * and the identity scopes. Patient-level scopes ({@code patient/}, {@code launch/patient}) are refused until the
+     * access-control issue enforces a patient context.
+     */
+    public static List<String> problemsForApp(Collection<String> scopes, Set<String> resourceTypes) {
+        List<String> problems = new ArrayList<>();
+        if (scopes.stream().noneMatch(s -> s.startsWith("user/"))) {
+            problems.add("at least one user/ scope is required, e.g. user/Patient.rs");
+        }
+        for (String scope : scopes) {
+            if (APP_IDENTITY_SCOPES.contains(scope)) {
+                continue;
+            }
+            Matcher m = SCOPE.matcher(scope);
+            if (!m.matches() || m.group(3).isEmpty()) {
+                problems.add("'" + scope + "' is not a SMART scope (expected e.g. user/*.read, user/Observation.rs, openid)");
+            } else if (!m.group(1).equals("user")) {
+                problems.add("'" + scope + "': an app acting for a person takes user/ scopes (patient/ scopes are not"
+                        + " supported yet)");
             } else if (!m.group(2).equals("*") && !resourceTypes.contains(m.group(2))) {
                 problems.add("'" + scope + "': " + m.group(2) + " is not an R4 resource type");
             }

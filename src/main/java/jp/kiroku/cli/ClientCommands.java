@@ -14,7 +14,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code kiroku client create|list|disable}: system clients (OAuth2 client credentials). */
 @Command(name = "client", mixinStandardHelpOptions = true, description = "Manage system clients (OAuth2).",
-        subcommands = {ClientCommands.Create.class, ClientCommands.ListClients.class, ClientCommands.Disable.class})
+        subcommands = {ClientCommands.Create.class, ClientCommands.CreateApp.class, ClientCommands.ListClients.class,
+                ClientCommands.Disable.class})
 final class ClientCommands implements Runnable {
 
     @CommandLine.Spec
@@ -42,6 +43,36 @@ final class ClientCommands implements Runnable {
             out.println("client_secret: " + client.secret());
             out.println("scopes:        " + String.join(" ", client.scopes()));
             out.println("The secret is shown only now; store it safely.");
+            return 0;
+        }
+    }
+
+    @Command(name = "create-app", mixinStandardHelpOptions = true,
+            description = {"Register an app that acts for a signed-in person (authorization code + PKCE, OpenID Connect).",
+                    "Confidential apps (servers) get a secret, shown once, and refresh tokens; --public apps get neither."})
+    static final class CreateApp extends AdminCommand {
+        @Option(names = "--name", required = true, description = "What the app is, e.g. \"ward tablet viewer\".")
+        String name;
+
+        @Option(names = "--redirect-uri", required = true, description = "Where codes are sent (https, or http on loopback); repeatable.")
+        List<String> redirectUris;
+
+        @Option(names = "--scopes", required = true, description = "user/ scopes and openid fhirUser, e.g. \"openid fhirUser user/*.rs\".")
+        String scopes;
+
+        @Option(names = "--public", description = "An app that cannot keep a secret (in a browser or on a device).")
+        boolean publicClient;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
+            List<String> list = Arrays.stream(scopes.trim().split("[\\s,]+")).filter(s -> !s.isEmpty()).toList();
+            var app = ctx.getBean(ClientRegistry.class).createApp(name, redirectUris, list, publicClient, Agent.localOperator());
+            out.println("client_id:     " + app.clientId());
+            if (app.secret() != null) {
+                out.println("client_secret: " + app.secret());
+                out.println("The secret is shown only now; store it safely.");
+            }
+            out.println("scopes:        " + String.join(" ", app.scopes()));
             return 0;
         }
     }

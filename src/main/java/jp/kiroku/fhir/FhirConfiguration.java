@@ -115,11 +115,18 @@ class FhirConfiguration {
                 String root = req.getScheme() + "://" + req.getServerName() + ":" + req.getServerPort() + req.getContextPath();
                 res.setContentType("application/json;charset=UTF-8");
                 res.getWriter().write("""
-                        {"issuer":"%1$s","token_endpoint":"%1$s/oauth2/token","jwks_uri":"%1$s/oauth2/jwks",\
-                        "grant_types_supported":["client_credentials"],\
-                        "token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"],\
-                        "scopes_supported":["system/*.read","system/*.write","system/*.*","system/*.cruds","system/*.rs"],\
-                        "capabilities":["client-confidential-symmetric","permission-v1","permission-v2"]}""".formatted(root));
+                        {"issuer":"%1$s","jwks_uri":"%1$s/oauth2/jwks",\
+                        "authorization_endpoint":"%1$s/oauth2/authorize","token_endpoint":"%1$s/oauth2/token",\
+                        "revocation_endpoint":"%1$s/oauth2/revoke","introspection_endpoint":"%1$s/oauth2/introspect",\
+                        "userinfo_endpoint":"%1$s/userinfo",\
+                        "grant_types_supported":["authorization_code","refresh_token","client_credentials"],\
+                        "response_types_supported":["code"],"code_challenge_methods_supported":["S256"],\
+                        "token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],\
+                        "scopes_supported":["openid","fhirUser","user/*.read","user/*.rs","user/*.cruds",\
+                        "system/*.read","system/*.write","system/*.*","system/*.cruds","system/*.rs"],\
+                        "capabilities":["launch-standalone","client-public","client-confidential-symmetric",\
+                        "sso-openid-connect","permission-user","permission-v1","permission-v2"]}\
+                        """.formatted(root));
             }
         };
         var reg = new ServletRegistrationBean<>(servlet, "/fhir/.well-known/smart-configuration",

@@ -36,6 +36,13 @@ import jp.kiroku.store.StoredVersion;
  */
 final class StoredJson {
 
+    /**
+     * RFC 9110 IMF-fixdate, as HAPI writes it: a two-digit day ("Sun, 06 Dec 2026 ..."). The JDK's RFC_1123_DATE_TIME
+     * writes one digit on days 1-9, so the two encodings disagreed on those days.
+     */
+    private static final java.time.format.DateTimeFormatter HTTP_DATE =
+            java.time.format.DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.US);
+
     private static final String BYTES = StoredJson.class.getName() + ".bytes";
     private static final String BUNDLE = StoredJson.class.getName() + ".bundle";
     private static final Set<String> REFORMATTING = Set.of(Constants.PARAM_SUMMARY, Constants.PARAM_ELEMENTS,
@@ -95,7 +102,7 @@ final class StoredJson {
             if (bytes != null) {
                 Resource r = (Resource) resource;
                 response.setHeader(Constants.HEADER_ETAG, "W/\"" + r.getMeta().getVersionId() + "\"");
-                response.setHeader(Constants.HEADER_LAST_MODIFIED, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+                response.setHeader(Constants.HEADER_LAST_MODIFIED, HTTP_DATE
                         .format(r.getMeta().getLastUpdated().toInstant().atZone(java.time.ZoneOffset.UTC)));
                 response.setHeader(Constants.HEADER_CONTENT_LOCATION, request.getFhirServerBase() + "/"
                         + r.getIdElement().getValue());

@@ -61,6 +61,7 @@ public class Accounts {
     private final KirokuProperties.Auth settings;
     private final PasswordPolicy policy;
     private final LoginThrottle throttle;
+    private final com.github.benmanes.caffeine.cache.LoadingCache<String, Boolean> active;
     /** Checked when the account does not exist, so that an unknown name takes as long as a wrong password (AUTH-05). */
     private final String dummyHash;
 
@@ -74,6 +75,9 @@ public class Accounts {
         this.settings = props.getAuth();
         this.policy = new PasswordPolicy(settings.getPasswordHistory());
         this.dummyHash = encoder.encode(oneTimePassword());
+        this.active = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+                .expireAfterWrite(props.getTokens().getActiveCheckCache()).maximumSize(10_000)
+                .build(u -> find(u).map(Account::active).orElse(false));
     }
 
     @Transactional
@@ -186,9 +190,16 @@ public class Accounts {
                 Timestamp.from(now), by.kind().code() + ":" + by.id(), reason, reason != null && reason.contains("left"),
                 username.toLowerCase(Locale.ROOT));
         int sessions = n == 1 ? endSessions(username) : 0;
+        active.invalidate(username.toLowerCase(Locale.ROOT));
+        jdbc.update("DELETE FROM oauth2_authorization WHERE principal_name = ?", username.toLowerCase(Locale.ROOT));
         audit.record(AuditRecord.of(by, "account.disable", n == 1 ? AuditRecord.Outcome.SUCCESS : AuditRecord.Outcome.FAILED)
                 .withDetail("account=" + username + " sessions-ended=" + sessions));
         return n == 1;
+    }
+
+    /** True when the account exists and is not disabled (asked per request for tokens acting for the person). */
+    public boolean isActive(String username) {
+        return username != null && active.get(username.toLowerCase(Locale.ROOT));
     }
 
     /** Lifts a lockout (AUTH-06) before it expires; false when the user name was not locked. */

@@ -19,8 +19,8 @@ public record Caller(Agent agent, Collection<String> scopes) {
         var auth = SecurityContextHolder.getContext().getAuthentication();
         if (auth instanceof JwtAuthenticationToken jwt) {
             List<String> scopes = jwt.getToken().getClaimAsStringList("scope");
-            return new Caller(new Agent(Agent.Kind.CLIENT, jwt.getToken().getSubject(), sourceAddress),
-                    scopes == null ? List.of() : scopes);
+            Agent.Kind kind = Tokens.actsForPerson(jwt.getToken()) ? Agent.Kind.USER : Agent.Kind.CLIENT;
+            return new Caller(new Agent(kind, jwt.getToken().getSubject(), sourceAddress), scopes == null ? List.of() : scopes);
         }
         return new Caller(new Agent(Agent.Kind.ANONYMOUS, "anonymous", sourceAddress), List.of());
     }

@@ -54,6 +54,8 @@ public class ClientRegistry {
     private final Clock clock;
     private final LoadingCache<String, Boolean> active;
     private final Set<String> resourceTypes;
+    private final java.time.Duration accessTokenLifetime;
+    private final java.time.Duration refreshTokenLifetime;
 
     ClientRegistry(RegisteredClientRepository repository, PasswordEncoder encoder, JdbcTemplate jdbc, AuditTrail audit,
                    Clock clock, KirokuProperties props, FhirContext fhir) {
@@ -63,6 +65,8 @@ public class ClientRegistry {
         this.audit = audit;
         this.clock = clock;
         this.resourceTypes = fhir.getResourceTypes();
+        this.accessTokenLifetime = props.getTokens().getAccessTokenLifetime();
+        this.refreshTokenLifetime = props.getTokens().getRefreshTokenLifetime();
         this.active = Caffeine.newBuilder().expireAfterWrite(props.getTokens().getActiveCheckCache())
                 .maximumSize(10_000).build(this::loadActive);
     }
@@ -111,6 +115,73 @@ public class ClientRegistry {
         audit.record(AuditRecord.of(by, "client.create", AuditRecord.Outcome.SUCCESS)
                 .withDetail("client=" + id + " scopes=" + String.join(" ", scopeSet)));
         return new NewClient(id, plain, scopeSet);
+    }
+
+    /**
+     * Registers an app that acts for a signed-in person (authorization code with PKCE, ACL-06): a public app (in the
+     * browser or on a device; no secret) or a confidential one (a server; a generated secret, and refresh tokens that
+     * change with every use). Redirect URIs must be https, or http on the loopback address (RFC 8252).
+     */
+    @Transactional
+    public NewClient createApp(String name, List<String> redirectUris, List<String> scopes, boolean publicClient, Agent by) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("an app needs a name (--name)");
+        }
+        List<String> problems = new java.util.ArrayList<>(SmartScopes.problemsForApp(scopes, resourceTypes));
+        if (redirectUris.isEmpty()) {
+            problems.add("at least one redirect URI is needed (--redirect-uri)");
+        }
+        redirectUris.forEach(u -> redirectProblem(u).ifPresent(problems::add));
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        String id = "kiroku-app-" + SecretFiles.randomToken(9).toLowerCase().replace('_', 'x').replace('-', 'y');
+        String plain = publicClient ? null : SecretFiles.randomToken(32);
+        Set<String> scopeSet = new LinkedHashSet<>(scopes);
+        RegisteredClient.Builder b = RegisteredClient.withId(UUID.randomUUID().toString())
+                .clientId(id)
+                .clientIdIssuedAt(clock.instant())
+                .clientName(name)
+                .authorizationGrantType(AuthorizationGrantType.AUTHORIZATION_CODE)
+                .redirectUris(r -> r.addAll(redirectUris))
+                .scopes(s -> s.addAll(scopeSet))
+                .clientSettings(org.springframework.security.oauth2.server.authorization.settings.ClientSettings.builder()
+                        .requireProofKey(true).requireAuthorizationConsent(false).build())
+                .tokenSettings(org.springframework.security.oauth2.server.authorization.settings.TokenSettings.builder()
+                        .accessTokenTimeToLive(accessTokenLifetime).refreshTokenTimeToLive(refreshTokenLifetime)
+                        .reuseRefreshTokens(false).build());
+        if (publicClient) {
+            b.clientAuthenticationMethod(ClientAuthenticationMethod.NONE);
+        } else {
+            b.clientSecret(encoder.encode(plain))
+                    .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+                    .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST)
+                    .authorizationGrantType(AuthorizationGrantType.REFRESH_TOKEN);
+        }
+        repository.save(b.build());
+        jdbc.update("UPDATE oauth2_registered_client SET created_by = ? WHERE client_id = ?",
+                by.kind().code() + ":" + by.id(), id);
+        audit.record(AuditRecord.of(by, "client.create", AuditRecord.Outcome.SUCCESS)
+                .withDetail("app=" + id + (publicClient ? " public" : " confidential") + " scopes="
+                        + String.join(" ", scopeSet) + " redirect=" + String.join(" ", redirectUris)));
+        return new NewClient(id, plain, scopeSet);
+    }
+
+    private static java.util.Optional<String> redirectProblem(String uri) {
+        try {
+            java.net.URI u = new java.net.URI(uri);
+            boolean loopback = "http".equals(u.getScheme()) && ("127.0.0.1".equals(u.getHost()) || "[::1]".equals(u.getHost())
+                    || "localhost".equals(u.getHost()));
+            if (!"https".equals(u.getScheme()) && !loopback) {
+                return java.util.Optional.of("'" + uri + "': redirect URIs must be https (http only on the loopback address)");
+            }
+            if (u.getFragment() != null || u.getHost() == null) {
+                return java.util.Optional.of("'" + uri + "': an absolute URI without a fragment is needed");
+            }
+            return java.util.Optional.empty();
+        } catch (java.net.URISyntaxException e) {
+            return java.util.Optional.of("'" + uri + "' is not a URI");
+        }
     }
 
     /** Disables a client: its tokens stop working within the active-check cache time. */

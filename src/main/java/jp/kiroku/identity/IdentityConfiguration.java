@@ -19,6 +19,7 @@ import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
 import org.springframework.security.crypto.password.DelegatingPasswordEncoder;
 import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.server.authorization.OAuth2Authorization;
@@ -67,6 +68,11 @@ class IdentityConfiguration {
         return reg;
     }
 
+    /**
+     * The authorization server's endpoints: client credentials for systems; authorization code with PKCE (and OpenID
+     * Connect) for apps acting for a person, who logs in on the people's pages (the session is read here) and is sent
+     * back to the authorization request afterwards.
+     */
     @Bean
     @Order(1)
     @ConditionalOnWebApplication
@@ -74,9 +80,13 @@ class IdentityConfiguration {
         OAuth2AuthorizationServerConfigurer as = new OAuth2AuthorizationServerConfigurer();
         RequestMatcher endpoints = as.getEndpointsMatcher();
         http.securityMatcher(endpoints)
-                .with(as, c -> { })
+                .with(as, c -> c.oidc(org.springframework.security.config.Customizer.withDefaults()))
                 .authorizeHttpRequests(a -> a.anyRequest().authenticated())
-                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .exceptionHandling(e -> e.defaultAuthenticationEntryPointFor(
+                        new org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint("/login"),
+                        new org.springframework.security.web.util.matcher.MediaTypeRequestMatcher(
+                                org.springframework.http.MediaType.TEXT_HTML)))
+                .oauth2ResourceServer(rs -> rs.jwt(org.springframework.security.config.Customizer.withDefaults())) // userinfo
                 .csrf(c -> c.ignoringRequestMatchers(endpoints));
         return http.build();
     }
@@ -132,7 +142,7 @@ class IdentityConfiguration {
     @Bean
     @Order(3)
     @ConditionalOnWebApplication
-    SecurityFilterChain apiChain(HttpSecurity http, ClientRegistry clients) throws Exception {
+    SecurityFilterChain apiChain(HttpSecurity http, ClientRegistry clients, Accounts accounts) throws Exception {
         var entryPoint = new BearerTokenAuthenticationEntryPoint();
         var denied = new BearerTokenAccessDeniedHandler();
         http.authorizeHttpRequests(a -> a
@@ -142,7 +152,7 @@ class IdentityConfiguration {
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .csrf(c -> c.disable()) // bearer-token API: no ambient credentials to forge
                 .oauth2ResourceServer(rs -> rs
-                        .jwt(j -> j.jwtAuthenticationConverter(activeClientsOnly(clients)))
+                        .jwt(j -> j.jwtAuthenticationConverter(activeClientsOnly(clients, accounts)))
                         .authenticationEntryPoint((req, res, ex) -> {
                             entryPoint.commence(req, res, ex);
                             OperationOutcomeErrors.write(res, 401, "login",
@@ -159,12 +169,19 @@ class IdentityConfiguration {
         return http.build();
     }
 
-    /** A valid signature is not enough: the client must still be active (checked per request, cached briefly). */
-    private static Converter<Jwt, AbstractAuthenticationToken> activeClientsOnly(ClientRegistry clients) {
+    /**
+     * A valid signature is not enough: the client must still be active, and for a token that acts for a person, the
+     * person's account too (checked per request, cached briefly; disabling in this process takes effect at once).
+     */
+    private static Converter<Jwt, AbstractAuthenticationToken> activeClientsOnly(ClientRegistry clients, Accounts accounts) {
         JwtAuthenticationConverter standard = new JwtAuthenticationConverter();
         return jwt -> {
-            if (jwt.getSubject() == null || !clients.isActive(jwt.getSubject())) {
+            String client = Tokens.clientId(jwt);
+            if (client == null || !clients.isActive(client)) {
                 throw new InvalidBearerTokenException("the token's client is disabled or unknown");
+            }
+            if (Tokens.actsForPerson(jwt) && !accounts.isActive(jwt.getSubject())) {
+                throw new InvalidBearerTokenException("the token's person is disabled or unknown");
             }
             return standard.convert(jwt);
         };
@@ -176,28 +193,34 @@ class IdentityConfiguration {
     }
 
     /**
-     * Access tokens are self-contained JWTs and system clients get no refresh tokens, so nothing needs to be kept per
-     * token: revocation is done by disabling the client (see {@link ClientRegistry#isActive}).
+     * Authorizations of apps acting for a person are kept (codes, refresh tokens, revocation, introspection); those of
+     * system clients are not: their access tokens are self-contained JWTs, they get no refresh tokens, and revoking
+     * one is done by disabling the client (see {@link ClientRegistry#isActive}).
      */
     @Bean
-    OAuth2AuthorizationService authorizationService() {
+    OAuth2AuthorizationService authorizationService(JdbcTemplate jdbc, RegisteredClientRepository clients) {
+        var stored = new org.springframework.security.oauth2.server.authorization.JdbcOAuth2AuthorizationService(jdbc, clients);
         return new OAuth2AuthorizationService() {
             @Override
             public void save(OAuth2Authorization authorization) {
+                if (!AuthorizationGrantType.CLIENT_CREDENTIALS.equals(authorization.getAuthorizationGrantType())) {
+                    stored.save(authorization);
+                }
             }
 
             @Override
             public void remove(OAuth2Authorization authorization) {
+                stored.remove(authorization);
             }
 
             @Override
             public OAuth2Authorization findById(String id) {
-                return null;
+                return stored.findById(id);
             }
 
             @Override
             public OAuth2Authorization findByToken(String token, OAuth2TokenType tokenType) {
-                return null;
+                return stored.findByToken(token, tokenType);
             }
         };
     }
@@ -238,16 +261,33 @@ class IdentityConfiguration {
         return AuthorizationServerSettings.builder().build();
     }
 
-    /** Token lifetime from {@code kiroku.tokens.access-token-lifetime}, whatever a client's stored settings say. */
+    /**
+     * Every access token: lifetime from {@code kiroku.tokens.access-token-lifetime} whatever a client's stored settings
+     * say, the client's id, and whether it acts for a person ({@link Tokens}). A token for a person is refused (also on
+     * refresh) once their account is disabled; the ID token names the person's FHIR resource ({@code fhirUser}).
+     */
     @Bean
-    OAuth2TokenCustomizer<JwtEncodingContext> tokenLifetime(KirokuProperties props, Clock clock) {
+    OAuth2TokenCustomizer<JwtEncodingContext> tokenClaims(KirokuProperties props, Clock clock, Accounts accounts) {
         return context -> {
-            var issued = clock.instant();
-            context.getClaims().issuedAt(issued).notBefore(issued)
-                    .expiresAt(issued.plus(props.getTokens().getAccessTokenLifetime()));
-            // A client that asks for no particular scope gets all that it is registered for (RFC 6749 §3.3 default)
-            if (context.getAuthorizedScopes().isEmpty()) {
-                context.getClaims().claim("scope", context.getRegisteredClient().getScopes());
+            boolean person = !AuthorizationGrantType.CLIENT_CREDENTIALS.equals(context.getAuthorizationGrantType());
+            if (person && !accounts.isActive(context.getPrincipal().getName())) {
+                throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
+                        new org.springframework.security.oauth2.core.OAuth2Error("invalid_grant", "the account is disabled", null));
+            }
+            if (OAuth2TokenType.ACCESS_TOKEN.equals(context.getTokenType())) {
+                var issued = clock.instant();
+                context.getClaims().issuedAt(issued).notBefore(issued)
+                        .expiresAt(issued.plus(props.getTokens().getAccessTokenLifetime()))
+                        .claim(Tokens.CLIENT_ID, context.getRegisteredClient().getClientId())
+                        .claim(Tokens.KIND, person ? Tokens.PERSON : "client");
+                // A client that asks for no particular scope gets all that it is registered for (RFC 6749 §3.3 default)
+                if (context.getAuthorizedScopes().isEmpty()) {
+                    context.getClaims().claim("scope", context.getRegisteredClient().getScopes());
+                }
+            } else if ("id_token".equals(context.getTokenType().getValue()) && context.getAuthorizedScopes().contains("fhirUser")) {
+                accounts.find(context.getPrincipal().getName()).map(Account::fhirRef).filter(r -> r != null)
+                        .ifPresent(ref -> context.getClaims().claim("fhirUser",
+                                context.getAuthorizationServerContext().getIssuer() + "/fhir/" + ref));
             }
         };
     }

@@ -13,6 +13,7 @@ import java.util.UUID;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.GrantedAuthority;
+import org.springframework.security.core.authority.FactorGrantedAuthority;
 import org.springframework.security.core.authority.SimpleGrantedAuthority;
 import org.springframework.security.core.context.SecurityContext;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -210,8 +211,9 @@ class LoginPages {
         }
         accounts.enrollTotp(a, secret, step.getAsLong(), agent(a, req));
         s.removeAttribute(ENROLLING);
-        finish(a, req, res, List.of("PASSWORD", "TOTP"));
+        String next = finish(a, req, res, List.of("PASSWORD", "TOTP")).substring("redirect:".length());
         model.addAttribute("codes", accounts.newRecoveryCodes(a)); // shown once, now
+        model.addAttribute("next", next);
         return "login/recovery-codes";
     }
 
@@ -300,14 +302,18 @@ class LoginPages {
     private String finish(Account a, HttpServletRequest req, HttpServletResponse res, List<String> factors) {
         List<GrantedAuthority> authorities = new ArrayList<>();
         a.roles().forEach(r -> authorities.add(new SimpleGrantedAuthority("ROLE_" + r.toUpperCase(Locale.ROOT))));
-        factors.forEach(f -> authorities.add(new SimpleGrantedAuthority("FACTOR_" + f)));
+        // each factor with the time it was given (the password's from the pending login); ID tokens carry the latest
+        Instant now = clock.instant();
+        Instant passwordAt = req.getSession().getAttribute(PENDING) instanceof Pending p ? p.passwordAt() : now;
+        factors.forEach(f -> authorities.add(FactorGrantedAuthority.withFactor(f)
+                .issuedAt(f.equals("PASSWORD") ? passwordAt : now).build()));
         SecurityContext context = SecurityContextHolder.createEmptyContext();
         context.setAuthentication(UsernamePasswordAuthenticationToken.authenticated(a.username(), null, authorities));
         SecurityContextHolder.setContext(context);
         req.changeSessionId();
         HttpSession s = req.getSession();
         s.removeAttribute(PENDING);
-        s.setAttribute(LOGIN_AT, clock.instant());
+        s.setAttribute(LOGIN_AT, now);
         s.setMaxInactiveInterval((int) props.getAuth().getIdleTimeout().toSeconds());
         contexts.saveContext(context, req, res);
         int ended = jdbc.update("DELETE FROM spring_session WHERE primary_id IN (SELECT primary_id FROM spring_session"
@@ -318,7 +324,19 @@ class LoginPages {
         audit.record(AuditRecord.of(agent(a, req), "login", AuditRecord.Outcome.SUCCESS)
                 .withDetail("factors=" + String.join("+", factors).toLowerCase(Locale.ROOT)
                         + (ended > 0 ? " older-sessions-ended=" + ended : "")));
-        return "redirect:/";
+        return "redirect:" + afterLogin(req, res);
+    }
+
+    /** Back to the app's authorization request that sent the person here, if one did; else the home page. */
+    private static String afterLogin(HttpServletRequest req, HttpServletResponse res) {
+        var saved = new org.springframework.security.web.savedrequest.HttpSessionRequestCache().getRequest(req, res);
+        if (saved != null) {
+            java.net.URI uri = java.net.URI.create(saved.getRedirectUrl());
+            if ("/oauth2/authorize".equals(uri.getPath())) {
+                return uri.getRawPath() + "?" + uri.getRawQuery();
+            }
+        }
+        return "/";
     }
 
     /** Full-width digits from a Japanese input method become ASCII ones (NFKC). */

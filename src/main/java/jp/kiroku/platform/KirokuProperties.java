@@ -81,9 +81,16 @@ public class KirokuProperties {
     public static class Tokens {
         /** Lifetime of issued access tokens. */
         private Duration accessTokenLifetime = Duration.ofMinutes(5);
+        /**
+         * Lifetime of refresh tokens of apps acting for a person (each use gives a new one and ends the old); at most a
+         * working day, as a person's session (kiroku.auth.absolute-timeout).
+         */
+        private Duration refreshTokenLifetime = Duration.ofHours(8);
         /** How long a "this client/user/device is still active" answer may be cached. */
         private Duration activeCheckCache = Duration.ofSeconds(5);
 
+        public Duration getRefreshTokenLifetime() { return refreshTokenLifetime; }
+        public void setRefreshTokenLifetime(Duration d) { this.refreshTokenLifetime = d; }
         public Duration getAccessTokenLifetime() { return accessTokenLifetime; }
         public void setAccessTokenLifetime(Duration d) { this.accessTokenLifetime = d; }
         public Duration getActiveCheckCache() { return activeCheckCache; }

@@ -44,10 +44,15 @@ class SmartScopesTest {
     @Test
     void wildcardsAndUnknownScopes() {
         assertThat(SmartScopes.of(List.of("system/*.*")).permitsAllTypes(Permission.DELETE)).isTrue();
-        SmartScopes none = SmartScopes.of(List.of("openid", "profile", "patient/*.read", "user/Patient.read", "system/Patient.x"));
+        SmartScopes none = SmartScopes.of(List.of("openid", "profile", "patient/*.read", "system/Patient.x"));
         for (Permission p : Permission.values()) {
             assertThat(none.permits("Patient", p)).as(p.name()).isFalse();
         }
+        // user/ scopes (an app acting for a person) grant per type; patient/ scopes need a patient context: nothing yet
+        SmartScopes user = SmartScopes.of(List.of("user/Patient.read", "patient/Observation.read"));
+        assertThat(user.permits("Patient", Permission.READ)).isTrue();
+        assertThat(user.permits("Patient", Permission.CREATE)).isFalse();
+        assertThat(user.permits("Observation", Permission.READ)).isFalse();
     }
 
     @Test

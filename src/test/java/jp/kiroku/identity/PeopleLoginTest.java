@@ -60,16 +60,27 @@ class PeopleLoginTest extends ServerTest {
 
     /** First login of a new account up to a signed-in session; returns the TOTP secret it enrolled. */
     private byte[] firstLogin(String username, String oneTimePassword) {
-        assertThat(login(username, oneTimePassword).redirect()).isEqualTo("/login/password");
+        FirstLogin done = firstLogin(browser, totp, username, oneTimePassword);
+        lastRecoveryCodes = recoveryCodesShownOn(done.codesPage());
+        return done.secret();
+    }
+
+    /** What a first login leaves: the enrolled authenticator's secret and the page that showed the recovery codes. */
+    record FirstLogin(byte[] secret, Page codesPage) {
+    }
+
+    /** A new account's first login in {@code browser}: own password, then TOTP enrolment. */
+    static FirstLogin firstLogin(WebSession browser, Totp totp, String username, String oneTimePassword) {
+        browser.get("/login");
+        assertThat(browser.post("/login", Map.of("username", username, "password", oneTimePassword)).redirect())
+                .isEqualTo("/login/password");
         browser.get("/login/password");
         Page changed = browser.post("/login/password", Map.of("password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD));
         assertThat(changed.redirect()).as(changed.body()).isEqualTo("/login/totp/enroll");
-        Page enroll = browser.get("/login/totp/enroll");
-        byte[] secret = secretShownOn(enroll);
+        byte[] secret = secretShownOn(browser.get("/login/totp/enroll"));
         Page done = browser.post("/login/totp/enroll", Map.of("code", totp.code(secret, totp.currentStep())));
         assertThat(done.status()).isEqualTo(200);
-        lastRecoveryCodes = recoveryCodesShownOn(done);
-        return secret;
+        return new FirstLogin(secret, done);
     }
 
     List<String> lastRecoveryCodes;

@@ -41,7 +41,8 @@ public final class WebSession {
     }
 
     public Page get(String path) {
-        return remember(send(HttpRequest.newBuilder(URI.create(root + path)).header("Accept-Language", "ja").GET()));
+        return remember(send(HttpRequest.newBuilder(URI.create(root + path)).header("Accept-Language", "ja")
+                .header("Accept", "text/html,application/xhtml+xml,*/*;q=0.8").GET()));
     }
 
     /** Posts a form with the CSRF token of the last page (fetch the form first, as a person would). */

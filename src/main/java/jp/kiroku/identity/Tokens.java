@@ -1,0 +1,25 @@
+package jp.kiroku.identity;
+
+import org.springframework.security.oauth2.jwt.Jwt;
+
+/** The claims Kiroku puts in its access tokens beyond the standard ones, and how to read them. */
+final class Tokens {
+
+    /** The client the token was issued to (for client credentials also its subject). */
+    static final String CLIENT_ID = "client_id";
+    /** "client" for a system acting for itself, "person" for an app acting for the signed-in person (the subject). */
+    static final String KIND = "kiroku_kind";
+    static final String PERSON = "person";
+
+    private Tokens() {
+    }
+
+    static String clientId(Jwt jwt) {
+        String c = jwt.getClaimAsString(CLIENT_ID);
+        return c != null ? c : jwt.getSubject(); // tokens from before the claim: client credentials only
+    }
+
+    static boolean actsForPerson(Jwt jwt) {
+        return PERSON.equals(jwt.getClaimAsString(KIND));
+    }
+}
