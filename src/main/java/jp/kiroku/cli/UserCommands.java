@@ -16,10 +16,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code kiroku user create|list|disable|reset-password|unlock}: people's accounts (AUTH-02, AUTH-03, AUTH-06, AUTH-10). */
+/** {@code kiroku user create|list|disable|reset-password|unlock|care-units}: people's accounts (AUTH-02, AUTH-03, AUTH-06, AUTH-10). */
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage people's accounts.",
         subcommands = {UserCommands.Create.class, UserCommands.ListUsers.class, UserCommands.Disable.class,
-                UserCommands.ResetPassword.class, UserCommands.Unlock.class})
+                UserCommands.ResetPassword.class, UserCommands.Unlock.class, UserCommands.CareUnits.class})
 final class UserCommands implements Runnable {
 
     @CommandLine.Spec
@@ -142,6 +142,24 @@ final class UserCommands implements Runnable {
                 return fail("'" + username + "' is not locked");
             }
             out.println("Unlocked " + username);
+            return 0;
+        }
+    }
+
+    @Command(name = "care-units", mixinStandardHelpOptions = true,
+            description = "Assign the person to departments and wards (replacing the previous assignment): the patients"
+                    + " those units care for come within their reach. No units: none.")
+    static final class CareUnits extends AdminCommand {
+        @Parameters(index = "0", paramLabel = "USER")
+        String username;
+        @Parameters(index = "1..*", paramLabel = "UNIT", arity = "0..*",
+                description = "Organization/id (a department), Location/id (a ward) or HealthcareService/id.")
+        List<String> units = List.of();
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
+            ctx.getBean(Accounts.class).assignCareUnits(username, units, Agent.localOperator());
+            out.println(username + " is assigned to " + (units.isEmpty() ? "no care unit" : String.join(", ", units)));
             return 0;
         }
     }

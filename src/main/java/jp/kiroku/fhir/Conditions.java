@@ -7,6 +7,7 @@ import org.springframework.stereotype.Component;
 
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import jp.kiroku.access.Permission;
+import jp.kiroku.access.View;
 import jp.kiroku.identity.Caller;
 import jp.kiroku.search.SearchException;
 import jp.kiroku.search.SearchIndex;
@@ -45,7 +46,10 @@ class Conditions {
         }
         guard.require(caller, type, Permission.SEARCH, "search");
         try {
-            return search.keys(search.query(type, params, true, null), 0, 2);
+            // a condition matches only what the caller reaches: a hidden record can be neither found nor changed
+            View.Condition reach = guard.view(caller, Permission.SEARCH).condition("c");
+            var parsed = search.query(type, params, true, null);
+            return search.keys(reach == null ? parsed : parsed.and(reach.sql(), reach.args()), 0, 2);
         } catch (SearchException e) {
             throw new InvalidRequestException("Condition '" + condition + "': " + e.getMessage());
         }

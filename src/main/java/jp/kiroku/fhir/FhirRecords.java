@@ -22,6 +22,7 @@ import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import ca.uhn.fhir.util.FhirTerser;
+import jp.kiroku.access.AccessPolicy;
 import jp.kiroku.platform.KirokuProperties;
 import jp.kiroku.search.SearchIndex;
 import jp.kiroku.store.ResourceKey;
@@ -39,9 +40,11 @@ class FhirRecords {
     private final ProfileValidator validator;
     private final KirokuProperties props;
     private final SearchIndex search;
+    private final AccessPolicy access;
 
-    FhirRecords(FhirContext ctx, ProfileValidator validator, KirokuProperties props, SearchIndex search) {
+    FhirRecords(FhirContext ctx, ProfileValidator validator, KirokuProperties props, SearchIndex search, AccessPolicy access) {
         this.ctx = ctx;
+        this.access = access;
         this.validator = validator;
         this.props = props;
         this.search = search;
@@ -152,7 +155,7 @@ class FhirRecords {
     /** A create or update with the search-index values of the new version. */
     FhirServices.Change change(Write.Kind kind, Resource resource, String id, Integer expectedVersion, String action) {
         Write write = toWrite(kind, resource, id, expectedVersion);
-        return new FhirServices.Change(write, search.extract(resource), action);
+        return new FhirServices.Change(write, resource, search.extract(resource), action);
     }
 
     /** A store write for a create or update; the body is rendered once the store has fixed version and time. */
@@ -160,6 +163,7 @@ class FhirRecords {
         String type = resource.fhirType();
         ResourceKey key = new ResourceKey(type, id);
         String patient = patientKey(resource, id);
+        String category = access.categoryOf(resource);
         List<ResourceKey> refs = localReferences(resource);
         Write.BodyRenderer render = (version, lastUpdated) -> {
             resource.setId(new IdType(type, id, Integer.toString(version)));
@@ -167,8 +171,8 @@ class FhirRecords {
             resource.getMeta().setLastUpdated(Date.from(lastUpdated));
             return ctx.newJsonParser().encodeResourceToString(resource).getBytes(StandardCharsets.UTF_8);
         };
-        return kind == Write.Kind.CREATE ? Write.create(key, patient, refs, render)
-                : Write.update(key, expectedVersion, patient, refs, render);
+        return kind == Write.Kind.CREATE ? Write.create(key, patient, category, refs, render)
+                : Write.update(key, expectedVersion, patient, category, refs, render);
     }
 
     /** A stored version as a resource; a tombstone has no body and is represented by the caller. */

@@ -6,12 +6,18 @@ import java.util.List;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import org.hl7.fhir.r4.model.Resource;
+
+import jp.kiroku.access.CareRelations;
+import jp.kiroku.access.Permission;
+import jp.kiroku.access.View;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
 import jp.kiroku.identity.Caller;
 import jp.kiroku.search.IndexRows;
 import jp.kiroku.search.SearchIndex;
 import jp.kiroku.store.Authorship;
+import jp.kiroku.store.Placement;
 import jp.kiroku.store.RecordStore;
 import jp.kiroku.store.Write;
 import jp.kiroku.store.Written;
@@ -19,14 +25,32 @@ import jp.kiroku.store.Written;
 /** What the providers need, in one place (the providers are plain objects, one per resource type). */
 @Component
 record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecords records, TransactionTemplate tx,
-                    HistoryPaging history, SearchIndex search, Conditions conditions) {
+                    HistoryPaging history, SearchIndex search, Conditions conditions, CareRelations careRelations) {
 
-    /** A write together with the search-index values of its new version (null for a delete). */
-    record Change(Write write, IndexRows rows, String action) {
+    /** A write together with its new version as a resource and that version's search-index values (null for a delete). */
+    record Change(Write write, Resource resource, IndexRows rows, String action) {
     }
 
-    Authorship authorship(Caller caller) {
-        return new Authorship(caller.agent().kind().code(), caller.agent().id(), null);
+    /**
+     * Refuses (403) changes outside a person's reach: updates and deletes of records they do not reach, and new
+     * versions whose patient and category they may not write. Systems are limited by their scopes only.
+     */
+    private View checkWritable(Caller caller, List<Change> changes) {
+        View view = guard.view(caller, Permission.CREATE);
+        if (view.unrestricted()) {
+            return view;
+        }
+        for (Change c : changes) {
+            Write w = c.write();
+            if (w.kind() != Write.Kind.CREATE) {
+                guard.requireReach(caller, view, List.of(w.key()), c.action());
+            }
+            if (w.kind() != Write.Kind.DELETE) {
+                guard.requireWritable(caller, view, w.key(), new Placement(w.patientKey(), view.subject().facility(),
+                        w.category(), false), c.action());
+            }
+        }
+        return view;
     }
 
     /**
@@ -35,8 +59,10 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
      * e.g. "batch"); several (a transaction) as one "transaction" event.
      */
     List<Written> commit(Caller caller, List<Change> changes, String detail) {
+        View view = checkWritable(caller, changes);
+        Authorship who = new Authorship(caller.agent().kind().code(), caller.agent().id(), null, view.subject().facility());
         return tx.execute(status -> {
-            List<Written> out = store.write(changes.stream().map(Change::write).toList(), authorship(caller));
+            List<Written> out = store.write(changes.stream().map(Change::write).toList(), who);
             List<SearchIndex.Entry> index = new ArrayList<>(out.size());
             List<AuditRecord.Touched> touched = new ArrayList<>(out.size());
             int unchanged = 0;
@@ -47,6 +73,10 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
                     unchanged++;
                 } else {
                     index.add(new SearchIndex.Entry(w.key(), patient, w.deleted() ? null : changes.get(i).rows(), w.created()));
+                    if (CareRelations.carriesRelations(w.key().type())) {
+                        careRelations.replace(w.key(), patient, w.deleted() ? List.of()
+                                : careRelations.links(changes.get(i).resource(), w.lastUpdated()));
+                    }
                 }
                 touched.add(new AuditRecord.Touched(w.key().type(), w.key().id(), w.versionId(), patient));
             }

@@ -1,24 +1,50 @@
 package jp.kiroku.fhir;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
 import org.springframework.stereotype.Component;
 
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.AuthenticationException;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import jp.kiroku.access.AccessPolicy;
 import jp.kiroku.access.Permission;
 import jp.kiroku.access.SmartScopes;
+import jp.kiroku.access.Subject;
+import jp.kiroku.access.View;
+import jp.kiroku.audit.Agent;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.identity.Account;
+import jp.kiroku.identity.Accounts;
 import jp.kiroku.identity.Caller;
+import jp.kiroku.store.Placement;
+import jp.kiroku.store.RecordStore;
+import jp.kiroku.store.ResourceKey;
 
-/** Enforces the caller's SMART scopes for each FHIR interaction; a refusal is audited and answered 403. */
+/**
+ * Enforces, for each FHIR interaction, the caller's SMART scopes and — for a person — what their roles reach
+ * (role × information category, facility, care relationships: {@link AccessPolicy}). Every refusal is audited and
+ * answered 403.
+ */
 @Component
 class Guard {
 
     private final AuditTrail audit;
+    private final AccessPolicy policy;
+    private final Accounts accounts;
+    private final RecordStore store;
 
-    Guard(AuditTrail audit) {
+    Guard(AuditTrail audit, AccessPolicy policy, Accounts accounts, RecordStore store) {
         this.audit = audit;
+        this.policy = policy;
+        this.accounts = accounts;
+        this.store = store;
     }
 
     Caller caller(RequestDetails request) {
@@ -26,11 +52,90 @@ class Guard {
         return Caller.current(address);
     }
 
+    /** Scopes first, then (for a person) whether their roles reach the type's category at all. */
     void require(Caller caller, String type, Permission permission, String action) {
         SmartScopes scopes = SmartScopes.of(caller.scopes());
         boolean ok = type == null ? scopes.permitsAllTypes(permission) : scopes.permits(type, permission);
         if (!ok) {
             deny(caller, type, action, permission);
+        }
+        if (caller.agent().kind() == Agent.Kind.USER) {
+            View view = view(caller, permission);
+            String category = type == null ? null : policy.categoryOfType(type);
+            if (type == null || view.reachOf(category).isEmpty()) {
+                refuse(caller, type, null, action, type == null
+                        ? "an interaction across all resource types is for systems, not people"
+                        : "no role of " + caller.agent().id() + " may " + verb(permission) + " " + category + " (" + type + ")");
+            }
+        }
+    }
+
+    /** What the caller reaches for {@code permission}: unrestricted for systems. */
+    View view(Caller caller, Permission permission) {
+        return policy.view(subject(caller), permission);
+    }
+
+    private Subject subject(Caller caller) {
+        if (caller.agent().kind() != Agent.Kind.USER) {
+            return Subject.system(caller.agent().id());
+        }
+        Account a = accounts.activeAccount(caller.agent().id())
+                .orElseThrow(() -> new AuthenticationException("The account of this token is no longer active"));
+        List<String> parties = new ArrayList<>(a.careUnits());
+        String self = null;
+        if (a.fhirRef() != null) {
+            parties.add(a.fhirRef());
+            if (a.fhirRef().startsWith("Patient/")) {
+                self = a.fhirRef().substring("Patient/".length());
+            }
+        }
+        return Subject.person(a.username(), Set.copyOf(a.roles()), a.facility(), parties, self);
+    }
+
+    /**
+     * Refuses (403, audited) unless the caller reaches the current placement of every key; unknown keys pass (the
+     * caller answers 404 for them).
+     */
+    void requireReach(Caller caller, View view, List<ResourceKey> keys, String action) {
+        if (view.unrestricted() || keys.isEmpty()) {
+            return;
+        }
+        Map<ResourceKey, Placement> placements = store.placements(keys);
+        Set<ResourceKey> allowed = view.allowed(placements);
+        for (ResourceKey k : keys) {
+            Placement p = placements.get(k);
+            if (p != null && !allowed.contains(k)) {
+                refuse(caller, k.type(), k.id(), action, p.patientKey() != null
+                        ? k + " is outside " + caller.agent().id() + "'s reach (no care relationship with its patient, another"
+                        + " facility, or a category the roles do not reach)"
+                        : k + " is outside " + caller.agent().id() + "'s reach (another facility, or a category the roles do not reach)");
+            }
+        }
+    }
+
+    /** Refuses writing a version whose placement (patient, category) the caller does not reach. */
+    void requireWritable(Caller caller, View view, ResourceKey key, Placement placement, String action) {
+        if (!view.unrestricted() && !view.allows(placement)) {
+            refuse(caller, key.type(), key.id(), action, "writing " + key.type() + " in category " + placement.category()
+                    + (placement.patientKey() != null ? " for this patient" : "") + " is outside " + caller.agent().id()
+                    + "'s reach");
+        }
+    }
+
+    /** The placements of keys the caller does not reach are left out (includes, $everything, snapshot pages). */
+    <T> List<T> visibleOnly(View view, List<T> items, java.util.function.Function<T, ResourceKey> key) {
+        if (view.unrestricted() || items.isEmpty()) {
+            return items;
+        }
+        Map<ResourceKey, Placement> placements = new HashMap<>(store.placements(items.stream().map(key).toList()));
+        Set<ResourceKey> allowed = view.allowed(placements);
+        return items.stream().filter(i -> allowed.contains(key.apply(i))).toList();
+    }
+
+    /** Refuses (403, audited) an interaction that only systems may use. */
+    void requireSystem(Caller caller, String type, String action, String why) {
+        if (caller.agent().kind() == Agent.Kind.USER) {
+            refuse(caller, type, null, action, why);
         }
     }
 
@@ -40,5 +145,18 @@ class Guard {
         throw new ForbiddenOperationException("The access token's scopes do not permit " + action + " on "
                 + (type == null ? "all resource types" : type) + " (needs system/" + (type == null ? "*" : type)
                 + "." + permission.letter() + " or an equivalent v1 scope)");
+    }
+
+    private void refuse(Caller caller, String type, String id, String action, String why) {
+        audit.record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.DENIED).on(type, id, null, null)
+                .withDetail("access: " + (id == null ? "role" : "reach")));
+        throw new ForbiddenOperationException("Access denied: " + why);
+    }
+
+    private static String verb(Permission p) {
+        return switch (p) {
+            case READ, SEARCH -> "read";
+            case CREATE, UPDATE, DELETE -> "write";
+        };
     }
 }

@@ -85,6 +85,7 @@ final class ResourceTypeProvider implements IResourceProvider {
                     .on(type, key.id(), null, null).withDetail("not found"));
             throw new ResourceNotFoundException(id);
         }
+        services.guard().requireReach(caller, services.guard().view(caller, Permission.READ), List.of(key), action);
         services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.SUCCESS)
                 .on(type, key.id(), v.versionId(), v.patientKey()));
         if (v.deleted()) {
@@ -180,7 +181,7 @@ final class ResourceTypeProvider implements IResourceProvider {
         } else {
             key = new ResourceKey(type, id.getIdPart());
         }
-        Written w = write(caller, new FhirServices.Change(Write.delete(key, Http.ifMatch(request)), null, "delete"));
+        Written w = write(caller, new FhirServices.Change(Write.delete(key, Http.ifMatch(request)), null, null, "delete"));
         MethodOutcome out = new MethodOutcome(new IdType(type, key.id(), Integer.toString(w.versionId())));
         out.setOperationOutcome(information(w.noop() ? "Nothing to delete: " + key + " does not exist or is already deleted"
                 : "Deleted " + key + " (tombstone version " + w.versionId() + "; earlier versions are kept)"));
@@ -223,6 +224,7 @@ final class ResourceTypeProvider implements IResourceProvider {
         if (services.store().current(key).isEmpty()) {
             throw new ResourceNotFoundException(id);
         }
+        services.guard().requireReach(caller, services.guard().view(caller, Permission.READ), List.of(key), "history");
         return services.history().open(caller, type, key.id(), since, request);
     }
 
@@ -230,6 +232,8 @@ final class ResourceTypeProvider implements IResourceProvider {
     public IBundleProvider typeHistory(@Since Date since, RequestDetails request) {
         Caller caller = services.guard().caller(request);
         services.guard().require(caller, type, Permission.SEARCH, "history");
+        services.guard().requireSystem(caller, type, "history", "the history of a whole type spans patients; people read"
+                + " the history of one resource (Type/id/_history) or search");
         return services.history().open(caller, type, null, since, request);
     }
 

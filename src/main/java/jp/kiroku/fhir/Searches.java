@@ -20,6 +20,7 @@ import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import jp.kiroku.access.Permission;
 import jp.kiroku.access.SmartScopes;
+import jp.kiroku.access.View;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.identity.Caller;
 import jp.kiroku.platform.KirokuProperties;
@@ -89,6 +90,7 @@ class Searches {
         List<String> ignored = new ArrayList<>();
         List<Include> includes = includes(params, request.strict(), ignored);
         String snapshot = Http.first(params, "_snapshot");
+        View view = services.guard().view(caller, Permission.SEARCH);
         Query q = null;
         if (snapshot == null) {
             try {
@@ -96,6 +98,9 @@ class Searches {
             } catch (SearchException e) {
                 throw new InvalidRequestException(e.getMessage());
             }
+            // hidden records are neither matched nor counted (Bundle.total)
+            View.Condition reach = view.condition("c");
+            q = reach == null ? q : q.and(reach.sql(), reach.args());
             ignored.addAll(q.ignored());
             if (isCountOnly(params)) {
                 long n = services.search().count(q);
@@ -107,8 +112,10 @@ class Searches {
         }
         Query query = q;
         Window w = window(caller, type, snapshot, offset, count, () -> matches(query, offset, count));
-        List<Found> matches = load(w.keys(), request.storedJson());
-        List<Found> included = included(caller, matches, includes, request.storedJson());
+        // a snapshot page is checked again: a care relationship may have ended since the search
+        List<ResourceKey> keys = snapshot == null ? w.keys() : services.guard().visibleOnly(view, w.keys(), k -> k);
+        List<Found> matches = load(keys, request.storedJson());
+        List<Found> included = included(caller, view, matches, includes, request.storedJson());
         audit(caller, "search", type, concat(matches, included), null, request);
         return bundle(request, path, q == null ? null : selfQuery(params, ignored, q.sortUsed()), w, matches, included,
                 offset, count, type);
@@ -120,7 +127,10 @@ class Searches {
         int count = Page.count(params);
         int offset = Page.offset(params);
         String snapshot = Http.first(params, "_snapshot");
-        Window w = window(caller, "Patient/$everything", snapshot, offset, count, () -> everythingMatches(patientId, params));
+        View view = services.guard().view(caller, Permission.READ);
+        services.guard().requireReach(caller, view, List.of(new ResourceKey("Patient", patientId)), "$everything");
+        Window w = window(caller, "Patient/$everything", snapshot, offset, count,
+                () -> everythingMatches(patientId, params, view.condition("c")));
         // everything spans types: every type returned must be readable with the caller's scopes
         SmartScopes scopes = SmartScopes.of(caller.scopes());
         for (ResourceKey k : w.keys()) {
@@ -128,7 +138,8 @@ class Searches {
                 services.guard().deny(caller, k.type(), "$everything", Permission.READ);
             }
         }
-        List<Found> resources = load(w.keys(), request.storedJson());
+        List<ResourceKey> keys = snapshot == null ? w.keys() : services.guard().visibleOnly(view, w.keys(), k -> k);
+        List<Found> resources = load(keys, request.storedJson());
         audit(caller, "everything", "Patient", resources, null, request);
         String path = "Patient/" + patientId + "/$everything";
         return bundle(request, path, snapshot != null ? null : selfQuery(params, List.of(), null), w, resources, List.of(),
@@ -136,7 +147,7 @@ class Searches {
     }
 
     /** The patient's compartment and what it references, in order, after checking the patient and _type/_since. */
-    private Matches everythingMatches(String patientId, Map<String, List<String>> params) {
+    private Matches everythingMatches(String patientId, Map<String, List<String>> params, View.Condition reach) {
         if (services.store().current(new ResourceKey("Patient", patientId)).filter(v -> !v.deleted()).isEmpty()) {
             throw new ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException("Patient/" + patientId + " is not known");
         }
@@ -160,9 +171,11 @@ class Searches {
             }
         }
         int max = props.getSearch().getMaxResults();
-        List<ResourceKey> all = services.search().everything(patientId, types, since, max + 1);
+        String condition = reach == null ? null : reach.sql();
+        List<Object> args = reach == null ? List.of() : reach.args();
+        List<ResourceKey> all = services.search().everything(patientId, types, since, condition, args, max + 1);
         if (all.size() > max) { // rare: count them all for an exact total, page the first max
-            int total = services.search().everything(patientId, types, since, Integer.MAX_VALUE).size();
+            int total = services.search().everything(patientId, types, since, condition, args, Integer.MAX_VALUE).size();
             return new Matches(all.subList(0, max), total);
         }
         return new Matches(all, all.size());
@@ -299,7 +312,7 @@ class Searches {
      * The included resources of one page: every include applied to the matches, then the :iterate ones once more to
      * what was included. Types the caller may not read are left out.
      */
-    private List<Found> included(Caller caller, List<Found> matches, List<Include> includes, boolean stored) {
+    private List<Found> included(Caller caller, View view, List<Found> matches, List<Include> includes, boolean stored) {
         if (includes.isEmpty() || matches.isEmpty()) {
             return List.of();
         }
@@ -311,7 +324,7 @@ class Searches {
         all.addAll(second);
         SmartScopes scopes = SmartScopes.of(caller.scopes());
         all.removeIf(k -> !scopes.permits(k.type(), Permission.READ));
-        return load(all, stored);
+        return load(services.guard().visibleOnly(view, all, k -> k), stored);
     }
 
     private List<ResourceKey> apply(List<Include> includes, List<ResourceKey> from, boolean iterateOnly, Set<ResourceKey> seen) {

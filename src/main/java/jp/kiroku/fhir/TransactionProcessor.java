@@ -270,7 +270,7 @@ class TransactionProcessor {
         return switch (p.verb()) {
             case POST -> services.records().change(Write.Kind.CREATE, p.resource(), p.key().id(), null, "create");
             case PUT -> services.records().change(Write.Kind.UPDATE, p.resource(), p.key().id(), p.ifMatch(), "update");
-            default -> new FhirServices.Change(Write.delete(p.key(), p.ifMatch()), null, "delete");
+            default -> new FhirServices.Change(Write.delete(p.key(), p.ifMatch()), null, null, "delete");
         };
     }
 
@@ -349,6 +349,8 @@ class TransactionProcessor {
         if (v == null) {
             throw new ResourceNotFoundException(new IdType(p.key().type(), p.key().id()));
         }
+        services.guard().requireReach(caller, services.guard().view(caller, Permission.READ), List.of(p.key()),
+                p.version() == null ? "read" : "vread");
         services.audit().record(AuditRecord.of(caller.agent(), p.version() == null ? "read" : "vread", AuditRecord.Outcome.SUCCESS)
                 .on(v.type(), v.id(), v.versionId(), v.patientKey()));
         if (v.deleted()) {

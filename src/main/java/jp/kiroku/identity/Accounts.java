@@ -43,7 +43,7 @@ public class Accounts {
     }
 
     static final Set<String> ROLES = Set.of("physician", "dentist", "nurse", "pharmacist", "technician", "therapist",
-            "dietitian", "clerk", "admin", "auditor", "patient");
+            "dietitian", "doctor-assistant", "clerk", "admin", "auditor", "patient");
     static final Set<String> PROFESSIONS = Set.of("physician", "dentist", "nurse", "assistant-nurse", "midwife",
             "public-health-nurse", "pharmacist", "radiologic-technologist", "clinical-lab-technician",
             "physical-therapist", "occupational-therapist", "dietitian", "medical-clerk", "system-administrator", "other");
@@ -61,7 +61,7 @@ public class Accounts {
     private final KirokuProperties.Auth settings;
     private final PasswordPolicy policy;
     private final LoginThrottle throttle;
-    private final com.github.benmanes.caffeine.cache.LoadingCache<String, Boolean> active;
+    private final com.github.benmanes.caffeine.cache.LoadingCache<String, Optional<Account>> active;
     /** Checked when the account does not exist, so that an unknown name takes as long as a wrong password (AUTH-05). */
     private final String dummyHash;
 
@@ -77,7 +77,7 @@ public class Accounts {
         this.dummyHash = encoder.encode(oneTimePassword());
         this.active = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
                 .expireAfterWrite(props.getTokens().getActiveCheckCache()).maximumSize(10_000)
-                .build(u -> find(u).map(Account::active).orElse(false));
+                .build(u -> find(u).filter(Account::active));
     }
 
     @Transactional
@@ -199,7 +199,40 @@ public class Accounts {
 
     /** True when the account exists and is not disabled (asked per request for tokens acting for the person). */
     public boolean isActive(String username) {
-        return username != null && active.get(username.toLowerCase(Locale.ROOT));
+        return activeAccount(username).isPresent();
+    }
+
+    /**
+     * The account when it exists and is not disabled, as of at most kiroku.tokens.active-check-cache ago (asked per
+     * request: roles, facility and care units decide what the person reaches).
+     */
+    public Optional<Account> activeAccount(String username) {
+        return username == null ? Optional.empty() : active.get(username.toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * Assigns the person to departments and wards ({@code Organization/id}, {@code Location/id}), replacing the
+     * previous assignment: the patients those units care for come within the person's reach.
+     */
+    @Transactional
+    public void assignCareUnits(String username, List<String> units, Agent by) {
+        List<String> bad = units.stream().filter(u -> !u.matches("(Organization|Location|HealthcareService)/[A-Za-z0-9\\-.]{1,64}"))
+                .toList();
+        if (!bad.isEmpty()) {
+            throw new IllegalArgumentException("care units are Organization/id, Location/id or HealthcareService/id: " + bad);
+        }
+        int n = jdbc.update(con -> {
+            var ps = con.prepareStatement("UPDATE account SET care_units = ? WHERE lower(username) = ?");
+            ps.setArray(1, con.createArrayOf("text", units.stream().distinct().toArray()));
+            ps.setString(2, username.strip().toLowerCase(Locale.ROOT));
+            return ps;
+        });
+        if (n == 0) {
+            throw new IllegalArgumentException("no account '" + username + "'");
+        }
+        active.invalidate(username.strip().toLowerCase(Locale.ROOT));
+        audit.record(AuditRecord.of(by, "account.care-units", AuditRecord.Outcome.SUCCESS)
+                .withDetail("account=" + username.strip().toLowerCase(Locale.ROOT) + " units=" + String.join(",", units)));
     }
 
     /** Lifts a lockout (AUTH-06) before it expires; false when the user name was not locked. */
@@ -363,7 +396,8 @@ public class Accounts {
             rs.getString("name_romaji"), rs.getObject("birth_date", java.time.LocalDate.class), rs.getString("profession"),
             rs.getString("department"), rs.getString("facility"), rs.getString("employment"), rs.getString("fhir_ref"),
             "active".equals(rs.getString("status")), instant(rs, "created_at"), instant(rs, "last_login_at"),
-            rs.getBoolean("password_must_change"), instant(rs, "password_expires_at"), rs.getTimestamp("totp_enrolled_at") != null);
+            rs.getBoolean("password_must_change"), instant(rs, "password_expires_at"), rs.getTimestamp("totp_enrolled_at") != null,
+            List.of((String[]) rs.getArray("care_units").getArray()));
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {
         Timestamp t = rs.getTimestamp(column);

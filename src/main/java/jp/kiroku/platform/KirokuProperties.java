@@ -35,6 +35,7 @@ public class KirokuProperties {
     private final Ledger ledger = new Ledger();
     private final ClockSettings clock = new ClockSettings();
     private final Auth auth = new Auth();
+    private final Access access = new Access();
 
     public enum ValidationLevel { PROFILED, FULL }
 
@@ -114,6 +115,17 @@ public class KirokuProperties {
         public void setClientSecret(String clientSecret) { this.clientSecret = clientSecret; }
         public String getAdmin() { return admin; }
         public void setAdmin(String admin) { this.admin = admin; }
+    }
+
+    public static class Access {
+        /**
+         * How long a care relationship lasts after its encounter, episode or care team ended (discharge summaries,
+         * results that arrive later); after that the patient is out of reach without break-glass.
+         */
+        private Duration careAfterEnd = Duration.ofDays(30);
+
+        public Duration getCareAfterEnd() { return careAfterEnd; }
+        public void setCareAfterEnd(Duration d) { this.careAfterEnd = d; }
     }
 
     public static class Search {
@@ -239,6 +251,7 @@ public class KirokuProperties {
     public ValidationLevel getValidation() { return validation; }
     public void setValidation(ValidationLevel validation) { this.validation = validation; }
     public Db getDb() { return db; }
+    public Access getAccess() { return access; }
     public Auth getAuth() { return auth; }
     public Tokens getTokens() { return tokens; }
     public Bootstrap getBootstrap() { return bootstrap; }

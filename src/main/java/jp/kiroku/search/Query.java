@@ -31,6 +31,19 @@ public final class Query {
         this.sortUsed = sortUsed;
     }
 
+    /**
+     * This query, narrowed by one more SQL condition over {@code resource_current c} (access control: the records the
+     * caller reaches); a null condition leaves it as it is.
+     */
+    public Query and(String condition, List<Object> conditionArgs) {
+        if (condition == null) {
+            return this;
+        }
+        List<Object> all = new java.util.ArrayList<>(args);
+        all.addAll(conditionArgs);
+        return new Query(type, where + " AND " + condition, all, order, sort, ignored, sortUsed);
+    }
+
     public String type() {
         return type;
     }

@@ -389,9 +389,11 @@ public class SearchIndex {
     /**
      * Patient/$everything: the patient, every resource in its compartment and the resources those reference (one
      * level: practitioners, organizations, medications...), optionally only of some types and changed since a time.
-     * Ordered with the patient first, then by type and newest first. At most {@code limit} keys.
+     * Ordered with the patient first, then by type and newest first. At most {@code limit} keys; {@code condition}
+     * (over {@code resource_current c}, may be null) narrows them to what the caller reaches.
      */
-    public List<ResourceKey> everything(String patientId, Set<String> types, Instant since, int limit) {
+    public List<ResourceKey> everything(String patientId, Set<String> types, Instant since, String condition,
+                                        List<Object> conditionArgs, int limit) {
         Map<String, List<String>> params = compartmentParams("Patient");
         Set<ResourceKey> members = new java.util.LinkedHashSet<>();
         members.add(new ResourceKey("Patient", patientId));
@@ -413,6 +415,10 @@ public class SearchIndex {
         if (since != null) {
             sql.append(" AND c.last_updated >= ?");
             extra.add(Timestamp.from(since));
+        }
+        if (condition != null) {
+            sql.append(" AND ").append(condition);
+            extra.addAll(conditionArgs);
         }
         sql.append(" ORDER BY c.res_type <> 'Patient', c.res_type, c.last_updated DESC, c.res_id LIMIT ?");
         extra.add(limit);

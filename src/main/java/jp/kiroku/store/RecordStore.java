@@ -56,21 +56,12 @@ public class RecordStore {
             return List.of();
         }
         Map<ResourceKey, StoredVersion> found = new HashMap<>();
-        jdbc.execute((Connection c) -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted,"
-                    + " v.patient_key, v.body FROM resource_current c JOIN resource_version v USING (res_type, res_id, version_id)"
-                    + " WHERE (c.res_type, c.res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))")) {
-                KeyArrays.bind(c, ps, 1, keys);
-                try (ResultSet rs = ps.executeQuery()) {
-                    int i = 0;
-                    while (rs.next()) {
-                        StoredVersion v = VERSION.mapRow(rs, i++);
-                        found.put(new ResourceKey(v.type(), v.id()), v);
-                    }
-                }
-            }
-            return null;
-        });
+        eachRow("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body"
+                + " FROM resource_current c JOIN resource_version v USING (res_type, res_id, version_id)"
+                + " WHERE (c.res_type, c.res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))", keys, rs -> {
+                    StoredVersion v = VERSION.mapRow(rs, 0);
+                    found.put(new ResourceKey(v.type(), v.id()), v);
+                });
         List<StoredVersion> out = new ArrayList<>(keys.size());
         for (ResourceKey k : keys) {
             StoredVersion v = found.get(k);
@@ -78,6 +69,19 @@ public class RecordStore {
                 out.add(v);
             }
         }
+        return out;
+    }
+
+    /** Where these resources' current versions belong (access control); unknown keys are left out. */
+    public Map<ResourceKey, Placement> placements(Collection<ResourceKey> keys) {
+        Map<ResourceKey, Placement> out = new HashMap<>();
+        if (keys.isEmpty()) {
+            return out;
+        }
+        eachRow("SELECT res_type, res_id, patient_key, facility_id, category, deleted FROM resource_current"
+                + " WHERE (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))", keys,
+                rs -> out.put(new ResourceKey(rs.getString(1), rs.getString(2)),
+                        new Placement(rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6))));
         return out;
     }
 
@@ -153,8 +157,10 @@ public class RecordStore {
         checkNotReferenced(writes);
 
         List<Written> results = new ArrayList<>(writes.size());
+        Map<ResourceKey, String> categories = new HashMap<>(); // a delete keeps the resource's category
         for (Write w : writes) {
             Current cur = current.get(w.key());
+            categories.put(w.key(), w.kind() == Write.Kind.DELETE && cur != null ? cur.category() : w.category());
             boolean exists = cur != null && !cur.deleted();
             if (w.expectedVersion() != null && (cur == null || cur.version() != w.expectedVersion())) {
                 throw new StoreException(StoreException.Reason.VERSION_CONFLICT, w.key() + " is at version "
@@ -165,10 +171,12 @@ public class RecordStore {
                 case DELETE -> {
                     // a tombstone stays in its patient's compartment (audit, later sharding by patient)
                     String patient = cur == null ? null : cur.patientKey();
+                    String facility = cur == null ? who.facility() : cur.facility();
                     if (!exists) {
-                        results.add(new Written(w.key(), cur == null ? 0 : cur.version(), now, false, true, true, patient, null));
+                        results.add(new Written(w.key(), cur == null ? 0 : cur.version(), now, false, true, true, patient,
+                                facility, null));
                     } else {
-                        results.add(new Written(w.key(), version, now, false, true, false, patient, null));
+                        results.add(new Written(w.key(), version, now, false, true, false, patient, facility, null));
                     }
                 }
                 case CREATE, UPDATE -> {
@@ -176,16 +184,18 @@ public class RecordStore {
                         throw new StoreException(StoreException.Reason.DUPLICATE, w.key() + " already exists", List.of(w.key()));
                     }
                     byte[] body = w.body().render(version, now);
-                    results.add(new Written(w.key(), version, now, !exists, false, false, w.patientKey(), body));
+                    // a resource stays in the facility it was created in
+                    String facility = cur == null ? who.facility() : cur.facility();
+                    results.add(new Written(w.key(), version, now, !exists, false, false, w.patientKey(), facility, body));
                 }
             }
         }
-        insertVersions(results, writes, who);
+        insertVersions(results, writes, categories, who);
         return results;
     }
 
     /** The current pointer of a resource, as locked for a write. */
-    private record Current(int version, boolean deleted, String patientKey) {
+    private record Current(int version, boolean deleted, String patientKey, String facility, String category) {
     }
 
     private Map<ResourceKey, Current> lockCurrent(List<ResourceKey> keys) {
@@ -193,19 +203,10 @@ public class RecordStore {
         if (keys.isEmpty()) {
             return out;
         }
-        jdbc.execute((Connection c) -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT res_type, res_id, version_id, deleted, patient_key FROM resource_current"
-                    + " WHERE (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) FOR UPDATE")) {
-                KeyArrays.bind(c, ps, 1, keys);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.put(new ResourceKey(rs.getString(1), rs.getString(2)),
-                                new Current(rs.getInt(3), rs.getBoolean(4), rs.getString(5)));
-                    }
-                }
-            }
-            return null;
-        });
+        eachRow("SELECT res_type, res_id, version_id, deleted, patient_key, facility_id, category FROM resource_current"
+                + " WHERE (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) FOR UPDATE", keys,
+                rs -> out.put(new ResourceKey(rs.getString(1), rs.getString(2)),
+                        new Current(rs.getInt(3), rs.getBoolean(4), rs.getString(5), rs.getString(6), rs.getString(7))));
         return out;
     }
 
@@ -262,27 +263,35 @@ public class RecordStore {
     }
 
     private List<ResourceKey> queryKeys(String sql, Collection<ResourceKey> keys) {
-        return jdbc.execute((Connection c) -> {
-            List<ResourceKey> out = new ArrayList<>();
+        List<ResourceKey> out = new ArrayList<>();
+        eachRow(sql, keys, rs -> out.add(new ResourceKey(rs.getString(1), rs.getString(2))));
+        return out;
+    }
+
+    /** Runs SQL whose two parameters are the key arrays ({@link KeyArrays}) and hands each row to {@code row}. */
+    private void eachRow(String sql, Collection<ResourceKey> keys, org.springframework.jdbc.core.RowCallbackHandler row) {
+        jdbc.execute((Connection c) -> {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 KeyArrays.bind(c, ps, 1, keys);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(new ResourceKey(rs.getString(1), rs.getString(2)));
+                        row.processRow(rs);
                     }
                 }
             }
-            return out;
+            return null;
         });
     }
 
-    private void insertVersions(List<Written> results, List<Write> writes, Authorship who) {
+    private void insertVersions(List<Written> results, List<Write> writes, Map<ResourceKey, String> categories,
+                                Authorship who) {
         List<Written> stored = results.stream().filter(r -> !r.noop()).toList();
         if (stored.isEmpty()) {
             return;
         }
         jdbc.batchUpdate("INSERT INTO resource_version (res_type, res_id, version_id, patient_key, last_updated, deleted,"
-                + " author_kind, author_id, on_behalf_of, body, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)", stored, 500,
+                + " author_kind, author_id, on_behalf_of, body, content_hash, facility_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                stored, 500,
                 (ps, r) -> {
                     ps.setString(1, r.key().type());
                     ps.setString(2, r.key().id());
@@ -295,10 +304,13 @@ public class RecordStore {
                     ps.setString(9, who.onBehalfOf());
                     ps.setBytes(10, r.body());
                     ps.setBytes(11, r.body() == null ? EMPTY_SHA256 : sha256(r.body()));
+                    ps.setString(12, r.facility());
                 });
-        jdbc.batchUpdate("INSERT INTO resource_current (res_type, res_id, version_id, deleted, patient_key, last_updated)"
-                + " VALUES (?,?,?,?,?,?) ON CONFLICT (res_type, res_id) DO UPDATE SET version_id = excluded.version_id,"
-                + " deleted = excluded.deleted, patient_key = excluded.patient_key, last_updated = excluded.last_updated",
+        // a resource keeps its facility
+        jdbc.batchUpdate("INSERT INTO resource_current (res_type, res_id, version_id, deleted, patient_key, last_updated,"
+                + " facility_id, category) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (res_type, res_id) DO UPDATE SET"
+                + " version_id = excluded.version_id, deleted = excluded.deleted, patient_key = excluded.patient_key,"
+                + " last_updated = excluded.last_updated, category = excluded.category",
                 stored, 500, (ps, r) -> {
                     ps.setString(1, r.key().type());
                     ps.setString(2, r.key().id());
@@ -306,6 +318,8 @@ public class RecordStore {
                     ps.setBoolean(4, r.deleted());
                     ps.setString(5, r.patientKey());
                     ps.setTimestamp(6, Timestamp.from(r.lastUpdated()));
+                    ps.setString(7, r.facility());
+                    ps.setString(8, categories.get(r.key()));
                 });
         List<ResourceKey> replaced = new ArrayList<>();
         List<ResourceKey[]> links = new ArrayList<>();

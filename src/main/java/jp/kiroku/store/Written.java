@@ -4,8 +4,9 @@ import java.time.Instant;
 
 /**
  * The outcome of one {@link Write}: the version now current. {@code created} is true when the resource did not
- * exist before; {@code noop} is true for a delete of a resource that was absent or already deleted.
+ * exist before; {@code noop} is true for a delete of a resource that was absent or already deleted. {@code facility}
+ * is the facility the resource belongs to.
  */
 public record Written(ResourceKey key, int versionId, Instant lastUpdated, boolean created, boolean deleted,
-                      boolean noop, String patientKey, byte[] body) {
+                      boolean noop, String patientKey, String facility, byte[] body) {
 }

@@ -2,55 +2,29 @@ package jp.kiroku.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 
-import jp.kiroku.KirokuApplication;
 import jp.kiroku.support.ServerTest;
 import jp.kiroku.support.WebSession;
-import picocli.CommandLine;
 
 /** {@code kiroku user ...} against a running server's database, as an administrator at the server's shell would. */
 class UserCommandsTest extends ServerTest {
 
-    record Run(int code, String out, String err) {
-    }
-
     @Autowired
     JdbcTemplate jdbc;
 
-    @BeforeAll
-    static void theApplication() {
-        KirokuCli.application = KirokuApplication.class;
+    private CliRun kiroku(String... args) {
+        return CliRun.kiroku(DATA_DIR, args);
     }
 
-    private Run kiroku(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new KirokuCli());
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("kiroku: " + KirokuCli.rootMessage(ex));
-            return 1;
-        });
-        List<String> all = new java.util.ArrayList<>(List.of(args));
-        all.add("--data-dir=" + DATA_DIR);
-        int code = cli.execute(all.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static String oneTimePassword(Run r) {
+    private static String oneTimePassword(CliRun r) {
         Matcher m = Pattern.compile("one-time password:\\s+(\\S+)").matcher(r.out());
         assertThat(m.find()).as(r.out() + r.err()).isTrue();
         return m.group(1);
@@ -60,7 +34,7 @@ class UserCommandsTest extends ServerTest {
     @Tag("AUTH-02")
     @Tag("AUTH-10")
     void createListDisableOnePersonsAccountAndRefuseSharedOnes() {
-        Run created = kiroku("user", "create", "--username", "kimura.ken", "--name", "木村 健", "--kana", "キムラ ケン",
+        CliRun created = kiroku("user", "create", "--username", "kimura.ken", "--name", "木村 健", "--kana", "キムラ ケン",
                 "--birth-date", "1975-06-30", "--roles", "physician", "--profession", "physician");
         assertThat(created.code()).as(created.err()).isZero();
         String password = oneTimePassword(created);
@@ -72,16 +46,16 @@ class UserCommandsTest extends ServerTest {
         assertThat(jdbc.queryForObject("SELECT password_hash FROM account WHERE username = 'kimura.ken'", String.class))
                 .startsWith("{argon2}$argon2id$").doesNotContain(password);
 
-        Run shared = kiroku("user", "create", "--username", "nurse1", "--name", "病棟", "--kana", "ビョウトウ",
+        CliRun shared = kiroku("user", "create", "--username", "nurse1", "--name", "病棟", "--kana", "ビョウトウ",
                 "--roles", "nurse", "--profession", "nurse");
         assertThat(shared.code()).isEqualTo(1);
         assertThat(shared.err()).contains("names a function, not a person");
-        Run samePerson = kiroku("user", "create", "--username", "kimura.k2", "--name", "木村 健", "--kana", "キムラ ケン",
+        CliRun samePerson = kiroku("user", "create", "--username", "kimura.k2", "--name", "木村 健", "--kana", "キムラ ケン",
                 "--birth-date", "1975-06-30", "--roles", "physician", "--profession", "physician");
         assertThat(samePerson.code()).isEqualTo(1);
         assertThat(samePerson.err()).contains("already has an account (kimura.ken)");
 
-        Run unused = kiroku("user", "list", "--unused-days", "0");
+        CliRun unused = kiroku("user", "list", "--unused-days", "0");
         assertThat(unused.out()).contains("kimura.ken").contains("never");
         assertThat(kiroku("user", "disable", "kimura.ken", "--reason", "left 2026-11-30").code()).isZero();
         assertThat(kiroku("user", "list", "--unused-days", "0").out()).doesNotContain("kimura.ken");
@@ -94,10 +68,10 @@ class UserCommandsTest extends ServerTest {
     void aResetRecordsWhoVerifiedTheIdentityAndHow() {
         String first = oneTimePassword(kiroku("user", "create", "--username", "hayashi.mai", "--name", "林 舞",
                 "--kana", "ハヤシ マイ", "--roles", "clerk", "--profession", "medical-clerk"));
-        Run refused = kiroku("user", "reset-password", "hayashi.mai", "--verified-by", " ");
+        CliRun refused = kiroku("user", "reset-password", "hayashi.mai", "--verified-by", " ");
         assertThat(refused.code()).isEqualTo(1);
         assertThat(refused.err()).contains("how the person's identity was verified");
-        Run reset = kiroku("user", "reset-password", "hayashi.mai", "--verified-by", "staff ID card, in person");
+        CliRun reset = kiroku("user", "reset-password", "hayashi.mai", "--verified-by", "staff ID card, in person");
         assertThat(reset.code()).as(reset.err()).isZero();
         String second = oneTimePassword(reset);
         assertThat(second).isNotEqualTo(first);

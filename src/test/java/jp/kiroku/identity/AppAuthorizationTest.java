@@ -9,7 +9,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Clock;
 import java.time.LocalDate;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -28,6 +27,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import jp.kiroku.audit.Agent;
 import jp.kiroku.support.FhirHttp;
 import jp.kiroku.support.ServerTest;
+import jp.kiroku.support.PersonLogin;
 import jp.kiroku.support.WebSession;
 import jp.kiroku.support.WebSession.Page;
 
@@ -47,7 +47,6 @@ class AppAuthorizationTest extends ServerTest {
     @Autowired
     JdbcTemplate jdbc;
 
-    final Totp totp = new Totp(Clock.systemUTC());
     final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
     String root;
     String callback;
@@ -96,7 +95,7 @@ class AppAuthorizationTest extends ServerTest {
     private String codeAfterFirstLogin(String clientId, String scope, String challenge, String username) {
         Page toLogin = browser.get(authorizePath(clientId, scope, challenge));
         assertThat(toLogin.redirect()).isEqualTo("/login");
-        Page codes = PeopleLoginTest.firstLogin(browser, totp, username, newPerson(username)).codesPage();
+        Page codes = PersonLogin.firstLogin(browser, username, newPerson(username)).codesPage();
         Matcher next = Pattern.compile("class=\"button\" href=\"([^\"]+)\"").matcher(codes.body());
         assertThat(next.find()).as("the recovery-codes page continues to the app's request").isTrue();
         String back = next.group(1).replace("&amp;", "&");

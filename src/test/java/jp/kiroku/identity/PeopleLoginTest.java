@@ -19,13 +19,14 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import jp.kiroku.audit.Agent;
 import jp.kiroku.support.ServerTest;
+import jp.kiroku.support.PersonLogin;
 import jp.kiroku.support.WebSession;
 import jp.kiroku.support.WebSession.Page;
 
 /** People log in through the pages, the way the guideline requires (AUTH-01..10), over real HTTP with cookies. */
 class PeopleLoginTest extends ServerTest {
 
-    static final String GOOD_PASSWORD = "vR7#kT2!mQ9$wL";
+    static final String GOOD_PASSWORD = PersonLogin.GOOD_PASSWORD;
     private static final AtomicInteger SEQ = new AtomicInteger();
 
     @Autowired
@@ -60,27 +61,9 @@ class PeopleLoginTest extends ServerTest {
 
     /** First login of a new account up to a signed-in session; returns the TOTP secret it enrolled. */
     private byte[] firstLogin(String username, String oneTimePassword) {
-        FirstLogin done = firstLogin(browser, totp, username, oneTimePassword);
+        PersonLogin.FirstLogin done = PersonLogin.firstLogin(browser, username, oneTimePassword);
         lastRecoveryCodes = recoveryCodesShownOn(done.codesPage());
         return done.secret();
-    }
-
-    /** What a first login leaves: the enrolled authenticator's secret and the page that showed the recovery codes. */
-    record FirstLogin(byte[] secret, Page codesPage) {
-    }
-
-    /** A new account's first login in {@code browser}: own password, then TOTP enrolment. */
-    static FirstLogin firstLogin(WebSession browser, Totp totp, String username, String oneTimePassword) {
-        browser.get("/login");
-        assertThat(browser.post("/login", Map.of("username", username, "password", oneTimePassword)).redirect())
-                .isEqualTo("/login/password");
-        browser.get("/login/password");
-        Page changed = browser.post("/login/password", Map.of("password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD));
-        assertThat(changed.redirect()).as(changed.body()).isEqualTo("/login/totp/enroll");
-        byte[] secret = secretShownOn(browser.get("/login/totp/enroll"));
-        Page done = browser.post("/login/totp/enroll", Map.of("code", totp.code(secret, totp.currentStep())));
-        assertThat(done.status()).isEqualTo(200);
-        return new FirstLogin(secret, done);
     }
 
     List<String> lastRecoveryCodes;
@@ -94,28 +77,6 @@ class PeopleLoginTest extends ServerTest {
         }
         assertThat(codes).hasSize(10).doesNotHaveDuplicates();
         return codes;
-    }
-
-    static byte[] secretShownOn(Page enroll) {
-        Matcher m = Pattern.compile("id=\"totp-secret\">([A-Z2-7 ]+)<").matcher(enroll.body());
-        assertThat(m.find()).as(enroll.body()).isTrue();
-        return base32(m.group(1).replace(" ", ""));
-    }
-
-    private static byte[] base32(String s) { // RFC 4648, written here so that the test does not trust the code under test
-        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var out = new java.io.ByteArrayOutputStream();
-        int buffer = 0;
-        int bits = 0;
-        for (char c : s.toCharArray()) {
-            buffer = (buffer << 5) | alphabet.indexOf(c);
-            bits += 5;
-            if (bits >= 8) {
-                out.write((buffer >> (bits - 8)) & 0xff);
-                bits -= 8;
-            }
-        }
-        return out.toByteArray();
     }
 
     @Test
@@ -153,7 +114,7 @@ class PeopleLoginTest extends ServerTest {
         assertThat(browser.get("/").redirect()).as("password changed, no second factor yet").isEqualTo("/login");
         Page enroll = browser.get("/login/totp/enroll");
         assertThat(enroll.body()).contains("<svg").doesNotContain("<script");
-        byte[] secret = secretShownOn(enroll);
+        byte[] secret = PersonLogin.secretShownOn(enroll);
         Page wrongCode = browser.post("/login/totp/enroll", Map.of("code", "000000".equals(totp.code(secret,
                 totp.currentStep())) ? "111111" : "000000"));
         assertThat(wrongCode.status()).isEqualTo(200);
@@ -202,7 +163,7 @@ class PeopleLoginTest extends ServerTest {
         Page used = browser.post("/login/recovery", Map.of("code", codes.get(3).toUpperCase()));
         assertThat(used.redirect()).isEqualTo("/login/totp/enroll");
         assertThat(browser.get("/").redirect()).as("a recovery code alone does not sign in").isEqualTo("/login");
-        byte[] fresh = secretShownOn(browser.get("/login/totp/enroll"));
+        byte[] fresh = PersonLogin.secretShownOn(browser.get("/login/totp/enroll"));
         assertThat(fresh).isNotEqualTo(lost);
         List<String> newCodes = recoveryCodesShownOn(browser.post("/login/totp/enroll",
                 Map.of("code", totp.code(fresh, totp.currentStep()))));

@@ -1,0 +1,92 @@
+package jp.kiroku.access;
+
+import java.time.Clock;
+import java.util.Map;
+
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Resource;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.LoadingCache;
+
+import jp.kiroku.platform.KirokuProperties;
+
+/**
+ * Decides what a subject may reach (ACL-01): the role × information-category matrix held in the database
+ * ({@code access_rule}), the subject's facility, and their care relationships. Deny by default: a role reaches only
+ * the categories the matrix names, and a resource type that no category claims is "unclassified", which no role
+ * reaches. The matrix is cached for {@code kiroku.tokens.active-check-cache}, so an administrator's change holds
+ * within seconds in every process.
+ */
+@Component
+public class AccessPolicy {
+
+    private final CareRelations relations;
+    private final KirokuProperties props;
+    private final Clock clock;
+    private final LoadingCache<Boolean, Matrix> matrix;
+
+    AccessPolicy(JdbcTemplate jdbc, CareRelations relations, KirokuProperties props, Clock clock) {
+        this.relations = relations;
+        this.props = props;
+        this.clock = clock;
+        this.matrix = Caffeine.newBuilder().expireAfterWrite(props.getTokens().getActiveCheckCache())
+                .build(k -> Matrix.load(jdbc));
+    }
+
+    /** What the subject may reach when it asks for {@code permission}. */
+    public View view(Subject subject, Permission permission) {
+        return view(subject, Matrix.Action.of(permission));
+    }
+
+    /** Whose records the subject may confirm (確定, INTEG-02): the matrix's confirm column. */
+    public View confirmView(Subject subject) {
+        return view(subject, Matrix.Action.CONFIRM);
+    }
+
+    private View view(Subject subject, Matrix.Action action) {
+        Map<String, Reach> reach = subject.person() ? matrix().reach(subject.roles(), action) : Map.of();
+        return new View(subject, reach, relations, clock.instant().minus(props.getAccess().getCareAfterEnd()));
+    }
+
+    /** The information category of a resource: a security label or tag that names one wins (sensitive first), else its type's. */
+    public String categoryOf(IBaseResource resource) {
+        Matrix m = matrix();
+        String labelled = null;
+        if (resource instanceof Resource r && r.hasMeta()) {
+            for (Coding c : concat(r.getMeta().getSecurity(), r.getMeta().getTag())) {
+                String category = m.labelCategory().get(c.getSystem() + "|" + c.getCode());
+                if (Matrix.SENSITIVE.equals(category)) {
+                    return category;
+                }
+                if (category != null && labelled == null) {
+                    labelled = category;
+                }
+            }
+        }
+        return labelled != null ? labelled : m.categoryOfType(resource.fhirType());
+    }
+
+    /** The category every resource of a type is in unless labelled otherwise. */
+    public String categoryOfType(String type) {
+        return matrix().categoryOfType(type);
+    }
+
+    private static java.util.List<Coding> concat(java.util.List<Coding> a, java.util.List<Coding> b) {
+        java.util.List<Coding> out = new java.util.ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    Matrix matrix() {
+        return matrix.get(Boolean.TRUE);
+    }
+
+    /** After an edit in this process: the next decision reads the tables again. */
+    void invalidate() {
+        matrix.invalidateAll();
+    }
+}

@@ -1,0 +1,139 @@
+package jp.kiroku.access;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.EpisodeOfCare;
+import org.hl7.fhir.r4.model.Period;
+import org.hl7.fhir.r4.model.Reference;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+import jp.kiroku.store.ResourceKey;
+
+/**
+ * Care relationships: which practitioners, departments and wards treat which patient. Derived from Encounter
+ * (participants, the service provider, locations), EpisodeOfCare (care manager, managing organization) and CareTeam
+ * (members, managing organizations) each time one is written, in the same transaction, and looked up by
+ * {@link View} when a person's reach is "care".
+ */
+@Component
+public class CareRelations {
+
+    /** One party of a relationship and when it ends (null: open). */
+    public record Link(String party, Instant until) {
+    }
+
+    private static final Set<String> TYPES = Set.of("Encounter", "EpisodeOfCare", "CareTeam");
+
+    private final JdbcTemplate jdbc;
+
+    CareRelations(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** Whether resources of this type carry care relationships. */
+    public static boolean carriesRelations(String type) {
+        return TYPES.contains(type);
+    }
+
+    /**
+     * The parties a resource relates to its patient, with the time the relationship ends; empty for a cancelled or
+     * erroneous one. {@code writtenAt} closes a finished one that names no end.
+     */
+    public List<Link> links(IBaseResource resource, Instant writtenAt) {
+        List<Link> out = new ArrayList<>();
+        List<Reference> parties = new ArrayList<>();
+        String status = null;
+        Period period = null;
+        if (resource instanceof Encounter e) {
+            status = e.hasStatus() ? e.getStatus().toCode() : null;
+            period = e.getPeriod();
+            e.getParticipant().forEach(p -> parties.add(p.getIndividual()));
+            parties.add(e.getServiceProvider());
+            e.getLocation().forEach(l -> parties.add(l.getLocation()));
+        } else if (resource instanceof EpisodeOfCare e) {
+            status = e.hasStatus() ? e.getStatus().toCode() : null;
+            period = e.getPeriod();
+            parties.add(e.getCareManager());
+            parties.add(e.getManagingOrganization());
+        } else if (resource instanceof CareTeam t) {
+            status = t.hasStatus() ? t.getStatus().toCode() : null;
+            period = t.getPeriod();
+            t.getParticipant().forEach(p -> parties.add(p.getMember()));
+            parties.addAll(t.getManagingOrganization());
+        }
+        Instant end = period != null && period.hasEnd() ? period.getEnd().toInstant() : null;
+        Instant until;
+        if (status != null && OPEN.contains(status)) {
+            until = end;
+        } else if (status != null && CLOSED.contains(status)) {
+            until = end != null ? end : writtenAt;
+        } else {
+            return out; // cancelled, entered-in-error, unknown: no relationship
+        }
+        parties.forEach(ref -> add(out, ref, until));
+        return out;
+    }
+
+    /** Statuses (of the three types) during which a relationship holds, and those after which it runs out. */
+    private static final Set<String> OPEN = Set.of("planned", "arrived", "triaged", "in-progress", "onleave", "waitlist",
+            "active", "onhold", "proposed", "suspended");
+    private static final Set<String> CLOSED = Set.of("finished", "inactive");
+
+    private static void add(List<Link> out, Reference ref, Instant until) {
+        if (ref == null || !ref.hasReference()) {
+            return;
+        }
+        var id = ref.getReferenceElement();
+        if (id.isAbsolute() || !id.hasResourceType() || !id.hasIdPart()) {
+            return;
+        }
+        String party = id.getResourceType() + "/" + id.getIdPart();
+        if (out.stream().noneMatch(l -> l.party().equals(party))) {
+            out.add(new Link(party, until));
+        }
+    }
+
+    /** Replaces what a resource says about its patient's care (no links, or no patient: it says nothing any more). */
+    public void replace(ResourceKey key, String patientKey, List<Link> links) {
+        jdbc.update("DELETE FROM care_relation WHERE res_type = ? AND res_id = ?", key.type(), key.id());
+        if (patientKey == null || links.isEmpty()) {
+            return;
+        }
+        jdbc.batchUpdate("INSERT INTO care_relation (res_type, res_id, party, patient_key, until) VALUES (?,?,?,?,?)",
+                links, links.size(), (ps, l) -> {
+                    ps.setString(1, key.type());
+                    ps.setString(2, key.id());
+                    ps.setString(3, l.party());
+                    ps.setString(4, patientKey);
+                    ps.setTimestamp(5, l.until() == null ? null : Timestamp.from(l.until()));
+                });
+    }
+
+    /** The patients among {@code patients} that one of the parties has a relationship with that ended after {@code cutoff}. */
+    Set<String> relatedAmong(List<String> parties, Collection<String> patients, Instant cutoff) {
+        if (parties.isEmpty() || patients.isEmpty()) {
+            return Set.of();
+        }
+        return new HashSet<>(jdbc.queryForList("SELECT DISTINCT patient_key FROM care_relation WHERE party = ANY (?)"
+                + " AND patient_key = ANY (?) AND (until IS NULL OR until > ?)", String.class,
+                parties.toArray(String[]::new), patients.toArray(String[]::new), Timestamp.from(cutoff)));
+    }
+
+    /** SQL: the care-relation condition on a patient key column, with its arguments appended to {@code args}. */
+    static String relatedCondition(String patientColumn, List<String> parties, Instant cutoff, List<Object> args) {
+        args.add(parties.toArray(String[]::new));
+        args.add(Timestamp.from(cutoff));
+        return patientColumn + " IN (SELECT r.patient_key FROM care_relation r WHERE r.party = ANY (?)"
+                + " AND (r.until IS NULL OR r.until > ?))";
+    }
+}

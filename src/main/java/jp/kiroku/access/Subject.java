@@ -1,0 +1,29 @@
+package jp.kiroku.access;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Whom an access decision is about. A system (a registered client or the local operator) is limited by its scopes
+ * only; a person by their roles, facility and care relationships as well.
+ *
+ * @param parties     what the person's care relationships are recorded against: their Practitioner (or
+ *                    PractitionerRole) and the departments and wards they are assigned to ({@code Organization/…},
+ *                    {@code Location/…})
+ * @param selfPatient for a patient's own account, the id of their Patient record; null otherwise
+ */
+public record Subject(boolean person, String id, Set<String> roles, String facility, List<String> parties,
+                      String selfPatient) {
+
+    /** The facility of records written by systems and of people whose account names none. */
+    public static final String HOME_FACILITY = "home";
+
+    public static Subject system(String id) {
+        return new Subject(false, id, Set.of(), HOME_FACILITY, List.of(), null);
+    }
+
+    public static Subject person(String id, Set<String> roles, String facility, List<String> parties, String selfPatient) {
+        return new Subject(true, id, Set.copyOf(roles), facility == null || facility.isBlank() ? HOME_FACILITY : facility,
+                List.copyOf(parties), selfPatient);
+    }
+}
