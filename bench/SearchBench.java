@@ -66,6 +66,8 @@ public class SearchBench {
             "                         (default: all, in that order)",
             "  --seed N               seed for sampling (default: random; printed)",
             "  --timeout SECONDS      per-request HTTP timeout (default 60)",
+            "  --person-token-file F  a person's access token: each phase runs again with it (access checks on) and the",
+            "                         difference to the system client's run is printed (bench/run-search.sh --as-person)",
             "  --dry-run              discover the population, print every chosen query, exit (no timed phases)",
             "  -h, --help             this message");
 
@@ -135,6 +137,8 @@ public class SearchBench {
         int timeoutSeconds = 60;
         boolean dryRun;
         boolean help;
+        /** A person's bearer token (file): every phase runs once as the system client, then once as this person. */
+        String personTokenFile;
 
         static Options parse(String[] args) throws UsageException {
             Options o = new Options();
@@ -152,7 +156,8 @@ public class SearchBench {
                         o.dryRun = true;
                     }
                     case "--base", "--client-id", "--client-secret", "--clients", "--seconds", "--warmup-seconds",
-                         "--requests", "--patients-sample", "--codes-per-patient", "--phases", "--seed", "--timeout" -> {
+                         "--requests", "--patients-sample", "--codes-per-patient", "--phases", "--seed", "--timeout",
+                         "--person-token-file" -> {
                         String v = inline;
                         if (v == null) {
                             if (i + 1 >= args.length) throw new UsageException(name + " needs a value");
@@ -193,6 +198,7 @@ public class SearchBench {
                 case "--patients-sample" -> patientsSample = number(name, v, 1);
                 case "--codes-per-patient" -> codesPerPatient = number(name, v, 1);
                 case "--timeout" -> timeoutSeconds = number(name, v, 1);
+                case "--person-token-file" -> personTokenFile = v;
                 case "--phases" -> {
                     List<Phase> list = new ArrayList<>();
                     for (String p : v.split(",")) {
@@ -285,6 +291,14 @@ public class SearchBench {
     }
 
     int run() throws InterruptedException {
+        String personToken = null;
+        if (o.personTokenFile != null) {
+            try {
+                personToken = java.nio.file.Files.readString(java.nio.file.Path.of(o.personTokenFile)).strip();
+            } catch (IOException e) {
+                throw new Fatal("--person-token-file: " + describe(e));
+            }
+        }
         printEnvironment();
         http.tokens.get();   // fails fast with a plain message on bad credentials / unreachable server
         System.out.println("token: ok (expires_in " + http.tokens.expiresIn + " s)");
@@ -313,10 +327,32 @@ public class SearchBench {
                 failed = true;
                 continue;
             }
-            Result r = runPhase(p, qs);
-            results.add(r);
+            if (personToken == null) {
+                Result r = runPhase(p, qs);
+                results.add(r);
+                r.print();
+                failed |= r.errors > 0;
+                continue;
+            }
+            // the same queries with a person's token (access checks on), in the order system, person, person, system,
+            // each half the time, so that warming up during the phase favours neither side
+            long half = TimeUnit.SECONDS.toNanos(o.seconds) / 2;
+            Result s1 = runPhase(p, qs, half);
+            Result p1 = runAsPerson(p, qs, personToken, half);
+            Result p2 = runAsPerson(p, qs, personToken, half);
+            Result s2 = runPhase(p, qs, half);
+            Result r = Result.merge(s1, s2);
+            Result asPerson = Result.merge(p1, p2);
+            asPerson.as = " [person]";
             r.print();
-            failed |= r.errors > 0;
+            asPerson.print();
+            results.add(r);
+            results.add(asPerson);
+            failed |= r.errors > 0 || asPerson.errors > 0;
+            System.out.printf(Locale.ROOT, "  access checks: throughput %+.1f%%, p50 %+.1f%%, p95 %+.1f%%%n",
+                    (asPerson.perSecond() / r.perSecond() - 1) * 100,
+                    (asPerson.percentileMs(50) / r.percentileMs(50) - 1) * 100,
+                    (asPerson.percentileMs(95) / r.percentileMs(95) - 1) * 100);
         }
         System.out.println("token fetches: " + http.tokens.fetches.get() + ", 401 retries: " + http.retries401.get());
 
@@ -533,7 +569,21 @@ public class SearchBench {
         int warmupRequests;
     }
 
+    /** One phase with the person's token (access checks on). */
+    Result runAsPerson(Phase phase, List<Query> qs, String token, long timedNanos) throws InterruptedException {
+        http.personToken = token;
+        try {
+            return runPhase(phase, qs, timedNanos);
+        } finally {
+            http.personToken = null;
+        }
+    }
+
     Result runPhase(Phase phase, List<Query> qs) throws InterruptedException {
+        return runPhase(phase, qs, TimeUnit.SECONDS.toNanos(o.seconds));
+    }
+
+    Result runPhase(Phase phase, List<Query> qs, long timedNanos) throws InterruptedException {
         int clients = o.clients;
         ErrorLog errors = new ErrorLog();
         AtomicLong cursor = new AtomicLong();
@@ -542,7 +592,6 @@ public class SearchBench {
         ClientStats[] stats = new ClientStats[clients];
         long[] startAt = new long[1];
         long warmupNanos = TimeUnit.SECONDS.toNanos(o.warmupSeconds);
-        long timedNanos = TimeUnit.SECONDS.toNanos(o.seconds);
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         List<Future<?>> fs = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
@@ -580,8 +629,9 @@ public class SearchBench {
                 return null;
             }));
         }
-        System.out.printf(Locale.ROOT, "%n%s: %d client%s, %d s warm-up, then %s ...%n", phase.label, clients,
-                clients == 1 ? "" : "s", o.warmupSeconds, o.requests > 0 ? o.requests + " requests" : o.seconds + " s");
+        System.out.printf(Locale.ROOT, "%n%s%s: %d client%s, %d s warm-up, then %s ...%n", phase.label,
+                http.personToken != null ? " [person]" : "", clients, clients == 1 ? "" : "s", o.warmupSeconds,
+                o.requests > 0 ? o.requests + " requests" : String.format(Locale.ROOT, "%.1f s", timedNanos / 1e9));
         long cpu0 = processCpuNanos();
         startAt[0] = System.nanoTime();
         go.countDown();
@@ -622,6 +672,8 @@ public class SearchBench {
 
     static final class Result {
         final Phase phase;
+        /** "" for the system client; " [person]" for the phase run with a person's token. */
+        String as = "";
         final int clients, distinct, requests, warmupRequests, errors;
         final long wallNanos, entries, emptyPages, bytes, cpuNanos, phaseNanos;
         final long[] latencies;
@@ -649,6 +701,19 @@ public class SearchBench {
 
         double perSecond() { return wallNanos <= 0 ? 0 : requests / (wallNanos / 1e9); }
 
+        /** Two runs of the same phase as one: requests, time and latencies added up. */
+        static Result merge(Result a, Result b) {
+            long[] lat = new long[a.latencies.length + b.latencies.length];
+            System.arraycopy(a.latencies, 0, lat, 0, a.latencies.length);
+            System.arraycopy(b.latencies, 0, lat, a.latencies.length, b.latencies.length);
+            List<String> errs = new ArrayList<>(a.firstErrors);
+            errs.addAll(b.firstErrors);
+            return new Result(a.phase, a.clients, a.distinct, a.requests + b.requests, a.warmupRequests + b.warmupRequests,
+                    a.wallNanos + b.wallNanos, lat, a.entries + b.entries, a.emptyPages + b.emptyPages, a.bytes + b.bytes,
+                    a.errors + b.errors, errs, a.cpuNanos < 0 || b.cpuNanos < 0 ? -1 : a.cpuNanos + b.cpuNanos,
+                    a.phaseNanos + b.phaseNanos);
+        }
+
         /** Nearest-rank percentile of the per-request latency, in ms. */
         double percentileMs(double p) {
             if (latencies.length == 0) return Double.NaN;
@@ -666,7 +731,7 @@ public class SearchBench {
             System.out.printf(Locale.ROOT,
                     "%s: %d requests in %.2f s -> %.0f req/s; latency p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms; "
                             + "mean entries/page %s, empty pages %s; %.1f KB/response; errors %d%n",
-                    phase.label, requests, wallNanos / 1e9, perSecond(), percentileMs(50), percentileMs(95),
+                    phase.label + as, requests, wallNanos / 1e9, perSecond(), percentileMs(50), percentileMs(95),
                     percentileMs(99), latencies.length == 0 ? Double.NaN : latencies[latencies.length - 1] / 1e6,
                     meanEntries(), phase.isRead() ? "-" : Long.toString(emptyPages),
                     requests == 0 ? 0.0 : bytes / 1024.0 / requests, errors);
@@ -686,7 +751,7 @@ public class SearchBench {
 
         String row() {
             return String.format(Locale.ROOT, "| %-14s | %-56s | %8d | %8.0f | %7.1f | %7.1f | %7.1f | %7s | %5s | %6d |",
-                    phase.label, phase.shape.replace("|", "\\|"), requests, perSecond(), percentileMs(50), percentileMs(95),
+                    phase.label + as, phase.shape.replace("|", "\\|"), requests, perSecond(), percentileMs(50), percentileMs(95),
                     percentileMs(99), meanEntries(), phase.isRead() ? "-" : Long.toString(emptyPages), errors);
         }
     }
@@ -731,7 +796,7 @@ public class SearchBench {
             boolean rateOk = r.perSecond() >= TARGET_FACTOR * hi;
             allMet &= latOk && rateOk && r.errors == 0;
             System.out.printf(Locale.ROOT, "  %-14s %6.0f req/s = %5.1f-%5.1fx HAPI's %s rate (%s); p95 %6.1f ms (%s)%s%n",
-                    r.phase.label, r.perSecond(), r.perSecond() / hi, r.perSecond() / lo,
+                    r.phase.label + r.as, r.perSecond(), r.perSecond() / hi, r.perSecond() / lo,
                     r.phase.isRead() ? "read" : "search", rateOk ? "met" : "NOT met", p95,
                     latOk ? "met" : "NOT met", r.errors > 0 ? "  [errors: not valid]" : "");
         }
@@ -838,6 +903,8 @@ public class SearchBench {
         final String fhirBase;
         final Tokens tokens;
         final AtomicLong retries401 = new AtomicLong();
+        /** When set, timed requests carry this person's token (not refreshed: the run must fit its lifetime). */
+        volatile String personToken;
 
         Http(Options o) {
             this.o = o;
@@ -853,6 +920,13 @@ public class SearchBench {
 
         /** GET with the bearer token; one token refresh and retry after a 401. */
         HttpResponse<byte[]> get(URI uri, boolean strict) throws IOException, InterruptedException {
+            String person = personToken;
+            if (person != null) {
+                HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(o.timeoutSeconds))
+                        .header("Accept", "application/fhir+json").header("Authorization", "Bearer " + person).GET();
+                if (strict) b.header("Prefer", "handling=strict");
+                return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            }
             String token = tokens.get();
             for (int attempt = 0; ; attempt++) {
                 HttpRequest.Builder b = HttpRequest.newBuilder(uri)

@@ -4,7 +4,7 @@
 # Without --data-dir it first runs bench/run-ingest.sh --keep-data --no-jdbc to make one (removed again at the end
 # unless --keep-data).
 #
-#   bench/run-search.sh [--data-dir DIR] [--jar PATH] [--port N] [--patients N] [--keep-data]
+#   bench/run-search.sh [--data-dir DIR] [--jar PATH] [--port N] [--patients N] [--keep-data] [--as-person]
 #                       [SearchBench options, e.g. --clients 8 --seconds 20 --dry-run]
 #
 # See bench/README.md ("Search benchmark").
@@ -24,6 +24,9 @@ Script options:
   --patients N           without --data-dir: patients to ingest (default 150; plus run-ingest's 10 warm-up ones)
   --ingest-clients N     without --data-dir: concurrent clients of the ingest (default 8)
   --keep-data            without --data-dir: keep the data directory the ingest made
+  --as-person            also run every phase with a clinician's token (access checks on: role, facility, care
+                         relationship) and print the difference; bench/PersonToken.java registers the app, logs the
+                         person in and puts every patient in their care. Tokens then live 2 h on this server.
   -h, --help             this message
 All other options go to SearchBench (run `java bench/SearchBench.java --help`); --base, --client-id and
 --client-secret are set by this script.
@@ -44,6 +47,7 @@ port=""
 patients=150
 ingest_clients=8
 keep_data=0
+as_person=0
 bench_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
         --ingest-clients) [ $# -ge 2 ] || die "--ingest-clients needs a value"; ingest_clients=$2; shift 2 ;;
         --ingest-clients=*) ingest_clients=${1#*=}; shift ;;
         --keep-data) keep_data=1; shift ;;
+        --as-person) as_person=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --base|--base=*|--client-id|--client-id=*|--client-secret|--client-secret=*)
             die "$1 is set by this script (see --help)" ;;
@@ -236,7 +241,9 @@ serve_args=(serve --data-dir "$datadir" --port "$port")
 echo "run-search: starting $(basename "$jar") ${serve_args[*]} (log: $server_log)"
 t_launch=$(now_ns)
 # shellcheck disable=SC2086
-KIROKU_BOOTSTRAP_CLIENT_ID=$client_id KIROKU_BOOTSTRAP_CLIENT_SECRET=$secret \
+token_lifetime=5m
+[ "$as_person" = 1 ] && token_lifetime=2h   # the person's token is not refreshed during the run
+KIROKU_BOOTSTRAP_CLIENT_ID=$client_id KIROKU_BOOTSTRAP_CLIENT_SECRET=$secret KIROKU_TOKENS_ACCESS_TOKEN_LIFETIME=$token_lifetime \
     java ${KIROKU_BENCH_SERVER_JAVA_OPTS:--Xmx1g} -jar "$jar" "${serve_args[@]}" </dev/null >"$server_log" 2>&1 &
 server_pid=$!
 
@@ -293,6 +300,29 @@ else
     fi
     rm -f "$cli_out"
     echo "run-search: created client '$client_id' (scope system/*.*)"
+fi
+
+# --- a clinician's token for --as-person ---------------------------------------------------------------------------
+if [ "$as_person" = 1 ]; then
+    person_dir=$(mktemp -d "${TMPDIR:-/tmp}/kiroku-search-person.XXXXXX")
+    person=bench.dr$(date +%s)
+    # shellcheck disable=SC2086
+    java ${KIROKU_BENCH_CLI_JAVA_OPTS:--Xmx512m} -jar "$jar" client create-app --data-dir "$datadir" --name "bench app" \
+        --redirect-uri "$base/callback" --scopes "openid user/*.rs" --public </dev/null >"$person_dir/app" 2>&1 \
+        || { cat "$person_dir/app" >&2; die "client create-app failed"; }
+    app_id=$(awk '$1 == "client_id:" { print $2 }' "$person_dir/app")
+    # shellcheck disable=SC2086
+    java ${KIROKU_BENCH_CLI_JAVA_OPTS:--Xmx512m} -jar "$jar" user create --data-dir "$datadir" --username "$person" \
+        --name "ベンチ 医師" --kana "ベンチ イシ" --roles physician --profession physician \
+        --fhir-ref Practitioner/bench-doctor </dev/null >"$person_dir/user" 2>&1 \
+        || { cat "$person_dir/user" >&2; die "user create failed"; }
+    otp=$(awk '$1 == "one-time" { print $3 }' "$person_dir/user")
+    [ -n "$app_id" ] && [ -n "$otp" ] || die "no app id or one-time password (see $person_dir)"
+    java ${KIROKU_BENCH_JAVA_OPTS:--Xmx512m} "$SCRIPT_DIR/PersonToken.java" --base "$base" --client-id "$client_id" \
+        --client-secret "$secret" --app-id "$app_id" --username "$person" --one-time-password "$otp" \
+        --out "$person_dir/token" </dev/null || die "PersonToken failed"
+    bench_args+=(--person-token-file "$person_dir/token")
+    echo "run-search: phases run as client '$client_id' and as $person (physician; every patient in their care)"
 fi
 
 # the background warm-up (profile validator, search extractor; ~15-20 s of CPU) must not compete with the phases

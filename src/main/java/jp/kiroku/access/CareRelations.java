@@ -35,9 +35,21 @@ public class CareRelations {
     private static final Set<String> TYPES = Set.of("Encounter", "EpisodeOfCare", "CareTeam");
 
     private final JdbcTemplate jdbc;
+    /**
+     * Each set of parties' patients with the end of their latest relationship (null: open), as read at a generation.
+     * A write in this process starts a new generation once committed; other processes' writes are seen within
+     * kiroku.tokens.active-check-cache.
+     */
+    private final com.github.benmanes.caffeine.cache.Cache<List<String>, Known> known;
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
-    CareRelations(JdbcTemplate jdbc) {
+    private record Known(long generation, java.util.Map<String, Instant> until) {
+    }
+
+    CareRelations(JdbcTemplate jdbc, jp.kiroku.platform.KirokuProperties props) {
         this.jdbc = jdbc;
+        this.known = com.github.benmanes.caffeine.cache.Caffeine.newBuilder()
+                .expireAfterWrite(props.getTokens().getActiveCheckCache()).maximumSize(10_000).build();
     }
 
     /** Whether resources of this type carry care relationships. */
@@ -105,6 +117,15 @@ public class CareRelations {
 
     /** Replaces what a resource says about its patient's care (no links, or no patient: it says nothing any more). */
     public void replace(ResourceKey key, String patientKey, List<Link> links) {
+        if (org.springframework.transaction.support.TransactionSynchronizationManager.isSynchronizationActive()) {
+            org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
+                    new org.springframework.transaction.support.TransactionSynchronization() {
+                        @Override
+                        public void afterCommit() {
+                            generation.incrementAndGet();
+                        }
+                    });
+        }
         jdbc.update("DELETE FROM care_relation WHERE res_type = ? AND res_id = ?", key.type(), key.id());
         if (patientKey == null || links.isEmpty()) {
             return;
@@ -129,11 +150,33 @@ public class CareRelations {
                 parties.toArray(String[]::new), patients.toArray(String[]::new), Timestamp.from(cutoff)));
     }
 
-    /** SQL: the care-relation condition on a patient key column, with its arguments appended to {@code args}. */
-    static String relatedCondition(String patientColumn, List<String> parties, Instant cutoff, List<Object> args) {
-        args.add(parties.toArray(String[]::new));
-        args.add(Timestamp.from(cutoff));
-        return patientColumn + " IN (SELECT r.patient_key FROM care_relation r WHERE r.party = ANY (?)"
-                + " AND (r.until IS NULL OR r.until > ?))";
+    /**
+     * Every patient one of the parties has a relationship with that ended after {@code cutoff}. A search narrows by
+     * this set (one indexed look-up per search) rather than by a sub-select, which led the planner to start from the
+     * relationships and scan each patient's records (bench/RESULTS.md, access checks).
+     */
+    Set<String> relatedPatients(List<String> parties, Instant cutoff) {
+        if (parties.isEmpty()) {
+            return Set.of();
+        }
+        long now = generation.get();
+        Known k = known.getIfPresent(parties);
+        if (k == null || k.generation() != now) {
+            java.util.Map<String, Instant> until = new java.util.HashMap<>();
+            jdbc.query("SELECT patient_key, bool_or(until IS NULL), max(until) FROM care_relation WHERE party = ANY (?)"
+                    + " GROUP BY patient_key", rs -> {
+                        Timestamp t = rs.getTimestamp(3);
+                        until.put(rs.getString(1), rs.getBoolean(2) || t == null ? null : t.toInstant());
+                    }, (Object) parties.toArray(String[]::new));
+            k = new Known(now, until);
+            known.put(List.copyOf(parties), k);
+        }
+        Set<String> out = new HashSet<>();
+        k.until().forEach((patient, end) -> {
+            if (end == null || end.isAfter(cutoff)) {
+                out.add(patient);
+            }
+        });
+        return out;
     }
 }

@@ -11,19 +11,25 @@ import java.util.Set;
  *                    PractitionerRole) and the departments and wards they are assigned to ({@code Organization/…},
  *                    {@code Location/…})
  * @param selfPatient for a patient's own account, the id of their Patient record; null otherwise
+ * @param emergencyPatients patients the person has opened by break-glass and still reaches ({@link BreakGlass})
  */
 public record Subject(boolean person, String id, Set<String> roles, String facility, List<String> parties,
-                      String selfPatient) {
+                      String selfPatient, Set<String> emergencyPatients) {
 
     /** The facility of records written by systems and of people whose account names none. */
     public static final String HOME_FACILITY = "home";
 
     public static Subject system(String id) {
-        return new Subject(false, id, Set.of(), HOME_FACILITY, List.of(), null);
+        return new Subject(false, id, Set.of(), HOME_FACILITY, List.of(), null, Set.of());
     }
 
     public static Subject person(String id, Set<String> roles, String facility, List<String> parties, String selfPatient) {
         return new Subject(true, id, Set.copyOf(roles), facility == null || facility.isBlank() ? HOME_FACILITY : facility,
-                List.copyOf(parties), selfPatient);
+                List.copyOf(parties), selfPatient, Set.of());
+    }
+
+    /** This person, with the patients they have opened by break-glass. */
+    public Subject withEmergencyPatients(Set<String> patients) {
+        return new Subject(person, id, roles, facility, parties, selfPatient, Set.copyOf(patients));
     }
 }

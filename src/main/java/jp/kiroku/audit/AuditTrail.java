@@ -20,10 +20,15 @@ import org.springframework.stereotype.Service;
 public class AuditTrail {
 
     /** The MDC key of the current request's id (set per HTTP request and per admin command). */
+    /**
+     * The MDC key of the current request's purpose of use, when it is not ordinary treatment: {@code BTG} (HL7
+     * v3-ActReason "break the glass") while the person acts under break-glass. Cleared with the request id.
+     */
+    public static final String PURPOSE = "purposeOfUse";
     public static final String REQUEST_ID = "requestId";
 
     private static final String INSERT = "INSERT INTO audit_log (recorded, action, outcome, agent_kind, agent_id,"
-            + " source_address, request_id, patients, entities, detail, query) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+            + " source_address, request_id, patients, entities, detail, query, purpose) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
 
     private final JdbcTemplate jdbc;
     private final Clock clock;
@@ -122,11 +127,12 @@ public class AuditTrail {
         // millisecond precision, as stored versions: the ledger leaf is encoded from the stored columns
         Timestamp now = Timestamp.from(clock.instant().truncatedTo(ChronoUnit.MILLIS));
         String requestId = MDC.get(REQUEST_ID);
+        String purpose = MDC.get(PURPOSE);
         List<Object[]> rows = new java.util.ArrayList<>(records.size());
         for (AuditRecord r : records) {
             rows.add(new Object[] {now, r.action(), r.outcome().code(), r.agent().kind().code(), r.agent().id(),
                     r.agent().address(), requestId, r.patients().toArray(new String[0]), r.entities().toArray(new String[0]),
-                    r.detail(), r.query()});
+                    r.detail(), r.query(), purpose});
         }
         if (org.springframework.transaction.support.TransactionSynchronizationManager.isActualTransactionActive()) {
             insert(rows);

@@ -65,7 +65,8 @@ public final class FhirAuditEvents {
             a.setOutcomeDesc(e.detail());
         }
         if (e.purpose() != null) {
-            a.addPurposeOfEvent().addCoding().setCode(e.purpose());
+            a.addPurposeOfEvent().addCoding().setSystem("BTG".equals(e.purpose())
+                    ? "http://terminology.hl7.org/CodeSystem/v3-ActReason" : null).setCode(e.purpose());
         }
         AuditEvent.AuditEventAgentComponent agent = a.addAgent().setRequestor(true);
         agent.getType().addCoding(new Coding(ACTION_SYSTEM, e.agentKind(), null));

@@ -36,6 +36,7 @@ final class RequestIds extends OncePerRequestFilter {
             chain.doFilter(request, response);
         } finally {
             MDC.remove(AuditTrail.REQUEST_ID);
+            MDC.remove(AuditTrail.PURPOSE);
         }
     }
 }

@@ -62,13 +62,22 @@ final class UserCommands implements Runnable {
         String facility;
         @Option(names = "--fhir-ref", description = "The person's FHIR resource: Practitioner/<id>, or Patient/<id> for a patient.")
         String fhirRef;
+        @Option(names = "--emergency", description = "An emergency account for disasters (ACL-04): created disabled; enabled"
+                + " only by 'kiroku emergency request' and a second administrator's 'approve'.")
+        boolean emergency;
 
         @Override
         int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
-            Accounts accounts = ctx.getBean(Accounts.class);
             List<String> roleList = Arrays.stream(roles.split("[,\\s]+")).filter(s -> !s.isEmpty()).toList();
-            printIssued(out, accounts.create(new NewAccount(username, kind, roleList, name, kana, romaji, birthDate,
-                    profession, department, facility, fhirRef), Agent.localOperator()));
+            NewAccount account = new NewAccount(username, kind, roleList, name, kana, romaji, birthDate, profession,
+                    department, facility, fhirRef);
+            if (emergency) {
+                String created = ctx.getBean(jp.kiroku.identity.EmergencyAccounts.class).create(account, Agent.localOperator());
+                out.println("Created emergency account " + created + ", disabled (no password is known until an approved"
+                        + " activation)");
+                return 0;
+            }
+            printIssued(out, ctx.getBean(Accounts.class).create(account, Agent.localOperator()));
             return 0;
         }
     }

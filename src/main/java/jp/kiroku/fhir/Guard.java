@@ -1,7 +1,6 @@
 package jp.kiroku.fhir;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,6 +12,7 @@ import ca.uhn.fhir.rest.server.exceptions.AuthenticationException;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import jp.kiroku.access.AccessPolicy;
+import jp.kiroku.access.BreakGlass;
 import jp.kiroku.access.Permission;
 import jp.kiroku.access.SmartScopes;
 import jp.kiroku.access.Subject;
@@ -24,7 +24,6 @@ import jp.kiroku.identity.Account;
 import jp.kiroku.identity.Accounts;
 import jp.kiroku.identity.Caller;
 import jp.kiroku.store.Placement;
-import jp.kiroku.store.RecordStore;
 import jp.kiroku.store.ResourceKey;
 
 /**
@@ -38,18 +37,35 @@ class Guard {
     private final AuditTrail audit;
     private final AccessPolicy policy;
     private final Accounts accounts;
-    private final RecordStore store;
+    private final BreakGlass breakGlass;
 
-    Guard(AuditTrail audit, AccessPolicy policy, Accounts accounts, RecordStore store) {
+    Guard(AuditTrail audit, AccessPolicy policy, Accounts accounts, BreakGlass breakGlass) {
         this.audit = audit;
         this.policy = policy;
         this.accounts = accounts;
-        this.store = store;
+        this.breakGlass = breakGlass;
     }
 
+    /** Response header that tells the app (and so the person on screen) that break-glass is active. */
+    static final String BREAK_GLASS_HEADER = "X-Kiroku-Break-Glass";
+
+    /**
+     * The caller of this request. A person acting under break-glass is made conspicuous: every event of the request
+     * is audited with purpose BTG, and the response says so.
+     */
     Caller caller(RequestDetails request) {
         String address = request instanceof ServletRequestDetails s ? s.getServletRequest().getRemoteAddr() : null;
-        return Caller.current(address);
+        Caller caller = Caller.current(address);
+        if (caller.agent().kind() == Agent.Kind.USER) {
+            Set<String> opened = subject(caller).emergencyPatients();
+            if (!opened.isEmpty()) {
+                org.slf4j.MDC.put(AuditTrail.PURPOSE, "BTG");
+                if (request instanceof ServletRequestDetails s) {
+                    s.getServletResponse().setHeader(BREAK_GLASS_HEADER, "active; patients=" + opened.size());
+                }
+            }
+        }
+        return caller;
     }
 
     /** Scopes first, then (for a person) whether their roles reach the type's category at all. */
@@ -75,9 +91,19 @@ class Guard {
         return policy.view(subject(caller), permission);
     }
 
-    private Subject subject(Caller caller) {
+    /**
+     * The caller as access control sees them. A person's subject (account, care units, break-glass uses) is looked up
+     * once per HTTP request and kept with it.
+     */
+    Subject subject(Caller caller) {
         if (caller.agent().kind() != Agent.Kind.USER) {
             return Subject.system(caller.agent().id());
+        }
+        var request = org.springframework.web.context.request.RequestContextHolder.getRequestAttributes();
+        String key = Subject.class.getName() + "/" + caller.agent().id();
+        if (request != null && request.getAttribute(key, org.springframework.web.context.request.RequestAttributes.SCOPE_REQUEST)
+                instanceof Subject known) {
+            return known;
         }
         Account a = accounts.activeAccount(caller.agent().id())
                 .orElseThrow(() -> new AuthenticationException("The account of this token is no longer active"));
@@ -89,7 +115,12 @@ class Guard {
                 self = a.fhirRef().substring("Patient/".length());
             }
         }
-        return Subject.person(a.username(), Set.copyOf(a.roles()), a.facility(), parties, self);
+        Subject subject = Subject.person(a.username(), Set.copyOf(a.roles()), a.facility(), parties, self)
+                .withEmergencyPatients(breakGlass.activePatients(a.username()));
+        if (request != null) {
+            request.setAttribute(key, subject, org.springframework.web.context.request.RequestAttributes.SCOPE_REQUEST);
+        }
+        return subject;
     }
 
     /**
@@ -100,15 +131,11 @@ class Guard {
         if (view.unrestricted() || keys.isEmpty()) {
             return;
         }
-        Map<ResourceKey, Placement> placements = store.placements(keys);
-        Set<ResourceKey> allowed = view.allowed(placements);
+        Map<ResourceKey, Boolean> reached = view.check(keys);
         for (ResourceKey k : keys) {
-            Placement p = placements.get(k);
-            if (p != null && !allowed.contains(k)) {
-                refuse(caller, k.type(), k.id(), action, p.patientKey() != null
-                        ? k + " is outside " + caller.agent().id() + "'s reach (no care relationship with its patient, another"
-                        + " facility, or a category the roles do not reach)"
-                        : k + " is outside " + caller.agent().id() + "'s reach (another facility, or a category the roles do not reach)");
+            if (Boolean.FALSE.equals(reached.get(k))) {
+                refuse(caller, k.type(), k.id(), action, k + " is outside " + caller.agent().id() + "'s reach (no care"
+                        + " relationship with its patient, another facility, or a category the roles do not reach)");
             }
         }
     }
@@ -127,9 +154,8 @@ class Guard {
         if (view.unrestricted() || items.isEmpty()) {
             return items;
         }
-        Map<ResourceKey, Placement> placements = new HashMap<>(store.placements(items.stream().map(key).toList()));
-        Set<ResourceKey> allowed = view.allowed(placements);
-        return items.stream().filter(i -> allowed.contains(key.apply(i))).toList();
+        Map<ResourceKey, Boolean> reached = view.check(items.stream().map(key).toList());
+        return items.stream().filter(i -> Boolean.TRUE.equals(reached.get(key.apply(i)))).toList();
     }
 
     /** Refuses (403, audited) an interaction that only systems may use. */

@@ -40,10 +40,12 @@ final class KirokuFhirServer extends RestfulServer {
     private final transient TransactionProcessor transactions;
     private final transient Searches searches;
     private final java.time.ZoneId zone;
+    private final transient BreakGlassProvider breakGlass;
 
     KirokuFhirServer(FhirContext ctx, FhirServices services, TransactionProcessor transactions, Searches searches,
-                     java.time.ZoneId zone) {
+                     java.time.ZoneId zone, BreakGlassProvider breakGlass) {
         super(ctx);
+        this.breakGlass = breakGlass;
         this.services = services;
         this.transactions = transactions;
         this.searches = searches;
@@ -78,6 +80,7 @@ final class KirokuFhirServer extends RestfulServer {
         setServerConformanceProvider(new CapabilityProvider(this, operationDefinitions));
         registerProvider(new SystemProvider(services, transactions));
         registerProvider(new EverythingProvider(services, searches));
+        registerProvider(breakGlass);
         registerInterceptor(new ErrorSanitizer());
         registerInterceptor(new StoredJson.Writer(ctx));
         registerInterceptor(new Capabilities(services.search()));

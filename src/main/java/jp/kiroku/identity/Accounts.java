@@ -327,6 +327,48 @@ public class Accounts {
         jdbc.update("UPDATE account SET last_login_at = ? WHERE id = ?", Timestamp.from(clock.instant()), a.id());
     }
 
+    /**
+     * Re-authentication for a sensitive action (break-glass): a current TOTP code of the person's enrolled
+     * authenticator, accepted once and throttled like a login. False for a wrong, reused or throttled code, or a person
+     * without a second factor.
+     */
+    public boolean confirmSecondFactor(String username, String code, String address) {
+        Optional<Account> found = find(username).filter(Account::active).filter(Account::totpEnrolled);
+        if (found.isEmpty() || code == null) {
+            return false;
+        }
+        Account a = found.get();
+        if (throttle.check(a.username(), address) != LoginThrottle.Verdict.ALLOWED) {
+            return false;
+        }
+        java.util.OptionalLong step = new Totp(clock).verify(totpSecret(a),
+                java.text.Normalizer.normalize(code, java.text.Normalizer.Form.NFKC), lastTotpStep(a));
+        if (step.isPresent() && useTotpStep(a, step.getAsLong())) {
+            throttle.succeeded(a.username());
+            return true;
+        }
+        throttle.failed(a.username(), address);
+        return false;
+    }
+
+    /** Drops the cached active-check answer for an account whose status was changed directly. */
+    void forget(String username) {
+        active.invalidate(username.strip().toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * Replaces every credential of a (disabled) account: an unknown random password, no second factor, no recovery
+     * codes. What anyone knew of it no longer works (return to normal after an emergency).
+     */
+    void rotateAway(String username) {
+        String user = username.strip().toLowerCase(Locale.ROOT);
+        jdbc.update("UPDATE account SET password_hash = ?, password_set_at = ?, password_must_change = true,"
+                + " totp_secret = NULL, totp_enrolled_at = NULL WHERE lower(username) = ?",
+                encoder.encode(oneTimePassword() + oneTimePassword()), Timestamp.from(clock.instant()), user);
+        jdbc.update("DELETE FROM recovery_code WHERE account_id = (SELECT id FROM account WHERE lower(username) = ?)", user);
+        forget(user);
+    }
+
     // --- the second factor's secret ---
 
     byte[] totpSecret(Account a) {

@@ -123,7 +123,11 @@ public class KirokuProperties {
          * results that arrive later); after that the patient is out of reach without break-glass.
          */
         private Duration careAfterEnd = Duration.ofDays(30);
+        /** How long a break-glass use keeps the patient open to the person (ACL-04). */
+        private Duration breakGlassDuration = Duration.ofMinutes(60);
 
+        public Duration getBreakGlassDuration() { return breakGlassDuration; }
+        public void setBreakGlassDuration(Duration d) { this.breakGlassDuration = d; }
         public Duration getCareAfterEnd() { return careAfterEnd; }
         public void setCareAfterEnd(Duration d) { this.careAfterEnd = d; }
     }

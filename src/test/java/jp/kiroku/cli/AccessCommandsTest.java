@@ -94,4 +94,31 @@ class AccessCommandsTest extends ServerTest {
         assertThat(kiroku("user", "care-units", "ueda.ward").code()).isZero();
         assertThat(accounts.find("ueda.ward").orElseThrow().careUnits()).isEmpty();
     }
+
+    @Test
+    @Tag("ACL-04")
+    void emergencyAccountsNeedASecondPersonAtTheShellAndBreakGlassUsesAreListed() {
+        CliRun created = kiroku("user", "create", "--emergency", "--username", "er.nurse9", "--name", "救急用 看護師9",
+                "--kana", "キュウキュウヨウ カンゴシキュウ", "--roles", "nurse", "--profession", "nurse");
+        assertThat(created.code()).as(created.err()).isZero();
+        assertThat(created.out()).contains("disabled").doesNotContain("one-time password");
+        assertThat(accounts.find("er.nurse9").orElseThrow().active()).isFalse();
+        CliRun requested = kiroku("emergency", "request", "er.nurse9", "--reason", "flood: the ward terminals are down");
+        assertThat(requested.code()).as(requested.err()).isZero();
+        String id = requested.out().replaceAll("(?s).*kiroku emergency approve (\\S+).*", "$1").strip();
+        // the same OS account cannot approve its own request
+        CliRun self = kiroku("emergency", "approve", id);
+        assertThat(self.code()).isEqualTo(1);
+        assertThat(self.err()).contains("two people are needed");
+        assertThat(accounts.find("er.nurse9").orElseThrow().active()).isFalse();
+        assertThat(kiroku("emergency", "list").out()).contains(id).contains("WAITING FOR APPROVAL");
+        assertThat(kiroku("emergency", "end").out()).contains("No emergency account was enabled");
+
+        CliRun queue = kiroku("break-glass", "list");
+        assertThat(queue.code()).as(queue.err()).isZero();
+        assertThat(queue.out()).contains("waiting for review");
+        CliRun unknown = kiroku("break-glass", "review", java.util.UUID.randomUUID().toString(), "--justified", "--note", "x");
+        assertThat(unknown.code()).isEqualTo(1);
+        assertThat(unknown.err()).contains("no break-glass use");
+    }
 }

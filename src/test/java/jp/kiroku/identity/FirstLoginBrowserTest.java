@@ -68,6 +68,11 @@ class FirstLoginBrowserTest extends ServerTest {
                 "^http://127\\.0\\.0\\.1:" + port + java.util.regex.Pattern.quote(path) + "$"));
     }
 
+    /** The element once the page that has it is there (a click's page load is not waited for by the driver). */
+    private org.openqa.selenium.WebElement waitFor(By by) {
+        return new WebDriverWait(browser, Duration.ofSeconds(10)).until(ExpectedConditions.presenceOfElementLocated(by));
+    }
+
     @Test
     @Tag("AUTH-05")
     @Tag("AUTH-07")
@@ -89,7 +94,7 @@ class FirstLoginBrowserTest extends ServerTest {
         type("password", "Okada1979!");
         type("confirm", "Okada1979!");
         browser.findElement(By.cssSelector("button[type=submit]")).click();
-        assertThat(browser.findElement(By.id("password-problems")).getText()).isNotBlank();
+        assertThat(waitFor(By.id("password-problems")).getText()).isNotBlank();
         type("password", PeopleLoginTest.GOOD_PASSWORD);
         type("confirm", PeopleLoginTest.GOOD_PASSWORD);
         browser.findElement(By.cssSelector("button[type=submit]")).click();
@@ -101,16 +106,18 @@ class FirstLoginBrowserTest extends ServerTest {
         Totp totp = new Totp(Clock.systemUTC());
         type("code", totp.code(key, totp.currentStep()));
         browser.findElement(By.cssSelector("button[type=submit]")).click();
+        waitFor(By.id("recovery-codes"));
         assertThat(browser.findElements(By.cssSelector("#recovery-codes li"))).hasSize(10);
         browser.findElement(By.cssSelector("a.button")).click();
         waitForPath("/");
-        assertThat(browser.findElement(By.id("signed-in-as")).getText()).contains("岡田 直樹").contains("okada.browser");
+        assertThat(waitFor(By.id("signed-in-as")).getText()).contains("岡田 直樹").contains("okada.browser");
 
         // English on request, remembered
         browser.get(base + "/?lang=en");
         assertThat(browser.findElement(By.id("signed-in-as")).getText()).startsWith("Logged in as");
         browser.findElement(By.cssSelector("form[action='/logout'] button")).click();
         waitForPath("/login?logout");
-        assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Log in");
+        assertThat(new WebDriverWait(browser, Duration.ofSeconds(10))
+                .until(ExpectedConditions.textToBe(By.tagName("h1"), "Log in"))).isTrue();
     }
 }

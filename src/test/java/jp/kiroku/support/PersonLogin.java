@@ -87,11 +87,24 @@ public final class PersonLogin {
         return out.toByteArray();
     }
 
+    /** What an app's login leaves: the app's access token and the secret of the authenticator the person enrolled. */
+    public record AppLogin(String accessToken, byte[] totpSecret) {
+        /** A code of the person's authenticator that the server has not seen yet (the next 30-second step). */
+        public String nextCode() {
+            return totp(totpSecret, System.currentTimeMillis() / 30_000 + 1);
+        }
+    }
+
+    /** {@link #appLogin}'s access token. */
+    public static String appToken(String root, String clientId, String scope, String username, String oneTimePassword) {
+        return appLogin(root, clientId, scope, username, oneTimePassword).accessToken();
+    }
+
     /**
      * The person's first login, started by a public app's authorization request (PKCE); returns the access token the
      * app gets. The app must be registered with {@code root + "/callback"} as its redirect URI.
      */
-    public static String appToken(String root, String clientId, String scope, String username, String oneTimePassword) {
+    public static AppLogin appLogin(String root, String clientId, String scope, String username, String oneTimePassword) {
         try {
             WebSession browser = new WebSession(root);
             String callback = root + "/callback";
@@ -103,7 +116,8 @@ public final class PersonLogin {
             String authorize = "/oauth2/authorize?response_type=code&client_id=" + clientId + "&redirect_uri=" + enc(callback)
                     + "&scope=" + enc(scope) + "&state=s1&code_challenge=" + challenge + "&code_challenge_method=S256";
             assertThat(browser.get(authorize).redirect()).isEqualTo("/login");
-            Page codes = firstLogin(browser, username, oneTimePassword).codesPage();
+            FirstLogin first = firstLogin(browser, username, oneTimePassword);
+            Page codes = first.codesPage();
             Matcher next = Pattern.compile("class=\"button\" href=\"([^\"]+)\"").matcher(codes.body());
             assertThat(next.find()).isTrue();
             Page granted = browser.get(next.group(1).replace("&amp;", "&"));
@@ -117,7 +131,7 @@ public final class PersonLogin {
             assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
             Matcher access = Pattern.compile("\"access_token\"\\s*:\\s*\"([^\"]+)\"").matcher(token.body());
             assertThat(access.find()).isTrue();
-            return access.group(1);
+            return new AppLogin(access.group(1), first.secret());
         } catch (java.io.IOException | InterruptedException | java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
