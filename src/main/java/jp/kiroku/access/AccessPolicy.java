@@ -24,14 +24,15 @@ import jp.kiroku.platform.KirokuProperties;
 @Component
 public class AccessPolicy {
 
-    private final org.springframework.jdbc.core.JdbcTemplate jdbc;
+    private final jp.kiroku.store.RecordStore store;
     private final CareRelations relations;
     private final KirokuProperties props;
     private final Clock clock;
     private final LoadingCache<Boolean, Matrix> matrix;
 
-    AccessPolicy(JdbcTemplate jdbc, CareRelations relations, KirokuProperties props, Clock clock) {
-        this.jdbc = jdbc;
+    AccessPolicy(JdbcTemplate jdbc, CareRelations relations, KirokuProperties props, Clock clock,
+                 jp.kiroku.store.RecordStore store) {
+        this.store = store;
         this.relations = relations;
         this.props = props;
         this.clock = clock;
@@ -51,7 +52,7 @@ public class AccessPolicy {
 
     private View view(Subject subject, Matrix.Action action) {
         Map<String, Reach> reach = subject.person() ? matrix().reach(subject.roles(), action) : Map.of();
-        return new View(subject, reach, relations, clock.instant().minus(props.getAccess().getCareAfterEnd()), jdbc);
+        return new View(subject, reach, relations, clock.instant().minus(props.getAccess().getCareAfterEnd()), store);
     }
 
     /** The information category of a resource: a security label or tag that names one wins (sensitive first), else its type's. */

@@ -3,7 +3,6 @@ package jp.kiroku.access;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -138,16 +137,6 @@ public class CareRelations {
                     ps.setString(4, patientKey);
                     ps.setTimestamp(5, l.until() == null ? null : Timestamp.from(l.until()));
                 });
-    }
-
-    /** The patients among {@code patients} that one of the parties has a relationship with that ended after {@code cutoff}. */
-    Set<String> relatedAmong(List<String> parties, Collection<String> patients, Instant cutoff) {
-        if (parties.isEmpty() || patients.isEmpty()) {
-            return Set.of();
-        }
-        return new HashSet<>(jdbc.queryForList("SELECT DISTINCT patient_key FROM care_relation WHERE party = ANY (?)"
-                + " AND patient_key = ANY (?) AND (until IS NULL OR until > ?)", String.class,
-                parties.toArray(String[]::new), patients.toArray(String[]::new), Timestamp.from(cutoff)));
     }
 
     /**

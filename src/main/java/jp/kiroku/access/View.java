@@ -24,15 +24,24 @@ public final class View {
     private final Map<String, Reach> reach;
     private final CareRelations relations;
     private final Instant careCutoff;
-    private final org.springframework.jdbc.core.JdbcTemplate jdbc;
+    private final jp.kiroku.store.RecordStore store;
+    /** The patients in the subject's care, looked up (from the per-person cache) when first needed. */
+    private java.util.Set<String> inCare;
 
     View(Subject subject, Map<String, Reach> reach, CareRelations relations, Instant careCutoff,
-         org.springframework.jdbc.core.JdbcTemplate jdbc) {
+         jp.kiroku.store.RecordStore store) {
         this.subject = subject;
         this.reach = Map.copyOf(reach);
         this.relations = relations;
         this.careCutoff = careCutoff;
-        this.jdbc = jdbc;
+        this.store = store;
+    }
+
+    private java.util.Set<String> inCare() {
+        if (inCare == null) {
+            inCare = relations.relatedPatients(subject.parties(), careCutoff);
+        }
+        return inCare;
     }
 
     public boolean unrestricted() {
@@ -67,8 +76,7 @@ public final class View {
         return switch (r) {
             case SELF -> p.patientKey() != null && p.patientKey().equals(subject.selfPatient());
             case FACILITY -> subject.facility().equals(p.facility());
-            case CARE -> subject.facility().equals(p.facility()) && (p.patientKey() == null
-                    || !relations.relatedAmong(subject.parties(), List.of(p.patientKey()), careCutoff).isEmpty());
+            case CARE -> subject.facility().equals(p.facility()) && (p.patientKey() == null || inCare().contains(p.patientKey()));
         };
     }
 
@@ -78,34 +86,13 @@ public final class View {
     }
 
     /**
-     * For each of these resources that exists: whether the subject reaches its current version. One query (the
-     * condition below, with the care relationship checked per resource), for reads, includes and snapshot pages.
+     * For each of these resources that exists: whether the subject reaches its current version (reads, includes,
+     * snapshot pages). Their placements come in one query by primary key and are decided here, with the cached
+     * patients in care: no query is planned per request.
      */
     public Map<ResourceKey, Boolean> check(java.util.Collection<ResourceKey> keys) {
         Map<ResourceKey, Boolean> out = new java.util.HashMap<>();
-        if (keys.isEmpty()) {
-            return out;
-        }
-        Condition c = unrestricted() ? new Condition("true", List.of()) : condition("c", false);
-        jdbc.execute((java.sql.Connection con) -> {
-            try (var ps = con.prepareStatement("SELECT c.res_type, c.res_id, " + c.sql() + " FROM resource_current c"
-                    + " WHERE (c.res_type, c.res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))")) {
-                // planned for its values every time: the generic plan PostgreSQL settles on after five runs hashes all
-                // of the person's relationships (3.6 ms) instead of probing the one patient's (0.1 ms)
-                ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
-                int i = 1;
-                for (Object arg : c.args()) {
-                    ps.setObject(i++, arg instanceof String[] a ? con.createArrayOf("text", a) : arg);
-                }
-                jp.kiroku.store.KeyArrays.bind(con, ps, i, keys);
-                try (var rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.put(new ResourceKey(rs.getString(1), rs.getString(2)), rs.getBoolean(3));
-                    }
-                }
-            }
-            return null;
-        });
+        store.placements(keys).forEach((k, p) -> out.put(k, allows(p)));
         return out;
     }
 
@@ -114,15 +101,9 @@ public final class View {
      * {@code c} for resource_current). Null when nothing needs adding.
      */
     public Condition condition(String alias) {
-        return unrestricted() ? null : condition(alias, true);
-    }
-
-    /**
-     * With {@code resolved}, the patients in care are looked up first and passed as an array (a search: the planner
-     * keeps starting from the search's own conditions); without, each row's patient is checked by a correlated
-     * look-up (a few given rows).
-     */
-    private Condition condition(String alias, boolean resolved) {
+        if (unrestricted()) {
+            return null;
+        }
         List<String> facility = new ArrayList<>();
         List<String> care = new ArrayList<>();
         List<String> self = new ArrayList<>();
@@ -139,19 +120,12 @@ public final class View {
             }
             if (!care.isEmpty()) {
                 args.add(care.toArray(String[]::new));
-                String related;
-                if (resolved) {
-                    args.add(relations.relatedPatients(subject.parties(), careCutoff).toArray(String[]::new));
-                    // an expression, not the column: the planner neither estimates each array element against the
-                    // column's statistics (planning time grew with the patients in care) nor starts from the
-                    // patient_key index to scan every patient's records
-                    related = "(" + alias + ".patient_key || '') = ANY (?)";
-                } else {
-                    args.add(subject.parties().toArray(String[]::new));
-                    args.add(java.sql.Timestamp.from(careCutoff));
-                    related = "EXISTS (SELECT 1 FROM care_relation r WHERE r.patient_key = " + alias + ".patient_key"
-                            + " AND r.party = ANY (?) AND (r.until IS NULL OR r.until > ?))";
-                }
+                // the patients in care, looked up first (cached per person) and compared as an expression, not the
+                // column: the planner neither estimates each array element against the column's statistics (planning
+                // time grew with the patients in care) nor starts from the patient_key index to scan every
+                // patient's records (bench/RESULTS.md, access checks)
+                args.add(inCare().toArray(String[]::new));
+                String related = "(" + alias + ".patient_key || '') = ANY (?)";
                 parts.add("(" + alias + ".category = ANY (?) AND (" + alias + ".patient_key IS NULL OR " + related + "))");
             }
             in.append(String.join(" OR ", parts)).append(')');

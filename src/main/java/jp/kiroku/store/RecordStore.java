@@ -72,6 +72,19 @@ public class RecordStore {
         return out;
     }
 
+    /** Where these resources' current versions belong (access control); unknown keys are left out. */
+    public Map<ResourceKey, Placement> placements(Collection<ResourceKey> keys) {
+        Map<ResourceKey, Placement> out = new HashMap<>();
+        if (keys.isEmpty()) {
+            return out;
+        }
+        eachRow("SELECT res_type, res_id, patient_key, facility_id, category, deleted FROM resource_current"
+                + " WHERE (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))", keys,
+                rs -> out.put(new ResourceKey(rs.getString(1), rs.getString(2)),
+                        new Placement(rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6))));
+        return out;
+    }
+
     public Optional<StoredVersion> version(ResourceKey key, int versionId) {
         return jdbc.query("SELECT res_type, res_id, version_id, last_updated, deleted, patient_key, body"
                         + " FROM resource_version WHERE res_type = ? AND res_id = ? AND version_id = ?",
