@@ -134,10 +134,21 @@ class Guard {
         Map<ResourceKey, Boolean> reached = view.check(keys);
         for (ResourceKey k : keys) {
             if (Boolean.FALSE.equals(reached.get(k))) {
-                refuse(caller, k.type(), k.id(), action, k + " is outside " + caller.agent().id() + "'s reach (no care"
-                        + " relationship with its patient, another facility, or a category the roles do not reach)");
+                outsideReach(caller, k, action);
             }
         }
+    }
+
+    /** {@link #requireReach(Caller, View, List, String)} for one resource whose placement is known already. */
+    void requireReach(Caller caller, View view, ResourceKey key, Placement placement, String action) {
+        if (!view.unrestricted() && !view.allows(placement)) {
+            outsideReach(caller, key, action);
+        }
+    }
+
+    private void outsideReach(Caller caller, ResourceKey k, String action) {
+        refuse(caller, k.type(), k.id(), action, k + " is outside " + caller.agent().id() + "'s reach (no care"
+                + " relationship with its patient, another facility, or a category the roles do not reach)");
     }
 
     /** Refuses writing a version whose placement (patient, category) the caller does not reach. */

@@ -74,18 +74,26 @@ final class ResourceTypeProvider implements IResourceProvider {
         services.guard().require(caller, type, Permission.READ, action);
         ResourceKey key = new ResourceKey(type, id.getIdPart());
         StoredVersion v;
+        jp.kiroku.store.Placement placement = null; // a plain read brings its placement along (no second query)
         if (vread) {
             Integer version = parseVersion(id.getVersionIdPart());
             v = version == null ? null : services.store().version(key, version).orElse(null);
         } else {
-            v = services.store().current(key).orElse(null);
+            var placed = services.store().currentPlaced(key);
+            v = placed.map(jp.kiroku.store.RecordStore.Placed::version).orElse(null);
+            placement = placed.map(jp.kiroku.store.RecordStore.Placed::placement).orElse(null);
         }
         if (v == null) {
             services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.FAILED)
                     .on(type, key.id(), null, null).withDetail("not found"));
             throw new ResourceNotFoundException(id);
         }
-        services.guard().requireReach(caller, services.guard().view(caller, Permission.READ), List.of(key), action);
+        var view = services.guard().view(caller, Permission.READ);
+        if (placement != null) {
+            services.guard().requireReach(caller, view, key, placement, action);
+        } else {
+            services.guard().requireReach(caller, view, List.of(key), action);
+        }
         services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.SUCCESS)
                 .on(type, key.id(), v.versionId(), v.patientKey()));
         if (v.deleted()) {
