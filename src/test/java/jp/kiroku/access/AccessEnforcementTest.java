@@ -45,6 +45,7 @@ class AccessEnforcementTest extends ServerTest {
     static String obs1;
     static String obs2;
     static String psy;
+    static String uninformed;
     static String enc1;
     static FhirHttp doctor;
     static FhirHttp nurse;
@@ -75,6 +76,9 @@ class AccessEnforcementTest extends ServerTest {
                 + "\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"PSY\"}]},\"code\":{\"text\":\"x\"},"
                 + "\"subject\":{\"reference\":\"Patient/" + p1 + "\"}}"));
 
+        uninformed = created(admin.post("Condition", "{\"resourceType\":\"Condition\",\"meta\":{\"tag\":[{\"system\":"
+                + "\"http://jpfhir.jp/fhir/clins/CodeSystem/JP_ehrshrs_indication\",\"code\":\"UNINFORMED\"}]},"
+                + "\"code\":{\"text\":\"not told yet\"},\"subject\":{\"reference\":\"Patient/" + p1 + "\"}}"));
         var app = clients.createApp("access test " + s, List.of(anonymous.root() + "/callback"),
                 List.of("openid", "user/*.cruds"), true, Agent.localOperator());
         doctor = person(app.clientId(), "dr" + s, "staff", "physician", "physician", null, "Practitioner/dr-" + s, "ア");
@@ -178,6 +182,11 @@ class AccessEnforcementTest extends ServerTest {
         assertThat(patient1.get("Observation/" + obs2 + "/_history").status()).isEqualTo(403);
         assertThat(ids(bundle(patient1.get("Patient/" + p1 + "/$everything")))).doesNotContain("Observation/" + obs2)
                 .doesNotContain("Condition/" + psy); // sensitive: not in the patient role's default reach
+        // disclosure flags: a record marked UNINFORMED (未告知) is never shown to the patient; the doctor in charge sees it
+        assertThat(patient1.get("Condition/" + uninformed).status()).isEqualTo(403);
+        assertThat(ids(bundle(patient1.get("Condition?patient=" + p1)))).doesNotContain("Condition/" + uninformed);
+        assertThat(ids(bundle(patient1.get("Patient/" + p1 + "/$everything")))).doesNotContain("Condition/" + uninformed);
+        assertThat(doctor.get("Condition/" + uninformed).status()).isEqualTo(200);
         // a transaction that reads someone else's record is refused whole; a batch refuses that entry only
         String reads = "{\"resourceType\":\"Bundle\",\"type\":\"%s\",\"entry\":[{\"request\":{\"method\":\"GET\",\"url\":"
                 + "\"Patient/" + p1 + "\"}},{\"request\":{\"method\":\"GET\",\"url\":\"Observation/" + obs2 + "\"}}]}";

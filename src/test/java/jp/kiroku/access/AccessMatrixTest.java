@@ -34,19 +34,19 @@ class AccessMatrixTest extends ServerTest {
 
     /** docs/operations.md, "The default matrix": r = read and search, w = create, update and delete, c = confirm. */
     private static final String DOCUMENTED = """
-            role             demographics encounters clinical orders results nursing billing sensitive audit directory reach
-            physician        rw           rw         rwc      rwc    rwc     r       -       rwc       -     r         care
-            dentist          rw           rw         rwc      rwc    rwc     -       -       -         -     r         care
-            nurse            r            rw         r        r      rw      rwc     -       -         -     r         care
-            pharmacist       r            -          r        rw     r       r       -       -         -     r         care
-            technician       r            -          -        r      rwc     -       -       -         -     r         care
-            therapist        r            -          rw       r      r       -       -       -         -     r         care
-            dietitian        r            -          r        rw     r       -       -       -         -     r         care
-            doctor-assistant r            r          rw       rw     r       -       -       -         -     r         care
-            clerk            rw           rw         -        -      -       -       rw      -         -     r         facility
-            admin            -            -          -        -      -       -       -       -         -     rw        facility
-            auditor          -            -          -        -      -       -       -       -         r     r         facility
-            patient          r            r          r        r      r       r       r       -         -     r         self
+            role             demographics encounters clinical orders results nursing billing sensitive undisclosed audit directory reach
+            physician        rw           rw         rwc      rwc    rwc     r       -       rwc       rwc         -     r         care
+            dentist          rw           rw         rwc      rwc    rwc     -       -       -         rwc         -     r         care
+            nurse            r            rw         r        r      rw      rwc     -       -         r           -     r         care
+            pharmacist       r            -          r        rw     r       r       -       -         r           -     r         care
+            technician       r            -          -        r      rwc     -       -       -         r           -     r         care
+            therapist        r            -          rw       r      r       -       -       -         r           -     r         care
+            dietitian        r            -          r        rw     r       -       -       -         r           -     r         care
+            doctor-assistant r            r          rw       rw     r       -       -       -         rw          -     r         care
+            clerk            rw           rw         -        -      -       -       rw      -         -           -     r         facility
+            admin            -            -          -        -      -       -       -       -         -           -     rw        facility
+            auditor          -            -          -        -      -       -       -       -         -           r     r         facility
+            patient          r            r          r        r      r       r       r       -         -           -     r         self
             """;
 
     private static final List<String> INTERACTIONS = List.of("read", "search", "create", "update", "delete", "confirm");
