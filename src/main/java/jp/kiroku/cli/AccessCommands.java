@@ -19,15 +19,7 @@ import picocli.CommandLine.Option;
         description = "Show and edit who may read, write and confirm which information categories.",
         subcommands = {AccessCommands.Rules.class, AccessCommands.Grant.class, AccessCommands.Revoke.class,
                 AccessCommands.MapType.class})
-final class AccessCommands implements Runnable {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class AccessCommands extends CommandGroup {
 
     @Command(name = "rules", mixinStandardHelpOptions = true,
             description = "Print the matrix: per role and category, read/write/confirm and how far (care, facility, self).")

@@ -21,7 +21,6 @@ import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
 import jp.kiroku.audit.FhirAuditEvents;
 import jp.kiroku.platform.KirokuProperties;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,15 +28,7 @@ import picocli.CommandLine.Parameters;
 /** {@code kiroku audit export}: the access log for auditors, SIEMs and audit repositories (LOG-05). */
 @Command(name = "audit", mixinStandardHelpOptions = true, description = "The access log.",
         subcommands = {AuditCommands.Export.class})
-final class AuditCommands implements Runnable {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class AuditCommands extends CommandGroup {
 
     enum Format { ndjson, atna }
 

@@ -9,7 +9,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 import jp.kiroku.access.BreakGlass;
 import jp.kiroku.audit.Agent;
 import jp.kiroku.platform.KirokuProperties;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,15 +17,7 @@ import picocli.CommandLine.Parameters;
 /** {@code kiroku break-glass list|review}: the security officer's review queue (ACL-04). */
 @Command(name = "break-glass", mixinStandardHelpOptions = true, description = "Review break-glass uses.",
         subcommands = {BreakGlassCommands.ListUses.class, BreakGlassCommands.Review.class})
-final class BreakGlassCommands implements Runnable {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class BreakGlassCommands extends CommandGroup {
 
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Uses waiting for review (or all uses since a date), oldest first.")

@@ -7,7 +7,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 import jp.kiroku.audit.Agent;
 import jp.kiroku.identity.ClientRegistry;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -16,15 +15,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "client", mixinStandardHelpOptions = true, description = "Manage system clients (OAuth2).",
         subcommands = {ClientCommands.Create.class, ClientCommands.CreateApp.class, ClientCommands.ListClients.class,
                 ClientCommands.Disable.class})
-final class ClientCommands implements Runnable {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class ClientCommands extends CommandGroup {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Register a client; prints its id and secret once (the secret is stored only as a hash).")

@@ -6,7 +6,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 import jp.kiroku.audit.Agent;
 import jp.kiroku.identity.EmergencyAccounts;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,15 +17,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "emergency", mixinStandardHelpOptions = true, description = "Enable emergency accounts (two people) and return to normal.",
         subcommands = {EmergencyCommands.Request.class, EmergencyCommands.Approve.class, EmergencyCommands.End.class,
                 EmergencyCommands.ListActivations.class})
-final class EmergencyCommands implements Runnable {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class EmergencyCommands extends CommandGroup {
 
     @Command(name = "request", mixinStandardHelpOptions = true, description = "Ask to enable an emergency account (first person).")
     static final class Request extends AdminCommand {

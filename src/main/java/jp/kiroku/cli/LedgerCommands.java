@@ -14,7 +14,6 @@ import jp.kiroku.audit.Agent;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
 import jp.kiroku.ledger.Ledgers;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -55,14 +54,7 @@ final class LedgerCommands {
 
     @Command(name = "checkpoint", mixinStandardHelpOptions = true, description = "Signed ledger checkpoints.",
             subcommands = {Export.class})
-    static final class Checkpoints implements Runnable {
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public void run() {
-            spec.commandLine().usage(spec.commandLine().getOut());
-        }
+    static final class Checkpoints extends CommandGroup {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,

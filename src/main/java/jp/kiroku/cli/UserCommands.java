@@ -11,7 +11,6 @@ import jp.kiroku.audit.Agent;
 import jp.kiroku.identity.Account;
 import jp.kiroku.identity.Accounts;
 import jp.kiroku.identity.NewAccount;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -20,15 +19,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage people's accounts.",
         subcommands = {UserCommands.Create.class, UserCommands.ListUsers.class, UserCommands.Disable.class,
                 UserCommands.ResetPassword.class, UserCommands.Unlock.class, UserCommands.CareUnits.class})
-final class UserCommands implements Runnable {
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class UserCommands extends CommandGroup {
 
     static void printIssued(java.io.PrintWriter out, Accounts.Issued issued) {
         out.println("user:               " + issued.username());
