@@ -11,7 +11,7 @@ import jp.kiroku.store.ResourceKey;
 
 /**
  * What one subject may reach for one action (read or write): per information category, how far. Answers for single
- * records ({@link #allows}), for a batch ({@link #allowed}) and as an SQL condition for searches ({@link #condition}),
+ * records ({@link #allows}), for a batch ({@link #check}) and as an SQL condition for searches ({@link #condition}),
  * so that hidden records are neither returned nor counted. A system's view is unrestricted (its scopes decide).
  */
 public final class View {

@@ -2,11 +2,11 @@ package jp.kiroku.fhir;
 
 import java.util.ArrayList;
 import java.util.List;
-
-import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
+import java.util.Map;
 
 import org.hl7.fhir.r4.model.Resource;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import jp.kiroku.access.CareRelations;
 import jp.kiroku.access.Permission;
@@ -19,6 +19,7 @@ import jp.kiroku.search.SearchIndex;
 import jp.kiroku.store.Authorship;
 import jp.kiroku.store.Placement;
 import jp.kiroku.store.RecordStore;
+import jp.kiroku.store.ResourceKey;
 import jp.kiroku.store.Write;
 import jp.kiroku.store.Written;
 
@@ -40,10 +41,14 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
         if (view.unrestricted()) {
             return view;
         }
+        // the records as they are, in one look-up for all the changes
+        Map<ResourceKey, Placement> existing = store.placements(changes.stream().map(Change::write)
+                .filter(w -> w.kind() != Write.Kind.CREATE).map(Write::key).toList());
         for (Change c : changes) {
             Write w = c.write();
-            if (w.kind() != Write.Kind.CREATE) {
-                guard.requireReach(caller, view, List.of(w.key()), c.action());
+            Placement now = existing.get(w.key());
+            if (now != null) {
+                guard.requireReach(caller, view, w.key(), now, c.action());
             }
             if (w.kind() != Write.Kind.DELETE) {
                 guard.requireWritable(caller, view, w.key(), new Placement(w.patientKey(), view.subject().facility(),

@@ -44,10 +44,7 @@ public class RecordStore {
     }
 
     public Optional<StoredVersion> current(ResourceKey key) {
-        return jdbc.query("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body"
-                        + " FROM resource_current c JOIN resource_version v USING (res_type, res_id, version_id)"
-                        + " WHERE c.res_type = ? AND c.res_id = ?", VERSION, key.type(), key.id())
-                .stream().findFirst();
+        return currentPlaced(key).map(Placed::version);
     }
 
     /** A current version together with where it belongs (access control), read in one query. */
