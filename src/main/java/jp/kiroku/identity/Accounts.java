@@ -61,6 +61,7 @@ public class Accounts {
     private final KirokuProperties.Auth settings;
     private final PasswordPolicy policy;
     private final LoginThrottle throttle;
+    private final Totp totp;
     private final com.github.benmanes.caffeine.cache.LoadingCache<String, Optional<Account>> active;
     /** Checked when the account does not exist, so that an unknown name takes as long as a wrong password (AUTH-05). */
     private final String dummyHash;
@@ -68,6 +69,7 @@ public class Accounts {
     Accounts(JdbcTemplate jdbc, PasswordEncoder encoder, AuditTrail audit, Clock clock, KirokuProperties props,
              LoginThrottle throttle) {
         this.throttle = throttle;
+        this.totp = new Totp(clock);
         this.jdbc = jdbc;
         this.encoder = encoder;
         this.audit = audit;
@@ -341,9 +343,7 @@ public class Accounts {
         if (throttle.check(a.username(), address) != LoginThrottle.Verdict.ALLOWED) {
             return false;
         }
-        java.util.OptionalLong step = new Totp(clock).verify(totpSecret(a),
-                java.text.Normalizer.normalize(code, java.text.Normalizer.Form.NFKC), lastTotpStep(a));
-        if (step.isPresent() && useTotpStep(a, step.getAsLong())) {
+        if (acceptTotp(a, code)) {
             throttle.succeeded(a.username());
             return true;
         }
@@ -375,12 +375,22 @@ public class Accounts {
         return jdbc.queryForObject("SELECT totp_secret FROM account WHERE id = ?", byte[].class, a.id());
     }
 
+    /**
+     * A code of the person's enrolled authenticator (full-width digits accepted): true when it is valid now and its
+     * step was not used before, which it now is. Used at login and for re-authentication.
+     */
+    boolean acceptTotp(Account a, String code) {
+        java.util.OptionalLong step = totp.verify(totpSecret(a),
+                java.text.Normalizer.normalize(code, java.text.Normalizer.Form.NFKC), lastTotpStep(a));
+        return step.isPresent() && useTotpStep(a, step.getAsLong());
+    }
+
     /** Accepts a TOTP step only once: true when {@code step} is newer than the last one used (atomic). */
-    boolean useTotpStep(Account a, long step) {
+    private boolean useTotpStep(Account a, long step) {
         return jdbc.update("UPDATE account SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", step, a.id(), step) == 1;
     }
 
-    long lastTotpStep(Account a) {
+    private long lastTotpStep(Account a) {
         return jdbc.queryForObject("SELECT totp_last_step FROM account WHERE id = ?", Long.class, a.id());
     }
 

@@ -258,10 +258,7 @@ class LoginPages {
             return "redirect:/login";
         }
         Account a = pending.get();
-        String refused = refusedCode(a, "totp", () -> {
-            OptionalLong step = totp.verify(accounts.totpSecret(a), digits(code), accounts.lastTotpStep(a));
-            return step.isPresent() && accounts.useTotpStep(a, step.getAsLong());
-        }, req, model, "login/totp");
+        String refused = refusedCode(a, "totp", () -> accounts.acceptTotp(a, code), req, model, "login/totp");
         if (refused != null) {
             return refused;
         }
