@@ -19,17 +19,12 @@ import org.springframework.web.bind.annotation.RestController;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jp.kiroku.access.BreakGlass;
-import jp.kiroku.access.Permission;
-import jp.kiroku.access.SmartScopes;
-import jp.kiroku.audit.Agent;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
-import jp.kiroku.identity.Accounts;
 import jp.kiroku.identity.Caller;
 
 /**
- * The break-glass review queue over HTTP (ACL-04), for the security officer: an auditor's system client (scopes that
- * name AuditEvent) or a person with the auditor role. Every call is audited.
+ * The break-glass review queue over HTTP (ACL-04), for the security officer ({@link Auditors}). Every call is audited.
  */
 @RestController
 @RequestMapping("/admin/break-glass")
@@ -37,12 +32,12 @@ class BreakGlassAdminController {
 
     private final BreakGlass breakGlass;
     private final AuditTrail audit;
-    private final Accounts accounts;
+    private final Auditors auditors;
 
-    BreakGlassAdminController(BreakGlass breakGlass, AuditTrail audit, Accounts accounts) {
+    BreakGlassAdminController(BreakGlass breakGlass, AuditTrail audit, Auditors auditors) {
         this.breakGlass = breakGlass;
         this.audit = audit;
-        this.accounts = accounts;
+        this.auditors = auditors;
     }
 
     /** Uses waiting for review, oldest first; {@code all=true} lists every use of the last {@code days} (default 30). */
@@ -50,7 +45,7 @@ class BreakGlassAdminController {
     ResponseEntity<Object> list(@RequestParam(defaultValue = "false") boolean all, @RequestParam(defaultValue = "30") int days,
                                 HttpServletRequest request) {
         Caller caller = Caller.current(request.getRemoteAddr());
-        if (!officer(caller)) {
+        if (!auditors.allows(caller)) {
             return refused(caller, "break-glass.list");
         }
         List<BreakGlass.Use> uses = breakGlass.uses(all, Instant.now().minus(Math.max(1, days), ChronoUnit.DAYS));
@@ -63,7 +58,7 @@ class BreakGlassAdminController {
     @PostMapping(value = "/{id}/review", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<Object> review(@PathVariable String id, @RequestBody Map<String, String> body, HttpServletRequest request) {
         Caller caller = Caller.current(request.getRemoteAddr());
-        if (!officer(caller)) {
+        if (!auditors.allows(caller)) {
             return refused(caller, "break-glass.review");
         }
         String outcome = body.getOrDefault("outcome", "");
@@ -80,18 +75,9 @@ class BreakGlassAdminController {
         }
     }
 
-    private boolean officer(Caller caller) {
-        boolean scope = SmartScopes.of(caller.scopes()).permits("AuditEvent", Permission.READ);
-        if (caller.agent().kind() != Agent.Kind.USER) {
-            return scope;
-        }
-        return scope && accounts.activeAccount(caller.agent().id()).map(a -> a.roles().contains("auditor")).orElse(false);
-    }
-
     private ResponseEntity<Object> refused(Caller caller, String action) {
-        audit.record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.DENIED).withDetail("not an auditor"));
-        return ResponseEntity.status(403).body(Map.of("error", "The break-glass review queue is for the security officer:"
-                + " an auditor's token (scopes naming AuditEvent; for a person, the auditor role)"));
+        return auditors.refuse(caller, action, "The break-glass review queue is for the security officer: an auditor's"
+                + " token (scopes naming AuditEvent; for a person, the auditor role)");
     }
 
     static Map<String, Object> json(BreakGlass.Use u) {

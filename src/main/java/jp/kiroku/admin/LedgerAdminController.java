@@ -14,8 +14,6 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-import jp.kiroku.access.Permission;
-import jp.kiroku.access.SmartScopes;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
 import jp.kiroku.identity.Caller;
@@ -24,8 +22,8 @@ import jp.kiroku.store.RecordStore;
 import jp.kiroku.store.ResourceKey;
 
 /**
- * The ledgers over HTTP for auditors (issue 4): verification, signed checkpoints and inclusion proofs. Allowed to
- * clients whose scopes name AuditEvent (the auditor's scope; see SmartScopes.EXPLICIT_ONLY); every call is audited.
+ * The ledgers over HTTP for auditors (issue 4): verification, signed checkpoints and inclusion proofs, for
+ * {@link Auditors}; every call is audited.
  */
 @RestController
 @RequestMapping("/admin/ledger")
@@ -34,18 +32,20 @@ class LedgerAdminController {
     private final Ledgers ledgers;
     private final AuditTrail audit;
     private final RecordStore store;
+    private final Auditors auditors;
 
-    LedgerAdminController(Ledgers ledgers, AuditTrail audit, RecordStore store) {
+    LedgerAdminController(Ledgers ledgers, AuditTrail audit, RecordStore store, Auditors auditors) {
         this.ledgers = ledgers;
         this.audit = audit;
         this.store = store;
+        this.auditors = auditors;
     }
 
     /** Recomputes both ledgers and reports as {@code kiroku verify} does; "ok" false names every finding. */
     @GetMapping(value = "/verify", produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<Object> verify(HttpServletRequest request) {
         Caller caller = Caller.current(request.getRemoteAddr());
-        if (!auditor(caller)) {
+        if (!auditors.allows(caller)) {
             return refused(caller, "ledger.verify");
         }
         Ledgers.Verification v = ledgers.verify(List.of(), n -> { });
@@ -60,7 +60,7 @@ class LedgerAdminController {
     @GetMapping(value = "/checkpoints", produces = MediaType.TEXT_PLAIN_VALUE)
     ResponseEntity<Object> checkpoints(HttpServletRequest request) {
         Caller caller = Caller.current(request.getRemoteAddr());
-        if (!auditor(caller)) {
+        if (!auditors.allows(caller)) {
             return refused(caller, "checkpoint.export");
         }
         String text = ledgers.checkpointFile();
@@ -76,7 +76,7 @@ class LedgerAdminController {
     ResponseEntity<Object> proof(HttpServletRequest request, @RequestParam String type, @RequestParam String id,
                                  @RequestParam int version) {
         Caller caller = Caller.current(request.getRemoteAddr());
-        if (!auditor(caller)) {
+        if (!auditors.allows(caller)) {
             return refused(caller, "ledger.proof");
         }
         ResourceKey key = new ResourceKey(type, id);
@@ -102,14 +102,8 @@ class LedgerAdminController {
         return ResponseEntity.ok(body);
     }
 
-    private static boolean auditor(Caller caller) {
-        return SmartScopes.of(caller.scopes()).permits("AuditEvent", Permission.READ);
-    }
-
     private ResponseEntity<Object> refused(Caller caller, String action) {
-        audit.record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.DENIED)
-                .withDetail("needs a scope that names AuditEvent"));
-        return ResponseEntity.status(403).body(Map.of("error", "The ledgers are for auditors: the token's scopes must name"
-                + " AuditEvent (e.g. system/AuditEvent.rs)"));
+        return auditors.refuse(caller, action, "The ledgers are for auditors: the token's scopes must name AuditEvent"
+                + " (e.g. system/AuditEvent.rs; for a person, also the auditor role)");
     }
 }
