@@ -2,6 +2,7 @@ package jp.kiroku.access;
 
 import java.time.Clock;
 import java.util.Map;
+import java.util.Set;
 
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Coding;
@@ -29,10 +30,12 @@ public class AccessPolicy {
     private final KirokuProperties props;
     private final Clock clock;
     private final LoadingCache<Boolean, Matrix> matrix;
+    private final ConsentRestrictions consents;
 
     AccessPolicy(JdbcTemplate jdbc, CareRelations relations, KirokuProperties props, Clock clock,
-                 jp.kiroku.store.RecordStore store) {
+                 jp.kiroku.store.RecordStore store, ConsentRestrictions consents) {
         this.store = store;
+        this.consents = consents;
         this.relations = relations;
         this.props = props;
         this.clock = clock;
@@ -50,9 +53,14 @@ public class AccessPolicy {
         return view(subject, Matrix.Action.CONFIRM);
     }
 
+    /** Whether any of these roles may confirm records of the category (whom a proxy entry may name as responsible). */
+    public boolean confirms(java.util.Collection<String> roles, String category) {
+        return matrix().reach(Set.copyOf(roles), Matrix.Action.CONFIRM).containsKey(category);
+    }
+
     private View view(Subject subject, Matrix.Action action) {
         Map<String, Reach> reach = subject.person() ? matrix().reach(subject.roles(), action) : Map.of();
-        return new View(subject, reach, relations, clock.instant().minus(props.getAccess().getCareAfterEnd()), store);
+        return new View(subject, reach, relations, clock.instant().minus(props.getAccess().getCareAfterEnd()), store, consents);
     }
 
     /** The information category of a resource: a security label or tag that names one wins (sensitive first), else its type's. */

@@ -12,7 +12,8 @@ import jp.kiroku.store.ResourceKey;
 /**
  * What one subject may reach for one action (read or write): per information category, how far. Answers for single
  * records ({@link #allows}), for a batch ({@link #check}) and as an SQL condition for searches ({@link #condition}),
- * so that hidden records are neither returned nor counted. A system's view is unrestricted (its scopes decide).
+ * so that hidden records are neither returned nor counted. The patient's consent restrictions
+ * ({@link ConsentRestrictions}) narrow all three. A system's view is unrestricted (its scopes decide).
  */
 public final class View {
 
@@ -25,11 +26,13 @@ public final class View {
     private final CareRelations relations;
     private final Instant careCutoff;
     private final jp.kiroku.store.RecordStore store;
+    private final ConsentRestrictions consents;
     /** The patients in the subject's care, looked up (from the per-person cache) when first needed. */
     private java.util.Set<String> inCare;
 
     View(Subject subject, Map<String, Reach> reach, CareRelations relations, Instant careCutoff,
-         jp.kiroku.store.RecordStore store) {
+         jp.kiroku.store.RecordStore store, ConsentRestrictions consents) {
+        this.consents = consents;
         this.subject = subject;
         this.reach = Map.copyOf(reach);
         this.relations = relations;
@@ -80,6 +83,18 @@ public final class View {
         };
     }
 
+    /**
+     * {@link #allows(Placement)}, and not hidden from the subject by the patient's consent restrictions (looked up
+     * only for patients who have any).
+     */
+    public boolean allows(ResourceKey key, Placement p) {
+        if (!allows(p)) {
+            return false;
+        }
+        return unrestricted() || p.patientKey() == null || !consents.restrictedPatients().contains(p.patientKey())
+                || !consents.hiddenAmong(subject, List.of(key)).contains(key);
+    }
+
     /** Break-glass: a patient the person opened, in a category their roles reach beyond their own record. */
     private boolean opened(Placement p, Reach r) {
         return r != Reach.SELF && p.patientKey() != null && subject.emergencyPatients().contains(p.patientKey());
@@ -92,7 +107,18 @@ public final class View {
      */
     public Map<ResourceKey, Boolean> check(java.util.Collection<ResourceKey> keys) {
         Map<ResourceKey, Boolean> out = new java.util.HashMap<>();
-        store.placements(keys).forEach((k, p) -> out.put(k, allows(p)));
+        List<ResourceKey> restricted = new ArrayList<>();
+        java.util.Set<String> withRestrictions = unrestricted() ? java.util.Set.of() : consents.restrictedPatients();
+        store.placements(keys).forEach((k, p) -> {
+            boolean allowed = allows(p);
+            out.put(k, allowed);
+            if (allowed && p.patientKey() != null && withRestrictions.contains(p.patientKey())) {
+                restricted.add(k);
+            }
+        });
+        if (!restricted.isEmpty()) {
+            consents.hiddenAmong(subject, restricted).forEach(k -> out.put(k, false));
+        }
         return out;
     }
 
@@ -143,7 +169,16 @@ public final class View {
             args.add(self.toArray(String[]::new));
             args.add(subject.selfPatient());
         }
-        return new Condition(any.isEmpty() ? "false" : "(" + String.join(" OR ", any) + ")", args);
+        if (any.isEmpty()) {
+            return new Condition("false", args);
+        }
+        String reachable = "(" + String.join(" OR ", any) + ")";
+        Condition hidden = consents.hidden(subject, alias);
+        if (hidden == null) {
+            return new Condition(reachable, args);
+        }
+        args.addAll(hidden.args());
+        return new Condition("(" + reachable + " AND NOT " + hidden.sql() + ")", args);
     }
 
     @Override

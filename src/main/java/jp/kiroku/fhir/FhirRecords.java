@@ -152,10 +152,25 @@ class FhirRecords {
         return refs;
     }
 
-    /** A create or update with the search-index values of the new version. */
+    /**
+     * A create or update with the search-index values of the new version. A record-status tag the client sent is
+     * dropped: only the server says what is confirmed ({@link RecordStatus}).
+     */
     FhirServices.Change change(Write.Kind kind, Resource resource, String id, Integer expectedVersion, String action) {
+        RecordStatus.stripTags(resource);
         Write write = toWrite(kind, resource, id, expectedVersion);
         return new FhirServices.Change(write, resource, search.extract(resource), action);
+    }
+
+    /** The change with its resource tagged with a record status ({@link RecordStatus#SYSTEM}), indexed anew. */
+    FhirServices.Change tagged(FhirServices.Change change, String status) {
+        RecordStatus.tag(change.resource(), status);
+        return new FhirServices.Change(change.write(), change.resource(), search.extract(change.resource()), change.action());
+    }
+
+    /** The search-index values of a resource. */
+    jp.kiroku.search.IndexRows index(Resource resource) {
+        return search.extract(resource);
     }
 
     /** A store write for a create or update; the body is rendered once the store has fixed version and time. */

@@ -9,6 +9,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import jp.kiroku.access.CareRelations;
+import jp.kiroku.access.ConsentRestrictions;
 import jp.kiroku.access.Permission;
 import jp.kiroku.access.View;
 import jp.kiroku.audit.AuditRecord;
@@ -26,7 +27,8 @@ import jp.kiroku.store.Written;
 /** What the providers need, in one place (the providers are plain objects, one per resource type). */
 @Component
 record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecords records, TransactionTemplate tx,
-                    HistoryPaging history, SearchIndex search, Conditions conditions, CareRelations careRelations) {
+                    HistoryPaging history, SearchIndex search, Conditions conditions, CareRelations careRelations,
+                    ConsentRestrictions consents, RecordStatus status) {
 
     /** A write together with its new version as a resource and that version's search-index values (null for a delete). */
     record Change(Write write, Resource resource, IndexRows rows, String action) {
@@ -61,12 +63,29 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
     /**
      * Stores the changes, re-indexes the resources and records one audit event naming every version written, all in
      * one database transaction. A single change is audited under its own action ({@code detail} says how it came,
-     * e.g. "batch"); several (a transaction) as one "transaction" event.
+     * e.g. "batch"); several (a transaction) as one "transaction" event. {@code by} says on whose behalf (proxy input:
+     * the versions are unapproved until that person confirms them), why, and whether this is a confirmation; the
+     * Provenance resources that record it are written in the same transaction.
      */
-    List<Written> commit(Caller caller, List<Change> changes, String detail) {
-        View view = checkWritable(caller, changes);
-        Authorship who = new Authorship(caller.agent().kind().code(), caller.agent().id(), null, view.subject().facility());
-        return tx.execute(status -> {
+    List<Written> commit(Caller caller, RecordStatus.Attribution by, List<Change> changes, String detail) {
+        return commit(caller, by, changes, detail, null);
+    }
+
+    /** {@code priorStatus}: for a confirmation, the status of the version confirmed (an approval if unapproved). */
+    List<Written> commit(Caller caller, RecordStatus.Attribution by, List<Change> given, String detail, String priorStatus) {
+        View view;
+        if (by.confirming()) { // the confirm reach was checked by $confirm; the version's content does not change
+            view = guard.view(caller, Permission.CREATE);
+        } else {
+            view = checkWritable(caller, given);
+            status.check(view.subject(), by, given);
+        }
+        List<Change> changes = by.onBehalfOf() == null ? given : given.stream()
+                .map(c -> c.resource() == null ? c : records.tagged(c, Placement.UNAPPROVED)).toList();
+        String agentKind = caller.agent().kind().code();
+        Authorship who = new Authorship(agentKind, caller.agent().id(), by.onBehalfOfName(),
+                by.confirming() ? caller.agent().id() : null, view.subject().facility(), by.reason());
+        return tx.execute(txStatus -> {
             List<Written> out = store.write(changes.stream().map(Change::write).toList(), who);
             List<SearchIndex.Entry> index = new ArrayList<>(out.size());
             List<AuditRecord.Touched> touched = new ArrayList<>(out.size());
@@ -82,8 +101,23 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
                         careRelations.replace(w.key(), patient, w.deleted() ? List.of()
                                 : careRelations.links(changes.get(i).resource(), w.lastUpdated()));
                     }
+                    if (ConsentRestrictions.carriesRestrictions(w.key().type())) {
+                        consents.replace(w.key(), patient, w.deleted() ? List.of()
+                                : consents.restrictions(changes.get(i).resource()));
+                    }
                 }
                 touched.add(new AuditRecord.Touched(w.key().type(), w.key().id(), w.versionId(), patient));
+            }
+            // how each version came to be, for other systems (INTEG-01, -02, -04): written as the caller, never a proxy entry
+            List<Change> provenances = status.provenances(caller, by, out, java.util.Optional.ofNullable(priorStatus));
+            if (!provenances.isEmpty()) {
+                List<Written> recorded = store.write(provenances.stream().map(Change::write).toList(),
+                        new Authorship(agentKind, caller.agent().id(), null, null, view.subject().facility(), null));
+                for (int i = 0; i < recorded.size(); i++) {
+                    Written w = recorded.get(i);
+                    index.add(new SearchIndex.Entry(w.key(), w.patientKey(), provenances.get(i).rows(), true));
+                    touched.add(new AuditRecord.Touched(w.key().type(), w.key().id(), w.versionId(), w.patientKey()));
+                }
             }
             search.replace(index);
             String action = changes.size() == 1 && !"transaction".equals(detail) ? changes.get(0).action() : "transaction";

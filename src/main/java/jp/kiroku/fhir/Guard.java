@@ -70,11 +70,7 @@ class Guard {
 
     /** Scopes first, then (for a person) whether their roles reach the type's category at all. */
     void require(Caller caller, String type, Permission permission, String action) {
-        SmartScopes scopes = SmartScopes.of(caller.scopes());
-        boolean ok = type == null ? scopes.permitsAllTypes(permission) : scopes.permits(type, permission);
-        if (!ok) {
-            deny(caller, type, action, permission);
-        }
+        requireScopes(caller, type, permission, action);
         if (caller.agent().kind() == Agent.Kind.USER) {
             View view = view(caller, permission);
             String category = type == null ? null : policy.categoryOfType(type);
@@ -84,6 +80,28 @@ class Guard {
                         : "no role of " + caller.agent().id() + " may " + verb(permission) + " " + category + " (" + type + ")");
             }
         }
+    }
+
+    /** Refuses (403, audited) unless the token's scopes permit {@code permission} on the type (all types for null). */
+    void requireScopes(Caller caller, String type, Permission permission, String action) {
+        SmartScopes scopes = SmartScopes.of(caller.scopes());
+        boolean ok = type == null ? scopes.permitsAllTypes(permission) : scopes.permits(type, permission);
+        if (!ok) {
+            deny(caller, type, action, permission);
+        }
+    }
+
+    /** Refuses (403, audited) confirming a record outside the person's confirm reach (the matrix's confirm column). */
+    void requireConfirmable(Caller caller, ResourceKey key, Placement placement) {
+        if (!policy.confirmView(subject(caller)).allows(key, placement)) {
+            refuse(caller, key.type(), key.id(), "confirm", "no role of " + caller.agent().id() + " may confirm "
+                    + placement.category() + " records of this patient (" + key + ")");
+        }
+    }
+
+    /** Refuses (403, audited) for a reason the caller states. */
+    void refuseBecause(Caller caller, ResourceKey key, String action, String why) {
+        refuse(caller, key.type(), key.id(), action, why);
     }
 
     /** What the caller reaches for {@code permission}: unrestricted for systems. */
@@ -141,7 +159,7 @@ class Guard {
 
     /** {@link #requireReach(Caller, View, List, String)} for one resource whose placement is known already. */
     void requireReach(Caller caller, View view, ResourceKey key, Placement placement, String action) {
-        if (!view.unrestricted() && !view.allows(placement)) {
+        if (!view.unrestricted() && !view.allows(key, placement)) {
             outsideReach(caller, key, action);
         }
     }

@@ -81,6 +81,7 @@ final class KirokuFhirServer extends RestfulServer {
         registerProvider(new SystemProvider(services, transactions));
         registerProvider(new EverythingProvider(services, searches));
         registerProvider(breakGlass);
+        registerProvider(new ConfirmationProvider(services));
         registerInterceptor(new ErrorSanitizer());
         registerInterceptor(new StoredJson.Writer(ctx));
         registerInterceptor(new Capabilities(services.search()));

@@ -130,7 +130,7 @@ final class ResourceTypeProvider implements IResourceProvider {
         }
         services.records().validateIfRequired(resource);
         String id = UUID.randomUUID().toString();
-        Written w = write(caller, services.records().change(Write.Kind.CREATE, resource, id, null, "create"));
+        Written w = write(caller, request, services.records().change(Write.Kind.CREATE, resource, id, null, "create"));
         MethodOutcome out = new MethodOutcome(new IdType(type, id, Integer.toString(w.versionId())), true);
         out.setResource(resource);
         return out;
@@ -163,7 +163,7 @@ final class ResourceTypeProvider implements IResourceProvider {
             }
         }
         services.records().validateIfRequired(resource);
-        Written w = write(caller, services.records().change(Write.Kind.UPDATE, resource, resourceId, Http.ifMatch(request),
+        Written w = write(caller, request, services.records().change(Write.Kind.UPDATE, resource, resourceId, Http.ifMatch(request),
                 "update"));
         MethodOutcome out = new MethodOutcome(new IdType(type, resourceId, Integer.toString(w.versionId())), w.created());
         out.setResource(resource);
@@ -189,7 +189,7 @@ final class ResourceTypeProvider implements IResourceProvider {
         } else {
             key = new ResourceKey(type, id.getIdPart());
         }
-        Written w = write(caller, new FhirServices.Change(Write.delete(key, Http.ifMatch(request)), null, null, "delete"));
+        Written w = write(caller, request, new FhirServices.Change(Write.delete(key, Http.ifMatch(request)), null, null, "delete"));
         MethodOutcome out = new MethodOutcome(new IdType(type, key.id(), Integer.toString(w.versionId())));
         out.setOperationOutcome(information(w.noop() ? "Nothing to delete: " + key + " does not exist or is already deleted"
                 : "Deleted " + key + " (tombstone version " + w.versionId() + "; earlier versions are kept)"));
@@ -203,9 +203,9 @@ final class ResourceTypeProvider implements IResourceProvider {
         return oo;
     }
 
-    private Written write(Caller caller, FhirServices.Change change) {
+    private Written write(Caller caller, RequestDetails request, FhirServices.Change change) {
         try {
-            return services.commit(caller, List.of(change), null).get(0);
+            return services.commit(caller, services.status().attribution(request), List.of(change), null).get(0);
         } catch (StoreException | org.springframework.dao.DuplicateKeyException e) {
             services.audit().record(AuditRecord.of(caller.agent(), change.action(), AuditRecord.Outcome.FAILED)
                     .on(type, change.write().key().id(), null, change.write().patientKey())

@@ -18,7 +18,7 @@ final class StoreErrors {
         if (e instanceof StoreException s) {
             return switch (s.reason()) {
                 case VERSION_CONFLICT -> new PreconditionFailedException("Version conflict (If-Match): " + s.getMessage());
-                case STILL_REFERENCED -> new ResourceVersionConflictException(s.getMessage());
+                case STILL_REFERENCED, CONFIRMED_NEEDS_REASON -> new ResourceVersionConflictException(s.getMessage());
                 case UNRESOLVED_REFERENCE, DUPLICATE -> new InvalidRequestException(s.getMessage());
             };
         }

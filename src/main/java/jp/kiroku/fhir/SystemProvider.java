@@ -27,7 +27,7 @@ final class SystemProvider {
     @Transaction
     public Bundle transaction(@TransactionParam Bundle bundle, RequestDetails request) {
         Caller caller = services.guard().caller(request);
-        return transactions.process(caller, bundle, request.getFhirServerBase());
+        return transactions.process(caller, services.status().attribution(request), bundle, request.getFhirServerBase());
     }
 
     @History

@@ -50,13 +50,16 @@ class TransactionProcessor {
     }
 
 
-    /** {@code base} is the server's base URL, for the links of searches inside the bundle. */
-    Bundle process(Caller caller, Bundle bundle, String base) {
+    /**
+     * {@code base} is the server's base URL, for the links of searches inside the bundle; {@code by} (the request's
+     * X-Provenance) applies to every entry written.
+     */
+    Bundle process(Caller caller, RecordStatus.Attribution by, Bundle bundle, String base) {
         if (bundle.getType() == Bundle.BundleType.TRANSACTION) {
-            return transaction(caller, bundle, base);
+            return transaction(caller, by, bundle, base);
         }
         if (bundle.getType() == Bundle.BundleType.BATCH) {
-            return batch(caller, bundle, base);
+            return batch(caller, by, bundle, base);
         }
         throw new InvalidRequestException("Bundle.type must be 'transaction' or 'batch' to be processed at the base URL, not '"
                 + (bundle.getType() == null ? "missing" : bundle.getType().toCode()) + "'");
@@ -79,7 +82,7 @@ class TransactionProcessor {
         }
     }
 
-    private Bundle transaction(Caller caller, Bundle bundle, String base) {
+    private Bundle transaction(Caller caller, RecordStatus.Attribution by, Bundle bundle, String base) {
         List<BundleEntryComponent> entries = bundle.getEntry();
         List<Planned> plan = new ArrayList<>(entries.size());
         Map<String, String> fullUrlToId = new HashMap<>();
@@ -112,7 +115,7 @@ class TransactionProcessor {
         }
         List<Written> written;
         try {
-            written = services.commit(caller, changes, "transaction");
+            written = services.commit(caller, by, changes, "transaction");
         } catch (StoreException | org.springframework.dao.DuplicateKeyException e) {
             services.audit().record(AuditRecord.of(caller.agent(), "transaction", AuditRecord.Outcome.FAILED)
                     .withDetail(e instanceof StoreException s ? s.reason().name() : "concurrent change"));
@@ -136,7 +139,7 @@ class TransactionProcessor {
         return response;
     }
 
-    private Bundle batch(Caller caller, Bundle bundle, String base) {
+    private Bundle batch(Caller caller, RecordStatus.Attribution by, Bundle bundle, String base) {
         Bundle response = new Bundle().setType(Bundle.BundleType.BATCHRESPONSE);
         List<BundleEntryComponent> entries = bundle.getEntry();
         for (int i = 0; i < entries.size(); i++) {
@@ -154,7 +157,7 @@ class TransactionProcessor {
                 FhirServices.Change change = toChange(caller, p, Map.of());
                 Written done;
                 try {
-                    done = services.commit(caller, List.of(change), "batch").get(0);
+                    done = services.commit(caller, by, List.of(change), "batch").get(0);
                 } catch (StoreException | org.springframework.dao.DuplicateKeyException e) {
                     throw StoreErrors.toFhir(e);
                 }

@@ -174,6 +174,11 @@ public class Accounts {
                 .stream().findFirst();
     }
 
+    /** The active accounts whose FHIR record is {@code ref} (e.g. {@code Practitioner/123}): the people it stands for. */
+    public List<Account> activeByFhirRef(String ref) {
+        return jdbc.query("SELECT * FROM account WHERE fhir_ref = ? AND status = 'active' ORDER BY username", ACCOUNT, ref);
+    }
+
     /** Accounts by last login, oldest first; with {@code unusedFor}, only those not used for that long (AUTH-10). */
     public List<Account> list(Duration unusedFor) {
         if (unusedFor == null) {

@@ -54,10 +54,10 @@ public class RecordStore {
     /** {@link #current} with the resource's placement, so that a read is checked without a second query. */
     public Optional<Placed> currentPlaced(ResourceKey key) {
         return jdbc.query("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body,"
-                        + " c.facility_id, c.category FROM resource_current c JOIN resource_version v"
+                        + " c.facility_id, c.category, c.status FROM resource_current c JOIN resource_version v"
                         + " USING (res_type, res_id, version_id) WHERE c.res_type = ? AND c.res_id = ?",
                 (rs, i) -> new Placed(VERSION.mapRow(rs, i), new Placement(rs.getString(6), rs.getString(8), rs.getString(9),
-                        rs.getBoolean(5))), key.type(), key.id())
+                        rs.getBoolean(5), rs.getString(10))), key.type(), key.id())
                 .stream().findFirst();
     }
 
@@ -89,11 +89,35 @@ public class RecordStore {
         if (keys.isEmpty()) {
             return out;
         }
-        eachRow("SELECT res_type, res_id, patient_key, facility_id, category, deleted FROM resource_current"
+        eachRow("SELECT res_type, res_id, patient_key, facility_id, category, deleted, status FROM resource_current"
                 + " WHERE (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))", keys,
                 rs -> out.put(new ResourceKey(rs.getString(1), rs.getString(2)),
-                        new Placement(rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6))));
+                        new Placement(rs.getString(3), rs.getString(4), rs.getString(5), rs.getBoolean(6), rs.getString(7))));
         return out;
+    }
+
+    /**
+     * Who entered a version, on whose behalf, and who confirmed it when (INTEG-01, -02, -04).
+     *
+     * @param authorKind client, user or operator; {@code authorId} the client id or username
+     */
+    public record Authored(String authorKind, String authorId, String onBehalfOf, String confirmedBy, Instant confirmedAt) {
+    }
+
+    public Optional<Authored> authored(ResourceKey key, int versionId) {
+        return jdbc.query("SELECT author_kind, author_id, on_behalf_of, confirmed_by, confirmed_at FROM resource_version"
+                        + " WHERE res_type = ? AND res_id = ? AND version_id = ?",
+                (rs, i) -> new Authored(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getTimestamp(5) == null ? null : rs.getTimestamp(5).toInstant()), key.type(), key.id(), versionId)
+                .stream().findFirst();
+    }
+
+    /** The unapproved proxy entries awaiting this person's confirmation (their worklist), oldest first. */
+    public List<StoredVersion> unapproved(String onBehalfOf, int limit) {
+        return jdbc.query("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body"
+                + " FROM resource_current c JOIN resource_version v USING (res_type, res_id, version_id)"
+                + " WHERE c.status = 'unapproved' AND v.on_behalf_of = ? ORDER BY v.last_updated, v.seq LIMIT ?",
+                VERSION, onBehalfOf, limit);
     }
 
     public Optional<StoredVersion> version(ResourceKey key, int versionId) {
@@ -146,8 +170,8 @@ public class RecordStore {
 
     /**
      * Applies all writes atomically with one timestamp. Refuses the whole call (nothing stored) on a version
-     * conflict, an unresolvable local reference, a delete of a still-referenced resource, or two writes to the same
-     * resource.
+     * conflict, an unresolvable local reference, a delete of a still-referenced resource, two writes to the same
+     * resource, or a change to a confirmed record without a reason.
      */
     @Transactional
     public List<Written> write(List<Write> writes, Authorship who) {
@@ -168,14 +192,19 @@ public class RecordStore {
         checkNotReferenced(writes);
 
         List<Written> results = new ArrayList<>(writes.size());
-        Map<ResourceKey, String> categories = new HashMap<>(); // a delete keeps the resource's category
         for (Write w : writes) {
             Current cur = current.get(w.key());
-            categories.put(w.key(), w.kind() == Write.Kind.DELETE && cur != null ? cur.category() : w.category());
+            // a delete keeps the resource's category
+            String category = w.kind() == Write.Kind.DELETE && cur != null ? cur.category() : w.category();
             boolean exists = cur != null && !cur.deleted();
             if (w.expectedVersion() != null && (cur == null || cur.version() != w.expectedVersion())) {
                 throw new StoreException(StoreException.Reason.VERSION_CONFLICT, w.key() + " is at version "
                         + (cur == null ? "none" : cur.version()) + ", not " + w.expectedVersion(), List.of(w.key()));
+            }
+            if (cur != null && Placement.CONFIRMED.equals(cur.status()) && (who.reason() == null || who.reason().isBlank())) {
+                throw new StoreException(StoreException.Reason.CONFIRMED_NEEDS_REASON, w.key() + " is confirmed (version "
+                        + cur.version() + "): a change to a confirmed record is a new version with a reason (send it as"
+                        + " Provenance.reason in the X-Provenance header)", List.of(w.key()));
             }
             int version = cur == null ? 1 : cur.version() + 1;
             switch (w.kind()) {
@@ -185,9 +214,9 @@ public class RecordStore {
                     String facility = cur == null ? who.facility() : cur.facility();
                     if (!exists) {
                         results.add(new Written(w.key(), cur == null ? 0 : cur.version(), now, false, true, true, patient,
-                                facility, null));
+                                facility, category, null));
                     } else {
-                        results.add(new Written(w.key(), version, now, false, true, false, patient, facility, null));
+                        results.add(new Written(w.key(), version, now, false, true, false, patient, facility, category, null));
                     }
                 }
                 case CREATE, UPDATE -> {
@@ -197,16 +226,18 @@ public class RecordStore {
                     byte[] body = w.body().render(version, now);
                     // a resource stays in the facility it was created in
                     String facility = cur == null ? who.facility() : cur.facility();
-                    results.add(new Written(w.key(), version, now, !exists, false, false, w.patientKey(), facility, body));
+                    results.add(new Written(w.key(), version, now, !exists, false, false, w.patientKey(), facility,
+                            category, body));
                 }
             }
         }
-        insertVersions(results, writes, categories, who);
+        insertVersions(results, writes, who);
         return results;
     }
 
     /** The current pointer of a resource, as locked for a write. */
-    private record Current(int version, boolean deleted, String patientKey, String facility, String category) {
+    private record Current(int version, boolean deleted, String patientKey, String facility, String category,
+                           String status) {
     }
 
     private Map<ResourceKey, Current> lockCurrent(List<ResourceKey> keys) {
@@ -214,10 +245,11 @@ public class RecordStore {
         if (keys.isEmpty()) {
             return out;
         }
-        eachRow("SELECT res_type, res_id, version_id, deleted, patient_key, facility_id, category FROM resource_current"
-                + " WHERE (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) FOR UPDATE", keys,
-                rs -> out.put(new ResourceKey(rs.getString(1), rs.getString(2)),
-                        new Current(rs.getInt(3), rs.getBoolean(4), rs.getString(5), rs.getString(6), rs.getString(7))));
+        eachRow("SELECT res_type, res_id, version_id, deleted, patient_key, facility_id, category, status"
+                + " FROM resource_current WHERE (res_type, res_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) FOR UPDATE",
+                keys, rs -> out.put(new ResourceKey(rs.getString(1), rs.getString(2)),
+                        new Current(rs.getInt(3), rs.getBoolean(4), rs.getString(5), rs.getString(6), rs.getString(7),
+                                rs.getString(8))));
         return out;
     }
 
@@ -294,14 +326,14 @@ public class RecordStore {
         });
     }
 
-    private void insertVersions(List<Written> results, List<Write> writes, Map<ResourceKey, String> categories,
-                                Authorship who) {
+    private void insertVersions(List<Written> results, List<Write> writes, Authorship who) {
         List<Written> stored = results.stream().filter(r -> !r.noop()).toList();
         if (stored.isEmpty()) {
             return;
         }
         jdbc.batchUpdate("INSERT INTO resource_version (res_type, res_id, version_id, patient_key, last_updated, deleted,"
-                + " author_kind, author_id, on_behalf_of, body, content_hash, facility_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                + " author_kind, author_id, on_behalf_of, body, content_hash, facility_id, confirmed_by, confirmed_at)"
+                + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 stored, 500,
                 (ps, r) -> {
                     ps.setString(1, r.key().type());
@@ -316,12 +348,17 @@ public class RecordStore {
                     ps.setBytes(10, r.body());
                     ps.setBytes(11, r.body() == null ? EMPTY_SHA256 : sha256(r.body()));
                     ps.setString(12, r.facility());
+                    // a confirmation is the version's own fact, with the store's time (INTEG-02); a tombstone confirms nothing
+                    boolean confirms = who.confirmedBy() != null && !r.deleted();
+                    ps.setString(13, confirms ? who.confirmedBy() : null);
+                    ps.setTimestamp(14, confirms ? Timestamp.from(r.lastUpdated()) : null);
                 });
         // a resource keeps its facility
         jdbc.batchUpdate("INSERT INTO resource_current (res_type, res_id, version_id, deleted, patient_key, last_updated,"
-                + " facility_id, category) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (res_type, res_id) DO UPDATE SET"
+                + " facility_id, category, status, created_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                + " ON CONFLICT (res_type, res_id) DO UPDATE SET"
                 + " version_id = excluded.version_id, deleted = excluded.deleted, patient_key = excluded.patient_key,"
-                + " last_updated = excluded.last_updated, category = excluded.category",
+                + " last_updated = excluded.last_updated, category = excluded.category, status = excluded.status",
                 stored, 500, (ps, r) -> {
                     ps.setString(1, r.key().type());
                     ps.setString(2, r.key().id());
@@ -330,7 +367,11 @@ public class RecordStore {
                     ps.setString(5, r.patientKey());
                     ps.setTimestamp(6, Timestamp.from(r.lastUpdated()));
                     ps.setString(7, r.facility());
-                    ps.setString(8, categories.get(r.key()));
+                    ps.setString(8, r.category());
+                    ps.setString(9, r.deleted() ? null : who.status());
+                    // kept from the first insert (the conflict update leaves them): when and by which person it was made
+                    ps.setTimestamp(10, Timestamp.from(r.lastUpdated()));
+                    ps.setString(11, "user".equals(who.authorKind()) ? who.authorId() : null);
                 });
         List<ResourceKey> replaced = new ArrayList<>();
         List<ResourceKey[]> links = new ArrayList<>();

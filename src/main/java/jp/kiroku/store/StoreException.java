@@ -13,7 +13,9 @@ public class StoreException extends RuntimeException {
         /** A delete of a resource that current resources still reference. */
         STILL_REFERENCED,
         /** Two writes to the same resource in one call, or a create of an existing id. */
-        DUPLICATE
+        DUPLICATE,
+        /** An update or delete of a confirmed record (INTEG-02) that gives no reason. */
+        CONFIRMED_NEEDS_REASON
     }
 
     private final Reason reason;
