@@ -174,6 +174,28 @@ public class Accounts {
                 .stream().findFirst();
     }
 
+    /**
+     * Replaces a staff account's roles: only through an approved rights request ({@link RightsRequests}, ACL-02).
+     * The new roles hold at once in this process and within kiroku.tokens.active-check-cache in others.
+     */
+    @Transactional
+    void setRoles(String username, List<String> roles, Agent by) {
+        if (roles.isEmpty() || roles.contains("patient") || !ROLES.containsAll(roles)) {
+            throw new IllegalArgumentException("roles must be staff roles of " + new java.util.TreeSet<>(ROLES));
+        }
+        int n = jdbc.update("UPDATE account SET roles = ? WHERE lower(username) = ? AND kind = 'staff'",
+                ps -> {
+                    ps.setArray(1, ps.getConnection().createArrayOf("text", roles.toArray()));
+                    ps.setString(2, username.toLowerCase(Locale.ROOT));
+                });
+        if (n != 1) {
+            throw new IllegalArgumentException("no staff account '" + username + "'");
+        }
+        forget(username);
+        audit.record(AuditRecord.of(by, "account.roles", AuditRecord.Outcome.SUCCESS)
+                .withDetail("account=" + username + " roles=" + String.join(",", roles)));
+    }
+
     /** The active accounts whose FHIR record is {@code ref} (e.g. {@code Practitioner/123}): the people it stands for. */
     public List<Account> activeByFhirRef(String ref) {
         return jdbc.query("SELECT * FROM account WHERE fhir_ref = ? AND status = 'active' ORDER BY username", ACCOUNT, ref);
