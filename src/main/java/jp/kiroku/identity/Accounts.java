@@ -393,6 +393,7 @@ public class Accounts {
                 + " totp_secret = NULL, totp_enrolled_at = NULL WHERE lower(username) = ?",
                 encoder.encode(oneTimePassword() + oneTimePassword()), Timestamp.from(clock.instant()), user);
         jdbc.update("DELETE FROM recovery_code WHERE account_id = (SELECT id FROM account WHERE lower(username) = ?)", user);
+        jdbc.update("DELETE FROM passkey WHERE account_id = (SELECT id FROM account WHERE lower(username) = ?)", user);
         forget(user);
     }
 

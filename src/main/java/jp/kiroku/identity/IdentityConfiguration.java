@@ -113,7 +113,7 @@ class IdentityConfiguration {
     }
 
     /** People's pages: login steps and the signed-in session (cookies, CSRF, strict CSP; AUTH-01, AUTH-09). */
-    static final String[] PEOPLE_PAGES = {"/", "/login", "/login/**", "/logout", "/logout/**", "/assets/**"};
+    static final String[] PEOPLE_PAGES = {"/", "/login", "/login/**", "/logout", "/logout/**", "/assets/**", "/account/**"};
 
     @Bean
     @Order(2)
@@ -130,7 +130,7 @@ class IdentityConfiguration {
                 .requestCache(r -> r.disable())
                 .logout(l -> l.disable()) // SessionPages logs out, and audits it
                 .headers(h -> h
-                        .contentSecurityPolicy(c -> c.policyDirectives("default-src 'none'; style-src 'self'; img-src 'self';"
+                        .contentSecurityPolicy(c -> c.policyDirectives("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
                                 + " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"))
                         .referrerPolicy(r -> r.policy(org.springframework.security.web.header.writers
                                 .ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))

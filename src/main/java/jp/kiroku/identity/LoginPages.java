@@ -36,7 +36,8 @@ import jp.kiroku.platform.KirokuProperties;
 /**
  * People's login, step by step (AUTH-01..09): user name and password; then, if the password was issued by an
  * administrator or has expired, a new one (nothing else is reachable meanwhile); then the second factor — enrolling a
- * TOTP authenticator at the first login — and only then a signed-in session. Until the last step the session holds just
+ * TOTP authenticator at the first login; later a TOTP code or one of the person's passkeys — and only then a signed-in
+ * session. Until the last step the session holds just
  * a pending login, which no protected page accepts. Every failure says the same thing, whatever failed.
  */
 @Controller
@@ -45,6 +46,7 @@ class LoginPages {
     static final String PENDING = "kiroku.login.pending";
     static final String ENROLLING = "kiroku.login.enrolling";
     static final String LOGIN_AT = "kiroku.login.at";
+    static final String PASSKEY_CHALLENGE = "kiroku.login.passkey";
     static final String ISSUER = "Kiroku";
 
     /** A person who has given the right password but not yet finished logging in. */
@@ -58,10 +60,14 @@ class LoginPages {
     private final Totp totp;
     private final JdbcTemplate jdbc;
     private final KirokuProperties props;
+    private final Passkeys passkeys;
+    private final IdleLimits idle;
     private final SecurityContextRepository contexts = new HttpSessionSecurityContextRepository();
 
     LoginPages(Accounts accounts, LoginThrottle throttle, AuditTrail audit, Clock clock, JdbcTemplate jdbc,
-               KirokuProperties props) {
+               KirokuProperties props, Passkeys passkeys) {
+        this.passkeys = passkeys;
+        this.idle = new IdleLimits(props.getAuth());
         this.accounts = accounts;
         this.throttle = throttle;
         this.audit = audit;
@@ -102,7 +108,7 @@ class LoginPages {
         req.changeSessionId(); // a new session id once the password is right (session fixation)
         HttpSession session = req.getSession();
         session.setAttribute(PENDING, new Pending(a.id(), a.username(), clock.instant()));
-        session.setMaxInactiveInterval((int) props.getAuth().getIdleTimeout().toSeconds());
+        session.setMaxInactiveInterval((int) idle.of(a.roles(), address).toSeconds());
         return next(a);
     }
 
@@ -246,8 +252,55 @@ class LoginPages {
     }
 
     @GetMapping("/login/totp")
-    String totpForm(HttpServletRequest req) {
-        return pending(req).isEmpty() ? "redirect:/login" : "login/totp";
+    String totpForm(HttpServletRequest req, Model model) {
+        Optional<Account> a = pending(req);
+        if (a.isEmpty()) {
+            return "redirect:/login";
+        }
+        model.addAttribute("passkeys", passkeys.has(a.get()));
+        return "login/totp";
+    }
+
+    // --- or a passkey instead of the TOTP code (AUTH-07) ---
+
+    @GetMapping("/login/passkey")
+    String passkeyForm(HttpServletRequest req, Model model) {
+        Optional<Account> a = pending(req);
+        if (a.isEmpty() || a.get().mustChangePassword() || !a.get().totpEnrolled() || !passkeys.has(a.get())) {
+            return "redirect:/login";
+        }
+        Passkeys.Challenge c = passkeys.challenge(req);
+        req.getSession().setAttribute(PASSKEY_CHALLENGE, c);
+        model.addAttribute("challenge", c.base64());
+        model.addAttribute("rpId", c.rpId());
+        model.addAttribute("credentials", String.join(",", passkeys.ids(a.get())));
+        return "login/passkey";
+    }
+
+    /** The browser's answer (base64url fields); the challenge is spent whatever the outcome. */
+    @PostMapping("/login/passkey")
+    String verifyPasskey(@RequestParam(defaultValue = "") String credentialId,
+                         @RequestParam(defaultValue = "") String clientDataJSON,
+                         @RequestParam(defaultValue = "") String authenticatorData,
+                         @RequestParam(defaultValue = "") String signature,
+                         @RequestParam(defaultValue = "") String userHandle,
+                         HttpServletRequest req, HttpServletResponse res, Model model) {
+        Optional<Account> pending = pending(req);
+        HttpSession s = req.getSession(false);
+        if (pending.isEmpty() || pending.get().mustChangePassword() || !pending.get().totpEnrolled()
+                || !(s.getAttribute(PASSKEY_CHALLENGE) instanceof Passkeys.Challenge c)) {
+            return "redirect:/login";
+        }
+        s.removeAttribute(PASSKEY_CHALLENGE);
+        Account a = pending.get();
+        String refused = refusedCode(a, "passkey", () -> passkeys.verify(a, c, Passkeys.bytes(credentialId),
+                Passkeys.bytes(clientDataJSON), Passkeys.bytes(authenticatorData), Passkeys.bytes(signature),
+                userHandle.isBlank() ? null : Passkeys.bytes(userHandle)), req, model, "login/totp");
+        if (refused != null) {
+            model.addAttribute("passkeys", true);
+            return refused;
+        }
+        return finish(a, req, res, List.of("PASSWORD", "WEBAUTHN"));
     }
 
     @PostMapping("/login/totp")
@@ -311,7 +364,7 @@ class LoginPages {
         HttpSession s = req.getSession();
         s.removeAttribute(PENDING);
         s.setAttribute(LOGIN_AT, now);
-        s.setMaxInactiveInterval((int) props.getAuth().getIdleTimeout().toSeconds());
+        s.setMaxInactiveInterval((int) idle.of(a.roles(), req.getRemoteAddr()).toSeconds());
         contexts.saveContext(context, req, res);
         int ended = jdbc.update("DELETE FROM spring_session WHERE primary_id IN (SELECT primary_id FROM spring_session"
                 + " WHERE principal_name = ? AND session_id <> ? ORDER BY last_access_time DESC OFFSET ?)",

@@ -196,10 +196,42 @@ public class KirokuProperties {
         private Duration failureDelay = Duration.ofSeconds(1);
         /** A session ends after this long without a request (AUTH-09); the user must log in again. */
         private Duration idleTimeout = Duration.ofMinutes(10);
+        /**
+         * Idle limits for some roles instead of idle-timeout (e.g. kiroku.auth.idle-timeout-by-role.clerk=5m); a person
+         * with several roles gets the shortest of those that apply.
+         */
+        private java.util.Map<String, Duration> idleTimeoutByRole = new java.util.LinkedHashMap<>();
+        /**
+         * Addresses or CIDR ranges of shared terminals (ward and outpatient PCs that many people use, e.g.
+         * 10.20.0.0/16): sessions from them end after shared-terminal-idle-timeout without a request, if that is shorter.
+         */
+        private List<String> sharedTerminalNetworks = List.of();
+        /** The idle limit of sessions on shared terminals (shared-terminal-networks). */
+        private Duration sharedTerminalIdleTimeout = Duration.ofMinutes(3);
+
+        public java.util.Map<String, Duration> getIdleTimeoutByRole() { return idleTimeoutByRole; }
+        public void setIdleTimeoutByRole(java.util.Map<String, Duration> m) { this.idleTimeoutByRole = m; }
+        public List<String> getSharedTerminalNetworks() { return sharedTerminalNetworks; }
+        public void setSharedTerminalNetworks(List<String> n) { this.sharedTerminalNetworks = n; }
+        public Duration getSharedTerminalIdleTimeout() { return sharedTerminalIdleTimeout; }
+        public void setSharedTerminalIdleTimeout(Duration d) { this.sharedTerminalIdleTimeout = d; }
+
         /** A session ends this long after login, however active. */
         private Duration absoluteTimeout = Duration.ofHours(12);
         /** Sessions one person may have at once; a new login ends the oldest beyond it. */
         private int maxSessions = 2;
+        /**
+         * The WebAuthn relying-party id passkeys are bound to (a registrable domain, e.g. kiroku.hospital.example.jp);
+         * unset: the host name the browser used. Set it, with passkey-origin, behind a reverse proxy.
+         */
+        private String passkeyRpId;
+        /** The origin browsers show for Kiroku's pages (e.g. https://kiroku.hospital.example.jp); unset: as requested. */
+        private String passkeyOrigin;
+
+        public String getPasskeyRpId() { return passkeyRpId; }
+        public void setPasskeyRpId(String passkeyRpId) { this.passkeyRpId = passkeyRpId; }
+        public String getPasskeyOrigin() { return passkeyOrigin; }
+        public void setPasskeyOrigin(String passkeyOrigin) { this.passkeyOrigin = passkeyOrigin; }
 
         public String getPasswordRule() { return passwordRule; }
         public void setPasswordRule(String passwordRule) { this.passwordRule = passwordRule; }

@@ -27,9 +27,17 @@ class EmergencyAccountsTest extends ServerTest {
     EmergencyAccounts emergency;
     @Autowired
     Accounts accounts;
+    @Autowired
+    org.springframework.jdbc.core.JdbcTemplate jdbc;
 
     static final Agent FIRST = new Agent(Agent.Kind.OPERATOR, "admin-a", "host");
     static final Agent SECOND = new Agent(Agent.Kind.OPERATOR, "admin-b", "host");
+
+    private static String attr(String html, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(name + "=\"([^\"]*)\"").matcher(html);
+        assertThat(m.find()).isTrue();
+        return m.group(1);
+    }
 
     private String login(WebSession browser, String user, String password) {
         browser.forgetCookies();
@@ -57,6 +65,12 @@ class EmergencyAccountsTest extends ServerTest {
         // the emergency: the person logs in, sets a password, enrols an authenticator
         PersonLogin.FirstLogin first = PersonLogin.firstLogin(browser, user, issued.oneTimePassword());
         assertThat(first.codesPage().status()).isEqualTo(200);
+        var passkeys = browser.get("/account/passkeys").body(); // and registers a passkey
+        var registration = new jp.kiroku.support.SoftAuthenticator().register(attr(passkeys, "data-rp-id"),
+                "http://127.0.0.1:" + port, attr(passkeys, "data-challenge"));
+        assertThat(browser.post("/account/passkeys", Map.of("clientDataJSON", registration.clientDataJSON(),
+                "attestationObject", registration.attestationObject(), "name", "key")).redirect())
+                .isEqualTo("/account/passkeys?added");
         assertThat(login(browser, user, PersonLogin.GOOD_PASSWORD)).isEqualTo("/login/totp");
 
         assertThat(emergency.returnToNormal(FIRST)).containsExactly(user);
@@ -65,6 +79,8 @@ class EmergencyAccountsTest extends ServerTest {
         assertThat(login(browser, user, PersonLogin.GOOD_PASSWORD)).as("the password used in the emergency fails").isNull();
         assertThat(login(browser, user, issued.oneTimePassword())).isNull();
         assertThat(accounts.find(user).orElseThrow().totpEnrolled()).as("its authenticator is forgotten").isFalse();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM passkey p JOIN account a ON a.id = p.account_id"
+                + " WHERE a.username = ?", Integer.class, user)).as("and its passkeys").isZero();
         assertThat(emergency.activations()).anyMatch(a -> a.id().equals(activation.id()) && a.ended());
         // an ordinary account cannot be enabled this way
         accounts.create(new NewAccount("plain.doctor", "staff", List.of("physician"), "普通 医師", "フツウ イシ", null, null,

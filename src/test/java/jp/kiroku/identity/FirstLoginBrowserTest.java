@@ -44,6 +44,7 @@ class FirstLoginBrowserTest extends ServerTest {
                 .as("browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver"
                         + " fonts-noto-cjk; .ci/run installs them)").isTrue();
         ChromeOptions options = new ChromeOptions();
+        options.setCapability("webauthn:virtualAuthenticators", true);
         options.setBinary(binary.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=ja",
                 "--window-size=1024,900");
@@ -65,7 +66,7 @@ class FirstLoginBrowserTest extends ServerTest {
 
     private void waitForPath(String path) {
         new WebDriverWait(browser, Duration.ofSeconds(10)).until(ExpectedConditions.urlMatches(
-                "^http://127\\.0\\.0\\.1:" + port + java.util.regex.Pattern.quote(path) + "$"));
+                "^http://(127\\.0\\.0\\.1|localhost):" + port + java.util.regex.Pattern.quote(path) + "$"));
     }
 
     /** The element once the page that has it is there (a click's page load is not waited for by the driver). */
@@ -119,5 +120,63 @@ class FirstLoginBrowserTest extends ServerTest {
         waitForPath("/login?logout");
         assertThat(new WebDriverWait(browser, Duration.ofSeconds(10))
                 .until(ExpectedConditions.textToBe(By.tagName("h1"), "Log in"))).isTrue();
+    }
+
+    /**
+     * A passkey registered and used in the browser (the page's script and Chrome's WebAuthn, with Chrome's virtual
+     * authenticator standing in for a security key). The host is "localhost": browsers refuse an IP address as the
+     * relying party.
+     */
+    @Test
+    @Tag("AUTH-07")
+    void aPasskeyRegisteredInTheBrowserReplacesTheCodeAtTheNextLogin() {
+        var issued = accounts.create(new NewAccount("kudo.browser", "staff", List.of("nurse"), "工藤 明美",
+                "クドウ アケミ", null, LocalDate.of(1988, 8, 8), "nurse", "病棟", null, null), Agent.localOperator());
+        var authenticator = ((org.openqa.selenium.virtualauthenticator.HasVirtualAuthenticator) browser)
+                .addVirtualAuthenticator(new org.openqa.selenium.virtualauthenticator.VirtualAuthenticatorOptions()
+                        .setProtocol(org.openqa.selenium.virtualauthenticator.VirtualAuthenticatorOptions.Protocol.CTAP2)
+                        .setTransport(org.openqa.selenium.virtualauthenticator.VirtualAuthenticatorOptions.Transport.USB)
+                        .setHasUserVerification(true).setIsUserVerified(true).setIsUserConsenting(true));
+        String base = "http://localhost:" + port;
+        browser.get(base + "/login");
+        type("username", "kudo.browser");
+        type("password", issued.oneTimePassword());
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        waitForPath("/login/password");
+        type("password", PeopleLoginTest.GOOD_PASSWORD);
+        type("confirm", PeopleLoginTest.GOOD_PASSWORD);
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        waitForPath("/login/totp/enroll");
+        byte[] key = new org.apache.commons.codec.binary.Base32().decode(
+                browser.findElement(By.id("totp-secret")).getText().replace(" ", ""));
+        Totp totp = new Totp(Clock.systemUTC());
+        type("code", totp.code(key, totp.currentStep()));
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        waitFor(By.id("recovery-codes"));
+        browser.findElement(By.cssSelector("a.button")).click();
+        waitForPath("/");
+
+        waitFor(By.id("manage-passkeys")).click();
+        waitForPath("/account/passkeys");
+        type("passkey-label", "病棟PC");
+        browser.findElement(By.cssSelector("#passkey-register button[type=submit]")).click();
+        waitForPath("/account/passkeys?added");
+        assertThat(waitFor(By.cssSelector("td.passkey-name")).getText()).isEqualTo("病棟PC");
+        assertThat(authenticator.getCredentials()).hasSize(1);
+
+        browser.findElement(By.linkText("ホームへ")).click();
+        waitForPath("/");
+        browser.findElement(By.cssSelector("form[action='/logout'] button")).click();
+        waitForPath("/login?logout");
+        type("username", "kudo.browser");
+        type("password", PeopleLoginTest.GOOD_PASSWORD);
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        waitForPath("/login/totp");
+        browser.findElement(By.id("use-passkey")).click();
+        waitForPath("/login/passkey");
+        browser.findElement(By.cssSelector("#passkey-login button[type=submit]")).click();
+        waitForPath("/");
+        assertThat(waitFor(By.id("signed-in-as")).getText()).contains("kudo.browser");
+        assertThat(authenticator.getCredentials().get(0).getSignCount()).isPositive();
     }
 }

@@ -221,6 +221,25 @@ class PeopleLoginTest extends ServerTest {
     }
 
     @Test
+    @Tag("AUTH-09")
+    void aRoleWithAShorterIdleLimitLosesItsSessionSoonerThanOthers() {
+        firstLogin("ito.idle", newNurse("ito.idle").oneTimePassword());
+        WebSession nurse = browser;
+        browser = new WebSession("http://127.0.0.1:" + port);
+        var issued = accounts.create(new NewAccount("ono.diet", "staff", List.of("dietitian"), "小野 栄子", "オノ エイコ",
+                null, LocalDate.of(1990, 2, 2), "dietitian", "栄養科", null, null), Agent.localOperator());
+        firstLogin("ono.diet", issued.oneTimePassword());
+        WebSession dietitian = browser;
+        assertThat(jdbc.queryForObject("SELECT max_inactive_interval FROM spring_session WHERE principal_name = 'ono.diet'",
+                Integer.class)).isEqualTo(240); // kiroku.auth.idle-timeout-by-role.dietitian=4m (ServerTest)
+        // five minutes without a request for both: over the dietitian's limit, within the nurse's (the default, ten)
+        assertThat(jdbc.update("UPDATE spring_session SET last_access_time = last_access_time - 300000,"
+                + " expiry_time = expiry_time - 300000 WHERE principal_name IN ('ito.idle', 'ono.diet')")).isEqualTo(2);
+        assertThat(dietitian.get("/").redirect()).isEqualTo("/login");
+        assertThat(nurse.get("/").status()).isEqualTo(200);
+    }
+
+    @Test
     @Tag("AUTH-10")
     void disablingAnAccountEndsItsSessionsAtOnceAndRefusesItsLogin() {
         firstLogin("abe.leaves", newNurse("abe.leaves").oneTimePassword());
