@@ -17,8 +17,9 @@ import java.util.regex.Pattern;
  * {@code system/*.cruds}. Deny by default: anything not granted is refused.
  * <p>
  * {@code system/} scopes (system clients) and {@code user/} scopes (apps acting for a signed-in person) grant per
- * resource type; the person's role and care relationship narrow that further in the access-control issue.
- * {@code patient/} scopes need a patient context and grant nothing yet.
+ * resource type; the person's roles, facility and care relationships narrow that further ({@link AccessPolicy}).
+ * {@code patient/} scopes grant the same, within a patient context: Kiroku issues them only to a patient's own account,
+ * whose context is their own record (and whose role reaches nothing else).
  */
 public final class SmartScopes {
 
@@ -35,7 +36,7 @@ public final class SmartScopes {
         Map<String, EnumSet<Permission>> byType = new HashMap<>();
         for (String scope : scopes) {
             Matcher m = SCOPE.matcher(scope);
-            if (!m.matches() || m.group(1).equals("patient") || m.group(3).isEmpty()) {
+            if (!m.matches() || m.group(3).isEmpty()) {
                 continue;
             }
             byType.computeIfAbsent(m.group(2), t -> EnumSet.noneOf(Permission.class)).addAll(permissions(m.group(3)));
@@ -107,26 +108,41 @@ public final class SmartScopes {
     public static final Set<String> APP_IDENTITY_SCOPES = Set.of("openid", "fhirUser", "profile", "offline_access",
             "online_access");
 
+    /** Asks for the patient context in a standalone launch (SMART): the patient's own record, for a patient's app. */
+    public static final String LAUNCH_PATIENT = "launch/patient";
+
+    /** True when the scopes are patient-level ({@code patient/...}): the token is confined to one patient's record. */
+    public static boolean patientLevel(Collection<String> scopes) {
+        return scopes.stream().anyMatch(s -> s.startsWith("patient/"));
+    }
+
     /**
-     * Checks scopes for an app that acts for a signed-in person (authorization code): {@code user/} resource scopes
-     * and the identity scopes. Patient-level scopes ({@code patient/}, {@code launch/patient}) are refused until the
-     * access-control issue enforces a patient context.
+     * Checks scopes for an app that acts for a signed-in person (authorization code): either {@code user/} resource
+     * scopes (staff apps) or {@code patient/} ones with {@code launch/patient} (patients' apps), not both, and the
+     * identity scopes.
      */
     public static List<String> problemsForApp(Collection<String> scopes, Set<String> resourceTypes) {
         List<String> problems = new ArrayList<>();
-        if (scopes.stream().noneMatch(s -> s.startsWith("user/"))) {
-            problems.add("at least one user/ scope is required, e.g. user/Patient.rs");
+        boolean user = scopes.stream().anyMatch(s -> s.startsWith("user/"));
+        boolean patient = patientLevel(scopes);
+        if (!user && !patient) {
+            problems.add("at least one user/ scope (staff apps, e.g. user/Patient.rs) or patient/ scope (patients' apps,"
+                    + " e.g. patient/*.rs) is required");
+        } else if (user && patient) {
+            problems.add("an app takes user/ scopes (for staff) or patient/ scopes (for patients), not both");
+        }
+        if (scopes.contains(LAUNCH_PATIENT) && !patient) {
+            problems.add("launch/patient goes with patient/ scopes");
         }
         for (String scope : scopes) {
-            if (APP_IDENTITY_SCOPES.contains(scope)) {
+            if (APP_IDENTITY_SCOPES.contains(scope) || LAUNCH_PATIENT.equals(scope)) {
                 continue;
             }
             Matcher m = SCOPE.matcher(scope);
             if (!m.matches() || m.group(3).isEmpty()) {
                 problems.add("'" + scope + "' is not a SMART scope (expected e.g. user/*.read, user/Observation.rs, openid)");
-            } else if (!m.group(1).equals("user")) {
-                problems.add("'" + scope + "': an app acting for a person takes user/ scopes (patient/ scopes are not"
-                        + " supported yet)");
+            } else if (m.group(1).equals("system")) {
+                problems.add("'" + scope + "': an app acting for a person takes user/ or patient/ scopes");
             } else if (!m.group(2).equals("*") && !resourceTypes.contains(m.group(2))) {
                 problems.add("'" + scope + "': " + m.group(2) + " is not an R4 resource type");
             }

@@ -48,7 +48,8 @@ final class ClientCommands extends CommandGroup {
         @Option(names = "--redirect-uri", required = true, description = "Where codes are sent (https, or http on loopback); repeatable.")
         List<String> redirectUris;
 
-        @Option(names = "--scopes", required = true, description = "user/ scopes and openid fhirUser, e.g. \"openid fhirUser user/*.rs\".")
+        @Option(names = "--scopes", required = true, description = "user/ scopes (staff apps) or patient/ scopes with launch/patient (patients' apps), and openid"
+                + " fhirUser, e.g. \"openid fhirUser user/*.rs\" or \"openid launch/patient patient/*.rs\".")
         String scopes;
 
         @Option(names = "--public", description = "An app that cannot keep a secret (in a browser or on a device).")

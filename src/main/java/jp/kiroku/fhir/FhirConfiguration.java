@@ -123,10 +123,12 @@ class FhirConfiguration {
                         "grant_types_supported":["authorization_code","refresh_token","client_credentials"],\
                         "response_types_supported":["code"],"code_challenge_methods_supported":["S256"],\
                         "token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],\
-                        "scopes_supported":["openid","fhirUser","user/*.read","user/*.rs","user/*.cruds",\
-                        "system/*.read","system/*.write","system/*.*","system/*.cruds","system/*.rs"],\
-                        "capabilities":["launch-standalone","client-public","client-confidential-symmetric",\
-                        "sso-openid-connect","permission-user","permission-v1","permission-v2"]}\
+                        "scopes_supported":["openid","fhirUser","launch/patient","user/*.read","user/*.rs","user/*.cruds",\
+                        "patient/*.read","patient/*.rs","system/*.read","system/*.write","system/*.*","system/*.cruds",\
+                        "system/*.rs"],\
+                        "capabilities":["launch-standalone","context-standalone-patient","client-public",\
+                        "client-confidential-symmetric","sso-openid-connect","permission-user","permission-patient",\
+                        "permission-v1","permission-v2"]}\
                         """.formatted(root));
             }
         };

@@ -133,6 +133,9 @@ class Guard {
                 self = a.fhirRef().substring("Patient/".length());
             }
         }
+        if (self == null && SmartScopes.patientLevel(caller.scopes())) { // issued only to patients' own accounts
+            throw new AuthenticationException("A token with patient/ scopes acts for a patient's own account only");
+        }
         Subject subject = Subject.person(a.username(), Set.copyOf(a.roles()), a.facility(), parties, self)
                 .withEmergencyPatients(breakGlass.activePatients(a.username()));
         if (request != null) {

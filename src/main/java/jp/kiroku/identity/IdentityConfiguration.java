@@ -42,6 +42,7 @@ import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.SecurityContext;
 
+import jp.kiroku.access.SmartScopes;
 import jp.kiroku.audit.Agent;
 import jp.kiroku.platform.KirokuProperties;
 import jp.kiroku.platform.ProcessRole;
@@ -80,7 +81,8 @@ class IdentityConfiguration {
         OAuth2AuthorizationServerConfigurer as = new OAuth2AuthorizationServerConfigurer();
         RequestMatcher endpoints = as.getEndpointsMatcher();
         http.securityMatcher(endpoints)
-                .with(as, c -> c.oidc(org.springframework.security.config.Customizer.withDefaults()))
+                .with(as, c -> c.oidc(org.springframework.security.config.Customizer.withDefaults())
+                        .tokenEndpoint(t -> t.accessTokenResponseHandler(patientContextInResponse())))
                 .authorizeHttpRequests(a -> a.anyRequest().authenticated())
                 .exceptionHandling(e -> e.defaultAuthenticationEntryPointFor(
                         new org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint("/login"),
@@ -89,6 +91,35 @@ class IdentityConfiguration {
                 .oauth2ResourceServer(rs -> rs.jwt(org.springframework.security.config.Customizer.withDefaults())) // userinfo
                 .csrf(c -> c.ignoringRequestMatchers(endpoints));
         return http.build();
+    }
+
+    /**
+     * SMART launch context: a token with patient/ scopes names its patient in the token response ({@code patient}),
+     * as apps expect, besides the access token's own claim.
+     */
+    private static org.springframework.security.oauth2.server.authorization.web.authentication.OAuth2AccessTokenResponseAuthenticationSuccessHandler
+            patientContextInResponse() {
+        var handler = new org.springframework.security.oauth2.server.authorization.web.authentication
+                .OAuth2AccessTokenResponseAuthenticationSuccessHandler();
+        handler.setAccessTokenResponseCustomizer(context -> {
+            var token = (org.springframework.security.oauth2.server.authorization.authentication
+                    .OAuth2AccessTokenAuthenticationToken) context.getAuthentication();
+            if (!SmartScopes.patientLevel(token.getAccessToken().getScopes())) {
+                return;
+            }
+            try {
+                Object patient = com.nimbusds.jwt.SignedJWT.parse(token.getAccessToken().getTokenValue()).getJWTClaimsSet()
+                        .getClaim(Tokens.PATIENT);
+                if (patient != null) {
+                    java.util.Map<String, Object> params = new java.util.HashMap<>(token.getAdditionalParameters());
+                    params.put(Tokens.PATIENT, patient);
+                    context.getAccessTokenResponse().additionalParameters(params);
+                }
+            } catch (java.text.ParseException e) {
+                throw new IllegalStateException("an access token this server just issued does not parse", e);
+            }
+        });
+        return handler;
     }
 
     /** Japanese unless the person chose otherwise ({@code ?lang=en}, remembered in a cookie). */
@@ -275,6 +306,16 @@ class IdentityConfiguration {
                         new org.springframework.security.oauth2.core.OAuth2Error("invalid_grant", "the account is disabled", null));
             }
             if (OAuth2TokenType.ACCESS_TOKEN.equals(context.getTokenType())) {
+                if (person && SmartScopes.patientLevel(context.getAuthorizedScopes())) {
+                    // patient/ scopes: the context is the person's own record; staff use user/ scopes
+                    String self = accounts.find(context.getPrincipal().getName()).filter(a -> "patient".equals(a.kind()))
+                            .map(Account::fhirRef).filter(r -> r != null && r.startsWith("Patient/"))
+                            .orElseThrow(() -> new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
+                                    new org.springframework.security.oauth2.core.OAuth2Error("invalid_scope",
+                                            "patient/ scopes are for a patient's own account; staff apps use user/ scopes",
+                                            null)));
+                    context.getClaims().claim(Tokens.PATIENT, self.substring("Patient/".length()));
+                }
                 var issued = clock.instant();
                 context.getClaims().issuedAt(issued).notBefore(issued)
                         .expiresAt(issued.plus(props.getTokens().getAccessTokenLifetime()))

@@ -10,6 +10,8 @@ final class Tokens {
     /** "client" for a system acting for itself, "person" for an app acting for the signed-in person (the subject). */
     static final String KIND = "kiroku_kind";
     static final String PERSON = "person";
+    /** The patient context of a token with patient/ scopes (SMART): the id of the patient's own record. */
+    static final String PATIENT = "patient";
 
     private Tokens() {
     }

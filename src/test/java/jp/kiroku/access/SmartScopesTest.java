@@ -44,15 +44,20 @@ class SmartScopesTest {
     @Test
     void wildcardsAndUnknownScopes() {
         assertThat(SmartScopes.of(List.of("system/*.*")).permitsAllTypes(Permission.DELETE)).isTrue();
-        SmartScopes none = SmartScopes.of(List.of("openid", "profile", "patient/*.read", "system/Patient.x"));
+        SmartScopes none = SmartScopes.of(List.of("openid", "profile", "launch/patient", "system/Patient.x"));
         for (Permission p : Permission.values()) {
             assertThat(none.permits("Patient", p)).as(p.name()).isFalse();
         }
-        // user/ scopes (an app acting for a person) grant per type; patient/ scopes need a patient context: nothing yet
-        SmartScopes user = SmartScopes.of(List.of("user/Patient.read", "patient/Observation.read"));
+        // user/ and patient/ scopes (an app acting for a person) grant per type; the person's reach narrows them
+        SmartScopes user = SmartScopes.of(List.of("user/Patient.read"));
         assertThat(user.permits("Patient", Permission.READ)).isTrue();
         assertThat(user.permits("Patient", Permission.CREATE)).isFalse();
         assertThat(user.permits("Observation", Permission.READ)).isFalse();
+        SmartScopes patient = SmartScopes.of(List.of("patient/Observation.rs"));
+        assertThat(patient.permits("Observation", Permission.SEARCH)).isTrue();
+        assertThat(patient.permits("Observation", Permission.CREATE)).isFalse();
+        assertThat(SmartScopes.patientLevel(List.of("openid", "patient/Observation.rs"))).isTrue();
+        assertThat(SmartScopes.patientLevel(List.of("openid", "user/Observation.rs", "launch/patient"))).isFalse();
     }
 
     @Test

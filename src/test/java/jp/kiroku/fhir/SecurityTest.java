@@ -23,7 +23,8 @@ class SecurityTest extends ServerTest {
     @Test
     void withoutATokenOnlyThePublicEndpointsAnswer() {
         assertThat(anonymous.get("metadata").status()).isEqualTo(200);
-        assertThat(anonymous.get(anonymous.root() + "/fhir/.well-known/smart-configuration").body()).contains("token_endpoint");
+        assertThat(anonymous.get(anonymous.root() + "/fhir/.well-known/smart-configuration").body()).contains("token_endpoint")
+                .contains("\"permission-patient\"").contains("\"context-standalone-patient\"");
         assertThat(anonymous.get(anonymous.root() + "/actuator/health").status()).isEqualTo(200);
         assertThat(anonymous.get(anonymous.root() + "/oauth2/jwks").body()).contains("\"keys\"");
         for (String path : new String[] {"Patient/1", "Patient/_history", "_history", "Observation/1/_history"}) {

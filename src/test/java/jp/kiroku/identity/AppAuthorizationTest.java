@@ -243,14 +243,55 @@ class AppAuthorizationTest extends ServerTest {
     @Test
     void appsAreRegisteredWithUserScopesAndSafeRedirectsOnly() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> clients.createApp("bad", List.of("http://example.com/cb"),
-                List.of("system/*.read", "patient/*.read"), true, Agent.localOperator()))
-                .hasMessageContaining("redirect URIs must be https").hasMessageContaining("takes user/ scopes")
-                .hasMessageContaining("at least one user/ scope");
+                List.of("system/*.read", "launch/patient"), true, Agent.localOperator()))
+                .hasMessageContaining("redirect URIs must be https").hasMessageContaining("takes user/ or patient/ scopes")
+                .hasMessageContaining("at least one user/ scope").hasMessageContaining("launch/patient goes with patient/");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> clients.createApp("mixed", List.of("https://app.example.jp/cb"),
+                List.of("user/*.rs", "patient/*.rs"), true, Agent.localOperator())).hasMessageContaining("not both");
         var ok = clients.createApp("ok", List.of("https://app.example.jp/cb", "http://127.0.0.1:8765/cb"),
                 List.of("user/Observation.rs"), true, Agent.localOperator());
         assertThat(ok.clientId()).startsWith("kiroku-app-");
         // a system client cannot be given user/ scopes either
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> clients.create("sys", List.of("user/*.read"),
                 Agent.localOperator())).hasMessageContaining("system clients take system/ scopes only");
+    }
+
+    /**
+     * A patient's app (SMART standalone launch with patient/ scopes): the token names the patient's own record as its
+     * context and reaches nothing else; a staff account cannot get a patient-level token.
+     */
+    @Test
+    @Tag("ACL-07")
+    void aPatientsAppGetsTheirOwnRecordAsContextAndNothingElse() {
+        String mine = "pat-app-" + java.util.UUID.randomUUID().toString().substring(0, 6);
+        String other = mine + "-other";
+        for (String id : List.of(mine, other)) {
+            assertThat(admin.put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\"}").status())
+                    .isIn(200, 201);
+            assertThat(admin.post("Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":"
+                    + "{\"text\":\"BP\"},\"subject\":{\"reference\":\"Patient/" + id + "\"}}").status()).isEqualTo(201);
+        }
+        var app = clients.createApp("patient portal", List.of(anonymous.root() + "/callback"),
+                List.of("openid", "fhirUser", "launch/patient", "patient/*.rs"), true, Agent.localOperator());
+        var issued = accounts.create(new NewAccount("kanja.app", "patient", List.of("patient"), "患者 一郎", "カンジャ イチロウ",
+                null, LocalDate.of(1970, 1, 2), null, null, null, "Patient/" + mine), Agent.localOperator());
+        var login = PersonLogin.appLogin(anonymous.root(), app.clientId(), "openid fhirUser launch/patient patient/*.rs",
+                "kanja.app", issued.oneTimePassword());
+        assertThat(login.tokenResponse()).contains("\"patient\":\"" + mine + "\"");
+        FhirHttp portal = anonymous.withToken(login.accessToken());
+        assertThat(portal.get("Patient/" + mine).status()).isEqualTo(200);
+        assertThat(portal.get("Patient/" + other).status()).isEqualTo(403);
+        assertThat(portal.get("Observation?patient=" + mine).as(org.hl7.fhir.r4.model.Bundle.class).getTotal()).isEqualTo(1);
+        assertThat(portal.get("Observation?patient=" + other).as(org.hl7.fhir.r4.model.Bundle.class).getTotal()).isZero();
+        assertThat(portal.post("Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":"
+                + "{\"text\":\"x\"},\"subject\":{\"reference\":\"Patient/" + mine + "\"}}").status())
+                .as("read and search only").isEqualTo(403);
+
+        var staff = accounts.create(new NewAccount("kango.app", "staff", List.of("nurse"), "看護 二郎", "カンゴ ジロウ",
+                null, LocalDate.of(1971, 1, 2), "nurse", null, null, null), Agent.localOperator());
+        var refused = PersonLogin.tokenResponse(anonymous.root(), app.clientId(), "openid launch/patient patient/*.rs",
+                "kango.app", staff.oneTimePassword());
+        assertThat(refused.status()).as(refused.body()).isEqualTo(400);
+        assertThat(refused.body()).contains("invalid_scope");
     }
 }

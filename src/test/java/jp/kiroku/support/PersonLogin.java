@@ -88,7 +88,7 @@ public final class PersonLogin {
     }
 
     /** What an app's login leaves: the app's access token and the secret of the authenticator the person enrolled. */
-    public record AppLogin(String accessToken, byte[] totpSecret) {
+    public record AppLogin(String accessToken, byte[] totpSecret, String tokenResponse) {
         /** A code of the person's authenticator that the server has not seen yet (the next 30-second step). */
         public String nextCode() {
             return totp(totpSecret, System.currentTimeMillis() / 30_000 + 1);
@@ -105,6 +105,19 @@ public final class PersonLogin {
      * app gets. The app must be registered with {@code root + "/callback"} as its redirect URI.
      */
     public static AppLogin appLogin(String root, String clientId, String scope, String username, String oneTimePassword) {
+        TokenResponse token = tokenResponse(root, clientId, scope, username, oneTimePassword);
+        assertThat(token.status()).as(token.body()).isEqualTo(200);
+        Matcher access = Pattern.compile("\"access_token\"\\s*:\\s*\"([^\"]+)\"").matcher(token.body());
+        assertThat(access.find()).isTrue();
+        return new AppLogin(access.group(1), token.totpSecret(), token.body());
+    }
+
+    /** The token endpoint's answer at the end of {@link #appLogin}'s flow, whatever it is. */
+    public record TokenResponse(int status, String body, byte[] totpSecret) {
+    }
+
+    public static TokenResponse tokenResponse(String root, String clientId, String scope, String username,
+                                              String oneTimePassword) {
         try {
             WebSession browser = new WebSession(root);
             String callback = root + "/callback";
@@ -128,10 +141,7 @@ public final class PersonLogin {
             HttpResponse<String> token = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(root + "/oauth2/token"))
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
-            Matcher access = Pattern.compile("\"access_token\"\\s*:\\s*\"([^\"]+)\"").matcher(token.body());
-            assertThat(access.find()).isTrue();
-            return new AppLogin(access.group(1), first.secret());
+            return new TokenResponse(token.statusCode(), token.body(), first.secret());
         } catch (java.io.IOException | InterruptedException | java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
