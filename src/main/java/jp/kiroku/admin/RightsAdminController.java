@@ -27,8 +27,8 @@ import jp.kiroku.identity.RightsRequests;
  * <li>{@code POST /admin/rights-requests} {@code {"user", "department", "roles": [...], "reason"}}: a person asks for
  * the roles of someone in their own department;</li>
  * <li>{@code GET /admin/rights-requests}: the pending requests of the departments the person manages;</li>
- * <li>{@code POST /admin/rights-requests/{id}/decision} {@code {"decision": "approve"|"reject", "note"}}: the
- * department's manager decides; approval applies the roles;</li>
+ * <li>{@code POST /admin/rights-requests/{id}/decision} {@code {"decision": "approve"|"reject", "note", "otp"}}:
+ * the department's manager decides, re-authenticated by a current authenticator code; approval applies the roles;</li>
  * <li>{@code GET /admin/rights-report} and {@code GET /admin/administrators}: for auditors ({@link Auditors}).</li>
  * </ul>
  * Every call is audited.
@@ -90,7 +90,8 @@ class RightsAdminController {
             return ResponseEntity.badRequest().body(Map.of("error", "not a request id: " + id));
         }
         return answer(caller, "rights.decide", () -> json(rights.decide(request, "approve".equals(decision),
-                body.get("note") instanceof String n ? n : null, caller.agent())));
+                body.get("note") instanceof String n ? n : null, body.get("otp") instanceof String o ? o : null,
+                caller.agent())));
     }
 
     @GetMapping(value = "/admin/rights-report", produces = MediaType.APPLICATION_JSON_VALUE)

@@ -132,10 +132,11 @@ public class RightsRequests {
 
     /**
      * The department's manager decides (once). Approval applies the requested roles to the account. The manager must
-     * be a logged-in person, neither the person the request is for nor the one who asked.
+     * be a logged-in person, neither the person the request is for nor the one who asked, and confirms the decision
+     * with a current code of their authenticator ({@code otp}: re-authentication for an administrative change).
      */
     @Transactional
-    public Request decide(UUID id, boolean approve, String note, Agent by) {
+    public Request decide(UUID id, boolean approve, String note, String otp, Agent by) {
         Request r = find(id).orElseThrow(() -> new IllegalArgumentException("no rights request " + id));
         String manager = by.id().toLowerCase(Locale.ROOT);
         boolean isManager = by.kind() == Agent.Kind.USER && accounts.activeAccount(manager).isPresent()
@@ -146,6 +147,14 @@ public class RightsRequests {
                 : ("user:" + manager).equals(r.requestedBy()) ? "the person who asked does not also approve" : null;
         if (refusal != null) { // the caller audits the refusal
             throw new SecurityException(refusal);
+        }
+        if (r.decision() != null) { // before the code is checked, so that it is not spent for nothing
+            throw new IllegalStateException("request " + id + " was decided already (" + r.decision() + " by "
+                    + r.decidedBy() + ")");
+        }
+        if (!accounts.confirmSecondFactor(manager, otp, by.address())) {
+            throw new SecurityException("re-authentication failed: send a current code from your authenticator app as"
+                    + " 'otp' (each code works once)");
         }
         Instant now = clock.instant();
         int n = jdbc.update("UPDATE rights_request SET decision = ?, decided_by = ?, decided_at = ?, note = ?"

@@ -40,11 +40,14 @@ class RightsWorkflowTest extends ServerTest {
         return CliRun.kiroku(DATA_DIR, args);
     }
 
-    private FhirHttp person(String clientId, String username, String role, String department, String kana) {
+    private PersonLogin.AppLogin login(String clientId, String username, String role, String department, String kana) {
         var issued = accounts.create(new NewAccount(username, "staff", List.of(role), "試験 " + username,
                 "シケン " + kana.repeat(3), null, LocalDate.of(1983, 4, 5), role, department, null, null), Agent.localOperator());
-        return anonymous.withToken(PersonLogin.appToken(anonymous.root(), clientId, "openid user/*.cruds", username,
-                issued.oneTimePassword()));
+        return PersonLogin.appLogin(anonymous.root(), clientId, "openid user/*.cruds", username, issued.oneTimePassword());
+    }
+
+    private FhirHttp person(String clientId, String username, String role, String department, String kana) {
+        return anonymous.withToken(login(clientId, username, role, department, kana).accessToken());
     }
 
     private static Response post(FhirHttp who, String path, String json) {
@@ -52,7 +55,12 @@ class RightsWorkflowTest extends ServerTest {
     }
 
     private static String decision(String decision) {
-        return "{\"decision\":\"" + decision + "\",\"note\":\"ok\"}";
+        return decision(decision, null);
+    }
+
+    /** A decision, with the re-authentication code of the deciding manager. */
+    private static String decision(String decision, String otp) {
+        return "{\"decision\":\"" + decision + "\",\"note\":\"ok\"" + (otp == null ? "" : ",\"otp\":\"" + otp + "\"") + "}";
     }
 
     private List<String> rolesOf(String username) {
@@ -69,13 +77,17 @@ class RightsWorkflowTest extends ServerTest {
         String dept = "Organization/naika-" + s;
         var app = clients.createApp("rights test " + s, List.of(anonymous.root() + "/callback"),
                 List.of("openid", "user/*.cruds"), true, Agent.localOperator());
-        FhirHttp manager = person(app.clientId(), "rm" + s, "physician", dept, "ア");
+        PersonLogin.AppLogin managerLogin = login(app.clientId(), "rm" + s, "physician", dept, "ア");
+        FhirHttp manager = anonymous.withToken(managerLogin.accessToken());
+        PersonLogin.AppLogin deputyLogin = login(app.clientId(), "rd" + s, "physician", dept, "エ");
+        FhirHttp deputy = anonymous.withToken(deputyLogin.accessToken());
         FhirHttp colleague = person(app.clientId(), "rc" + s, "physician", dept, "イ");
         person(app.clientId(), "rn" + s, "nurse", dept, "ウ");
         String nurse = "rn" + s;
 
         CliRun named = kiroku("rights", "manager", "--department", dept, "--user", "rm" + s);
         assertThat(named.code()).as(named.err()).isZero();
+        assertThat(kiroku("rights", "manager", "--department", dept, "--user", "rd" + s).code()).isZero();
         assertThat(kiroku("rights", "managers").out()).contains(dept).contains("rm" + s);
 
         assertThat(findingOf(nurse)).as("granted at creation, outside the workflow")
@@ -99,7 +111,12 @@ class RightsWorkflowTest extends ServerTest {
                 .as("a system token is nobody's manager").isEqualTo(403);
         assertThat(rolesOf(nurse)).containsExactly("nurse");
 
-        Response approved = post(manager, "/admin/rights-requests/" + id.group(1) + "/decision", decision("approve"));
+        Response unconfirmed = post(manager, "/admin/rights-requests/" + id.group(1) + "/decision", decision("approve"));
+        assertThat(unconfirmed.status()).as("re-authentication is required").isEqualTo(403);
+        assertThat(unconfirmed.body()).contains("otp");
+        assertThat(rolesOf(nurse)).containsExactly("nurse");
+        Response approved = post(manager, "/admin/rights-requests/" + id.group(1) + "/decision",
+                decision("approve", managerLogin.nextCode()));
         assertThat(approved.status()).as(approved.body()).isEqualTo(200);
         assertThat(rolesOf(nurse)).containsExactlyInAnyOrder("nurse", "clerk");
         assertThat(findingOf(nurse)).isEqualTo(RightsRequests.Finding.OK);
@@ -108,8 +125,8 @@ class RightsWorkflowTest extends ServerTest {
 
         // a rejected request changes nothing
         var rejected = rights.request(nurse, dept, List.of("nurse", "clerk", "pharmacist"), "誤申請", Agent.localOperator());
-        assertThat(post(manager, "/admin/rights-requests/" + rejected.id() + "/decision", decision("reject")).status())
-                .isEqualTo(200);
+        assertThat(post(deputy, "/admin/rights-requests/" + rejected.id() + "/decision",
+                decision("reject", deputyLogin.nextCode())).status()).as("another manager of the department").isEqualTo(200);
         assertThat(rolesOf(nurse)).containsExactlyInAnyOrder("nurse", "clerk");
 
         // a person asks only for their own department; the manager does not approve a request about themselves
