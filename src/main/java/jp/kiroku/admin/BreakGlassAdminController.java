@@ -33,8 +33,11 @@ class BreakGlassAdminController {
     private final BreakGlass breakGlass;
     private final AuditTrail audit;
     private final Auditors auditors;
+    private final jp.kiroku.identity.Accounts accounts;
 
-    BreakGlassAdminController(BreakGlass breakGlass, AuditTrail audit, Auditors auditors) {
+    BreakGlassAdminController(BreakGlass breakGlass, AuditTrail audit, Auditors auditors,
+                              jp.kiroku.identity.Accounts accounts) {
+        this.accounts = accounts;
         this.breakGlass = breakGlass;
         this.audit = audit;
         this.auditors = auditors;
@@ -54,7 +57,10 @@ class BreakGlassAdminController {
         return ResponseEntity.ok(Map.of("uses", uses.stream().map(BreakGlassAdminController::json).toList()));
     }
 
-    /** Closes a use: {@code {"outcome": "justified"|"unjustified", "note": "..."}}. */
+    /**
+     * Closes a use: {@code {"outcome": "justified"|"unjustified", "note": "..."}}, and {@code "otp"} (a current
+     * authenticator code) when a person reviews.
+     */
     @PostMapping(value = "/{id}/review", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<Object> review(@PathVariable String id, @RequestBody Map<String, String> body, HttpServletRequest request) {
         Caller caller = Caller.current(request.getRemoteAddr());
@@ -64,6 +70,12 @@ class BreakGlassAdminController {
         String outcome = body.getOrDefault("outcome", "");
         if (!List.of("justified", "unjustified").contains(outcome)) {
             return ResponseEntity.badRequest().body(Map.of("error", "outcome must be justified or unjustified"));
+        }
+        // a person confirms the review with a current authenticator code (re-authentication for an administrative act)
+        if (caller.agent().kind() == jp.kiroku.audit.Agent.Kind.USER
+                && !accounts.confirmSecondFactor(caller.agent().id(), body.get("otp"), caller.agent().address())) {
+            return auditors.refuse(caller, "break-glass.review", "Re-authentication failed: send a current code from your"
+                    + " authenticator app as 'otp' (each code works once)");
         }
         try {
             return ResponseEntity.ok(json(breakGlass.review(UUID.fromString(id), outcome.equals("justified"),

@@ -118,8 +118,20 @@ class BreakGlassTest extends ServerTest {
         assertThat(admin("GET", "/admin/break-glass", login.accessToken(), null).statusCode()).isEqualTo(403);
         assertThat(admin("POST", "/admin/break-glass/" + use + "/review", officer, "{\"outcome\":\"maybe\",\"note\":\"x\"}")
                 .statusCode()).isEqualTo(400);
-        HttpResponse<String> reviewed = admin("POST", "/admin/break-glass/" + use + "/review", officer,
+        // a person with the auditor role reviews through an app, re-authenticated by a current code
+        var auditorApp = clients.createApp("audit desk " + s, List.of(anonymous.root() + "/callback"),
+                List.of("openid", "user/AuditEvent.rs"), true, Agent.localOperator());
+        var auditorIssued = accounts.create(new NewAccount("ka" + s, "staff", List.of("auditor"), "監査 " + s, "カンサ イチロウ",
+                null, LocalDate.of(1975, 5, 5), "other", null, null, null), Agent.localOperator());
+        PersonLogin.AppLogin auditor = PersonLogin.appLogin(anonymous.root(), auditorApp.clientId(),
+                "openid user/AuditEvent.rs", "ka" + s, auditorIssued.oneTimePassword());
+        HttpResponse<String> unconfirmed = admin("POST", "/admin/break-glass/" + use + "/review", auditor.accessToken(),
                 "{\"outcome\":\"justified\",\"note\":\"ER record confirms the admission\"}");
+        assertThat(unconfirmed.statusCode()).as(unconfirmed.body()).isEqualTo(403);
+        assertThat(unconfirmed.body()).contains("otp");
+        HttpResponse<String> reviewed = admin("POST", "/admin/break-glass/" + use + "/review", auditor.accessToken(),
+                "{\"outcome\":\"justified\",\"note\":\"ER record confirms the admission\",\"otp\":\""
+                        + auditor.nextCode() + "\"}");
         assertThat(reviewed.statusCode()).as(reviewed.body()).isEqualTo(200);
         assertThat(reviewed.body()).contains("\"outcome\":\"justified\"");
         assertThat(admin("POST", "/admin/break-glass/" + use + "/review", officer,
