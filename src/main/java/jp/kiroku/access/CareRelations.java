@@ -42,7 +42,18 @@ public class CareRelations {
     private final com.github.benmanes.caffeine.cache.Cache<List<String>, Known> known;
     private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
-    private record Known(long generation, java.util.Map<String, Instant> until) {
+    private record Known(long generation, java.util.Map<String, Instant> until, java.util.concurrent.atomic.AtomicReference<Patients> derived) {
+    }
+
+    /**
+     * The patients in care as of one cutoff, as a set (single checks) and as the array a search sends; it stays right
+     * for later cutoffs until the earliest of its relationships ends ({@code stableBefore}), so one person's requests
+     * share it instead of rebuilding it each time (bench/RESULTS.md, run 12).
+     */
+    record Patients(Set<String> set, String[] array, Instant cutoff, Instant stableBefore) {
+        boolean validFor(Instant c) {
+            return !c.isBefore(cutoff) && (stableBefore == null || c.isBefore(stableBefore));
+        }
     }
 
     CareRelations(JdbcTemplate jdbc, jp.kiroku.platform.KirokuProperties props) {
@@ -95,6 +106,8 @@ public class CareRelations {
         return out;
     }
 
+    private static final Patients NOBODY = new Patients(Set.of(), new String[0], Instant.MIN, null);
+
     /** Statuses (of the three types) during which a relationship holds, and those after which it runs out. */
     private static final Set<String> OPEN = Set.of("planned", "arrived", "triaged", "in-progress", "onleave", "waitlist",
             "active", "onhold", "proposed", "suspended");
@@ -144,9 +157,9 @@ public class CareRelations {
      * this set (one indexed look-up per search) rather than by a sub-select, which led the planner to start from the
      * relationships and scan each patient's records (bench/RESULTS.md, access checks).
      */
-    Set<String> relatedPatients(List<String> parties, Instant cutoff) {
+    Patients patientsInCare(List<String> parties, Instant cutoff) {
         if (parties.isEmpty()) {
-            return Set.of();
+            return NOBODY;
         }
         long now = generation.get();
         Known k = known.getIfPresent(parties);
@@ -157,15 +170,26 @@ public class CareRelations {
                         Timestamp t = rs.getTimestamp(3);
                         until.put(rs.getString(1), rs.getBoolean(2) || t == null ? null : t.toInstant());
                     }, (Object) parties.toArray(String[]::new));
-            k = new Known(now, until);
+            k = new Known(now, until, new java.util.concurrent.atomic.AtomicReference<>());
             known.put(List.copyOf(parties), k);
         }
+        Patients derived = k.derived().get();
+        if (derived != null && derived.validFor(cutoff)) {
+            return derived;
+        }
         Set<String> out = new HashSet<>();
-        k.until().forEach((patient, end) -> {
+        Instant stableBefore = null;
+        for (var e : k.until().entrySet()) {
+            Instant end = e.getValue();
             if (end == null || end.isAfter(cutoff)) {
-                out.add(patient);
+                out.add(e.getKey());
+                if (end != null && (stableBefore == null || end.isBefore(stableBefore))) {
+                    stableBefore = end;
+                }
             }
-        });
-        return out;
+        }
+        Patients p = new Patients(Set.copyOf(out), out.toArray(String[]::new), cutoff, stableBefore);
+        k.derived().set(p);
+        return p;
     }
 }

@@ -28,7 +28,7 @@ public final class View {
     private final jp.kiroku.store.RecordStore store;
     private final ConsentRestrictions consents;
     /** The patients in the subject's care, looked up (from the per-person cache) when first needed. */
-    private java.util.Set<String> inCare;
+    private CareRelations.Patients inCare;
 
     View(Subject subject, Map<String, Reach> reach, CareRelations relations, Instant careCutoff,
          jp.kiroku.store.RecordStore store, ConsentRestrictions consents) {
@@ -41,8 +41,12 @@ public final class View {
     }
 
     private java.util.Set<String> inCare() {
+        return patientsInCare().set();
+    }
+
+    private CareRelations.Patients patientsInCare() {
         if (inCare == null) {
-            inCare = relations.relatedPatients(subject.parties(), careCutoff);
+            inCare = relations.patientsInCare(subject.parties(), careCutoff);
         }
         return inCare;
     }
@@ -150,7 +154,7 @@ public final class View {
                 // column: the planner neither estimates each array element against the column's statistics (planning
                 // time grew with the patients in care) nor starts from the patient_key index to scan every
                 // patient's records (bench/RESULTS.md, access checks)
-                args.add(inCare().toArray(String[]::new));
+                args.add(patientsInCare().array()); // shared and never written to (JDBC only reads it)
                 String related = "(" + alias + ".patient_key || '') = ANY (?)";
                 parts.add("(" + alias + ".category = ANY (?) AND (" + alias + ".patient_key IS NULL OR " + related + "))");
             }

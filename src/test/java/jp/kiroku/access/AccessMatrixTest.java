@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -87,6 +88,8 @@ class AccessMatrixTest extends ServerTest {
     AccessMatrix matrix;
     @Autowired
     JdbcTemplate jdbc;
+    @Autowired
+    CareRelations relations;
 
     /** Shared across the cases: a practitioner with one patient in their care and one not. */
     static String practitioner;
@@ -157,6 +160,25 @@ class AccessMatrixTest extends ServerTest {
                 && !cell.reach().equals("self"));
         assertThat(view.allows(others)).as("a patient not in care / someone else's record").isEqualTo(othersReachable);
         assertThat(view.allows(elsewhere)).as("another facility").isEqualTo(cell.allowed() && cell.reach().equals("self"));
+    }
+
+    @Test
+    void thePatientsInCareAreSharedUntilARelationshipEndsAndNoLonger() {
+        String party = "Practitioner/cache-" + java.util.UUID.randomUUID();
+        Instant end = Instant.parse("2026-01-10T00:00:00Z");
+        relations.replace(new jp.kiroku.store.ResourceKey("Encounter", "cache-a-" + party.hashCode()), "pt-ends",
+                List.of(new CareRelations.Link(party, end)));
+        relations.replace(new jp.kiroku.store.ResourceKey("Encounter", "cache-b-" + party.hashCode()), "pt-open",
+                List.of(new CareRelations.Link(party, null)));
+        var before = relations.patientsInCare(List.of(party), end.minusSeconds(60));
+        assertThat(before.set()).containsExactlyInAnyOrder("pt-ends", "pt-open");
+        assertThat(relations.patientsInCare(List.of(party), end.minusSeconds(30))).as("shared while nothing ends")
+                .isSameAs(before);
+        var after = relations.patientsInCare(List.of(party), end);
+        assertThat(after.set()).containsExactly("pt-open");
+        assertThat(after.array()).containsExactly("pt-open");
+        assertThat(relations.patientsInCare(List.of(party), end.minusSeconds(60)).set())
+                .as("an earlier cutoff is computed again, not served from a later one").contains("pt-ends");
     }
 
     @Test
