@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 import jp.kiroku.platform.SecretFiles;
 
 /**
- * The master key in a PKCS#12 key store, {@code <keys-dir>/master-key.p12}, protected by a passphrase: from
- * {@code kiroku.master-key-passphrase} (KIROKU_MASTER_KEY_PASSPHRASE) or the file {@code kiroku.master-key-passphrase-file}.
+ * The master key in a PKCS#12 key store, {@code <keys-dir>/master-key.p12}, protected by a passphrase given directly
+ * (to come from KIROKU_MASTER_KEY_PASSPHRASE once the store uses it) or read from a file.
  * Without either (a trial), a random passphrase is written beside the store, with a loud warning: keys kept next to
  * the data protect nothing. A wrong passphrase stops the start with a clear error.
  */
