@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.UUID;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -49,26 +50,35 @@ public class DataKeys {
         return "facility:" + facility;
     }
 
-    /** The owner's key, created when it has none; refused once destroyed. */
+    /**
+     * The owner's key, created when it has none (in the caller's transaction: if that rolls back, the key goes with
+     * what it sealed, and it is not cached before it is committed); refused once destroyed.
+     */
     public byte[] keyFor(String owner) {
-        return unwrapped.get(owner, this::load);
-    }
-
-    private byte[] load(String owner) {
+        byte[] known = unwrapped.getIfPresent(owner);
+        if (known != null) {
+            return known;
+        }
         List<byte[]> found = stored(owner);
+        boolean created = false;
         if (found.isEmpty()) {
             byte[] key = new byte[32];
             random.nextBytes(key);
-            jdbc.update("INSERT INTO data_key (owner, key_id, wrapped, master_key_id, created_at) VALUES (?,?,?,?,?)"
-                    + " ON CONFLICT (owner) DO NOTHING", owner, UUID.randomUUID(), master.wrap(key, owner),
-                    master.masterKeyId(), Timestamp.from(clock.instant()));
-            found = stored(owner); // another process may have created it first: use the stored one
+            // a concurrent creator's insert makes this one wait and then do nothing: both use the stored key
+            created = jdbc.update("INSERT INTO data_key (owner, key_id, wrapped, master_key_id, created_at)"
+                    + " VALUES (?,?,?,?,?) ON CONFLICT (owner) DO NOTHING", owner, UUID.randomUUID(),
+                    master.wrap(key, owner), master.masterKeyId(), Timestamp.from(clock.instant())) == 1;
+            found = stored(owner);
         }
         if (found.isEmpty() || found.get(0) == null) {
             throw new IllegalStateException("the data key of " + owner + " was destroyed: its records cannot be read"
                     + " or written any more");
         }
-        return master.unwrap(found.get(0), owner);
+        byte[] key = master.unwrap(found.get(0), owner);
+        if (!created || !TransactionSynchronizationManager.isActualTransactionActive()) {
+            unwrapped.put(owner, key);
+        }
+        return key;
     }
 
     private List<byte[]> stored(String owner) {

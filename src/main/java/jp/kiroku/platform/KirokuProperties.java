@@ -18,6 +18,13 @@ public class KirokuProperties {
     private Path dataDir = Path.of("kiroku-data");
     /** Where the master key store, token signing keys and checkpoint key live (default: data-dir/keys). */
     private Path keysDir;
+    /**
+     * Passphrase of the master key store (keys-dir/master-key.p12) that wraps the data keys; at least 12 characters.
+     * Unset with no passphrase file: a trial, whose passphrase is written beside the store (protects nothing).
+     */
+    private String masterKeyPassphrase;
+    /** A file holding the master key passphrase (e.g. on a mounted secret volume), instead of master-key-passphrase. */
+    private Path masterKeyPassphraseFile;
     /** Address the HTTP server binds to; anything but loopback requires TLS. */
     private String host = "127.0.0.1";
     /** HTTP port. */
@@ -272,6 +279,10 @@ public class KirokuProperties {
         public void setCheckCommand(List<String> checkCommand) { this.checkCommand = List.copyOf(checkCommand); }
     }
 
+    public String getMasterKeyPassphrase() { return masterKeyPassphrase; }
+    public void setMasterKeyPassphrase(String p) { this.masterKeyPassphrase = p; }
+    public Path getMasterKeyPassphraseFile() { return masterKeyPassphraseFile; }
+    public void setMasterKeyPassphraseFile(Path f) { this.masterKeyPassphraseFile = f; }
     public Path getDataDir() { return dataDir; }
     public void setDataDir(Path dataDir) { this.dataDir = dataDir; }
     public Path getKeysDir() { return keysDir != null ? keysDir : dataDir.resolve("keys"); }

@@ -17,6 +17,12 @@ final class RecordLeaves implements LeafSource {
 
     private static final int FORMAT = 1;
 
+    private final jp.kiroku.crypto.DataKeys keys;
+
+    RecordLeaves(jp.kiroku.crypto.DataKeys keys) {
+        this.keys = keys;
+    }
+
     @Override
     public int log() {
         return 1;
@@ -60,13 +66,26 @@ final class RecordLeaves implements LeafSource {
 
     @Override
     public String checkColumns() {
-        return ", s.body";
+        return ", s.body, s.key_ref";
     }
 
-    /** The stored body must still hash to the content hash its leaf holds (of the empty string for a tombstone). */
+    /**
+     * The stored body must open with its owner's data key, bound to its own row, and then hash to the content hash
+     * its leaf holds (of the empty string for a tombstone).
+     */
     @Override
     public String problem(ResultSet rs) throws SQLException {
         byte[] body = rs.getBytes("body");
+        String keyRef = rs.getString("key_ref");
+        String where = rs.getString("res_type") + "/" + rs.getString("res_id") + "/_history/" + rs.getLong("version_id");
+        if (body != null && keyRef != null) {
+            try {
+                body = jp.kiroku.crypto.Envelope.open(keys.keyFor(keyRef), body, RecordStore.associatedData(
+                        rs.getString("res_type"), rs.getString("res_id"), (int) rs.getLong("version_id")));
+            } catch (IllegalStateException e) {
+                return "the stored body of " + where + " does not decrypt (" + e.getMessage() + ")";
+            }
+        }
         byte[] actual = RecordStore.sha256(body == null ? new byte[0] : body);
         return java.security.MessageDigest.isEqual(actual, rs.getBytes("content_hash")) ? null
                 : "the stored body of " + rs.getString("res_type") + "/" + rs.getString("res_id") + "/_history/"

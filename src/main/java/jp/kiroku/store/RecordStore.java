@@ -25,6 +25,9 @@ import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
+import jp.kiroku.crypto.DataKeys;
+import jp.kiroku.crypto.Envelope;
+
 /**
  * The versioned, append-only record store (INTEG-03). Every create, update and delete adds a version row; nothing is
  * updated in place or physically deleted; a delete is a tombstone. {@link #write} is atomic: it joins the caller's
@@ -37,10 +40,13 @@ public class RecordStore {
 
     private final JdbcTemplate jdbc;
     private final Clock clock;
+    private final DataKeys keys;
+    private final RowMapper<StoredVersion> VERSION = this::mapVersion;
 
-    RecordStore(JdbcTemplate jdbc, Clock clock) {
+    RecordStore(JdbcTemplate jdbc, Clock clock, DataKeys keys) {
         this.jdbc = jdbc;
         this.clock = clock;
+        this.keys = keys;
     }
 
     public Optional<StoredVersion> current(ResourceKey key) {
@@ -53,11 +59,11 @@ public class RecordStore {
 
     /** {@link #current} with the resource's placement, so that a read is checked without a second query. */
     public Optional<Placed> currentPlaced(ResourceKey key) {
-        return jdbc.query("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body,"
+        return jdbc.query("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body, v.key_ref,"
                         + " c.facility_id, c.category, c.status FROM resource_current c JOIN resource_version v"
                         + " USING (res_type, res_id, version_id) WHERE c.res_type = ? AND c.res_id = ?",
-                (rs, i) -> new Placed(VERSION.mapRow(rs, i), new Placement(rs.getString(6), rs.getString(8), rs.getString(9),
-                        rs.getBoolean(5), rs.getString(10))), key.type(), key.id())
+                (rs, i) -> new Placed(VERSION.mapRow(rs, i), new Placement(rs.getString(6), rs.getString(9), rs.getString(10),
+                        rs.getBoolean(5), rs.getString(11))), key.type(), key.id())
                 .stream().findFirst();
     }
 
@@ -67,7 +73,7 @@ public class RecordStore {
             return List.of();
         }
         Map<ResourceKey, StoredVersion> found = new HashMap<>();
-        eachRow("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body"
+        eachRow("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body, v.key_ref"
                 + " FROM resource_current c JOIN resource_version v USING (res_type, res_id, version_id)"
                 + " WHERE (c.res_type, c.res_id) IN (SELECT * FROM unnest(?::text[], ?::text[]))", keys, rs -> {
                     StoredVersion v = VERSION.mapRow(rs, 0);
@@ -114,14 +120,14 @@ public class RecordStore {
 
     /** The unapproved proxy entries awaiting this person's confirmation (their worklist), oldest first. */
     public List<StoredVersion> unapproved(String onBehalfOf, int limit) {
-        return jdbc.query("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body"
+        return jdbc.query("SELECT v.res_type, v.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body, v.key_ref"
                 + " FROM resource_current c JOIN resource_version v USING (res_type, res_id, version_id)"
                 + " WHERE c.status = 'unapproved' AND v.on_behalf_of = ? ORDER BY v.last_updated, v.seq LIMIT ?",
                 VERSION, onBehalfOf, limit);
     }
 
     public Optional<StoredVersion> version(ResourceKey key, int versionId) {
-        return jdbc.query("SELECT res_type, res_id, version_id, last_updated, deleted, patient_key, body"
+        return jdbc.query("SELECT res_type, res_id, version_id, last_updated, deleted, patient_key, body, key_ref"
                         + " FROM resource_version WHERE res_type = ? AND res_id = ? AND version_id = ?",
                 VERSION, key.type(), key.id(), versionId).stream().findFirst();
     }
@@ -146,7 +152,7 @@ public class RecordStore {
         String where = historyWhere(q, args);
         args.add(offset);
         args.add(count);
-        return jdbc.query("SELECT res_type, res_id, version_id, last_updated, deleted, patient_key, body"
+        return jdbc.query("SELECT res_type, res_id, version_id, last_updated, deleted, patient_key, body, key_ref"
                 + " FROM resource_version WHERE " + where
                 + " ORDER BY last_updated DESC, seq DESC OFFSET ? LIMIT ?", VERSION, args.toArray());
     }
@@ -332,8 +338,8 @@ public class RecordStore {
             return;
         }
         jdbc.batchUpdate("INSERT INTO resource_version (res_type, res_id, version_id, patient_key, last_updated, deleted,"
-                + " author_kind, author_id, on_behalf_of, body, content_hash, facility_id, confirmed_by, confirmed_at)"
-                + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                + " author_kind, author_id, on_behalf_of, body, content_hash, facility_id, confirmed_by, confirmed_at, key_ref)"
+                + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 stored, 500,
                 (ps, r) -> {
                     ps.setString(1, r.key().type());
@@ -345,13 +351,17 @@ public class RecordStore {
                     ps.setString(7, who.authorKind());
                     ps.setString(8, who.authorId());
                     ps.setString(9, who.onBehalfOf());
-                    ps.setBytes(10, r.body());
+                    // the body is stored sealed under its owner's data key; the content hash is over the plain bytes
+                    String owner = r.body() == null ? null : keyOwner(r.patientKey(), r.facility());
+                    ps.setBytes(10, owner == null ? null : Envelope.seal(keys.keyFor(owner), r.body(),
+                            associatedData(r.key().type(), r.key().id(), r.versionId())));
                     ps.setBytes(11, r.body() == null ? EMPTY_SHA256 : sha256(r.body()));
                     ps.setString(12, r.facility());
                     // a confirmation is the version's own fact, with the store's time (INTEG-02); a tombstone confirms nothing
                     boolean confirms = who.confirmedBy() != null && !r.deleted();
                     ps.setString(13, confirms ? who.confirmedBy() : null);
                     ps.setTimestamp(14, confirms ? Timestamp.from(r.lastUpdated()) : null);
+                    ps.setString(15, owner);
                 });
         // a resource keeps its facility
         jdbc.batchUpdate("INSERT INTO resource_current (res_type, res_id, version_id, deleted, patient_key, last_updated,"
@@ -414,6 +424,26 @@ public class RecordStore {
         }
     }
 
-    private static final RowMapper<StoredVersion> VERSION = (rs, n) -> new StoredVersion(rs.getString(1), rs.getString(2),
-            rs.getInt(3), rs.getTimestamp(4).toInstant(), rs.getBoolean(5), rs.getString(6), rs.getBytes(7));
+    /** A version row (columns 1-7 and key_ref), its body opened with its owner's data key. */
+    private StoredVersion mapVersion(java.sql.ResultSet rs, int n) throws SQLException {
+        String type = rs.getString(1);
+        String id = rs.getString(2);
+        int version = rs.getInt(3);
+        byte[] body = rs.getBytes(7);
+        String keyRef = rs.getString("key_ref");
+        if (body != null && keyRef != null) {
+            body = Envelope.open(keys.keyFor(keyRef), body, associatedData(type, id, version));
+        }
+        return new StoredVersion(type, id, version, rs.getTimestamp(4).toInstant(), rs.getBoolean(5), rs.getString(6), body);
+    }
+
+    /** What a sealed body is bound to: its own row, so that it does not open anywhere else. */
+    static String associatedData(String type, String id, int version) {
+        return type + "/" + id + "/_history/" + version;
+    }
+
+    /** Whose data key seals a version: its patient's, or its facility's for records of no patient. */
+    static String keyOwner(String patientKey, String facility) {
+        return patientKey != null ? DataKeys.patient(patientKey) : DataKeys.facility(facility);
+    }
 }

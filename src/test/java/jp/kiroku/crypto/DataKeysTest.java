@@ -25,6 +25,7 @@ class DataKeysTest extends ServerTest {
     JdbcTemplate jdbc;
     @Autowired
     AuditTrail audit;
+
     @TempDir
     Path keysDir;
 

@@ -70,8 +70,9 @@ class TamperDetectionTest extends ServerTest {
     @Test
     void aVersionRewrittenWithAMatchingContentHashIsStillNamed() {
         long seq = versionSeq(1);
+        // the intruder controls the whole row: a plain body (no data key), its hash, everything
         Ledgers.Verification v = tampered(sql -> sql.update("UPDATE resource_version SET body = convert_to('{}', 'UTF8'),"
-                + " content_hash = sha256(convert_to('{}', 'UTF8')) WHERE seq = ?", seq));
+                + " key_ref = NULL, content_hash = sha256(convert_to('{}', 'UTF8')) WHERE seq = ?", seq));
         assertThat(findings(v, "kiroku/record")).singleElement().satisfies(f -> {
             assertThat(f.kind()).isEqualTo("altered");
             assertThat(f.index()).isEqualTo(indexOf(1, seq));
