@@ -61,7 +61,12 @@ public class BreakGlass {
      * kiroku.tokens.active-check-cache. */
     private final com.github.benmanes.caffeine.cache.LoadingCache<String, Map<String, Instant>> active;
 
-    BreakGlass(JdbcTemplate jdbc, AuditTrail audit, TransactionTemplate tx, Clock clock, KirokuProperties props) {
+    private final jp.kiroku.crypto.DataKeys keys;
+    private final RowMapper<Use> USE = this::mapUse;
+
+    BreakGlass(JdbcTemplate jdbc, AuditTrail audit, TransactionTemplate tx, Clock clock, KirokuProperties props,
+               jp.kiroku.crypto.DataKeys keys) {
+        this.keys = keys;
         this.jdbc = jdbc;
         this.audit = audit;
         this.tx = tx;
@@ -92,9 +97,12 @@ public class BreakGlass {
         // from here on this request acts under break-glass, the opening event included
         org.slf4j.MDC.put(AuditTrail.PURPOSE, "BTG");
         tx.executeWithoutResult(s -> {
-            jdbc.update("INSERT INTO break_glass (id, username, patient_key, reason_code, reason_text, source_address,"
+            // the words may hold personal data: sealed under the patient's data key, bound to this use
+            jdbc.update("INSERT INTO break_glass (id, username, patient_key, reason_code, reason_sealed, source_address,"
                     + " started_at, expires_at) VALUES (?,?,?,?,?,?,?,?)", use.id(), use.username(), patientKey, reasonCode,
-                    text, agent.address(), Timestamp.from(now), Timestamp.from(use.expiresAt()));
+                    jp.kiroku.crypto.Envelope.seal(keys.keyFor(jp.kiroku.crypto.DataKeys.patient(patientKey)),
+                            text.getBytes(java.nio.charset.StandardCharsets.UTF_8), "break_glass/" + use.id()),
+                    agent.address(), Timestamp.from(now), Timestamp.from(use.expiresAt()));
             audit.record(AuditRecord.of(agent, "break-glass.open", AuditRecord.Outcome.SUCCESS)
                     .on("Patient", patientKey, null, patientKey)
                     .withDetail("use=" + use.id() + " reason=" + reasonCode + " until=" + use.expiresAt()));
@@ -183,8 +191,14 @@ public class BreakGlass {
         return t == null ? null : t.toInstant();
     }
 
-    private static final RowMapper<Use> USE = (rs, i) -> new Use(rs.getObject("id", UUID.class), rs.getString("username"),
-            rs.getString("patient_key"), rs.getString("reason_code"), rs.getString("reason_text"), instant(rs, "started_at"),
-            instant(rs, "expires_at"), instant(rs, "ended_at"), instant(rs, "reviewed_at"), rs.getString("reviewed_by"),
-            rs.getString("review_outcome"), rs.getString("review_note"));
+    private Use mapUse(java.sql.ResultSet rs, int i) throws java.sql.SQLException {
+        UUID id = rs.getObject("id", UUID.class);
+        byte[] sealed = rs.getBytes("reason_sealed");
+        String text = sealed == null ? rs.getString("reason_text") : new String(jp.kiroku.crypto.Envelope.open(
+                keys.keyFor(jp.kiroku.crypto.DataKeys.patient(rs.getString("patient_key"))), sealed, "break_glass/" + id),
+                java.nio.charset.StandardCharsets.UTF_8);
+        return new Use(id, rs.getString("username"), rs.getString("patient_key"), rs.getString("reason_code"), text,
+                instant(rs, "started_at"), instant(rs, "expires_at"), instant(rs, "ended_at"), instant(rs, "reviewed_at"),
+                rs.getString("reviewed_by"), rs.getString("review_outcome"), rs.getString("review_note"));
+    }
 }

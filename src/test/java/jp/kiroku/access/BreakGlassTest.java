@@ -108,6 +108,9 @@ class BreakGlassTest extends ServerTest {
                 .contains("denied", "success");
         assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE action = 'break-glass.open' AND detail LIKE ?",
                 Integer.class, "%" + "搬送" + "%")).as("the clinician's words stay out of the audit log").isZero();
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM break_glass WHERE username = ? AND (reason_text LIKE ?"
+                + " OR position(convert_to('搬送', 'UTF8') in reason_sealed) > 0)", Integer.class, username, "%搬送%"))
+                .as("and are sealed at rest under the patient's data key").isZero();
 
         // the review queue: the security officer sees the use, reviews it once; the clinician cannot
         var officerClient = clients.create("security officer " + s, List.of("system/AuditEvent.rs"), Agent.localOperator());
