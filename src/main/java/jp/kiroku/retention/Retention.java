@@ -1,0 +1,132 @@
+package jp.kiroku.retention;
+
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Transactional;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.platform.KirokuProperties;
+
+/**
+ * Retention (PRES-01): each information category is kept a number of years after the patient's last entry in it
+ * (the catalog's "from the last entry or completion"), never less than the legal minimum; a legal hold keeps a
+ * patient's records however old. The report lists the patients whose every category is past retention and who are not
+ * on hold: the candidates for disposal (which is a later step of issue 7).
+ */
+@Component
+public class Retention {
+
+    /** One category's rule. */
+    public record Rule(String category, int years, int legalMinimum, String basis) {
+    }
+
+    /** A patient past retention in every category they have records in, with the last entry that decided it. */
+    public record Expired(String patientKey, Instant lastEntry, Instant keptUntil) {
+    }
+
+    public record Hold(String patientKey, String reason, String placedBy, Instant placedAt) {
+    }
+
+    private final JdbcTemplate jdbc;
+    private final AuditTrail audit;
+    private final Clock clock;
+    private final ZoneId zone;
+
+    Retention(JdbcTemplate jdbc, AuditTrail audit, Clock clock, KirokuProperties props) {
+        this.jdbc = jdbc;
+        this.audit = audit;
+        this.clock = clock;
+        this.zone = props.getTimeZone();
+    }
+
+    public List<Rule> rules() {
+        return jdbc.query("SELECT category, years, legal_minimum, basis FROM retention_rule ORDER BY category",
+                (rs, i) -> new Rule(rs.getString(1), rs.getInt(2), rs.getInt(3), rs.getString(4)));
+    }
+
+    /** Keeps a category longer (or back down to, never below, its legal minimum). */
+    @Transactional
+    public Rule setYears(String category, int years, Agent by) {
+        Rule rule = rules().stream().filter(r -> r.category().equals(category)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no retention rule for category '" + category + "' (rules: "
+                        + rules().stream().map(Rule::category).toList() + ")"));
+        if (years < rule.legalMinimum()) {
+            throw new IllegalArgumentException(category + " must be kept at least " + rule.legalMinimum() + " years ("
+                    + rule.basis() + ")");
+        }
+        jdbc.update("UPDATE retention_rule SET years = ? WHERE category = ?", years, category);
+        audit.record(AuditRecord.of(by, "retention.set", AuditRecord.Outcome.SUCCESS)
+                .withDetail("category=" + category + " years=" + years));
+        return new Rule(category, years, rule.legalMinimum(), rule.basis());
+    }
+
+    @Transactional
+    public void hold(String patientKey, String reason, Agent by) {
+        if (reason == null || reason.isBlank()) {
+            throw new IllegalArgumentException("say why the records are held (e.g. the case number)");
+        }
+        jdbc.update("INSERT INTO legal_hold (patient_key, reason, placed_by, placed_at) VALUES (?,?,?,?)"
+                + " ON CONFLICT (patient_key) DO UPDATE SET reason = excluded.reason", patientKey, reason.strip(),
+                by.kind().code() + ":" + by.id(), Timestamp.from(clock.instant()));
+        audit.record(AuditRecord.of(by, "retention.hold", AuditRecord.Outcome.SUCCESS).on("Patient", patientKey, null, patientKey));
+    }
+
+    @Transactional
+    public boolean release(String patientKey, Agent by) {
+        boolean released = jdbc.update("DELETE FROM legal_hold WHERE patient_key = ?", patientKey) == 1;
+        audit.record(AuditRecord.of(by, "retention.release", released ? AuditRecord.Outcome.SUCCESS : AuditRecord.Outcome.FAILED)
+                .on("Patient", patientKey, null, patientKey));
+        return released;
+    }
+
+    public List<Hold> holds() {
+        return jdbc.query("SELECT patient_key, reason, placed_by, placed_at FROM legal_hold ORDER BY placed_at",
+                (rs, i) -> new Hold(rs.getString(1), rs.getString(2), rs.getString(3), rs.getTimestamp(4).toInstant()));
+    }
+
+    /**
+     * The patients all of whose records are past retention at {@code asOf}: for each category they have records in,
+     * the last entry plus that category's years (a category without a rule keeps the records: deny disposal by
+     * default), and not on legal hold. Oldest first.
+     */
+    public List<Expired> expired(Instant asOf) {
+        Map<String, Integer> years = new TreeMap<>();
+        rules().forEach(r -> years.put(r.category(), r.years()));
+        Map<String, Instant> keptUntil = new TreeMap<>();
+        Map<String, Instant> lastEntry = new TreeMap<>();
+        java.util.Set<String> keptForever = new java.util.HashSet<>();
+        jdbc.query("SELECT c.patient_key, c.category, max(c.last_updated) FROM resource_current c"
+                + " WHERE c.patient_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM legal_hold h WHERE h.patient_key = c.patient_key)"
+                + " GROUP BY c.patient_key, c.category", rs -> {
+                    String patient = rs.getString(1);
+                    Integer y = years.get(rs.getString(2));
+                    Instant last = rs.getTimestamp(3).toInstant();
+                    lastEntry.merge(patient, last, (a, b) -> a.isAfter(b) ? a : b);
+                    if (y == null) {
+                        keptForever.add(patient);
+                        return;
+                    }
+                    Instant until = last.atZone(zone).plusYears(y).toInstant();
+                    keptUntil.merge(patient, until, (a, b) -> a.isAfter(b) ? a : b);
+                });
+        List<Expired> out = new ArrayList<>();
+        keptUntil.forEach((patient, until) -> {
+            if (!keptForever.contains(patient) && !until.isAfter(asOf)) {
+                out.add(new Expired(patient, lastEntry.get(patient), until));
+            }
+        });
+        out.sort(java.util.Comparator.comparing(Expired::keptUntil));
+        return out;
+    }
+}
