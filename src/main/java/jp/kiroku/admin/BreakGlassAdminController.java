@@ -74,8 +74,7 @@ class BreakGlassAdminController {
         // a person confirms the review with a current authenticator code (re-authentication for an administrative act)
         if (caller.agent().kind() == jp.kiroku.audit.Agent.Kind.USER
                 && !accounts.confirmSecondFactor(caller.agent().id(), body.get("otp"), caller.agent().address())) {
-            return auditors.refuse(caller, "break-glass.review", "Re-authentication failed: send a current code from your"
-                    + " authenticator app as 'otp' (each code works once)");
+            return auditors.refuse(caller, "break-glass.review", jp.kiroku.identity.Accounts.REAUTHENTICATION_REFUSED);
         }
         try {
             return ResponseEntity.ok(json(breakGlass.review(UUID.fromString(id), outcome.equals("justified"),

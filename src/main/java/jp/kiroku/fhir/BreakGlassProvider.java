@@ -63,8 +63,7 @@ final class BreakGlassProvider {
             throw new InvalidRequestException("Break-glass refused: " + String.join("; ", problems));
         }
         if (!accounts.confirmSecondFactor(agent.id(), otp == null ? null : otp.getValue(), agent.address())) {
-            refuse(agent, patient, "reauthentication-failed", "Re-authentication failed: send a current code from your"
-                    + " authenticator app as 'otp' (each code works once)");
+            refuse(agent, patient, "reauthentication-failed", Accounts.REAUTHENTICATION_REFUSED);
         }
         View view = services.guard().view(caller, Permission.READ);
         Subject subject = services.guard().subject(caller);

@@ -356,10 +356,14 @@ public class Accounts {
         jdbc.update("UPDATE account SET last_login_at = ? WHERE id = ?", Timestamp.from(clock.instant()), a.id());
     }
 
+    /** What a person is told when {@link #confirmSecondFactor} refuses, wherever it is asked. */
+    public static final String REAUTHENTICATION_REFUSED = "Re-authentication failed: send a current code from your"
+            + " authenticator app as 'otp' (each code works once)";
+
     /**
-     * Re-authentication for a sensitive action (break-glass): a current TOTP code of the person's enrolled
-     * authenticator, accepted once and throttled like a login. False for a wrong, reused or throttled code, or a person
-     * without a second factor.
+     * Re-authentication for a sensitive action (break-glass, its review, rights decisions): a current TOTP code of the
+     * person's enrolled authenticator, accepted once and throttled like a login. False for a wrong, reused or
+     * throttled code, or a person without a second factor.
      */
     public boolean confirmSecondFactor(String username, String code, String address) {
         Optional<Account> found = find(username).filter(Account::active).filter(Account::totpEnrolled);

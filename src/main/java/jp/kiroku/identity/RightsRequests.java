@@ -153,8 +153,7 @@ public class RightsRequests {
                     + r.decidedBy() + ")");
         }
         if (!accounts.confirmSecondFactor(manager, otp, by.address())) {
-            throw new SecurityException("re-authentication failed: send a current code from your authenticator app as"
-                    + " 'otp' (each code works once)");
+            throw new SecurityException(Accounts.REAUTHENTICATION_REFUSED);
         }
         Instant now = clock.instant();
         int n = jdbc.update("UPDATE rights_request SET decision = ?, decided_by = ?, decided_at = ?, note = ?"

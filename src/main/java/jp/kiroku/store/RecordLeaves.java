@@ -75,20 +75,18 @@ final class RecordLeaves implements LeafSource {
      */
     @Override
     public String problem(ResultSet rs) throws SQLException {
-        byte[] body = rs.getBytes("body");
-        String keyRef = rs.getString("key_ref");
-        String where = rs.getString("res_type") + "/" + rs.getString("res_id") + "/_history/" + rs.getLong("version_id");
-        if (body != null && keyRef != null) {
-            try {
-                body = jp.kiroku.crypto.Envelope.open(keys.keyFor(keyRef), body, RecordStore.associatedData(
-                        rs.getString("res_type"), rs.getString("res_id"), (int) rs.getLong("version_id")));
-            } catch (IllegalStateException e) {
-                return "the stored body of " + where + " does not decrypt (" + e.getMessage() + ")";
-            }
+        String type = rs.getString("res_type");
+        String id = rs.getString("res_id");
+        int version = (int) rs.getLong("version_id");
+        String where = RecordStore.associatedData(type, id, version);
+        byte[] body;
+        try {
+            body = RecordStore.opened(keys, rs.getString("key_ref"), type, id, version, rs.getBytes("body"));
+        } catch (IllegalStateException e) {
+            return "the stored body of " + where + " does not decrypt (" + e.getMessage() + ")";
         }
         byte[] actual = RecordStore.sha256(body == null ? new byte[0] : body);
         return java.security.MessageDigest.isEqual(actual, rs.getBytes("content_hash")) ? null
-                : "the stored body of " + rs.getString("res_type") + "/" + rs.getString("res_id") + "/_history/"
-                + rs.getLong("version_id") + " does not match its content hash";
+                : "the stored body of " + where + " does not match its content hash";
     }
 }

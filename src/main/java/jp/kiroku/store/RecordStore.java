@@ -429,12 +429,17 @@ public class RecordStore {
         String type = rs.getString(1);
         String id = rs.getString(2);
         int version = rs.getInt(3);
-        byte[] body = rs.getBytes(7);
-        String keyRef = rs.getString("key_ref");
-        if (body != null && keyRef != null) {
-            body = Envelope.open(keys.keyFor(keyRef), body, associatedData(type, id, version));
-        }
+        byte[] body = opened(keys, rs.getString("key_ref"), type, id, version, rs.getBytes(7));
         return new StoredVersion(type, id, version, rs.getTimestamp(4).toInstant(), rs.getBoolean(5), rs.getString(6), body);
+    }
+
+    /**
+     * The plain bytes of a stored body: opened with the data key {@code keyRef} names, bound to its row; a body of no
+     * key (written before sealing, or a tombstone's null) as it is.
+     */
+    static byte[] opened(DataKeys keys, String keyRef, String type, String id, int version, byte[] stored) {
+        return stored == null || keyRef == null ? stored
+                : Envelope.open(keys.keyFor(keyRef), stored, associatedData(type, id, version));
     }
 
     /** What a sealed body is bound to: its own row, so that it does not open anywhere else. */
