@@ -16,10 +16,18 @@ import java.util.Optional;
  */
 public final class DataDirectoryLock implements AutoCloseable {
 
+    /**
+     * Lock files this process holds. On Linux closing any channel of a file drops every lock the process holds on it,
+     * so a second look from the same process (an admin command run inside a test's server) must not even open one.
+     */
+    private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
 
-    private DataDirectoryLock(FileChannel channel, FileLock lock) {
+    private DataDirectoryLock(Path file, FileChannel channel, FileLock lock) {
+        this.file = file;
         this.channel = channel;
         this.lock = lock;
     }
@@ -28,16 +36,22 @@ public final class DataDirectoryLock implements AutoCloseable {
     public static Optional<DataDirectoryLock> tryAcquire(Path dataDir) {
         try {
             Path run = Files.createDirectories(dataDir.resolve("run"));
-            FileChannel ch = FileChannel.open(run.resolve("kiroku.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            Path file = run.resolve("kiroku.lock").toAbsolutePath().normalize();
+            if (!HELD.add(file)) {
+                return Optional.empty();
+            }
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             try {
                 FileLock l = ch.tryLock();
                 if (l == null) {
                     ch.close();
+                    HELD.remove(file);
                     return Optional.empty();
                 }
-                return Optional.of(new DataDirectoryLock(ch, l));
+                return Optional.of(new DataDirectoryLock(file, ch, l));
             } catch (OverlappingFileLockException sameJvm) {
                 ch.close();
+                HELD.remove(file);
                 return Optional.empty();
             }
         } catch (IOException e) {
@@ -52,6 +66,8 @@ public final class DataDirectoryLock implements AutoCloseable {
             channel.close();
         } catch (IOException ignored) {
             // the OS releases it with the process anyway
+        } finally {
+            HELD.remove(file);
         }
     }
 }
