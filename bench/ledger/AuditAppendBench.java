@@ -88,7 +88,7 @@ public class AuditAppendBench {
         cfg.addDataSourceProperty("reWriteBatchedInserts", "true");
         try (HikariDataSource ds = new HikariDataSource(cfg)) {
             AuditTrail trail = new AuditTrail(new JdbcTemplate(ds), java.time.Clock.systemUTC(),
-                    new TransactionTemplate(new DataSourceTransactionManager(ds)));
+                    new TransactionTemplate(new DataSourceTransactionManager(ds)), null);
             for (int w : writers) {
                 AtomicLong events = new AtomicLong();
                 long end = System.nanoTime() + seconds * 1_000_000_000L;

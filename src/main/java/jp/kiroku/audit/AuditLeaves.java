@@ -12,6 +12,12 @@ import jp.kiroku.ledger.LeafSource;
 @Component
 final class AuditLeaves implements LeafSource {
 
+    private final jp.kiroku.crypto.DataKeys keys;
+
+    AuditLeaves(jp.kiroku.crypto.DataKeys keys) {
+        this.keys = keys;
+    }
+
     private static final int FORMAT = 1;
 
     @Override
@@ -32,7 +38,7 @@ final class AuditLeaves implements LeafSource {
     @Override
     public String columns() {
         return "s.recorded, s.action, s.outcome, s.agent_kind, s.agent_id, s.agent_role, s.source_address, s.device_id,"
-                + " s.purpose, s.request_id, s.patients, s.entities, s.detail, s.query";
+                + " s.purpose, s.request_id, s.patients, s.entities, s.detail, s.query, s.query_sealed";
     }
 
     @Override
@@ -51,7 +57,7 @@ final class AuditLeaves implements LeafSource {
                 .texts(AuditTrail.texts(rs.getArray("patients")))
                 .texts(AuditTrail.texts(rs.getArray("entities")))
                 .text(rs.getString("detail"))
-                .text(rs.getString("query"))
+                .text(AuditTrail.query(keys, rs))
                 .toBytes();
     }
 }

@@ -28,16 +28,31 @@ public class AuditTrail {
     public static final String REQUEST_ID = "requestId";
 
     private static final String INSERT = "INSERT INTO audit_log (recorded, action, outcome, agent_kind, agent_id,"
-            + " source_address, request_id, patients, entities, detail, query, purpose) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+            + " source_address, request_id, patients, entities, detail, query_sealed, purpose) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+
+    /** The owner of the data key that seals what was asked (search parameters may name patients): issue 7. */
+    static final String QUERY_KEY = "audit";
 
     private final JdbcTemplate jdbc;
     private final Clock clock;
     private final org.springframework.transaction.support.TransactionTemplate tx;
     private final GroupCommit groupCommit;
+    private final jp.kiroku.crypto.DataKeys keys;
+    private final org.springframework.jdbc.core.RowMapper<StoredEvent> event;
 
-    /** Spring makes the server's one instance; a benchmark makes its own on a database of a running server. */
-    public AuditTrail(JdbcTemplate jdbc, Clock clock, org.springframework.transaction.support.TransactionTemplate tx) {
+    /**
+     * Spring makes the server's one instance; a benchmark makes its own on a database of a running server, with no
+     * keys (it records no queries: a query to seal without keys is refused).
+     */
+    public AuditTrail(JdbcTemplate jdbc, Clock clock, org.springframework.transaction.support.TransactionTemplate tx,
+                      jp.kiroku.crypto.DataKeys keys) {
         this.jdbc = jdbc;
+        this.keys = keys;
+        this.event = (rs, i) -> new StoredEvent(rs.getLong("seq"), rs.getTimestamp("recorded").toInstant(),
+                rs.getString("action"), rs.getString("outcome"), rs.getString("agent_kind"), rs.getString("agent_id"),
+                rs.getString("agent_role"), rs.getString("source_address"), rs.getString("device_id"), rs.getString("purpose"),
+                rs.getString("request_id"), texts(rs.getArray("patients")), texts(rs.getArray("entities")),
+                rs.getString("detail"), query(keys, rs));
         this.clock = clock;
         this.tx = tx; // a cursor (fetch size) needs a transaction
         this.groupCommit = new GroupCommit(tx, this::insert);
@@ -49,7 +64,7 @@ public class AuditTrail {
 
     /** One recorded event by its number, if it exists. */
     public java.util.Optional<StoredEvent> event(long seq) {
-        return jdbc.query("SELECT * FROM audit_log WHERE seq = ?", EVENT, seq).stream().findFirst();
+        return jdbc.query("SELECT * FROM audit_log WHERE seq = ?", event, seq).stream().findFirst();
     }
 
     /** Recorded events matching {@code q}, newest first, at most {@code q.limit()}. */
@@ -57,7 +72,7 @@ public class AuditTrail {
         List<Object> args = new java.util.ArrayList<>();
         String sql = "SELECT * FROM audit_log" + where(q, args) + " ORDER BY seq DESC LIMIT ?";
         args.add(q.limit());
-        return jdbc.query(sql, EVENT, args.toArray());
+        return jdbc.query(sql, event, args.toArray());
     }
 
     /** Every event matching {@code q} (its limit aside), oldest first, streamed: exports of any size. */
@@ -67,7 +82,7 @@ public class AuditTrail {
         List<Object> args = new java.util.ArrayList<>();
         String sql = "SELECT * FROM audit_log" + where(q, args) + " ORDER BY seq";
         tx.executeWithoutResult(status -> streaming.query(sql, rs -> {
-            each.accept(EVENT.mapRow(rs, 0));
+            each.accept(event.mapRow(rs, 0));
         }, args.toArray()));
     }
 
@@ -105,11 +120,33 @@ public class AuditTrail {
         return sql.toString();
     }
 
-    private static final org.springframework.jdbc.core.RowMapper<StoredEvent> EVENT = (rs, i) -> new StoredEvent(
-            rs.getLong("seq"), rs.getTimestamp("recorded").toInstant(), rs.getString("action"), rs.getString("outcome"),
-            rs.getString("agent_kind"), rs.getString("agent_id"), rs.getString("agent_role"), rs.getString("source_address"),
-            rs.getString("device_id"), rs.getString("purpose"), rs.getString("request_id"), texts(rs.getArray("patients")),
-            texts(rs.getArray("entities")), rs.getString("detail"), rs.getString("query"));
+    /**
+     * What was asked, as recorded: sealed under the audit data key, bound to the event's time, agent and request
+     * (events before sealing keep their plain text in {@code query}).
+     */
+    static String query(jp.kiroku.crypto.DataKeys keys, java.sql.ResultSet rs) throws java.sql.SQLException {
+        byte[] sealed = rs.getBytes("query_sealed");
+        if (sealed == null) {
+            return rs.getString("query");
+        }
+        return new String(jp.kiroku.crypto.Envelope.open(keys.keyFor(QUERY_KEY), sealed, queryBinding(rs.getTimestamp("recorded"),
+                rs.getString("agent_id"), rs.getString("request_id"))), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String queryBinding(Timestamp recorded, String agentId, String requestId) {
+        return "audit_log/" + recorded.toInstant().toEpochMilli() + "/" + agentId + "/" + requestId;
+    }
+
+    private byte[] sealQuery(String query, Timestamp recorded, String agentId, String requestId) {
+        if (query == null) {
+            return null;
+        }
+        if (keys == null) {
+            throw new IllegalStateException("this audit trail has no keys to seal a query with");
+        }
+        return jp.kiroku.crypto.Envelope.seal(keys.keyFor(QUERY_KEY), query.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                queryBinding(recorded, agentId, requestId));
+    }
 
     /** A text[] column as a list (empty for null; null elements kept, so that verification sees a tampered row as it is). */
     static List<String> texts(java.sql.Array a) throws java.sql.SQLException {
@@ -132,7 +169,7 @@ public class AuditTrail {
         for (AuditRecord r : records) {
             rows.add(new Object[] {now, r.action(), r.outcome().code(), r.agent().kind().code(), r.agent().id(),
                     r.agent().address(), requestId, r.patients().toArray(new String[0]), r.entities().toArray(new String[0]),
-                    r.detail(), r.query(), purpose});
+                    r.detail(), sealQuery(r.query(), now, r.agent().id(), requestId), purpose});
         }
         if (org.springframework.transaction.support.TransactionSynchronizationManager.isActualTransactionActive()) {
             insert(rows);

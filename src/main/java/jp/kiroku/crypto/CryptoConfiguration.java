@@ -6,10 +6,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 
-import jp.kiroku.audit.AuditTrail;
 import jp.kiroku.platform.KirokuProperties;
 
-/** The master key (opened at start: a wrong passphrase stops it) and the data keys it wraps. */
+/** The master key (opened at start: a wrong passphrase stops it), the data keys it wraps, the blind index's keys. */
 @Configuration(proxyBeanMethods = false)
 class CryptoConfiguration {
 
@@ -19,7 +18,12 @@ class CryptoConfiguration {
     }
 
     @Bean
-    DataKeys dataKeys(JdbcTemplate jdbc, KeyProvider masterKey, AuditTrail audit, Clock clock, KirokuProperties props) {
-        return new DataKeys(jdbc, masterKey, audit, clock, props.getTokens().getActiveCheckCache());
+    DataKeys dataKeys(JdbcTemplate jdbc, KeyProvider masterKey, Clock clock, KirokuProperties props) {
+        return new DataKeys(jdbc, masterKey, clock, props.getTokens().getActiveCheckCache());
+    }
+
+    @Bean
+    BlindIndex blindIndex(JdbcTemplate jdbc, DataKeys dataKeys, Clock clock, KirokuProperties props) {
+        return new BlindIndex(jdbc, dataKeys, clock, props.getSearch().getIndexKeyRefresh());
     }
 }

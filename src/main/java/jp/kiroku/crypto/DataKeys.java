@@ -12,10 +12,6 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 
-import jp.kiroku.audit.Agent;
-import jp.kiroku.audit.AuditRecord;
-import jp.kiroku.audit.AuditTrail;
-
 /**
  * Data keys, one per owner ({@link #patient}, {@link #facility}), created at first use, stored wrapped by the
  * {@link KeyProvider} and kept unwrapped in memory for a short while. Destroying an owner's key (crypto-shredding)
@@ -25,7 +21,6 @@ public class DataKeys {
 
     private final JdbcTemplate jdbc;
     private final KeyProvider master;
-    private final AuditTrail audit;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Cache<String, byte[]> unwrapped;
@@ -34,11 +29,10 @@ public class DataKeys {
      * @param cacheFor how long an unwrapped key is kept in memory: also how long another process may still use a key
      *                 after it was destroyed here (this process forgets it at once)
      */
-    public DataKeys(JdbcTemplate jdbc, KeyProvider master, AuditTrail audit, Clock clock, java.time.Duration cacheFor) {
+    public DataKeys(JdbcTemplate jdbc, KeyProvider master, Clock clock, java.time.Duration cacheFor) {
         this.unwrapped = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(cacheFor).build();
         this.jdbc = jdbc;
         this.master = master;
-        this.audit = audit;
         this.clock = clock;
     }
 
@@ -59,7 +53,7 @@ public class DataKeys {
         if (known != null) {
             return known;
         }
-        List<byte[]> found = stored(owner);
+        List<Wrapped> found = stored(owner);
         boolean created = false;
         if (found.isEmpty()) {
             byte[] key = new byte[32];
@@ -70,30 +64,107 @@ public class DataKeys {
                     master.wrap(key, owner), master.masterKeyId(), Timestamp.from(clock.instant())) == 1;
             found = stored(owner);
         }
-        if (found.isEmpty() || found.get(0) == null) {
+        if (found.isEmpty() || found.get(0).bytes() == null) {
             throw new IllegalStateException("the data key of " + owner + " was destroyed: its records cannot be read"
                     + " or written any more");
         }
-        byte[] key = master.unwrap(found.get(0), owner);
+        byte[] key = master.unwrap(found.get(0).bytes(), owner, found.get(0).masterKeyId());
         if (!created || !TransactionSynchronizationManager.isActualTransactionActive()) {
             unwrapped.put(owner, key);
         }
         return key;
     }
 
-    private List<byte[]> stored(String owner) {
-        return jdbc.query("SELECT wrapped FROM data_key WHERE owner = ?", (rs, i) -> rs.getBytes(1), owner);
+    private record Wrapped(String owner, byte[] bytes, String masterKeyId) {
     }
 
-    /** Destroys the owner's key: the wrapped bytes go, the row stays as the disposal register. True if it existed. */
-    public boolean destroy(String owner, Agent by) {
+    private List<Wrapped> stored(String owner) {
+        return jdbc.query("SELECT owner, wrapped, master_key_id FROM data_key WHERE owner = ?", WRAPPED, owner);
+    }
+
+    private static final org.springframework.jdbc.core.RowMapper<Wrapped> WRAPPED = (rs, i) -> new Wrapped(rs.getString(1),
+            rs.getBytes(2), rs.getString(3));
+
+    /** What a master key rotation did: the new master key, the data keys re-wrapped, the master keys removed. */
+    public record MasterRotation(String masterKeyId, long rewrapped, List<String> removed, boolean resumed,
+                                 List<String> unreadable) {
+    }
+
+    /**
+     * Rotates the master key, online: a new master key (unless a rotation is unfinished: then it continues), a moment
+     * for other processes' wraps in flight, every data key re-wrapped under it in batches (each row by itself, so a
+     * crash loses nothing and a second run continues), then the older master keys are removed from the key store.
+     * Destroyed keys stay destroyed: only rows that still hold a wrapped key are touched. A wrapped key that does not
+     * unwrap (altered, or not wrapped by this key store) is left as it is and named, and then no master key is removed.
+     */
+    public MasterRotation rotateMaster(java.util.function.LongConsumer progress, java.time.Duration grace)
+            throws InterruptedException {
+        String current = master.masterKeyId();
+        boolean resumed = master.masterKeyIds().size() > 1;
+        if (!resumed) {
+            current = master.addMasterKey();
+            Thread.sleep(grace.toMillis()); // another process that read the old store just before may still be wrapping
+        }
+        long rewrapped = 0;
+        List<String> unreadable = new java.util.ArrayList<>();
+        while (true) {
+            List<Wrapped> rows = jdbc.query("SELECT owner, wrapped, master_key_id FROM data_key WHERE wrapped IS NOT NULL"
+                    + " AND master_key_id <> ? AND owner <> ALL(?::text[]) ORDER BY owner LIMIT 500", WRAPPED, current,
+                    unreadable.toArray(String[]::new));
+            if (rows.isEmpty()) {
+                break;
+            }
+            List<Wrapped> batch = new java.util.ArrayList<>();
+            for (Wrapped w : rows) {
+                try {
+                    batch.add(new Wrapped(w.owner(), master.wrap(master.unwrap(w.bytes(), w.owner(), w.masterKeyId()), w.owner()),
+                            w.masterKeyId()));
+                } catch (IllegalStateException e) {
+                    unreadable.add(w.owner());
+                }
+            }
+            String target = current;
+            int[][] n = jdbc.batchUpdate("UPDATE data_key SET wrapped = ?, master_key_id = ? WHERE owner = ? AND master_key_id = ?"
+                    + " AND wrapped IS NOT NULL", batch, 500, (ps, w) -> {
+                        ps.setBytes(1, w.bytes());
+                        ps.setString(2, target);
+                        ps.setString(3, w.owner());
+                        ps.setString(4, w.masterKeyId());
+                    });
+            for (int[] chunk : n) {
+                for (int c : chunk) {
+                    rewrapped += Math.max(c, 0) > 0 ? 1 : 0;
+                }
+            }
+            progress.accept(rows.size());
+        }
+        List<String> removed = new java.util.ArrayList<>();
+        for (String id : master.masterKeyIds()) {
+            if (!id.equals(current) && unreadable.isEmpty()) {
+                master.removeMasterKey(id);
+                removed.add(id);
+            }
+        }
+        return new MasterRotation(current, rewrapped, removed, resumed, List.copyOf(unreadable));
+    }
+
+    /** The data keys a rotation (begun or to begin) still has to re-wrap, for a progress bar. */
+    public long toRewrap() {
+        return master.masterKeyIds().size() > 1
+                ? jdbc.queryForObject("SELECT count(*) FROM data_key WHERE wrapped IS NOT NULL AND master_key_id <> ?",
+                        Long.class, master.masterKeyId())
+                : jdbc.queryForObject("SELECT count(*) FROM data_key WHERE wrapped IS NOT NULL", Long.class);
+    }
+
+    /**
+     * Destroys the owner's key: the wrapped bytes go, the row stays as the disposal register. True if it existed. The
+     * caller audits it ({@code by} is who did it, as the audit log names agents): the audit log itself seals with a
+     * data key, so this module cannot depend on it.
+     */
+    public boolean destroy(String owner, String by) {
         int n = jdbc.update("UPDATE data_key SET wrapped = NULL, destroyed_at = ?, destroyed_by = ? WHERE owner = ?"
-                + " AND wrapped IS NOT NULL", Timestamp.from(clock.instant()), by.kind().code() + ":" + by.id(), owner);
+                + " AND wrapped IS NOT NULL", Timestamp.from(clock.instant()), by, owner);
         unwrapped.invalidate(owner);
-        String patient = owner.startsWith("patient:") ? owner.substring("patient:".length()) : null;
-        audit.record(AuditRecord.of(by, "key.destroy", n == 1 ? AuditRecord.Outcome.SUCCESS : AuditRecord.Outcome.FAILED)
-                .on(patient == null ? null : "Patient", patient, null, patient)
-                .withDetail("owner=" + (patient == null ? owner : "patient")));
         return n == 1;
     }
 }

@@ -2,12 +2,12 @@ package jp.kiroku.crypto;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.util.List;
 
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
@@ -28,10 +28,19 @@ public final class KeyStoreMasterKey implements KeyProvider {
     private static final Logger LOG = LoggerFactory.getLogger(KeyStoreMasterKey.class);
     static final String STORE = "master-key.p12";
     static final String TRIAL_PASSPHRASE = "master-key.passphrase";
-    private static final String ALIAS = "kiroku-master-1";
+    private static final String PREFIX = "kiroku-master-";
 
-    private final SecretKey key;
+    /** The keys of the store as last read, and the file's modification time then. */
+    private record Held(java.util.SortedMap<Integer, SecretKey> keys, java.nio.file.attribute.FileTime modified) {
+        int current() {
+            return keys.lastKey();
+        }
+    }
+
+    private final Path file;
+    private final char[] passphrase;
     private final boolean trial;
+    private volatile Held held;
 
     /** Opens the store in {@code keysDir}, creating it (and, in a trial, its passphrase file) at the first start. */
     public static KeyStoreMasterKey open(Path keysDir, String passphrase, Path passphraseFile) {
@@ -55,33 +64,50 @@ public final class KeyStoreMasterKey implements KeyProvider {
         if (secret.length < 12) {
             throw new IllegalStateException("The master key passphrase must have at least 12 characters");
         }
-        return new KeyStoreMasterKey(load(keysDir.resolve(STORE), secret), trial);
+        return new KeyStoreMasterKey(keysDir.resolve(STORE), secret, trial);
     }
 
-    private KeyStoreMasterKey(SecretKey key, boolean trial) {
-        this.key = key;
+    private KeyStoreMasterKey(Path file, char[] passphrase, boolean trial) {
+        this.file = file;
+        this.passphrase = passphrase;
         this.trial = trial;
+        createIfAbsent();
+        this.held = read();
     }
 
-    private static SecretKey load(Path file, char[] passphrase) {
+    private void createIfAbsent() {
+        if (Files.exists(file)) {
+            return;
+        }
         try {
             KeyStore store = KeyStore.getInstance("PKCS12");
-            if (!Files.exists(file)) {
-                store.load(null, passphrase);
-                KeyGenerator g = KeyGenerator.getInstance("AES");
-                g.init(256);
-                store.setEntry(ALIAS, new KeyStore.SecretKeyEntry(g.generateKey()), new KeyStore.PasswordProtection(passphrase));
-                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-                try (OutputStream out = bytes) {
-                    store.store(out, passphrase);
-                }
-                SecretFiles.createIfAbsent(file, bytes.toByteArray()); // a racing process's store wins; read it below
-                store = KeyStore.getInstance("PKCS12");
-            }
+            store.load(null, passphrase);
+            store.setEntry(PREFIX + 1, new KeyStore.SecretKeyEntry(newKey()), new KeyStore.PasswordProtection(passphrase));
+            SecretFiles.createIfAbsent(file, bytes(store)); // a racing process's store wins; read it after
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("Cannot create the master key store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static SecretKey newKey() throws GeneralSecurityException {
+        KeyGenerator g = KeyGenerator.getInstance("AES");
+        g.init(256);
+        return g.generateKey();
+    }
+
+    private byte[] bytes(KeyStore store) throws IOException, GeneralSecurityException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        store.store(out, passphrase);
+        return out.toByteArray();
+    }
+
+    private KeyStore load() {
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
             try (InputStream in = Files.newInputStream(file)) {
                 store.load(in, passphrase);
             }
-            return (SecretKey) store.getKey(ALIAS, passphrase);
+            return store;
         } catch (IOException e) {
             if (e.getCause() instanceof java.security.UnrecoverableKeyException || String.valueOf(e.getMessage())
                     .contains("password")) {
@@ -94,6 +120,35 @@ public final class KeyStoreMasterKey implements KeyProvider {
         }
     }
 
+    private synchronized Held read() {
+        try {
+            var modified = Files.getLastModifiedTime(file);
+            KeyStore store = load();
+            java.util.SortedMap<Integer, SecretKey> keys = new java.util.TreeMap<>();
+            for (String alias : java.util.Collections.list(store.aliases())) {
+                if (alias.startsWith(PREFIX)) {
+                    keys.put(Integer.parseInt(alias.substring(PREFIX.length())), (SecretKey) store.getKey(alias, passphrase));
+                }
+            }
+            if (keys.isEmpty()) {
+                throw new IllegalStateException("The master key store " + file + " holds no master key");
+            }
+            held = new Held(keys, modified);
+            return held;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("Cannot read the master key store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The keys, re-read when another process (a rotation run by the admin CLI) has replaced the file. */
+    private Held fresh() {
+        try {
+            return Files.getLastModifiedTime(file).equals(held.modified()) ? held : read();
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot read the master key store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** True when the passphrase lies beside the store (a trial): the compliance report flags it. */
     public boolean trial() {
         return trial;
@@ -101,16 +156,67 @@ public final class KeyStoreMasterKey implements KeyProvider {
 
     @Override
     public String masterKeyId() {
-        return ALIAS;
+        return PREFIX + fresh().current();
     }
 
     @Override
     public byte[] wrap(byte[] dataKey, String context) {
-        return Envelope.seal(key.getEncoded(), dataKey, "kiroku-data-key:" + context);
+        Held h = fresh();
+        return Envelope.seal(h.keys().get(h.current()).getEncoded(), dataKey, "kiroku-data-key:" + context);
     }
 
     @Override
-    public byte[] unwrap(byte[] wrapped, String context) {
+    public byte[] unwrap(byte[] wrapped, String context, String masterKeyId) {
+        int n = number(masterKeyId);
+        SecretKey key = held.keys().get(n);
+        if (key == null) {
+            key = read().keys().get(n); // added by another process since this one last read the store
+        }
+        if (key == null) {
+            throw new IllegalStateException("the master key " + masterKeyId + " is not in " + file + " (removed by a rotation)");
+        }
         return Envelope.open(key.getEncoded(), wrapped, "kiroku-data-key:" + context);
+    }
+
+    private static int number(String masterKeyId) {
+        if (masterKeyId == null || !masterKeyId.startsWith(PREFIX)) {
+            throw new IllegalStateException("not a master key of this key store: " + masterKeyId);
+        }
+        return Integer.parseInt(masterKeyId.substring(PREFIX.length()));
+    }
+
+    @Override
+    public List<String> masterKeyIds() {
+        return fresh().keys().keySet().stream().map(n -> PREFIX + n).toList();
+    }
+
+    @Override
+    public synchronized String addMasterKey() {
+        try {
+            KeyStore store = load();
+            int next = read().current() + 1;
+            store.setEntry(PREFIX + next, new KeyStore.SecretKeyEntry(newKey()), new KeyStore.PasswordProtection(passphrase));
+            SecretFiles.write(file, bytes(store));
+            read();
+            return PREFIX + next;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("Cannot add a master key to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void removeMasterKey(String masterKeyId) {
+        int n = number(masterKeyId);
+        if (n == read().current()) {
+            throw new IllegalStateException("the current master key cannot be removed");
+        }
+        try {
+            KeyStore store = load();
+            store.deleteEntry(masterKeyId);
+            SecretFiles.write(file, bytes(store));
+            read();
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("Cannot remove a master key from " + file + ": " + e.getMessage(), e);
+        }
     }
 }

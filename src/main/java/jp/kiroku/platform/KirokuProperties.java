@@ -149,6 +149,13 @@ public class KirokuProperties {
         private Duration snapshotLifetime = Duration.ofMinutes(60);
         /** Most matches a search sorted by a string parameter may have (it is sorted in memory, see the brief). */
         private int maxStringSort = 1_000;
+        /**
+         * How often each process re-reads the blind index's key generations; a key rotation waits twice this between
+         * its steps, so that every process searches with a new key before any writes with it.
+         */
+        private Duration indexKeyRefresh = Duration.ofSeconds(5);
+        /** Resources re-indexed per transaction by a rebuild or key rotation (their rows are locked for that long). */
+        private int reindexBatch = 200;
 
         public int getMaxResults() { return maxResults; }
         public void setMaxResults(int maxResults) { this.maxResults = maxResults; }
@@ -156,6 +163,10 @@ public class KirokuProperties {
         public void setSnapshotLifetime(Duration d) { this.snapshotLifetime = d; }
         public int getMaxStringSort() { return maxStringSort; }
         public void setMaxStringSort(int maxStringSort) { this.maxStringSort = maxStringSort; }
+        public Duration getIndexKeyRefresh() { return indexKeyRefresh; }
+        public void setIndexKeyRefresh(Duration d) { this.indexKeyRefresh = d; }
+        public int getReindexBatch() { return reindexBatch; }
+        public void setReindexBatch(int n) { this.reindexBatch = n; }
     }
 
     public static class Ledger {

@@ -39,11 +39,13 @@ final class Predicates {
     private final ParamExtractor extractor;
     private final FhirContext ctx;
     private final ZoneId zone;
+    private final IndexValues values;
 
-    Predicates(ParamExtractor extractor, FhirContext ctx, ZoneId zone) {
+    Predicates(ParamExtractor extractor, FhirContext ctx, ZoneId zone, IndexValues values) {
         this.extractor = extractor;
         this.ctx = ctx;
         this.zone = zone;
+        this.values = values;
     }
 
     static String table(ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum type) {
@@ -214,7 +216,7 @@ final class Predicates {
             case STRING -> {
                 if ("contains".equals(modifier) || "text".equals(modifier)) {
                     throw new SearchException(name + ":" + modifier + " cannot be answered: string indexes hold only "
-                            + "normalised prefixes (they become keyed hashes under encryption)");
+                            + "keyed hashes of normalised prefixes");
                 }
                 if (modifier != null && !"exact".equals(modifier)) {
                     return null;
@@ -241,10 +243,11 @@ final class Predicates {
             }
         }
         String col = x + ".";
+        String hashScope = SearchIndex.scope(type, name);
         for (String v : splitOr(value)) {
             ors.add(switch (p.type()) {
-                case COMPOSITE -> compositeCondition(col, p.composite().valueType(), v, sql.args);
-                default -> valueCondition(p.type(), col, v, "exact".equals(modifier), refType, uriMode, sql.args);
+                case COMPOSITE -> compositeCondition(col, hashScope, p.composite().valueType(), v, sql.args);
+                default -> valueCondition(p.type(), col, hashScope, v, "exact".equals(modifier), refType, uriMode, sql.args);
             });
         }
         String clause = exists + " AND (" + String.join(" OR ", ors) + "))";
@@ -252,29 +255,29 @@ final class Predicates {
     }
 
     /** One value of a parameter of this type against the index columns that start with {@code col}. */
-    private String valueCondition(ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum type, String col, String v, boolean exact,
-                                  String refType, String uriMode, List<Object> args) {
+    private String valueCondition(ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum type, String col, String hashScope, String v,
+                                  boolean exact, String refType, String uriMode, List<Object> args) {
         return switch (type) {
             case TOKEN -> tokenCondition(col, v, args);
-            case STRING -> stringCondition(col, v, exact, args);
+            case STRING -> stringCondition(col, hashScope, v, exact, args);
             case DATE -> dateCondition(col + "lo", col + "hi", v, args);
             case REFERENCE -> referenceCondition(col, v, refType, args);
             case NUMBER -> rangeCondition(col + "value", v, args);
             case QUANTITY -> quantityCondition(col, v, args);
-            case URI -> uriCondition(col, v, uriMode, args);
+            case URI -> uriCondition(col, hashScope, v, uriMode, args);
             default -> throw new IllegalStateException(type.name());
         };
     }
 
     /** {@code token$value}: both from the same element (one row of search_composite); the value in the v_ columns. */
-    private String compositeCondition(String col, ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum valueType, String v,
-                                      List<Object> args) {
+    private String compositeCondition(String col, String hashScope, ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum valueType,
+                                      String v, List<Object> args) {
         int dollar = v.indexOf('$');
         if (dollar < 0) {
             throw new SearchException("A composite value is token$value (e.g. http://loinc.org|8480-6$gt100), not '" + v + "'");
         }
         String first = tokenCondition(col, v.substring(0, dollar), args);
-        String second = valueCondition(valueType, col + "v_", v.substring(dollar + 1), false, null, null, args);
+        String second = valueCondition(valueType, col + "v_", hashScope, v.substring(dollar + 1), false, null, null, args);
         return "(" + first + " AND " + second + ")";
     }
 
@@ -288,64 +291,68 @@ final class Predicates {
                 throw new SearchException(name + ":of-type takes typeSystem|typeCode|value (e.g. "
                         + "http://terminology.hl7.org/CodeSystem/v2-0203|MR|12345), not '" + v + "'");
             }
-            ors.add("(" + x + ".code = ?" + (parts[0].isEmpty() ? " AND " + x + ".system IS NULL)" : " AND " + x + ".system = ?)"));
-            sql.args.add(IndexValues.token(parts[1] + "|" + parts[2]));
-            if (!parts[0].isEmpty()) {
-                sql.args.add(IndexValues.token(parts[0]));
-            }
+            String code = equal(x + ".code", parts[1] + "|" + parts[2], sql.args);
+            ors.add("(" + code + (parts[0].isEmpty() ? " AND " + x + ".system IS NULL)"
+                    : " AND " + equal(x + ".system", parts[0], sql.args) + ")"));
         }
         return "EXISTS (SELECT 1 FROM search_token " + x + " WHERE " + x + ".res_type = " + scope.type() + " AND " + x
                 + ".res_id = " + scope.id() + " AND " + x + ".param = " + literal(name + ParamExtractor.OF_TYPE) + " AND ("
                 + String.join(" OR ", ors) + "))";
     }
 
-    private static String tokenCondition(String x, String v, List<Object> args) {
+    private String tokenCondition(String x, String v, List<Object> args) {
         int bar = v.indexOf('|');
         if (bar < 0) {
-            args.add(IndexValues.token(v));
-            return x + "code = ?";
+            return equal(x + "code", v, args);
         }
         String system = v.substring(0, bar);
         String code = v.substring(bar + 1);
         if (system.isEmpty()) {
-            args.add(IndexValues.token(code));
-            return "(" + x + "system IS NULL AND " + x + "code = ?)";
+            return "(" + x + "system IS NULL AND " + equal(x + "code", code, args) + ")";
         }
         if (code.isEmpty()) {
-            args.add(IndexValues.token(system));
-            return x + "system = ?";
+            return equal(x + "system", system, args);
         }
-        args.add(IndexValues.token(code));
-        args.add(IndexValues.token(system));
-        return "(" + x + "code = ? AND " + x + "system = ?)";
+        return "(" + equal(x + "code", code, args) + " AND " + equal(x + "system", system, args) + ")";
     }
 
-    private static String stringCondition(String x, String v, boolean exact, List<Object> args) {
+    /** A stored keyed hash equals the value's: {@code = ?} with one key generation in use, {@code = ANY(?)} during a rotation. */
+    private String equal(String column, String value, List<Object> args) {
+        return equalAny(column, values.searched(value), args);
+    }
+
+    private static String equalAny(String column, String[] hashes, List<Object> args) {
+        if (hashes.length == 1) {
+            args.add(hashes[0]);
+            return column + " = ?";
+        }
+        args.add(hashes);
+        return column + " = ANY(?::text[])";
+    }
+
+    /** Default string search: the normalised value is a prefix (its hash is among the stored prefix hashes). */
+    private String stringCondition(String x, String hashScope, String v, boolean exact, List<Object> args) {
         if (exact) {
-            args.add(v);
-            return x + "exact = ?";
+            return equal(x + "exact", v, args);
         }
-        String norm = IndexValues.text(TextNormalizer.normalize(v));
-        args.add(likePrefix(norm));
-        return x + "norm LIKE ?";
+        args.add(values.searchedPrefix(hashScope, TextNormalizer.normalize(v), v));
+        return x + "prefixes && ?::text[]";
     }
 
-    private static String likePrefix(String s) {
-        return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
-    }
-
-    /** uri: exact; :below = the stored uri starts with the value; :above = the value starts with the stored uri. */
-    private static String uriCondition(String x, String v, String mode, List<Object> args) {
+    /**
+     * uri: exact; :below = the stored uri is the value or lies below it (whole path segments: {@code http://a.org/fhir}
+     * matches {@code http://a.org/fhir/ValueSet/1}, not {@code http://a.org/fhirx}); :above = the reverse.
+     */
+    private String uriCondition(String x, String hashScope, String v, String mode, List<Object> args) {
         if ("below".equals(mode)) {
-            args.add(likePrefix(v));
-            return x + "uri LIKE ?";
+            String same = equal(x + "uri", v, args);
+            args.add(values.searchedUriBelow(hashScope, v));
+            return "(" + same + " OR " + x + "prefixes && ?::text[])";
         }
         if ("above".equals(mode)) {
-            args.add(v);
-            return "? LIKE replace(replace(replace(" + x + "uri, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'";
+            return equalAny(x + "uri", values.searchedUriAbove(v), args);
         }
-        args.add(v);
-        return x + "uri = ?";
+        return equal(x + "uri", v, args);
     }
 
     /**
@@ -398,7 +405,7 @@ final class Predicates {
     }
 
     /** [prefix]number|system|code, or [prefix]number||unit, or a bare number. */
-    private static String quantityCondition(String x, String v, List<Object> args) {
+    private String quantityCondition(String x, String v, List<Object> args) {
         String[] parts = v.split("\\|", -1);
         String clause = rangeCondition(x + "value", parts[0], args);
         if (parts.length == 1) {
@@ -411,16 +418,12 @@ final class Predicates {
         String code = parts[2];
         StringBuilder sb = new StringBuilder("(").append(clause);
         if (!system.isEmpty()) {
-            sb.append(" AND ").append(x).append("system = ?");
-            args.add(IndexValues.token(system));
+            sb.append(" AND ").append(equal(x + "system", system, args));
             if (!code.isEmpty()) {
-                sb.append(" AND ").append(x).append("code = ?");
-                args.add(IndexValues.token(code));
+                sb.append(" AND ").append(equal(x + "code", code, args));
             }
         } else if (!code.isEmpty()) {
-            sb.append(" AND (").append(x).append("code = ? OR ").append(x).append("unit = ?)");
-            args.add(IndexValues.token(code));
-            args.add(code);
+            sb.append(" AND (").append(equal(x + "code", code, args)).append(" OR ").append(equal(x + "unit", code, args)).append(")");
         }
         return sb.append(")").toString();
     }

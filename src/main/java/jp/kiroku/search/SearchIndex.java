@@ -55,13 +55,15 @@ public class SearchIndex {
     private final FhirContext ctx;
     private final ParamExtractor extractor;
     private final Predicates predicates;
+    private final IndexValues values;
     private final Map<String, Map<String, List<String>>> compartments = new java.util.concurrent.ConcurrentHashMap<>();
 
-    SearchIndex(JdbcTemplate jdbc, FhirContext ctx, jp.kiroku.platform.KirokuProperties props) {
+    SearchIndex(JdbcTemplate jdbc, FhirContext ctx, jp.kiroku.platform.KirokuProperties props, jp.kiroku.crypto.BlindIndex blind) {
         this.jdbc = jdbc;
         this.ctx = ctx;
+        this.values = new IndexValues(blind);
         this.extractor = new ParamExtractor(ctx, props.getTimeZone());
-        this.predicates = new Predicates(extractor, ctx, props.getTimeZone());
+        this.predicates = new Predicates(extractor, ctx, props.getTimeZone(), values);
     }
 
     /** Prepares extraction for every type (seconds of CPU); meant for a background thread after start-up. */
@@ -107,37 +109,38 @@ public class SearchIndex {
             }
             String t = e.key().type();
             String id = e.key().id();
-            e.rows().tokens.forEach(r -> tokens.add(new Object[] {t, id, r.param(), r.system() == null ? null
-                    : IndexValues.token(r.system()), IndexValues.token(r.code()), e.patientKey()}));
-            e.rows().strings.forEach(r -> strings.add(new Object[] {t, id, r.param(), IndexValues.text(r.norm()), r.exact(),
-                    e.patientKey()}));
-            e.rows().dates.forEach(r -> dates.add(new Object[] {t, id, r.param(), Timestamp.from(r.lo()), Timestamp.from(r.hi()),
-                    e.patientKey()}));
-            e.rows().references.forEach(r -> refs.add(new Object[] {t, id, r.param(), r.targetType(), r.targetId(),
-                    e.patientKey()}));
-            e.rows().numbers.forEach(r -> numbers.add(new Object[] {t, id, r.param(), r.value(), e.patientKey()}));
-            e.rows().quantities.forEach(r -> quantities.add(new Object[] {t, id, r.param(), r.value(),
-                    r.system() == null ? null : IndexValues.token(r.system()), r.code() == null ? null : IndexValues.token(r.code()),
-                    r.unit(), e.patientKey()}));
-            e.rows().uris.forEach(r -> uris.add(new Object[] {t, id, r.param(), r.uri(), e.patientKey()}));
-            e.rows().composites.forEach(r -> composites.add(new Object[] {t, id, r.param(), token(r.system()), token(r.code()),
-                    token(r.vSystem()), token(r.vCode()), r.vValue(), r.vUnit(), timestamp(r.vLo()), timestamp(r.vHi()),
-                    r.vNorm() == null ? null : IndexValues.text(r.vNorm()), r.vExact(), e.patientKey()}));
+            String p = e.patientKey();
+            e.rows().tokens.forEach(r -> tokens.add(new Object[] {t, id, r.param(), values.stored(r.system()),
+                    values.stored(r.code()), p}));
+            e.rows().strings.forEach(r -> strings.add(new Object[] {t, id, r.param(), values.prefixes(scope(t, r.param()),
+                    r.norm()), values.stored(r.exact()), p}));
+            e.rows().dates.forEach(r -> dates.add(new Object[] {t, id, r.param(), Timestamp.from(r.lo()), Timestamp.from(r.hi()), p}));
+            e.rows().references.forEach(r -> refs.add(new Object[] {t, id, r.param(), r.targetType(), r.targetId(), p}));
+            e.rows().numbers.forEach(r -> numbers.add(new Object[] {t, id, r.param(), r.value(), p}));
+            e.rows().quantities.forEach(r -> quantities.add(new Object[] {t, id, r.param(), r.value(), values.stored(r.system()),
+                    values.stored(r.code()), values.stored(r.unit()), p}));
+            e.rows().uris.forEach(r -> uris.add(new Object[] {t, id, r.param(), values.stored(r.uri()),
+                    values.uriPrefixes(scope(t, r.param()), r.uri()), p}));
+            e.rows().composites.forEach(r -> composites.add(new Object[] {t, id, r.param(), values.stored(r.system()),
+                    values.stored(r.code()), values.stored(r.vSystem()), values.stored(r.vCode()), r.vValue(),
+                    values.stored(r.vUnit()), timestamp(r.vLo()), timestamp(r.vHi()), values.prefixes(scope(t, r.param()),
+                    r.vNorm()), values.stored(r.vExact()), p}));
         }
         insert("INSERT INTO search_token (res_type, res_id, param, system, code, patient_key) VALUES (?,?,?,?,?,?)", tokens);
-        insert("INSERT INTO search_string (res_type, res_id, param, norm, exact, patient_key) VALUES (?,?,?,?,?,?)", strings);
+        insert("INSERT INTO search_string (res_type, res_id, param, prefixes, exact, patient_key) VALUES (?,?,?,?,?,?)", strings);
         insert("INSERT INTO search_date (res_type, res_id, param, lo, hi, patient_key) VALUES (?,?,?,?,?,?)", dates);
         insert("INSERT INTO search_reference (res_type, res_id, param, target_type, target_id, patient_key) VALUES (?,?,?,?,?,?)", refs);
         insert("INSERT INTO search_number (res_type, res_id, param, value, patient_key) VALUES (?,?,?,?,?)", numbers);
         insert("INSERT INTO search_quantity (res_type, res_id, param, value, system, code, unit, patient_key)"
                 + " VALUES (?,?,?,?,?,?,?,?)", quantities);
-        insert("INSERT INTO search_uri (res_type, res_id, param, uri, patient_key) VALUES (?,?,?,?,?)", uris);
+        insert("INSERT INTO search_uri (res_type, res_id, param, uri, prefixes, patient_key) VALUES (?,?,?,?,?,?)", uris);
         insert("INSERT INTO search_composite (res_type, res_id, param, system, code, v_system, v_code, v_value, v_unit, v_lo,"
-                + " v_hi, v_norm, v_exact, patient_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", composites);
+                + " v_hi, v_prefixes, v_exact, patient_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", composites);
     }
 
-    private static String token(String value) {
-        return value == null ? null : IndexValues.token(value);
+    /** What a string's or uri's prefix hashes are bound to: its type and parameter. */
+    static String scope(String type, String param) {
+        return type + "." + param;
     }
 
     private static Timestamp timestamp(Instant i) {

@@ -42,8 +42,8 @@ class EnvelopeAndMasterKeyTest {
         assertThat(first.trial()).isFalse();
         byte[] wrapped = first.wrap(KEY, "patient:1");
         KeyStoreMasterKey again = KeyStoreMasterKey.open(keys, "correct horse battery staple", null);
-        assertThat(again.unwrap(wrapped, "patient:1")).isEqualTo(KEY);
-        assertThatThrownBy(() -> again.unwrap(wrapped, "patient:2")).as("a wrapped key belongs to its owner")
+        assertThat(again.unwrap(wrapped, "patient:1", "kiroku-master-1")).isEqualTo(KEY);
+        assertThatThrownBy(() -> again.unwrap(wrapped, "patient:2", "kiroku-master-1")).as("a wrapped key belongs to its owner")
                 .isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> KeyStoreMasterKey.open(keys, "not the passphrase!", null))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("wrong passphrase")
@@ -57,7 +57,7 @@ class EnvelopeAndMasterKeyTest {
         Path file = keys.resolve("passphrase.txt");
         Files.writeString(file, "from a file, not the environment\n");
         KeyStoreMasterKey fromFile = KeyStoreMasterKey.open(keys.resolve("a"), null, file);
-        assertThat(fromFile.unwrap(fromFile.wrap(KEY, "facility:home"), "facility:home")).isEqualTo(KEY);
+        assertThat(fromFile.unwrap(fromFile.wrap(KEY, "facility:home"), "facility:home", "kiroku-master-1")).isEqualTo(KEY);
 
         Path trialDir = keys.resolve("trial");
         KeyStoreMasterKey trial = KeyStoreMasterKey.open(trialDir, null, null);
@@ -65,8 +65,8 @@ class EnvelopeAndMasterKeyTest {
         Path written = trialDir.resolve(KeyStoreMasterKey.TRIAL_PASSPHRASE);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(written))).isEqualTo("rw-------");
         byte[] wrapped = trial.wrap(KEY, "audit");
-        assertThat(KeyStoreMasterKey.open(trialDir, null, null).unwrap(wrapped, "audit")).isEqualTo(KEY);
-        assertThat(KeyStoreMasterKey.open(trialDir, Files.readString(written), null).unwrap(wrapped, "audit"))
+        assertThat(KeyStoreMasterKey.open(trialDir, null, null).unwrap(wrapped, "audit", "kiroku-master-1")).isEqualTo(KEY);
+        assertThat(KeyStoreMasterKey.open(trialDir, Files.readString(written), null).unwrap(wrapped, "audit", "kiroku-master-1"))
                 .as("the trial passphrase is an ordinary passphrase").isEqualTo(KEY);
     }
 }

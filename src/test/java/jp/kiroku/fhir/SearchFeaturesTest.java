@@ -451,8 +451,15 @@ class SearchFeaturesTest extends ServerTest {
                 + "\"tag\":[{\"system\":\"urn:tags\",\"code\":\"" + marker + "\"}]},\"name\":[{\"family\":\"" + marker
                 + "\"}],\"gender\":\"female\"}").as(Patient.class).getIdElement().getIdPart();
         assertThat(matchIds("Patient?_profile=" + enc(profile) + "&family=" + marker)).containsExactly(id);
-        assertThat(matchIds("Patient?_profile:below=" + enc(profile.substring(0, profile.length() - 3)) + "&family=" + marker))
+        // :below and :above compare whole path segments (the index holds keyed hashes of the prefixes that end with '/')
+        assertThat(matchIds("Patient?_profile:below=" + enc("http://hl7.org/fhir/StructureDefinition") + "&family=" + marker))
                 .containsExactly(id);
+        assertThat(matchIds("Patient?_profile:below=" + enc("http://hl7.org/fhir/") + "&family=" + marker)).containsExactly(id);
+        assertThat(matchIds("Patient?_profile:below=" + enc(profile) + "&family=" + marker)).containsExactly(id);
+        assertThat(matchIds("Patient?_profile:below=" + enc(profile.substring(0, profile.length() - 3)) + "&family=" + marker))
+                .isEmpty();
+        assertThat(matchIds("Patient?_profile:above=" + enc(profile + "/extra/1") + "&family=" + marker)).containsExactly(id);
+        assertThat(matchIds("Patient?_profile:above=" + enc(profile + "x/1") + "&family=" + marker)).isEmpty();
         assertThat(matchIds("Patient?_profile=" + enc(profile + "x") + "&family=" + marker)).isEmpty();
         assertThat(matchIds("Patient?_tag=" + enc("urn:tags|" + marker))).containsExactly(id);
         Bundle count = admin.get("Patient?family=" + marker + "&_summary=count").as(Bundle.class);

@@ -46,6 +46,7 @@ public abstract class ServerTest {
         // small limits, so that the refusals above them can be tested with little data
         registry.add("kiroku.search.max-results", () -> String.valueOf(MAX_RESULTS));
         registry.add("kiroku.search.max-string-sort", () -> String.valueOf(MAX_STRING_SORT));
+        registry.add("kiroku.search.index-key-refresh", () -> "300ms"); // key rotations settle quickly in tests
         // no waiting between failed logins in tests (LoginThrottleTest proves the delay with its own clock)
         registry.add("kiroku.auth.failure-delay", () -> "0s");
         // every test logs in from 127.0.0.1: the intended failures of all test classes would add up to the address
