@@ -45,10 +45,12 @@ final class LedgerCommands {
             Ledgers.Verification v = ledgers.verify(external, progress::advance);
             progress.done();
             out.print(report(v));
+            List<String> register = ctx.getBean(jp.kiroku.retention.Disposals.class).registerProblems();
+            register.forEach(p -> out.println("  " + p));
             out.flush();
             ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "ledger.verify",
                     AuditRecord.Outcome.SUCCESS).withDetail(v.summary()));
-            return v.ok() ? 0 : 1;
+            return v.ok() && register.isEmpty() ? 0 : 1;
         }
     }
 
@@ -98,7 +100,8 @@ final class LedgerCommands {
         StringBuilder b = new StringBuilder();
         for (Ledgers.LogReport log : v.logs()) {
             b.append(log.origin()).append(": ").append(log.entries()).append(" entries, ").append(log.pending())
-                    .append(" pending, ").append(log.checkpoints().size()).append(" checkpoints — ")
+                    .append(" pending, ").append(log.disposed() == 0 ? "" : log.disposed() + " disposed (register checked), ")
+                    .append(log.checkpoints().size()).append(" checkpoints — ")
                     .append(log.ok() ? "OK" : log.findings().size() + " findings, first divergence at index "
                             + (log.firstDivergence() == null ? "(none in the log)" : log.firstDivergence()))
                     .append('\n');

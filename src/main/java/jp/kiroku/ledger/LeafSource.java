@@ -26,6 +26,14 @@ public interface LeafSource {
     /** The canonical leaf of the current row of {@code rs} (built with {@link LeafEncoder}). */
     byte[] leaf(ResultSet rs) throws SQLException;
 
+    /**
+     * A table of {@code seq}s of rows removed by a registered disposal (their log entries stay: the ledger keeps only
+     * hashes), or null when rows of this source are never removed.
+     */
+    default String disposalRegister() {
+        return null;
+    }
+
     /** Columns (prefixed with a comma) that verification reads besides {@link #columns()} for {@link #problem}. */
     default String checkColumns() {
         return "";

@@ -72,7 +72,8 @@ public class Ledgers {
     }
 
     /** One log verified: its entries, rows still queued, the checkpoints checked and what was found. */
-    public record LogReport(String origin, long entries, long pending, List<CheckpointCheck> checkpoints,
+    /** One log verified; {@code disposed}: entries whose rows a registered disposal removed (not findings). */
+    public record LogReport(String origin, long entries, long pending, long disposed, List<CheckpointCheck> checkpoints,
                             List<Finding> findings, Long firstDivergence) {
         public boolean ok() {
             return findings.isEmpty();
@@ -257,7 +258,7 @@ public class Ledgers {
             if (!bad.isEmpty()) {
                 List<Finding> all = new ArrayList<>(bad);
                 all.addAll(r.findings());
-                r = new LogReport(r.origin(), r.entries(), r.pending(), r.checkpoints(), all, r.firstDivergence());
+                r = new LogReport(r.origin(), r.entries(), r.pending(), r.disposed(), r.checkpoints(), all, r.firstDivergence());
             }
             reports.add(r);
         }

@@ -43,17 +43,23 @@ final class Verifier {
             }, source.log());
             // 2. every row and every entry, joined by the row's seq: altered, deleted and inserted rows
             long[] pending = {0};
+            long[] disposed = {0};
+            String register = source.disposalRegister();
             streaming.query("SELECT e.idx AS e_idx, e.leaf_hash AS e_hash, e.source_seq AS e_seq, s.seq AS s_seq,"
-                    + " p.source_seq IS NOT NULL AS queued, " + source.columns() + source.checkColumns()
+                    + " p.source_seq IS NOT NULL AS queued, " + (register == null ? "false" : "d.seq IS NOT NULL")
+                    + " AS disposed, " + source.columns() + source.checkColumns()
                     + " FROM (SELECT idx, source_seq, leaf_hash FROM ledger_entry WHERE log = ?) e"
                     + " FULL JOIN " + source.table() + " s ON s.seq = e.source_seq"
                     + " LEFT JOIN ledger_pending p ON p.log = ? AND p.source_seq = s.seq"
+                    + (register == null ? "" : " LEFT JOIN " + register + " d ON d.seq = e.source_seq")
                     + " ORDER BY coalesce(s.seq, e.source_seq)", rs -> {
                 long seq = rs.getLong("s_seq");
                 boolean row = !rs.wasNull();
                 long idx = rs.getLong("e_idx");
                 boolean entry = !rs.wasNull();
-                if (!row) {
+                if (!row && entry && rs.getBoolean("disposed")) {
+                    disposed[0]++;
+                } else if (!row) {
                     findings.add(new Ledgers.Finding("deleted", idx, rs.getLong("e_seq"), source.table() + " row "
                             + rs.getLong("e_seq") + " (log entry " + idx + ") is gone"));
                 } else if (!entry) {
@@ -92,7 +98,7 @@ final class Verifier {
                         + " entries) does not match the log recomputed (" + tree.size() + " entries)"));
             }
             findings.sort(java.util.Comparator.comparing((Ledgers.Finding f) -> f.index() == null ? Long.MAX_VALUE : f.index()));
-            return new Ledgers.LogReport(source.origin(), tree.size(), pending[0], checks, findings,
+            return new Ledgers.LogReport(source.origin(), tree.size(), pending[0], disposed[0], checks, findings,
                     firstDivergence(findings, results));
         });
     }

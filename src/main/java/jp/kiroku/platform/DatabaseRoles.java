@@ -15,7 +15,8 @@ import org.flywaydb.core.api.callback.Event;
  * After every migration (run as the tables' owner), gives the application's role what it needs and no more (LOG-02,
  * brief decision 5): read and write on ordinary tables, but only SELECT and INSERT on append-only ones, and nothing on
  * the migration history. A table is append-only when a migration gave it a trigger that refuses changes
- * ({@code kiroku_refuse_change}); that trigger stops accidents, the missing privilege stops the application's role from
+ * ({@code kiroku_refuse_change}, or {@code kiroku_refuse_change_unless_disposed} for record versions, which a
+ * disposal removes through an owner's function); that trigger stops accidents, the missing privilege stops the application's role from
  * switching it off or changing rows at all. Idempotent, so it also repairs privileges someone changed by hand.
  */
 final class DatabaseRoles implements Callback {
@@ -45,7 +46,7 @@ final class DatabaseRoles implements Callback {
             try (ResultSet rs = s.executeQuery("SELECT DISTINCT format('%I.%I', n.nspname, r.relname) FROM pg_trigger t"
                     + " JOIN pg_class r ON r.oid = t.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace"
                     + " JOIN pg_proc f ON f.oid = t.tgfoid"
-                    + " WHERE f.proname = 'kiroku_refuse_change' AND n.nspname = current_schema() AND NOT t.tgisinternal")) {
+                    + " WHERE f.proname LIKE 'kiroku\\_refuse\\_change%' AND n.nspname = current_schema() AND NOT t.tgisinternal")) {
                 while (rs.next()) {
                     appendOnly.add(rs.getString(1));
                 }

@@ -25,6 +25,11 @@ public class KirokuProperties {
     private String masterKeyPassphrase;
     /** A file holding the master key passphrase (e.g. on a mounted secret volume), instead of master-key-passphrase. */
     private Path masterKeyPassphraseFile;
+    /**
+     * How long backups of the key store are kept: a destroyed data key may survive in them that long, so a disposal
+     * certificate states that no copy of the key exists after disposal + this.
+     */
+    private Duration keyBackupRetention = Duration.ofDays(30);
     /** Address the HTTP server binds to; anything but loopback requires TLS. */
     private String host = "127.0.0.1";
     /** HTTP port. */
@@ -296,6 +301,8 @@ public class KirokuProperties {
     public void setMasterKeyPassphraseFile(Path f) { this.masterKeyPassphraseFile = f; }
     public Path getDataDir() { return dataDir; }
     public void setDataDir(Path dataDir) { this.dataDir = dataDir; }
+    public Duration getKeyBackupRetention() { return keyBackupRetention; }
+    public void setKeyBackupRetention(Duration d) { this.keyBackupRetention = d; }
     public Path getKeysDir() { return keysDir != null ? keysDir : dataDir.resolve("keys"); }
     public void setKeysDir(Path keysDir) { this.keysDir = keysDir; }
     public String getHost() { return host; }

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -101,6 +102,15 @@ public class Retention {
      * default), and not on legal hold. Oldest first.
      */
     public List<Expired> expired(Instant asOf) {
+        return expiredAmong(asOf, null);
+    }
+
+    /** One patient, if past retention in every category and not on hold. */
+    public Optional<Expired> expired(Instant asOf, String patientKey) {
+        return expiredAmong(asOf, patientKey).stream().findFirst();
+    }
+
+    private List<Expired> expiredAmong(Instant asOf, String onlyPatient) {
         Map<String, Integer> years = new TreeMap<>();
         rules().forEach(r -> years.put(r.category(), r.years()));
         Map<String, Instant> keptUntil = new TreeMap<>();
@@ -108,7 +118,8 @@ public class Retention {
         java.util.Set<String> keptForever = new java.util.HashSet<>();
         jdbc.query("SELECT c.patient_key, c.category, max(c.last_updated) FROM resource_current c"
                 + " WHERE c.patient_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM legal_hold h WHERE h.patient_key = c.patient_key)"
-                + " GROUP BY c.patient_key, c.category", rs -> {
+                + (onlyPatient == null ? "" : " AND c.patient_key = ?")
+                + " GROUP BY c.patient_key, c.category", (org.springframework.jdbc.core.RowCallbackHandler) rs -> {
                     String patient = rs.getString(1);
                     Integer y = years.get(rs.getString(2));
                     Instant last = rs.getTimestamp(3).toInstant();
@@ -119,7 +130,7 @@ public class Retention {
                     }
                     Instant until = last.atZone(zone).plusYears(y).toInstant();
                     keptUntil.merge(patient, until, (a, b) -> a.isAfter(b) ? a : b);
-                });
+                }, onlyPatient == null ? new Object[0] : new Object[] {onlyPatient});
         List<Expired> out = new ArrayList<>();
         keptUntil.forEach((patient, until) -> {
             if (!keptForever.contains(patient) && !until.isAfter(asOf)) {

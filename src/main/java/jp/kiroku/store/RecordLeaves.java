@@ -39,6 +39,11 @@ final class RecordLeaves implements LeafSource {
     }
 
     @Override
+    public String disposalRegister() {
+        return "disposed_version";
+    }
+
+    @Override
     public String columns() {
         return "s.res_type, s.res_id, s.version_id, s.patient_key, s.facility_id, s.last_updated, s.deleted, s.author_kind,"
                 + " s.author_id, s.on_behalf_of, s.confirmed_by, s.confirmed_at, s.content_hash";

@@ -1,0 +1,151 @@
+package jp.kiroku.admin;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.identity.Accounts;
+import jp.kiroku.identity.Caller;
+import jp.kiroku.retention.Disposals;
+
+/**
+ * Disposal by two people (DISP-01), for administrators acting through an app:
+ * <ul>
+ * <li>{@code POST /admin/disposals} {@code {"patient", "reason"}}: an administrator asks for a patient's disposal
+ * (also {@code kiroku dispose request});</li>
+ * <li>{@code GET /admin/disposals}: every request and its state;</li>
+ * <li>{@code POST /admin/disposals/{id}/decision} {@code {"decision": "approve"|"refuse", "otp"}}: another
+ * administrator decides, re-authenticated by a current authenticator code; approval executes the disposal;</li>
+ * <li>{@code GET /admin/disposals/{id}/certificate}: the disposal certificate (JSON).</li>
+ * </ul>
+ * Only people with the {@code admin} role; every call is audited.
+ */
+@RestController
+class DisposalAdminController {
+
+    private final Disposals disposals;
+    private final Accounts accounts;
+    private final AuditTrail audit;
+
+    DisposalAdminController(Disposals disposals, Accounts accounts, AuditTrail audit) {
+        this.disposals = disposals;
+        this.accounts = accounts;
+        this.audit = audit;
+    }
+
+    @PostMapping(value = "/admin/disposals", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<Object> request(@RequestBody Map<String, Object> body, HttpServletRequest http) {
+        Caller caller = Caller.current(http.getRemoteAddr());
+        if (!administrator(caller)) {
+            return refused(caller, "disposal.request");
+        }
+        String patient = body.get("patient") instanceof String p ? p.replaceFirst("^Patient/", "") : null;
+        if (patient == null || patient.isBlank()) {
+            return ResponseEntity.badRequest().body(Map.of("error", "patient is required (a Patient id)"));
+        }
+        return answer(() -> json(disposals.request(patient, body.get("reason") instanceof String r ? r : null, caller.agent())));
+    }
+
+    @GetMapping(value = "/admin/disposals", produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<Object> list(HttpServletRequest http) {
+        Caller caller = Caller.current(http.getRemoteAddr());
+        if (!administrator(caller)) {
+            return refused(caller, "disposal.list");
+        }
+        var all = disposals.list();
+        audit.record(AuditRecord.of(caller.agent(), "disposal.list", AuditRecord.Outcome.SUCCESS).withDetail("disposals " + all.size()));
+        return ResponseEntity.ok(Map.of("disposals", all.stream().map(DisposalAdminController::json).toList()));
+    }
+
+    @PostMapping(value = "/admin/disposals/{id}/decision", consumes = MediaType.APPLICATION_JSON_VALUE,
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<Object> decide(@PathVariable String id, @RequestBody Map<String, Object> body, HttpServletRequest http) {
+        Caller caller = Caller.current(http.getRemoteAddr());
+        if (!administrator(caller)) {
+            return refused(caller, "disposal.decide");
+        }
+        Object decision = body.get("decision");
+        if (!"approve".equals(decision) && !"refuse".equals(decision)) {
+            return ResponseEntity.badRequest().body(Map.of("error", "decision must be approve or refuse"));
+        }
+        UUID disposal = uuid(id);
+        if (disposal == null) {
+            return ResponseEntity.badRequest().body(Map.of("error", "not a disposal id: " + id));
+        }
+        String otp = body.get("otp") instanceof String o ? o : null;
+        if (!accounts.confirmSecondFactor(caller.agent().id(), otp, caller.agent().address())) {
+            audit.record(AuditRecord.of(caller.agent(), "disposal.decide", AuditRecord.Outcome.DENIED).withDetail("re-authentication"));
+            return ResponseEntity.status(403).body(Map.of("error", Accounts.REAUTHENTICATION_REFUSED));
+        }
+        return answer(() -> json("approve".equals(decision) ? disposals.approve(disposal, caller.agent())
+                : disposals.refuse(disposal, caller.agent())));
+    }
+
+    @GetMapping(value = "/admin/disposals/{id}/certificate", produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<Object> certificate(@PathVariable String id, HttpServletRequest http) {
+        Caller caller = Caller.current(http.getRemoteAddr());
+        if (!administrator(caller)) {
+            return refused(caller, "disposal.certificate");
+        }
+        UUID disposal = uuid(id);
+        var d = disposal == null ? null : disposals.get(disposal).orElse(null);
+        if (d == null || d.certificate() == null) {
+            return ResponseEntity.status(404).body(Map.of("error", "no certificate: the disposal does not exist or was not executed"));
+        }
+        audit.record(AuditRecord.of(caller.agent(), "disposal.certificate", AuditRecord.Outcome.SUCCESS).withDetail("disposal=" + id));
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(d.certificate());
+    }
+
+    private boolean administrator(Caller caller) {
+        return caller.agent().kind() == Agent.Kind.USER
+                && accounts.activeAccount(caller.agent().id()).map(a -> a.roles().contains("admin")).orElse(false);
+    }
+
+    private ResponseEntity<Object> refused(Caller caller, String action) {
+        audit.record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.DENIED).withDetail("not an administrator"));
+        return ResponseEntity.status(403).body(Map.of("error", "disposal is for administrators (role admin), as people"));
+    }
+
+    private static ResponseEntity<Object> answer(java.util.function.Supplier<Object> work) {
+        try {
+            return ResponseEntity.ok(work.get());
+        } catch (Disposals.DisposalException e) {
+            return ResponseEntity.status(409).body(Map.of("error", e.getMessage()));
+        }
+    }
+
+    private static UUID uuid(String id) {
+        try {
+            return UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    static Map<String, Object> json(Disposals.Disposal d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", d.id().toString());
+        m.put("patient", "Patient/" + d.patientKey());
+        m.put("state", d.state());
+        m.put("reason", d.reason());
+        m.put("requestedBy", d.requestedBy());
+        m.put("requestedAt", d.requestedAt().toString());
+        m.put("decidedBy", d.approvedBy() != null ? d.approvedBy() : d.refusedBy());
+        m.put("executedAt", d.executedAt() == null ? null : d.executedAt().toString());
+        m.put("resources", d.resources());
+        m.put("versions", d.versions());
+        return m;
+    }
+}

@@ -1,0 +1,91 @@
+package jp.kiroku.cli;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.retention.Disposals;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code kiroku dispose request|list|certificate}: the operator's side of disposal (DISP-01). The operator may ask;
+ * a second person, an administrator re-authenticated in the admin API, approves (which executes it).
+ */
+@Command(name = "dispose", mixinStandardHelpOptions = true,
+        description = "Disposal of a patient's records past retention: request, list, certificate.",
+        subcommands = {DisposalCommands.Request.class, DisposalCommands.ListCommand.class, DisposalCommands.Certificate.class})
+final class DisposalCommands extends CommandGroup {
+
+    @Command(name = "request", mixinStandardHelpOptions = true,
+            description = {"Ask for the disposal of a patient's records (refused unless past retention in every category and",
+                    "not on legal hold). An administrator approves it with POST /admin/disposals/{id}/decision."})
+    static final class Request extends AdminCommand {
+        @Option(names = "--patient", required = true, description = "The Patient id.")
+        String patient;
+        @Option(names = "--reason", required = true, description = "Why, e.g. \"保存期間満了 2026年度廃棄\".")
+        String reason;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+            try {
+                var d = ctx.getBean(Disposals.class).request(patient.replaceFirst("^Patient/", ""), reason, Agent.localOperator());
+                out.println("Requested disposal " + d.id() + " of Patient/" + d.patientKey() + "; another person approves it"
+                        + " (POST /admin/disposals/" + d.id() + "/decision).");
+                return 0;
+            } catch (Disposals.DisposalException e) {
+                return fail(e.getMessage());
+            }
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Every disposal request and its state, newest first.")
+    static final class ListCommand extends AdminCommand {
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+            for (var d : ctx.getBean(Disposals.class).list()) {
+                out.println(d.id() + "  Patient/" + d.patientKey() + "  " + d.state().toUpperCase(java.util.Locale.ROOT)
+                        + "  asked by " + d.requestedBy() + " " + d.requestedAt()
+                        + (d.executedAt() != null ? "  approved by " + d.approvedBy() + ", executed " + d.executedAt()
+                                + ": " + d.resources() + " resources, " + d.versions() + " versions" : "")
+                        + (d.refusedBy() != null ? "  refused by " + d.refusedBy() : ""));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "certificate", mixinStandardHelpOptions = true, description = "The disposal certificate (JSON).")
+    static final class Certificate extends AdminCommand {
+        @Parameters(paramLabel = "ID")
+        String id;
+        @Option(names = "--out", paramLabel = "FILE", description = "Write it to FILE instead of standard output.")
+        Path file;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) throws java.io.IOException {
+            UUID uuid;
+            try {
+                uuid = UUID.fromString(id);
+            } catch (IllegalArgumentException e) {
+                return fail("not a disposal id: " + id);
+            }
+            var d = ctx.getBean(Disposals.class).get(uuid);
+            if (d.isEmpty() || d.get().certificate() == null) {
+                return fail("no certificate: disposal " + id + " does not exist or was not executed");
+            }
+            if (file == null) {
+                out.println(d.get().certificate());
+            } else {
+                Files.writeString(file, d.get().certificate(), StandardCharsets.UTF_8);
+                out.println("Wrote the certificate of disposal " + id + " to " + file);
+            }
+            return 0;
+        }
+    }
+}
