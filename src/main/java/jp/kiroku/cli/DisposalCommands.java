@@ -10,6 +10,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 import jp.kiroku.audit.Agent;
 import jp.kiroku.retention.Disposals;
+import jp.kiroku.retention.Residuals;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "dispose", mixinStandardHelpOptions = true,
         description = "Disposal of a patient's records past retention: request, list, certificate.",
-        subcommands = {DisposalCommands.Request.class, DisposalCommands.ListCommand.class, DisposalCommands.Certificate.class})
+        subcommands = {DisposalCommands.Request.class, DisposalCommands.ListCommand.class, DisposalCommands.Certificate.class,
+                DisposalCommands.Compact.class})
 final class DisposalCommands extends CommandGroup {
 
     @Command(name = "request", mixinStandardHelpOptions = true,
@@ -60,6 +62,17 @@ final class DisposalCommands extends CommandGroup {
         }
     }
 
+    @Command(name = "compact", mixinStandardHelpOptions = true,
+            description = {"Rewrite the tables disposals touched (VACUUM FULL, each table locked while it is rewritten: a",
+                    "quiet hour) and remove the WAL written before, so that the removed rows' bytes leave the files."})
+    static final class Compact extends AdminCommand {
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+            ctx.getBean(Residuals.class).compact(Agent.localOperator()).forEach(out::println);
+            return 0;
+        }
+    }
+
     @Command(name = "certificate", mixinStandardHelpOptions = true, description = "The disposal certificate (JSON).")
     static final class Certificate extends AdminCommand {
         @Parameters(paramLabel = "ID")
@@ -86,6 +99,32 @@ final class DisposalCommands extends CommandGroup {
                 out.println("Wrote the certificate of disposal " + id + " to " + file);
             }
             return 0;
+        }
+    }
+
+    @Command(name = "residual-scan", mixinStandardHelpOptions = true,
+            description = {"Prove that disposed data left nothing readable: canary values (as text and in every keyed-hash",
+                    "form of the index) in the database's files, WAL and the --path directories; disposed patients' data",
+                    "keys destroyed; no remaining sealed item of theirs opening with any key held. Exit status 1 on any",
+                    "finding."})
+    static final class ResidualScan extends AdminCommand {
+        @Option(names = "--canary", paramLabel = "TEXT", description = "A value known to have been in disposed records; repeatable.")
+        java.util.List<String> canaries = new java.util.ArrayList<>();
+        @Option(names = "--path", paramLabel = "DIR", description = "Also scan this directory (backups, exports); repeatable.")
+        java.util.List<Path> paths = new java.util.ArrayList<>();
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) throws java.io.IOException {
+            var checks = ctx.getBean(Residuals.class).scan(canaries, paths, Agent.localOperator());
+            boolean clean = true;
+            for (var c : checks) {
+                out.println((c.clean() ? "OK    " : "FOUND ") + c.what());
+                c.found().forEach(f -> out.println("        " + f));
+                clean &= c.clean();
+            }
+            out.println(clean ? "Nothing readable of the disposed data remains where Kiroku looked."
+                    : "Residual data found: see above.");
+            return clean ? 0 : 1;
         }
     }
 }

@@ -32,6 +32,7 @@ public final class DatabaseRuntime implements AutoCloseable {
     private final EmbeddedDatabase embedded;
     private final Path connectionFile;
     private final boolean sharedWithServer;
+    private Path superuserSecret;
 
     private DatabaseRuntime(ConnectionInfo connection, ConnectionInfo owner, DataDirectoryLock lock,
                             EmbeddedDatabase embedded, Path connectionFile, boolean sharedWithServer) {
@@ -63,7 +64,9 @@ public final class DatabaseRuntime implements AutoCloseable {
             ConnectionInfo app = new ConnectionInfo(p.getProperty("url"), p.getProperty("user"), p.getProperty("password"));
             ConnectionInfo owner = p.getProperty("owner.user") == null ? app
                     : new ConnectionInfo(app.url(), p.getProperty("owner.user"), p.getProperty("owner.password"));
-            return new DatabaseRuntime(app, owner, null, null, null, true);
+            DatabaseRuntime shared = new DatabaseRuntime(app, owner, null, null, null, true);
+            shared.superuserSecret = dataDir.resolve("postgres.secret");
+            return shared;
         }
         try {
             EmbeddedDatabase embedded = EmbeddedDatabase.start(dataDir, props.getDb().getSharedBuffers());
@@ -77,7 +80,9 @@ public final class DatabaseRuntime implements AutoCloseable {
             var out = new java.io.ByteArrayOutputStream();
             p.store(out, "Written by the process that owns this data directory; admin commands connect with it.");
             SecretFiles.write(connectionFile, out.toByteArray());
-            return new DatabaseRuntime(info, embedded.owner(), lock.get(), embedded, connectionFile, false);
+            DatabaseRuntime own = new DatabaseRuntime(info, embedded.owner(), lock.get(), embedded, connectionFile, false);
+            own.superuserSecret = dataDir.resolve("postgres.secret");
+            return own;
         } catch (IOException | RuntimeException e) {
             lock.get().close();
             throw e instanceof RuntimeException re ? re : new UncheckedIOException((IOException) e);
@@ -111,6 +116,29 @@ public final class DatabaseRuntime implements AutoCloseable {
     /** True when the application's role is not the tables' owner, so that it can be denied changes to ledgers. */
     public boolean hasSeparateOwner() {
         return !owner.user().equals(connection.user());
+    }
+
+    /**
+     * The embedded cluster's superuser (for maintenance that needs it: switching and removing WAL after a disposal), or
+     * empty with an external server, whose administrator does that.
+     */
+    public Optional<ConnectionInfo> superuser() {
+        if (superuserSecret == null || !Files.exists(superuserSecret)) {
+            return Optional.empty();
+        }
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(superuserSecret)) {
+            p.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + superuserSecret, e);
+        }
+        String password = p.getProperty("superuser");
+        return password == null ? Optional.empty() : Optional.of(new ConnectionInfo(connection.url(), "postgres", password));
+    }
+
+    /** The embedded cluster's files (tables and WAL), for a residual scan; empty with an external server. */
+    public Optional<Path> clusterFiles() {
+        return superuserSecret == null ? Optional.empty() : Optional.of(superuserSecret.resolveSibling("postgres"));
     }
 
     public boolean isEmbedded() {

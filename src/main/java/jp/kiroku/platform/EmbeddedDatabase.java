@@ -65,6 +65,8 @@ final class EmbeddedDatabase implements AutoCloseable {
                     .setServerConfig("fsync", "on")
                     .setServerConfig("full_page_writes", "on")
                     .setServerConfig("synchronous_commit", "on")
+                    // old WAL segments are removed, not renamed for reuse: a disposal's compaction leaves no old WAL behind
+                    .setServerConfig("wal_recycle", "off")
                     .setServerConfig("max_connections", "100")
                     .setServerConfig("password_encryption", "scram-sha-256")
                     .setServerConfig("shared_buffers", sharedBuffers.toMegabytes() + "MB")

@@ -80,6 +80,28 @@ public class SearchIndex {
         return extractor.params(resourceType).stream().map(p -> new ParamInfo(p.name(), p.type())).toList();
     }
 
+    /**
+     * Every form in which the index could hold {@code value} (for a residual scan after a disposal): its keyed hash as a
+     * token, an :exact string, a uri or a unit, and the hash of its whole normalised prefix under every string, uri and
+     * composite parameter of every type — under each index key generation in use.
+     */
+    public java.util.Set<String> storedForms(String value) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>(List.of(values.searched(value)));
+        String norm = TextNormalizer.normalize(value);
+        String prefix = norm.codePoints().limit(IndexValues.PREFIX_LIMIT)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        for (String type : ctx.getResourceTypes()) {
+            for (ParamExtractor.Param p : extractor.params(type)) {
+                switch (p.type()) {
+                    case STRING, COMPOSITE -> out.addAll(List.of(values.searchedPrefix(scope(type, p.name()), prefix, value)));
+                    case URI -> out.addAll(List.of(values.searchedUriBelow(scope(type, p.name()), value)));
+                    default -> { }
+                }
+            }
+        }
+        return out;
+    }
+
     /** Replaces the index rows of these resources with their new current versions' values. Joins the caller's transaction. */
     public void replace(List<Entry> entries) {
         if (entries.isEmpty()) {
