@@ -34,6 +34,33 @@ public class DataKeys {
         this.jdbc = jdbc;
         this.master = master;
         this.clock = clock;
+        jdbc.query("SELECT destroyed_at FROM data_key WHERE owner = ?", (org.springframework.jdbc.core.RowCallbackHandler) rs -> {
+            throw new IllegalStateException("This installation was decommissioned on " + rs.getTimestamp(1).toInstant()
+                    + ": every key is destroyed and its records cannot be read; Kiroku does not start on it again");
+        }, DECOMMISSIONED);
+    }
+
+    /** The register row that marks the installation as decommissioned. */
+    private static final String DECOMMISSIONED = "installation:decommissioned";
+
+    /**
+     * Decommissioning: every data key destroyed at once and the installation marked, so that no process starts on it
+     * again. Returns how many keys were destroyed. (The master key goes with {@link KeyProvider#destroyAll}.)
+     */
+    public int destroyAll(String by) {
+        Timestamp now = Timestamp.from(clock.instant());
+        int n = jdbc.update("UPDATE data_key SET wrapped = NULL, destroyed_at = ?, destroyed_by = ? WHERE wrapped IS NOT NULL",
+                now, by);
+        jdbc.update("INSERT INTO data_key (owner, key_id, wrapped, master_key_id, created_at, destroyed_at, destroyed_by)"
+                + " VALUES (?, ?, NULL, 'none', ?, ?, ?) ON CONFLICT (owner) DO NOTHING", DECOMMISSIONED, UUID.randomUUID(),
+                now, now, by);
+        unwrapped.invalidateAll();
+        return n;
+    }
+
+    /** Data keys still wrapped (for a decommissioning certificate: none may be left). */
+    public long wrappedLeft() {
+        return jdbc.queryForObject("SELECT count(*) FROM data_key WHERE wrapped IS NOT NULL", Long.class);
     }
 
     public static String patient(String patientKey) {

@@ -29,4 +29,10 @@ public interface KeyProvider {
 
     /** Removes an older master key for good (never the current one). */
     void removeMasterKey(String masterKeyId);
+
+    /**
+     * Destroys every master key for good (decommissioning the installation): afterwards no data key can be unwrapped
+     * and the provider refuses to open again. Returns what was destroyed, for the certificate.
+     */
+    List<String> destroyAll();
 }

@@ -28,6 +28,8 @@ public final class KeyStoreMasterKey implements KeyProvider {
     private static final Logger LOG = LoggerFactory.getLogger(KeyStoreMasterKey.class);
     static final String STORE = "master-key.p12";
     static final String TRIAL_PASSPHRASE = "master-key.passphrase";
+    /** Left in the keys directory by {@link #destroyAll}: the store is never created again there. */
+    public static final String DECOMMISSIONED = "DECOMMISSIONED";
     private static final String PREFIX = "kiroku-master-";
 
     /** The keys of the store as last read, and the file's modification time then. */
@@ -44,6 +46,16 @@ public final class KeyStoreMasterKey implements KeyProvider {
 
     /** Opens the store in {@code keysDir}, creating it (and, in a trial, its passphrase file) at the first start. */
     public static KeyStoreMasterKey open(Path keysDir, String passphrase, Path passphraseFile) {
+        if (Files.exists(keysDir.resolve(DECOMMISSIONED))) {
+            String when;
+            try {
+                when = Files.readString(keysDir.resolve(DECOMMISSIONED), StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                when = "(unreadable marker)";
+            }
+            throw new IllegalStateException("This installation was decommissioned (" + when + "): its keys are destroyed"
+                    + " and Kiroku does not start on it again (" + keysDir.resolve(DECOMMISSIONED) + ")");
+        }
         boolean trial = (passphrase == null || passphrase.isEmpty()) && passphraseFile == null;
         char[] secret;
         try {
@@ -202,6 +214,26 @@ public final class KeyStoreMasterKey implements KeyProvider {
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalStateException("Cannot add a master key to " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public synchronized List<String> destroyAll() {
+        Path dir = file.getParent();
+        List<String> destroyed = new java.util.ArrayList<>();
+        try {
+            SecretFiles.write(dir.resolve(DECOMMISSIONED), ("decommissioned " + java.time.Instant.now() + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            for (Path f : List.of(file, dir.resolve(TRIAL_PASSPHRASE))) {
+                if (Files.exists(f)) {
+                    SecretFiles.destroy(f);
+                    destroyed.add(f.getFileName().toString());
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot destroy the master key store " + file + ": " + e.getMessage(), e);
+        }
+        held = new Held(new java.util.TreeMap<>(), null);
+        return destroyed;
     }
 
     @Override

@@ -62,4 +62,18 @@ public final class SecretFiles {
             throw new UncheckedIOException("Cannot create " + file, e);
         }
     }
+
+    /** Overwrites the file with random bytes, forces them to the disk, then removes it (destroying a key file). */
+    public static void destroy(Path file) throws IOException {
+        long size = Files.size(file);
+        byte[] noise = new byte[(int) Math.min(Math.max(size, 1), 1 << 20)];
+        RANDOM.nextBytes(noise);
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            for (long written = 0; written < size; ) {
+                written += ch.write(java.nio.ByteBuffer.wrap(noise, 0, (int) Math.min(noise.length, size - written)), written);
+            }
+            ch.force(true);
+        }
+        Files.delete(file);
+    }
 }
