@@ -1,11 +1,12 @@
--- Disposal (issue 7, item 5; DISP-01..04): a patient's records are destroyed by a job that one administrator requests
--- and another approves. Executing it destroys the patient's data key (crypto-shredding: every copy, backups included,
--- becomes unreadable), writes a tombstone version of each of their resources (the record ledger gets an entry per
--- disposed resource), removes the versions that held content and their index rows, and records the event in the
--- access ledger with the SHA-256 of the removed versions' numbers, which ties the register below to the ledger.
+-- Disposal (issue 7, item 5; DISP-01..04): a job that one person requests and another approves, for one patient or for
+-- every patient past retention. Executing it, patient by patient (each in its own transaction, so a long job resumes
+-- where it stopped): a tombstone version of each of the patient's resources (the record ledger gets an entry per
+-- disposed resource), the versions that held content removed with their index rows, the patient's data key destroyed
+-- (crypto-shredding: every copy, backups included, becomes unreadable), and an access-log event with the SHA-256 of
+-- the removed versions' numbers, which ties the register below to the ledger.
 CREATE TABLE disposal (
     id             uuid PRIMARY KEY,
-    patient_key    text NOT NULL,
+    scope          text NOT NULL CHECK (scope IN ('patient', 'past-retention')),
     reason         text NOT NULL,
     requested_by   text NOT NULL,
     requested_at   timestamptz NOT NULL,
@@ -13,21 +14,30 @@ CREATE TABLE disposal (
     approved_at    timestamptz,
     refused_by     text,
     refused_at     timestamptz,
-    executed_at    timestamptz,
-    key_owner      text,                   -- the data key destroyed (data_key.owner)
-    key_id         uuid,
-    resources      integer,
-    versions       integer,
-    versions_sha256 text,                  -- over the removed versions' seq numbers, ascending, one per line
+    executed_at    timestamptz,            -- every patient of the job done (disposed of, or skipped with a reason)
     certificate    text                    -- the disposal certificate (JSON)
 );
-CREATE INDEX disposal_patient ON disposal (patient_key);
+
+-- The patients of a job, fixed when it is requested, and what happened to each.
+CREATE TABLE disposal_patient (
+    disposal_id     uuid NOT NULL REFERENCES disposal (id),
+    patient_key     text NOT NULL,
+    done_at         timestamptz,
+    skipped         text,                  -- why this patient was not disposed of (hold, referrers, new records)
+    key_id          uuid,                  -- the data key destroyed
+    resources       integer,
+    versions        integer,
+    versions_sha256 text,                  -- over the removed versions' seq numbers, ascending, one per line
+    PRIMARY KEY (disposal_id, patient_key)
+);
+CREATE INDEX disposal_patient_patient ON disposal_patient (patient_key);
 
 -- The disposal register of record versions: each removed resource_version row by its seq. Ledger verification counts
 -- a log entry whose row is listed here as disposed, not deleted; the list is append-only.
 CREATE TABLE disposed_version (
     seq         bigint PRIMARY KEY,
-    disposal_id uuid NOT NULL REFERENCES disposal (id)
+    disposal_id uuid NOT NULL REFERENCES disposal (id),
+    patient_key text NOT NULL
 );
 CREATE TRIGGER disposed_version_append_only BEFORE UPDATE OR DELETE ON disposed_version
     FOR EACH ROW EXECUTE FUNCTION kiroku_refuse_change();
@@ -47,15 +57,19 @@ DROP TRIGGER resource_version_append_only ON resource_version;
 CREATE TRIGGER resource_version_append_only BEFORE UPDATE OR DELETE ON resource_version
     FOR EACH ROW EXECUTE FUNCTION kiroku_refuse_change_unless_disposed();
 
-CREATE FUNCTION kiroku_dispose_versions(p_disposal uuid) RETURNS integer
+CREATE FUNCTION kiroku_dispose_versions(p_disposal uuid, p_patient text) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     n integer;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM disposal WHERE id = p_disposal AND executed_at IS NULL AND refused_at IS NULL) THEN
-        RAISE EXCEPTION 'no disposal % waiting to be executed', p_disposal USING ERRCODE = 'insufficient_privilege';
+    IF NOT EXISTS (SELECT 1 FROM disposal d JOIN disposal_patient p ON p.disposal_id = d.id WHERE d.id = p_disposal
+                   AND d.approved_at IS NOT NULL AND d.executed_at IS NULL AND p.patient_key = p_patient
+                   AND p.done_at IS NULL) THEN
+        RAISE EXCEPTION 'no approved disposal % of % waiting to be executed', p_disposal, p_patient
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
-    DELETE FROM resource_version WHERE seq IN (SELECT seq FROM disposed_version WHERE disposal_id = p_disposal);
+    DELETE FROM resource_version WHERE seq IN (SELECT seq FROM disposed_version WHERE disposal_id = p_disposal
+                                               AND patient_key = p_patient);
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END $$;

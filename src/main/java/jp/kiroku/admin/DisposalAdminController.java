@@ -23,8 +23,9 @@ import jp.kiroku.retention.Disposals;
 /**
  * Disposal by two people (DISP-01), for administrators acting through an app:
  * <ul>
- * <li>{@code POST /admin/disposals} {@code {"patient", "reason"}}: an administrator asks for a patient's disposal
- * (also {@code kiroku dispose request});</li>
+ * <li>{@code POST /admin/disposals} {@code {"patient", "reason"}} or {@code {"pastRetention": true, "reason"}}: an
+ * administrator asks for the disposal of one patient or of everyone past retention (also {@code kiroku dispose
+ * request});</li>
  * <li>{@code GET /admin/disposals}: every request and its state;</li>
  * <li>{@code POST /admin/disposals/{id}/decision} {@code {"decision": "approve"|"refuse", "otp"}}: another
  * administrator decides, re-authenticated by a current authenticator code; approval executes the disposal;</li>
@@ -51,11 +52,15 @@ class DisposalAdminController {
         if (!administrator(caller)) {
             return refused(caller, "disposal.request");
         }
+        String reason = body.get("reason") instanceof String r ? r : null;
+        if (Boolean.TRUE.equals(body.get("pastRetention"))) {
+            return answer(() -> json(disposals.requestPastRetention(reason, caller.agent())));
+        }
         String patient = body.get("patient") instanceof String p ? p.replaceFirst("^Patient/", "") : null;
         if (patient == null || patient.isBlank()) {
-            return ResponseEntity.badRequest().body(Map.of("error", "patient is required (a Patient id)"));
+            return ResponseEntity.badRequest().body(Map.of("error", "patient (a Patient id) or pastRetention: true is required"));
         }
-        return answer(() -> json(disposals.request(patient, body.get("reason") instanceof String r ? r : null, caller.agent())));
+        return answer(() -> json(disposals.request(patient, reason, caller.agent())));
     }
 
     @GetMapping(value = "/admin/disposals", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -137,15 +142,22 @@ class DisposalAdminController {
     static Map<String, Object> json(Disposals.Disposal d) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", d.id().toString());
-        m.put("patient", "Patient/" + d.patientKey());
+        m.put("scope", d.scope());
         m.put("state", d.state());
         m.put("reason", d.reason());
         m.put("requestedBy", d.requestedBy());
         m.put("requestedAt", d.requestedAt().toString());
         m.put("decidedBy", d.approvedBy() != null ? d.approvedBy() : d.refusedBy());
         m.put("executedAt", d.executedAt() == null ? null : d.executedAt().toString());
-        m.put("resources", d.resources());
-        m.put("versions", d.versions());
+        m.put("patients", d.patients().stream().map(p -> {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("patient", "Patient/" + p.patientKey());
+            x.put("state", p.doneAt() == null ? "waiting" : p.skipped() == null ? "disposed" : "skipped");
+            x.put("why", p.skipped());
+            x.put("resources", p.resources());
+            x.put("versions", p.versions());
+            return x;
+        }).toList());
         return m;
     }
 }

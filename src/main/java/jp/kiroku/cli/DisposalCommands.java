@@ -22,23 +22,32 @@ import picocli.CommandLine.Parameters;
 @Command(name = "dispose", mixinStandardHelpOptions = true,
         description = "Disposal of a patient's records past retention: request, list, certificate.",
         subcommands = {DisposalCommands.Request.class, DisposalCommands.ListCommand.class, DisposalCommands.Certificate.class,
-                DisposalCommands.Compact.class})
+                DisposalCommands.Resume.class, DisposalCommands.Compact.class})
 final class DisposalCommands extends CommandGroup {
 
     @Command(name = "request", mixinStandardHelpOptions = true,
-            description = {"Ask for the disposal of a patient's records (refused unless past retention in every category and",
-                    "not on legal hold). An administrator approves it with POST /admin/disposals/{id}/decision."})
+            description = {"Ask for the disposal of a patient's records, or of every patient past retention (refused unless",
+                    "past retention in every category and not on legal hold). An administrator approves it with",
+                    "POST /admin/disposals/{id}/decision."})
     static final class Request extends AdminCommand {
-        @Option(names = "--patient", required = true, description = "The Patient id.")
+        @Option(names = "--patient", description = "The Patient id.")
         String patient;
+        @Option(names = "--past-retention", description = "Every patient past retention and not on hold, as one job.")
+        boolean pastRetention;
         @Option(names = "--reason", required = true, description = "Why, e.g. \"保存期間満了 2026年度廃棄\".")
         String reason;
 
         @Override
         int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+            if ((patient == null) == !pastRetention) {
+                return fail("name one --patient, or --past-retention");
+            }
             try {
-                var d = ctx.getBean(Disposals.class).request(patient.replaceFirst("^Patient/", ""), reason, Agent.localOperator());
-                out.println("Requested disposal " + d.id() + " of Patient/" + d.patientKey() + "; another person approves it"
+                Disposals disposals = ctx.getBean(Disposals.class);
+                var d = pastRetention ? disposals.requestPastRetention(reason, Agent.localOperator())
+                        : disposals.request(patient.replaceFirst("^Patient/", ""), reason, Agent.localOperator());
+                out.println("Requested disposal " + d.id() + " of " + (pastRetention ? d.patients().size() + " patients past"
+                        + " retention" : "Patient/" + d.patients().get(0).patientKey()) + "; another person approves it"
                         + " (POST /admin/disposals/" + d.id() + "/decision).");
                 return 0;
             } catch (Disposals.DisposalException e) {
@@ -52,13 +61,37 @@ final class DisposalCommands extends CommandGroup {
         @Override
         int run(ConfigurableApplicationContext ctx, PrintWriter out) {
             for (var d : ctx.getBean(Disposals.class).list()) {
-                out.println(d.id() + "  Patient/" + d.patientKey() + "  " + d.state().toUpperCase(java.util.Locale.ROOT)
+                long disposed = d.patients().stream().filter(p -> p.doneAt() != null && p.skipped() == null).count();
+                long skipped = d.patients().stream().filter(p -> p.skipped() != null).count();
+                out.println(d.id() + "  " + (d.scope().equals("patient") ? "Patient/" + d.patients().get(0).patientKey()
+                        : d.patients().size() + " patients past retention") + "  " + d.state().toUpperCase(java.util.Locale.ROOT)
                         + "  asked by " + d.requestedBy() + " " + d.requestedAt()
-                        + (d.executedAt() != null ? "  approved by " + d.approvedBy() + ", executed " + d.executedAt()
-                                + ": " + d.resources() + " resources, " + d.versions() + " versions" : "")
+                        + (d.approvedBy() != null ? "  approved by " + d.approvedBy() : "")
+                        + (d.executedAt() != null ? ", executed " + d.executedAt() + ": " + disposed + " disposed of, "
+                                + skipped + " skipped" : "")
                         + (d.refusedBy() != null ? "  refused by " + d.refusedBy() : ""));
+                d.patients().stream().filter(p -> p.skipped() != null)
+                        .forEach(p -> out.println("    skipped Patient/" + p.patientKey() + ": " + p.skipped()));
             }
             return 0;
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true,
+            description = "Continue an approved disposal that was interrupted (each patient is done at most once).")
+    static final class Resume extends AdminCommand {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+            try {
+                var d = ctx.getBean(Disposals.class).resume(UUID.fromString(id), Agent.localOperator());
+                out.println("Disposal " + d.id() + " is " + d.state() + ".");
+                return 0;
+            } catch (IllegalArgumentException | Disposals.DisposalException e) {
+                return fail(e.getMessage());
+            }
         }
     }
 

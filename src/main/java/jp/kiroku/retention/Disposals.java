@@ -18,7 +18,6 @@ import java.util.Optional;
 import java.util.UUID;
 
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -38,8 +37,9 @@ import jp.kiroku.store.StoreException;
 import jp.kiroku.store.Write;
 
 /**
- * Disposal of a patient's records (issue 7, item 5; DISP-01..04), by two people: one requests it (a person or the
- * local operator), another person approves it — and the approval executes it, in one transaction:
+ * Disposal (issue 7, item 5; DISP-01..04) as a job for one patient or for every patient past retention, decided by
+ * two people: one requests it (a person or the local operator), another person approves it — and the approval executes
+ * it, patient by patient, each in its own transaction:
  * <ol>
  * <li>a tombstone version of each of the patient's resources (the record ledger gets one entry per resource, authored
  * by the approver, with the disposal as reason); their index rows, care relations and consent restrictions go;</li>
@@ -48,21 +48,27 @@ import jp.kiroku.store.Write;
  * <li>the patient's data key is destroyed (crypto-shredding: whatever copy remains, in backups or dumps, no longer
  * opens); the access ledger records the event with the SHA-256 of the removed versions' numbers.</li>
  * </ol>
- * Only a patient past retention in every category, and not on legal hold, can be disposed of. The result is a
- * disposal certificate (JSON) with what was done, by whom, the key destroyed, the checks made afterwards, and the date
- * after which no backup of the key store can hold the key any more.
+ * A patient no longer past retention, on legal hold, or referred to by another patient's or a shared record is skipped
+ * with the reason (DISP-04), and the job goes on. A job interrupted (a crash) continues with {@link #resume}. The
+ * result is a disposal certificate (JSON) with what was done, by whom, the keys destroyed, the checks made afterwards,
+ * and the date after which no backup of the key store can hold the keys any more.
  */
 @Service
 public class Disposals {
 
-    /** A disposal job and, once executed, its result. */
-    public record Disposal(UUID id, String patientKey, String reason, String requestedBy, Instant requestedAt,
-                          String approvedBy, Instant approvedAt, String refusedBy, Instant refusedAt, Instant executedAt,
-                          String keyOwner, String keyId, Integer resources, Integer versions, String versionsSha256,
-                          String certificate) {
+    /** A disposal job: its patients and, once executed, the certificate. */
+    public record Disposal(UUID id, String scope, String reason, String requestedBy, Instant requestedAt, String approvedBy,
+                          Instant approvedAt, String refusedBy, Instant refusedAt, Instant executedAt, String certificate,
+                          List<Patient> patients) {
         public String state() {
-            return executedAt != null ? "executed" : refusedAt != null ? "refused" : "requested";
+            return executedAt != null ? "executed" : refusedAt != null ? "refused" : approvedAt != null ? "executing"
+                    : "requested";
         }
+    }
+
+    /** One patient of a job, and what happened to them. */
+    public record Patient(String patientKey, Instant doneAt, String skipped, String keyId, Integer resources,
+                          Integer versions, String versionsSha256) {
     }
 
     /** A request that cannot be made or decided, with the reason to show. */
@@ -104,72 +110,151 @@ public class Disposals {
         this.ledgers = ledgers;
     }
 
-    /** Asks for the disposal of a patient's records: refused unless every category is past retention and no hold. */
+    /** Asks for the disposal of one patient's records: refused unless every category is past retention and no hold. */
     public Disposal request(String patientKey, String reason, Agent by) {
-        if (reason == null || reason.isBlank()) {
-            throw new DisposalException("a disposal needs a reason (e.g. \"保存期間満了 2026年度廃棄\")");
-        }
+        requireReason(reason);
         Integer resources = jdbc.queryForObject("SELECT count(*) FROM resource_current WHERE patient_key = ? AND NOT deleted",
                 Integer.class, patientKey);
         if (resources == 0) {
             throw new DisposalException("Patient/" + patientKey + " has no records to dispose of");
         }
+        String why = notDisposable(patientKey);
+        if (why != null) {
+            throw new DisposalException(why);
+        }
+        if (!waiting(List.of(patientKey)).isEmpty()) {
+            throw new DisposalException("a disposal of Patient/" + patientKey + " is already waiting or under way");
+        }
+        return create("patient", List.of(patientKey), reason, by);
+    }
+
+    /** Asks for the disposal of every patient past retention and not on hold (and not in another job): one job. */
+    public Disposal requestPastRetention(String reason, Agent by) {
+        requireReason(reason);
+        List<String> patients = new ArrayList<>(retention.expired(clock.instant()).stream().map(Retention.Expired::patientKey)
+                .toList());
+        patients.removeAll(waiting(patients));
+        if (patients.isEmpty()) {
+            throw new DisposalException("no patient is past retention (kiroku retention report), or all are in a job already");
+        }
+        return create("past-retention", patients, reason, by);
+    }
+
+    private static void requireReason(String reason) {
+        if (reason == null || reason.isBlank()) {
+            throw new DisposalException("a disposal needs a reason (e.g. \"保存期間満了 2026年度廃棄\")");
+        }
+    }
+
+    /** Why a patient cannot be disposed of now, or null. */
+    private String notDisposable(String patientKey) {
         if (retention.holds().stream().anyMatch(h -> h.patientKey().equals(patientKey))) {
-            throw new DisposalException("Patient/" + patientKey + " is on legal hold: release the hold first");
+            return "Patient/" + patientKey + " is on legal hold: release the hold first";
         }
-        Optional<Retention.Expired> expired = retention.expired(clock.instant(), patientKey);
-        if (expired.isEmpty()) {
-            throw new DisposalException("Patient/" + patientKey + " is not past retention in every category (kiroku"
-                    + " retention report lists who is): records cannot be disposed of before their legal period ends");
+        if (retention.expired(clock.instant(), patientKey).isEmpty()) {
+            return "Patient/" + patientKey + " is not past retention in every category (kiroku retention report lists"
+                    + " who is): records cannot be disposed of before their legal period ends";
         }
-        if (jdbc.queryForObject("SELECT count(*) FROM disposal WHERE patient_key = ? AND refused_at IS NULL AND executed_at"
-                + " IS NULL", Integer.class, patientKey) > 0) {
-            throw new DisposalException("a disposal of Patient/" + patientKey + " is already waiting for approval");
-        }
+        return null;
+    }
+
+    /** Those of the patients who are in a job not refused and not finished. */
+    private List<String> waiting(List<String> patients) {
+        return jdbc.queryForList("SELECT DISTINCT p.patient_key FROM disposal_patient p JOIN disposal d ON d.id = p.disposal_id"
+                + " WHERE d.refused_at IS NULL AND d.executed_at IS NULL AND p.patient_key = ANY(?::text[])", String.class,
+                (Object) patients.toArray(String[]::new));
+    }
+
+    private Disposal create(String scope, List<String> patients, String reason, Agent by) {
         UUID id = UUID.randomUUID();
-        jdbc.update("INSERT INTO disposal (id, patient_key, reason, requested_by, requested_at) VALUES (?,?,?,?,?)", id,
-                patientKey, reason, name(by), Timestamp.from(clock.instant()));
-        audit.record(AuditRecord.of(by, "disposal.request", AuditRecord.Outcome.SUCCESS)
-                .on("Patient", patientKey, null, patientKey).withDetail("disposal=" + id + " resources=" + resources));
+        tx.executeWithoutResult(t -> {
+            jdbc.update("INSERT INTO disposal (id, scope, reason, requested_by, requested_at) VALUES (?,?,?,?,?)", id, scope,
+                    reason, name(by), Timestamp.from(clock.instant()));
+            jdbc.batchUpdate("INSERT INTO disposal_patient (disposal_id, patient_key) VALUES (?, ?)", patients, 1000, (ps, p) -> {
+                ps.setObject(1, id);
+                ps.setString(2, p);
+            });
+            audit.record(AuditRecord.of(by, "disposal.request", AuditRecord.Outcome.SUCCESS)
+                    .onAll(patients.stream().map(p -> new AuditRecord.Touched("Patient", p, null, p)).toList())
+                    .withDetail("disposal=" + id + " scope=" + scope + " patients=" + patients.size()));
+        });
         return get(id).orElseThrow();
     }
 
     public List<Disposal> list() {
-        return jdbc.query("SELECT * FROM disposal ORDER BY requested_at DESC", ROW);
+        return jdbc.queryForList("SELECT id FROM disposal ORDER BY requested_at DESC", UUID.class).stream()
+                .map(id -> get(id).orElseThrow()).toList();
     }
 
     public Optional<Disposal> get(UUID id) {
-        return jdbc.query("SELECT * FROM disposal WHERE id = ?", ROW, id).stream().findFirst();
+        List<Patient> patients = jdbc.query("SELECT * FROM disposal_patient WHERE disposal_id = ? ORDER BY patient_key",
+                (rs, i) -> new Patient(rs.getString("patient_key"), instant(rs, "done_at"), rs.getString("skipped"),
+                        rs.getString("key_id"), (Integer) rs.getObject("resources"), (Integer) rs.getObject("versions"),
+                        rs.getString("versions_sha256")), id);
+        return jdbc.query("SELECT * FROM disposal WHERE id = ?", (rs, i) -> new Disposal(rs.getObject("id", UUID.class),
+                rs.getString("scope"), rs.getString("reason"), rs.getString("requested_by"), instant(rs, "requested_at"),
+                rs.getString("approved_by"), instant(rs, "approved_at"), rs.getString("refused_by"), instant(rs, "refused_at"),
+                instant(rs, "executed_at"), rs.getString("certificate"), patients), id).stream().findFirst();
     }
 
     /** A second person refuses the request. */
     public Disposal refuse(UUID id, Agent by) {
         Disposal d = pending(id, by);
         jdbc.update("UPDATE disposal SET refused_by = ?, refused_at = ? WHERE id = ?", name(by), Timestamp.from(clock.instant()), id);
-        audit.record(AuditRecord.of(by, "disposal.refuse", AuditRecord.Outcome.SUCCESS)
-                .on("Patient", d.patientKey(), null, d.patientKey()).withDetail("disposal=" + id));
+        audit.record(AuditRecord.of(by, "disposal.refuse", AuditRecord.Outcome.SUCCESS).withDetail("disposal=" + id
+                + " patients=" + d.patients().size()));
         return get(id).orElseThrow();
     }
 
-    /**
-     * A second person approves, which executes the disposal (one transaction: if any step fails, nothing is disposed
-     * of). Refused when the approver requested it, or when a resource of the patient is referred to by another
-     * patient's or a shared record (DISP-04: the referrers are named).
-     */
+    /** A second person approves, which executes the job (see the class comment). Refused for the requester. */
     public Disposal approve(UUID id, Agent by) {
-        Disposal d = pending(id, by);
-        if (retention.holds().stream().anyMatch(h -> h.patientKey().equals(d.patientKey()))
-                || retention.expired(clock.instant(), d.patientKey()).isEmpty()) {
-            throw new DisposalException("Patient/" + d.patientKey() + " is on legal hold or no longer past retention"
-                    + " (a record was added since the request): refuse this request");
+        pending(id, by);
+        Timestamp now = Timestamp.from(clock.instant());
+        if (jdbc.update("UPDATE disposal SET approved_by = ?, approved_at = ? WHERE id = ? AND approved_at IS NULL AND"
+                + " refused_at IS NULL", name(by), now, id) != 1) {
+            throw new DisposalException("disposal " + id + " was decided meanwhile");
         }
-        ledgers.sequenceNow(); // the versions to remove must have their log entries first (the ledger keeps their hashes)
-        try {
-            tx.executeWithoutResult(t -> execute(d, by));
-        } catch (StoreException e) {
-            throw new DisposalException("Cannot dispose of Patient/" + d.patientKey() + ": " + e.getMessage()
-                    + " — records of other patients or shared records still refer to it; change them first (DISP-04)");
+        audit.record(AuditRecord.of(by, "disposal.approve", AuditRecord.Outcome.SUCCESS).withDetail("disposal=" + id));
+        return run(id, by);
+    }
+
+    /** Continues an approved job that was interrupted (the operator, after a crash). */
+    public Disposal resume(UUID id, Agent by) {
+        Disposal d = get(id).orElseThrow(() -> new DisposalException("no disposal " + id));
+        if (!d.state().equals("executing")) {
+            throw new DisposalException("disposal " + id + " is " + d.state() + ", not under way");
         }
+        return run(id, by);
+    }
+
+    private Disposal run(UUID id, Agent by) {
+        Disposal d = get(id).orElseThrow();
+        for (Patient p : d.patients()) {
+            if (p.doneAt() != null) {
+                continue;
+            }
+            String skipped = notDisposable(p.patientKey());
+            if (skipped == null) {
+                ledgers.sequenceNow(); // the versions to remove must have their log entries first (the ledger keeps their hashes)
+                try {
+                    tx.executeWithoutResult(t -> execute(d, p.patientKey(), by));
+                } catch (StoreException e) {
+                    skipped = "still referred to: " + e.getMessage() + " (DISP-04: change the referring records first)";
+                } catch (DisposalException e) {
+                    skipped = e.getMessage();
+                }
+            }
+            if (skipped != null) {
+                jdbc.update("UPDATE disposal_patient SET done_at = ?, skipped = ? WHERE disposal_id = ? AND patient_key = ?",
+                        Timestamp.from(clock.instant()), skipped, id, p.patientKey());
+            }
+        }
+        Disposal done = get(id).orElseThrow();
+        jdbc.update("UPDATE disposal SET executed_at = ?, certificate = ? WHERE id = ?", Timestamp.from(clock.instant()),
+                certificate(done, clock.instant()), id);
+        audit.record(AuditRecord.of(by, "disposal.execute", AuditRecord.Outcome.SUCCESS).withDetail("disposal=" + id
+                + " disposed=" + done.patients().stream().filter(x -> x.skipped() == null).count() + " skipped="
+                + done.patients().stream().filter(x -> x.skipped() != null).count()));
         return get(id).orElseThrow();
     }
 
@@ -187,14 +272,12 @@ public class Disposals {
         return d;
     }
 
-    private void execute(Disposal d, Agent by) {
-        Instant now = clock.instant();
-        String patient = d.patientKey();
+    private void execute(Disposal d, String patient, Agent by) {
         List<ResourceKey> current = jdbc.query("SELECT res_type, res_id FROM resource_current WHERE patient_key = ?"
                 + " AND NOT deleted ORDER BY res_type, res_id", (rs, i) -> new ResourceKey(rs.getString(1), rs.getString(2)),
                 patient);
-        String facility = jdbc.queryForObject("SELECT facility_id FROM resource_current WHERE res_type = 'Patient' AND res_id = ?",
-                String.class, patient);
+        String facility = jdbc.query("SELECT facility_id FROM resource_current WHERE res_type = 'Patient' AND res_id = ?",
+                (rs, i) -> rs.getString(1), patient).stream().findFirst().orElse(null);
         // 1. tombstones (the record ledger's entries for the disposal), and the derived rows go with the resources
         store.write(current.stream().map(k -> Write.delete(k, null)).toList(),
                 new Authorship(by.kind().code(), by.id(), null, null, facility, "disposal " + d.id() + ": " + d.reason()));
@@ -207,20 +290,20 @@ public class Disposals {
                 consents.replace(k, patient, List.of());
             }
         }
-        // 2. the versions that held content: listed in the register, then removed (the trigger allows only those)
+        // 2. the versions that held content: listed in the register, then removed (the owner's function, only those)
         List<Long> seqs = jdbc.queryForList("SELECT seq FROM resource_version WHERE patient_key = ? AND body IS NOT NULL"
                 + " ORDER BY seq", Long.class, patient);
-        if (jdbc.queryForObject("SELECT count(*) FROM ledger_pending WHERE log = 1 AND source_seq IN (SELECT seq FROM"
-                + " resource_version WHERE patient_key = ? AND body IS NOT NULL)", Integer.class, patient) > 0) {
-            throw new DisposalException("some of the patient's versions are not in the record ledger yet; approve again"
-                    + " in a moment");
+        if (jdbc.queryForObject("SELECT count(*) FROM ledger_pending WHERE log = 1 AND source_seq = ANY(?::bigint[])",
+                Integer.class, (Object) seqs.toArray(Long[]::new)) > 0) {
+            throw new DisposalException("some of the patient's versions are not in the record ledger yet; run the job"
+                    + " again (kiroku dispose resume)");
         }
-        jdbc.batchUpdate("INSERT INTO disposed_version (seq, disposal_id) VALUES (?, ?)", seqs, 1000, (ps, s) -> {
+        jdbc.batchUpdate("INSERT INTO disposed_version (seq, disposal_id, patient_key) VALUES (?, ?, ?)", seqs, 1000, (ps, s) -> {
             ps.setLong(1, s);
             ps.setObject(2, d.id());
+            ps.setString(3, patient);
         });
-        // the application's role may not delete versions: the owner's function removes exactly the listed ones
-        Integer removed = jdbc.queryForObject("SELECT kiroku_dispose_versions(?)", Integer.class, d.id());
+        Integer removed = jdbc.queryForObject("SELECT kiroku_dispose_versions(?, ?)", Integer.class, d.id(), patient);
         if (removed == null || removed != seqs.size()) {
             throw new IllegalStateException("disposal " + d.id() + " removed " + removed + " versions, not " + seqs.size());
         }
@@ -230,75 +313,91 @@ public class Disposals {
         String keyId = jdbc.query("SELECT key_id FROM data_key WHERE owner = ?", (rs, i) -> rs.getString(1), owner).stream()
                 .findFirst().orElse(null);
         keys.destroy(owner, name(by));
-        jdbc.update("UPDATE disposal SET approved_by = ?, approved_at = ?, executed_at = ?, key_owner = ?, key_id = ?::uuid,"
-                + " resources = ?, versions = ?, versions_sha256 = ? WHERE id = ?", name(by), Timestamp.from(now),
-                Timestamp.from(now), owner, keyId, current.size(), seqs.size(), sha, d.id());
-        audit.record(AuditRecord.of(by, "disposal.execute", AuditRecord.Outcome.SUCCESS)
+        jdbc.update("UPDATE disposal_patient SET done_at = ?, key_id = ?::uuid, resources = ?, versions = ?, versions_sha256 = ?"
+                + " WHERE disposal_id = ? AND patient_key = ?", Timestamp.from(clock.instant()), keyId, current.size(),
+                seqs.size(), sha, d.id(), patient);
+        audit.record(AuditRecord.of(by, "disposal.patient", AuditRecord.Outcome.SUCCESS)
                 .on("Patient", patient, null, patient)
                 .withDetail("disposal=" + d.id() + " resources=" + current.size() + " versions=" + seqs.size()
                         + " versions_sha256=" + sha + " key=" + keyId));
-        jdbc.update("UPDATE disposal SET certificate = ? WHERE id = ?", certificate(get(d.id()).orElseThrow()), d.id());
     }
 
-    /** The certificate, with the checks made after the disposal (in its transaction: what the commit makes true). */
-    private String certificate(Disposal d) {
-        String patient = d.patientKey();
+    /** The certificate, with the checks made after the job (over every patient it disposed of). */
+    private String certificate(Disposal d, Instant executedAt) {
+        List<String> disposed = d.patients().stream().filter(p -> p.skipped() == null).map(Patient::patientKey).toList();
+        String[] keysOf = disposed.stream().map(DataKeys::patient).toArray(String[]::new);
+        String[] patients = disposed.toArray(String[]::new);
         Map<String, Object> checks = new LinkedHashMap<>();
-        checks.put("dataKeyDestroyed", Boolean.TRUE.equals(jdbc.queryForObject("SELECT wrapped IS NULL AND destroyed_at IS NOT NULL"
-                + " FROM data_key WHERE owner = ?", Boolean.class, d.keyOwner())));
-        checks.put("recordsLeft", jdbc.queryForObject("SELECT count(*) FROM resource_current WHERE patient_key = ? AND NOT deleted",
-                Integer.class, patient));
-        checks.put("versionsWithContentLeft", jdbc.queryForObject("SELECT count(*) FROM resource_version WHERE patient_key = ?"
-                + " AND body IS NOT NULL", Integer.class, patient));
+        checks.put("dataKeysStillWrapped", jdbc.queryForObject("SELECT count(*) FROM data_key WHERE owner = ANY(?::text[])"
+                + " AND wrapped IS NOT NULL", Integer.class, (Object) keysOf));
+        checks.put("recordsLeft", jdbc.queryForObject("SELECT count(*) FROM resource_current WHERE patient_key = ANY(?::text[])"
+                + " AND NOT deleted", Integer.class, (Object) patients));
+        checks.put("versionsWithContentLeft", jdbc.queryForObject("SELECT count(*) FROM resource_version WHERE patient_key"
+                + " = ANY(?::text[]) AND body IS NOT NULL", Integer.class, (Object) patients));
         int indexRows = 0;
         for (String table : List.of("search_token", "search_string", "search_date", "search_reference", "search_number",
                 "search_quantity", "search_uri", "search_composite")) {
-            indexRows += jdbc.queryForObject("SELECT count(*) FROM " + table + " WHERE patient_key = ?", Integer.class, patient);
+            indexRows += jdbc.queryForObject("SELECT count(*) FROM " + table + " WHERE patient_key = ANY(?::text[])",
+                    Integer.class, (Object) patients);
         }
         checks.put("indexRowsLeft", indexRows);
-        boolean passed = Boolean.TRUE.equals(checks.get("dataKeyDestroyed")) && (Integer) checks.get("recordsLeft") == 0
-                && (Integer) checks.get("versionsWithContentLeft") == 0 && indexRows == 0;
+        boolean passed = checks.values().stream().allMatch(v -> ((Integer) v) == 0);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("certificate", "Kiroku disposal certificate / 廃棄証明書");
         c.put("disposal", d.id().toString());
-        c.put("what", Map.of("patient", "Patient/" + patient, "resources", d.resources(), "versionsRemoved", d.versions(),
-                "versionsSha256", d.versionsSha256()));
+        c.put("scope", d.scope());
         c.put("reason", d.reason());
         c.put("requestedBy", d.requestedBy());
         c.put("requestedAt", d.requestedAt().toString());
         c.put("approvedBy", d.approvedBy());
-        c.put("executedAt", d.executedAt().toString());
-        c.put("keysDestroyed", List.of(Map.of("owner", d.keyOwner(), "keyId", String.valueOf(d.keyId()))));
+        c.put("approvedAt", d.approvedAt().toString());
+        c.put("executedAt", executedAt.toString());
+        c.put("disposed", d.patients().stream().filter(p -> p.skipped() == null).map(p -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("patient", "Patient/" + p.patientKey());
+            m.put("resources", p.resources());
+            m.put("versionsRemoved", p.versions());
+            m.put("versionsSha256", p.versionsSha256());
+            m.put("keyDestroyed", Map.of("owner", DataKeys.patient(p.patientKey()), "keyId", String.valueOf(p.keyId())));
+            return m;
+        }).toList());
+        c.put("notDisposed", d.patients().stream().filter(p -> p.skipped() != null)
+                .map(p -> Map.of("patient", "Patient/" + p.patientKey(), "why", p.skipped())).toList());
         c.put("verification", Map.of("passed", passed, "checks", checks));
-        c.put("noCopyOfTheKeyAfter", d.executedAt().plus(keyBackupRetention).toString());
-        c.put("noCopyOfTheKeyAfterNote", "the last key-store backup that can hold the destroyed key expires then"
+        c.put("noCopyOfTheKeysAfter", executedAt.plus(keyBackupRetention).toString());
+        c.put("noCopyOfTheKeysAfterNote", "the last key-store backup that can hold a destroyed key expires then"
                 + " (kiroku.key-backup-retention); a restore never revives a key listed as destroyed");
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(c);
     }
 
     /**
-     * Checks the disposal register against the access ledger: for every executed disposal, the versions listed match
-     * the hash in its disposal record and in its audit event (which the access ledger protects). What is wrong, if
+     * Checks the disposal register against the access ledger: for every patient of every job, the versions listed
+     * match the hash in the job's record and in its audit event (which the access ledger protects). What is wrong, if
      * anything: a row removed and listed in the register without a matching, ledgered disposal shows here.
      */
     public List<String> registerProblems() {
         List<String> problems = new ArrayList<>();
-        Map<UUID, List<Long>> listed = new LinkedHashMap<>();
-        jdbc.query("SELECT disposal_id, seq FROM disposed_version ORDER BY disposal_id, seq", rs -> {
-            listed.computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>()).add(rs.getLong(2));
+        Map<List<Object>, List<Long>> listed = new LinkedHashMap<>();
+        jdbc.query("SELECT disposal_id, patient_key, seq FROM disposed_version ORDER BY disposal_id, patient_key, seq", rs -> {
+            listed.computeIfAbsent(List.of(rs.getObject(1, UUID.class), rs.getString(2)), k -> new ArrayList<>()).add(rs.getLong(3));
         });
         for (var e : listed.entrySet()) {
-            Optional<Disposal> d = get(e.getKey());
+            UUID id = (UUID) e.getKey().get(0);
+            String patient = (String) e.getKey().get(1);
             String sha = sha256(e.getValue());
-            if (d.isEmpty() || d.get().executedAt() == null || !sha.equals(d.get().versionsSha256())) {
-                problems.add("disposal register: " + e.getValue().size() + " versions listed under " + e.getKey()
-                        + " do not match an executed disposal");
+            List<String> recorded = jdbc.queryForList("SELECT versions_sha256 FROM disposal_patient WHERE disposal_id = ? AND"
+                    + " patient_key = ? AND done_at IS NOT NULL AND skipped IS NULL", String.class, id, patient);
+            if (recorded.size() != 1 || !sha.equals(recorded.get(0))) {
+                problems.add("disposal register: " + e.getValue().size() + " versions of Patient/" + patient + " listed under "
+                        + id + " do not match an executed disposal");
                 continue;
             }
-            Integer events = jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE action = 'disposal.execute' AND detail"
-                    + " LIKE ?", Integer.class, "disposal=" + e.getKey() + " %versions_sha256=" + sha + " %");
+            Integer events = jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE action = 'disposal.patient' AND"
+                    + " patients @> ARRAY[?]::text[] AND detail LIKE ?", Integer.class, patient,
+                    "disposal=" + id + " %versions_sha256=" + sha + " %");
             if (events == 0) {
-                problems.add("disposal register: disposal " + e.getKey() + " has no access-log event with its versions' hash");
+                problems.add("disposal register: disposal " + id + " of Patient/" + patient + " has no access-log event with"
+                        + " its versions' hash");
             }
         }
         return problems;
@@ -319,12 +418,6 @@ public class Disposals {
     private static String name(Agent a) {
         return a.kind().code() + ":" + a.id();
     }
-
-    private static final RowMapper<Disposal> ROW = (ResultSet rs, int i) -> new Disposal(rs.getObject("id", UUID.class),
-            rs.getString("patient_key"), rs.getString("reason"), rs.getString("requested_by"), instant(rs, "requested_at"),
-            rs.getString("approved_by"), instant(rs, "approved_at"), rs.getString("refused_by"), instant(rs, "refused_at"),
-            instant(rs, "executed_at"), rs.getString("key_owner"), rs.getString("key_id"), (Integer) rs.getObject("resources"),
-            (Integer) rs.getObject("versions"), rs.getString("versions_sha256"), rs.getString("certificate"));
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {
         Timestamp t = rs.getTimestamp(column);

@@ -130,8 +130,8 @@ public class Residuals {
             checks.add(new Check("the database's files: an external server, not readable from here (scan its data"
                     + " directory and WAL archive with --path on its host)", List.of()));
         }
-        List<String> disposed = jdbc.queryForList("SELECT patient_key FROM disposal WHERE executed_at IS NOT NULL ORDER BY"
-                + " executed_at", String.class);
+        List<String> disposed = jdbc.queryForList("SELECT patient_key FROM disposal_patient WHERE done_at IS NOT NULL AND"
+                + " skipped IS NULL ORDER BY done_at", String.class);
         List<String> keysLeft = new ArrayList<>();
         for (String patient : disposed) {
             Boolean destroyed = jdbc.query("SELECT wrapped IS NULL FROM data_key WHERE owner = ?", (rs, i) -> rs.getBoolean(1),

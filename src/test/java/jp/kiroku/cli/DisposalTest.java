@@ -129,7 +129,7 @@ class DisposalTest extends ServerTest {
         // a row listed in the register by someone else than a ledgered disposal shows (checked, then rolled back)
         new TransactionTemplate(transactions).executeWithoutResult(t -> {
             long other = jdbc.queryForObject("SELECT min(seq) FROM resource_version WHERE patient_key = ?", Long.class, kept);
-            jdbc.update("INSERT INTO disposed_version (seq, disposal_id) VALUES (?, ?::uuid)", other, id);
+            jdbc.update("INSERT INTO disposed_version (seq, disposal_id, patient_key) VALUES (?, ?::uuid, ?)", other, id, kept);
             assertThat(disposals.registerProblems()).singleElement().asString().contains(id);
             t.setRollbackOnly();
         });
@@ -141,7 +141,7 @@ class DisposalTest extends ServerTest {
                 .contains("\"approvedBy\" : \"user:db" + s + "\"").contains("\"requestedBy\" : \"user:da" + s + "\"");
         Matcher at = Pattern.compile("\"executedAt\" : \"([^\"]+)\"").matcher(certificate.body());
         assertThat(at.find()).isTrue();
-        assertThat(certificate.body()).contains("\"noCopyOfTheKeyAfter\" : \""
+        assertThat(certificate.body()).contains("\"noCopyOfTheKeysAfter\" : \""
                 + Instant.parse(at.group(1)).plus(30, ChronoUnit.DAYS) + "\"");
         Path file = Files.createTempFile("disposal-", ".json");
         CliRun written = CliRun.kiroku(DATA_DIR, "dispose", "certificate", id, "--out", file.toString());
@@ -166,11 +166,41 @@ class DisposalTest extends ServerTest {
         var d = disposals.request(referred, "保存期間満了", Agent.localOperator());
         accounts.create(new NewAccount("dr" + s, "staff", List.of("admin"), "試験 dr" + s, "シケン " + kana(s), null,
                 LocalDate.of(1980, 1, 1), "system-administrator", null, null, null), Agent.localOperator());
-        assertThatThrownBy(() -> disposals.approve(d.id(), new Agent(Agent.Kind.USER, "dr" + s, "127.0.0.1")))
-                .isInstanceOf(Disposals.DisposalException.class).hasMessageContaining("still referenced");
+        var done = disposals.approve(d.id(), new Agent(Agent.Kind.USER, "dr" + s, "127.0.0.1"));
+        assertThat(done.state()).isEqualTo("executed");
+        assertThat(done.patients()).singleElement().satisfies(p -> assertThat(p.skipped()).contains("still referred to")
+                .contains("Observation/"));
         assertThat(admin.get("Patient/" + referred).status()).as("nothing disposed").isEqualTo(200);
         assertThat(keys.keyFor(DataKeys.patient(referred))).hasSize(32);
-        assertThat(disposals.get(d.id()).orElseThrow().state()).isEqualTo("requested");
+        assertThat(done.certificate()).contains("\"notDisposed\"").contains("Patient/" + referred).contains("\"disposed\" : [ ]");
+    }
+
+    @Test
+    void everyPatientPastRetentionIsDisposedOfInOneJob() {
+        String s = UUID.randomUUID().toString().substring(0, 6);
+        String first = patientWithRecords("disp-p1-" + s);
+        String second = patientWithRecords("disp-p2-" + s);
+        String recent = patientWithRecords("disp-p3-" + s);
+        backdate(first);
+        backdate(second);
+        var job = disposals.requestPastRetention("保存期間満了 一括", Agent.localOperator());
+        assertThat(job.scope()).isEqualTo("past-retention");
+        assertThat(job.patients()).extracting(Disposals.Patient::patientKey).contains(first, second).doesNotContain(recent);
+        assertThat(CliRun.kiroku(DATA_DIR, "dispose", "request", "--patient", first, "--reason", "x").err())
+                .as("a patient is in one job at a time").contains("already waiting");
+        accounts.create(new NewAccount("dj" + s, "staff", List.of("admin"), "試験 dj" + s, "シケン " + kana("j" + s), null,
+                LocalDate.of(1981, 2, 2), "system-administrator", null, null, null), Agent.localOperator());
+        var done = disposals.approve(job.id(), new Agent(Agent.Kind.USER, "dj" + s, "127.0.0.1"));
+        assertThat(done.state()).isEqualTo("executed");
+        assertThat(done.patients()).filteredOn(p -> List.of(first, second).contains(p.patientKey()))
+                .allSatisfy(p -> assertThat(p.skipped()).isNull()).allSatisfy(p -> assertThat(p.versions()).isEqualTo(4));
+        assertThat(admin.get("Patient/" + first).status()).isEqualTo(410);
+        assertThat(admin.get("Patient/" + second).status()).isEqualTo(410);
+        assertThat(admin.get("Patient/" + recent).status()).isEqualTo(200);
+        assertThat(done.certificate()).contains("Patient/" + first).contains("Patient/" + second).doesNotContain(recent)
+                .contains("\"passed\" : true");
+        assertThat(CliRun.kiroku(DATA_DIR, "dispose", "resume", job.id().toString()).err()).contains("is executed");
+        assertThat(disposals.registerProblems()).isEmpty();
     }
 
     private String patientWithRecords(String id) {
