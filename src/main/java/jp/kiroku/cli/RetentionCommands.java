@@ -23,11 +23,13 @@ final class RetentionCommands extends CommandGroup {
     static final class Rules extends AdminCommand {
         @Override
         int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
-            out.printf("%-13s %5s %7s  %s%n", "CATEGORY", "YEARS", "MINIMUM", "BASIS");
+            out.printf("%-13s %-13s %5s %7s  %s%n", "FACILITY", "CATEGORY", "YEARS", "MINIMUM", "BASIS");
             for (var r : ctx.getBean(Retention.class).rules()) {
-                out.printf("%-13s %5d %7d  %s%n", r.category(), r.years(), r.legalMinimum(), r.basis());
+                out.printf("%-13s %-13s %5d %7d  %s%n", r.facilityType().equals("*") ? "(every)" : r.facilityType(),
+                        r.category(), r.years(), r.legalMinimum(), r.basis());
             }
-            out.println("Counted from the patient's last entry in the category. Categories not listed are kept.");
+            out.println("Counted from the patient's last entry in the category. Categories not listed are kept. A facility"
+                    + " type's rule applies to the records of facilities of that type (kiroku facility set).");
             return 0;
         }
     }
@@ -38,11 +40,15 @@ final class RetentionCommands extends CommandGroup {
         String category;
         @Option(names = "--years", required = true)
         int years;
+        @Option(names = "--facility-type", description = "Only for facilities of this type (hospital, clinic, dental-clinic,"
+                + " pharmacy, home-nursing, midwifery); default: every facility.")
+        String facilityType = "*";
 
         @Override
         int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
-            var r = ctx.getBean(Retention.class).setYears(category, years, Agent.localOperator());
-            out.println(r.category() + " is kept " + r.years() + " years after the last entry.");
+            var r = ctx.getBean(Retention.class).setYears(facilityType, category, years, Agent.localOperator());
+            out.println(r.category() + " is kept " + r.years() + " years after the last entry"
+                    + (r.facilityType().equals("*") ? "." : " in facilities of type " + r.facilityType() + "."));
             return 0;
         }
     }

@@ -28,9 +28,18 @@ import jp.kiroku.platform.KirokuProperties;
 @Component
 public class Retention {
 
-    /** One category's rule. */
-    public record Rule(String category, int years, int legalMinimum, String basis) {
+    /** One category's rule, for every facility ({@code "*"}) or for one type of facility. */
+    public record Rule(String facilityType, String category, int years, int legalMinimum, String basis) {
     }
+
+    /** A facility's kind of institution. */
+    public record Facility(String id, String name, String type) {
+    }
+
+    /** The kinds of institution a facility can be. */
+    public static final List<String> FACILITY_TYPES = List.of("hospital", "clinic", "dental-clinic", "pharmacy",
+            "home-nursing", "midwifery");
+    private static final String EVERY = "*";
 
     /** A patient past retention in every category they have records in, with the last entry that decided it. */
     public record Expired(String patientKey, Instant lastEntry, Instant keptUntil) {
@@ -51,25 +60,55 @@ public class Retention {
         this.zone = props.getTimeZone();
     }
 
+    /** Every rule: those for every facility first, then those of facility types. */
     public List<Rule> rules() {
-        return jdbc.query("SELECT category, years, legal_minimum, basis FROM retention_rule ORDER BY category",
-                (rs, i) -> new Rule(rs.getString(1), rs.getInt(2), rs.getInt(3), rs.getString(4)));
+        return jdbc.query("SELECT facility_type, category, years, legal_minimum, basis FROM retention_rule"
+                + " ORDER BY facility_type <> '*', facility_type, category",
+                (rs, i) -> new Rule(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getString(5)));
     }
 
-    /** Keeps a category longer (or back down to, never below, its legal minimum). */
-    @Transactional
+    /** Keeps a category longer (or back down to, never below, its legal minimum), everywhere. */
     public Rule setYears(String category, int years, Agent by) {
-        Rule rule = rules().stream().filter(r -> r.category().equals(category)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no retention rule for category '" + category + "' (rules: "
-                        + rules().stream().map(Rule::category).toList() + ")"));
-        if (years < rule.legalMinimum()) {
-            throw new IllegalArgumentException(category + " must be kept at least " + rule.legalMinimum() + " years ("
-                    + rule.basis() + ")");
+        return setYears(EVERY, category, years, by);
+    }
+
+    /** The same for one type of facility ({@code "*"}: every facility without a rule of its own type). */
+    @Transactional
+    public Rule setYears(String facilityType, String category, int years, Agent by) {
+        if (!facilityType.equals(EVERY) && !FACILITY_TYPES.contains(facilityType)) {
+            throw new IllegalArgumentException("no facility type '" + facilityType + "' (types: " + FACILITY_TYPES + ")");
         }
-        jdbc.update("UPDATE retention_rule SET years = ? WHERE category = ?", years, category);
+        Rule base = rules().stream().filter(r -> r.facilityType().equals(EVERY) && r.category().equals(category)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no retention rule for category '" + category + "' (rules: "
+                        + rules().stream().filter(r -> r.facilityType().equals(EVERY)).map(Rule::category).toList() + ")"));
+        if (years < base.legalMinimum()) {
+            throw new IllegalArgumentException(category + " must be kept at least " + base.legalMinimum() + " years ("
+                    + base.basis() + ")");
+        }
+        jdbc.update("INSERT INTO retention_rule (facility_type, category, years, legal_minimum, basis) VALUES (?,?,?,?,?)"
+                + " ON CONFLICT (facility_type, category) DO UPDATE SET years = excluded.years", facilityType, category, years,
+                base.legalMinimum(), base.basis());
         audit.record(AuditRecord.of(by, "retention.set", AuditRecord.Outcome.SUCCESS)
-                .withDetail("category=" + category + " years=" + years));
-        return new Rule(category, years, rule.legalMinimum(), rule.basis());
+                .withDetail("facility-type=" + facilityType + " category=" + category + " years=" + years));
+        return new Rule(facilityType, category, years, base.legalMinimum(), base.basis());
+    }
+
+    /** Says what kind of institution a facility is (its records then follow that type's rules where it has some). */
+    @Transactional
+    public Facility setFacility(String id, String name, String type, Agent by) {
+        if (!FACILITY_TYPES.contains(type)) {
+            throw new IllegalArgumentException("no facility type '" + type + "' (types: " + FACILITY_TYPES + ")");
+        }
+        jdbc.update("INSERT INTO facility (id, name, type, set_by, set_at) VALUES (?,?,?,?,?) ON CONFLICT (id) DO UPDATE"
+                + " SET name = coalesce(excluded.name, facility.name), type = excluded.type, set_by = excluded.set_by,"
+                + " set_at = excluded.set_at", id, name, type, by.kind().code() + ":" + by.id(), Timestamp.from(clock.instant()));
+        audit.record(AuditRecord.of(by, "facility.set", AuditRecord.Outcome.SUCCESS).withDetail("facility=" + id + " type=" + type));
+        return facilities().stream().filter(f -> f.id().equals(id)).findFirst().orElseThrow();
+    }
+
+    public List<Facility> facilities() {
+        return jdbc.query("SELECT id, name, type FROM facility ORDER BY id", (rs, i) -> new Facility(rs.getString(1),
+                rs.getString(2), rs.getString(3)));
     }
 
     @Transactional
@@ -111,18 +150,22 @@ public class Retention {
     }
 
     private List<Expired> expiredAmong(Instant asOf, String onlyPatient) {
-        Map<String, Integer> years = new TreeMap<>();
-        rules().forEach(r -> years.put(r.category(), r.years()));
+        Map<String, Integer> years = new TreeMap<>(); // "type|category" -> years
+        rules().forEach(r -> years.put(r.facilityType() + "|" + r.category(), r.years()));
         Map<String, Instant> keptUntil = new TreeMap<>();
         Map<String, Instant> lastEntry = new TreeMap<>();
         java.util.Set<String> keptForever = new java.util.HashSet<>();
-        jdbc.query("SELECT c.patient_key, c.category, max(c.last_updated) FROM resource_current c"
+        jdbc.query("SELECT c.patient_key, c.category, f.type, max(c.last_updated) FROM resource_current c"
+                + " LEFT JOIN facility f ON f.id = c.facility_id"
                 + " WHERE c.patient_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM legal_hold h WHERE h.patient_key = c.patient_key)"
                 + (onlyPatient == null ? "" : " AND c.patient_key = ?")
-                + " GROUP BY c.patient_key, c.category", (org.springframework.jdbc.core.RowCallbackHandler) rs -> {
+                + " GROUP BY c.patient_key, c.category, f.type", (org.springframework.jdbc.core.RowCallbackHandler) rs -> {
                     String patient = rs.getString(1);
-                    Integer y = years.get(rs.getString(2));
-                    Instant last = rs.getTimestamp(3).toInstant();
+                    Integer y = rs.getString(3) == null ? null : years.get(rs.getString(3) + "|" + rs.getString(2));
+                    if (y == null) {
+                        y = years.get(EVERY + "|" + rs.getString(2));
+                    }
+                    Instant last = rs.getTimestamp(4).toInstant();
                     lastEntry.merge(patient, last, (a, b) -> a.isAfter(b) ? a : b);
                     if (y == null) {
                         keptForever.add(patient);
