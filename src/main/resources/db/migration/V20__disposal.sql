@@ -1,12 +1,13 @@
--- Disposal (issue 7, item 5; DISP-01..04): a job that one person requests and another approves, for one patient or for
--- every patient past retention. Executing it, patient by patient (each in its own transaction, so a long job resumes
+-- Disposal (issue 7, item 5; DISP-01..04): a job that one person requests and another approves, for one patient, for
+-- every patient past retention, or for the records of one facility past retention (a facility closing). Executing it, patient by patient (each in its own transaction, so a long job resumes
 -- where it stopped): a tombstone version of each of the patient's resources (the record ledger gets an entry per
 -- disposed resource), the versions that held content removed with their index rows, the patient's data key destroyed
 -- (crypto-shredding: every copy, backups included, becomes unreadable), and an access-log event with the SHA-256 of
 -- the removed versions' numbers, which ties the register below to the ledger.
 CREATE TABLE disposal (
     id             uuid PRIMARY KEY,
-    scope          text NOT NULL CHECK (scope IN ('patient', 'past-retention')),
+    scope          text NOT NULL CHECK (scope IN ('patient', 'past-retention', 'facility')),
+    facility_id    text,                   -- scope facility: only the records made there
     reason         text NOT NULL,
     requested_by   text NOT NULL,
     requested_at   timestamptz NOT NULL,
@@ -24,7 +25,7 @@ CREATE TABLE disposal_patient (
     patient_key     text NOT NULL,
     done_at         timestamptz,
     skipped         text,                  -- why this patient was not disposed of (hold, referrers, new records)
-    key_id          uuid,                  -- the data key destroyed
+    key_id          uuid,                  -- the data key destroyed (null when the patient keeps records elsewhere)
     resources       integer,
     versions        integer,
     versions_sha256 text,                  -- over the removed versions' seq numbers, ascending, one per line

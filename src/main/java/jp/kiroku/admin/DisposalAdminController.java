@@ -23,9 +23,9 @@ import jp.kiroku.retention.Disposals;
 /**
  * Disposal by two people (DISP-01), for administrators acting through an app:
  * <ul>
- * <li>{@code POST /admin/disposals} {@code {"patient", "reason"}} or {@code {"pastRetention": true, "reason"}}: an
- * administrator asks for the disposal of one patient or of everyone past retention (also {@code kiroku dispose
- * request});</li>
+ * <li>{@code POST /admin/disposals} {@code {"patient", "reason"}}, {@code {"pastRetention": true, "reason"}} or
+ * {@code {"facility", "reason"}}: an administrator asks for the disposal of one patient, of everyone past retention, or
+ * of a facility's records past retention (also {@code kiroku dispose request});</li>
  * <li>{@code GET /admin/disposals}: every request and its state;</li>
  * <li>{@code POST /admin/disposals/{id}/decision} {@code {"decision": "approve"|"refuse", "otp"}}: another
  * administrator decides, re-authenticated by a current authenticator code; approval executes the disposal;</li>
@@ -56,9 +56,13 @@ class DisposalAdminController {
         if (Boolean.TRUE.equals(body.get("pastRetention"))) {
             return answer(() -> json(disposals.requestPastRetention(reason, caller.agent())));
         }
+        if (body.get("facility") instanceof String facility && !facility.isBlank()) {
+            return answer(() -> json(disposals.requestFacility(facility, reason, caller.agent())));
+        }
         String patient = body.get("patient") instanceof String p ? p.replaceFirst("^Patient/", "") : null;
         if (patient == null || patient.isBlank()) {
-            return ResponseEntity.badRequest().body(Map.of("error", "patient (a Patient id) or pastRetention: true is required"));
+            return ResponseEntity.badRequest().body(Map.of("error", "patient (a Patient id), facility, or pastRetention: true is"
+                    + " required"));
         }
         return answer(() -> json(disposals.request(patient, reason, caller.agent())));
     }
@@ -143,6 +147,7 @@ class DisposalAdminController {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", d.id().toString());
         m.put("scope", d.scope());
+        m.put("facility", d.facility());
         m.put("state", d.state());
         m.put("reason", d.reason());
         m.put("requestedBy", d.requestedBy());

@@ -34,20 +34,25 @@ final class DisposalCommands extends CommandGroup {
         String patient;
         @Option(names = "--past-retention", description = "Every patient past retention and not on hold, as one job.")
         boolean pastRetention;
+        @Option(names = "--facility", description = "The records made at this facility (e.g. one that closes), for every"
+                + " patient whose records there are past retention; records elsewhere are kept.")
+        String facility;
         @Option(names = "--reason", required = true, description = "Why, e.g. \"保存期間満了 2026年度廃棄\".")
         String reason;
 
         @Override
         int run(ConfigurableApplicationContext ctx, PrintWriter out) {
-            if ((patient == null) == !pastRetention) {
-                return fail("name one --patient, or --past-retention");
+            if ((patient != null ? 1 : 0) + (pastRetention ? 1 : 0) + (facility != null ? 1 : 0) != 1) {
+                return fail("name one of --patient, --past-retention or --facility");
             }
             try {
                 Disposals disposals = ctx.getBean(Disposals.class);
                 var d = pastRetention ? disposals.requestPastRetention(reason, Agent.localOperator())
+                        : facility != null ? disposals.requestFacility(facility, reason, Agent.localOperator())
                         : disposals.request(patient.replaceFirst("^Patient/", ""), reason, Agent.localOperator());
-                out.println("Requested disposal " + d.id() + " of " + (pastRetention ? d.patients().size() + " patients past"
-                        + " retention" : "Patient/" + d.patients().get(0).patientKey()) + "; another person approves it"
+                out.println("Requested disposal " + d.id() + " of " + (d.scope().equals("patient") ? "Patient/"
+                        + d.patients().get(0).patientKey() : d.patients().size() + " patients' records past retention"
+                        + (facility != null ? " at " + facility : "")) + "; another person approves it"
                         + " (POST /admin/disposals/" + d.id() + "/decision).");
                 return 0;
             } catch (Disposals.DisposalException e) {
@@ -64,7 +69,8 @@ final class DisposalCommands extends CommandGroup {
                 long disposed = d.patients().stream().filter(p -> p.doneAt() != null && p.skipped() == null).count();
                 long skipped = d.patients().stream().filter(p -> p.skipped() != null).count();
                 out.println(d.id() + "  " + (d.scope().equals("patient") ? "Patient/" + d.patients().get(0).patientKey()
-                        : d.patients().size() + " patients past retention") + "  " + d.state().toUpperCase(java.util.Locale.ROOT)
+                        : d.patients().size() + " patients past retention" + (d.facility() == null ? "" : " at "
+                        + d.facility())) + "  " + d.state().toUpperCase(java.util.Locale.ROOT)
                         + "  asked by " + d.requestedBy() + " " + d.requestedAt()
                         + (d.approvedBy() != null ? "  approved by " + d.approvedBy() : "")
                         + (d.executedAt() != null ? ", executed " + d.executedAt() + ": " + disposed + " disposed of, "

@@ -57,9 +57,9 @@ import jp.kiroku.store.Write;
 public class Disposals {
 
     /** A disposal job: its patients and, once executed, the certificate. */
-    public record Disposal(UUID id, String scope, String reason, String requestedBy, Instant requestedAt, String approvedBy,
-                          Instant approvedAt, String refusedBy, Instant refusedAt, Instant executedAt, String certificate,
-                          List<Patient> patients) {
+    public record Disposal(UUID id, String scope, String facility, String reason, String requestedBy, Instant requestedAt,
+                          String approvedBy, Instant approvedAt, String refusedBy, Instant refusedAt, Instant executedAt,
+                          String certificate, List<Patient> patients) {
         public String state() {
             return executedAt != null ? "executed" : refusedAt != null ? "refused" : approvedAt != null ? "executing"
                     : "requested";
@@ -118,14 +118,32 @@ public class Disposals {
         if (resources == 0) {
             throw new DisposalException("Patient/" + patientKey + " has no records to dispose of");
         }
-        String why = notDisposable(patientKey);
+        String why = notDisposable(patientKey, null);
         if (why != null) {
             throw new DisposalException(why);
         }
         if (!waiting(List.of(patientKey)).isEmpty()) {
             throw new DisposalException("a disposal of Patient/" + patientKey + " is already waiting or under way");
         }
-        return create("patient", List.of(patientKey), reason, by);
+        return create("patient", null, List.of(patientKey), reason, by);
+    }
+
+    /**
+     * Asks for the disposal of the records made at one facility (e.g. one that closes), for every patient whose records
+     * there are past retention and not on hold; patients whose records there are not yet past retention are left out.
+     * A patient with records at other facilities keeps them and their key; only the records made here go.
+     */
+    public Disposal requestFacility(String facility, String reason, Agent by) {
+        requireReason(reason);
+        List<String> there = jdbc.queryForList("SELECT DISTINCT patient_key FROM resource_current WHERE facility_id = ? AND"
+                + " patient_key IS NOT NULL AND NOT deleted ORDER BY 1", String.class, facility);
+        List<String> patients = new ArrayList<>(there.stream().filter(p -> notDisposable(p, facility) == null).toList());
+        patients.removeAll(waiting(patients));
+        if (patients.isEmpty()) {
+            throw new DisposalException("no patient's records at facility " + facility + " are past retention (of "
+                    + there.size() + " patients with records there), or all are in a job already");
+        }
+        return create("facility", facility, patients, reason, by);
     }
 
     /** Asks for the disposal of every patient past retention and not on hold (and not in another job): one job. */
@@ -137,7 +155,7 @@ public class Disposals {
         if (patients.isEmpty()) {
             throw new DisposalException("no patient is past retention (kiroku retention report), or all are in a job already");
         }
-        return create("past-retention", patients, reason, by);
+        return create("past-retention", null, patients, reason, by);
     }
 
     private static void requireReason(String reason) {
@@ -146,12 +164,13 @@ public class Disposals {
         }
     }
 
-    /** Why a patient cannot be disposed of now, or null. */
-    private String notDisposable(String patientKey) {
+    /** Why a patient (their records at {@code facility}, when not null) cannot be disposed of now, or null. */
+    private String notDisposable(String patientKey, String facility) {
         if (retention.holds().stream().anyMatch(h -> h.patientKey().equals(patientKey))) {
             return "Patient/" + patientKey + " is on legal hold: release the hold first";
         }
-        if (retention.expired(clock.instant(), patientKey).isEmpty()) {
+        if ((facility == null ? retention.expired(clock.instant(), patientKey)
+                : retention.expiredAt(clock.instant(), patientKey, facility)).isEmpty()) {
             return "Patient/" + patientKey + " is not past retention in every category (kiroku retention report lists"
                     + " who is): records cannot be disposed of before their legal period ends";
         }
@@ -165,18 +184,19 @@ public class Disposals {
                 (Object) patients.toArray(String[]::new));
     }
 
-    private Disposal create(String scope, List<String> patients, String reason, Agent by) {
+    private Disposal create(String scope, String facility, List<String> patients, String reason, Agent by) {
         UUID id = UUID.randomUUID();
         tx.executeWithoutResult(t -> {
-            jdbc.update("INSERT INTO disposal (id, scope, reason, requested_by, requested_at) VALUES (?,?,?,?,?)", id, scope,
-                    reason, name(by), Timestamp.from(clock.instant()));
+            jdbc.update("INSERT INTO disposal (id, scope, facility_id, reason, requested_by, requested_at) VALUES (?,?,?,?,?,?)",
+                    id, scope, facility, reason, name(by), Timestamp.from(clock.instant()));
             jdbc.batchUpdate("INSERT INTO disposal_patient (disposal_id, patient_key) VALUES (?, ?)", patients, 1000, (ps, p) -> {
                 ps.setObject(1, id);
                 ps.setString(2, p);
             });
             audit.record(AuditRecord.of(by, "disposal.request", AuditRecord.Outcome.SUCCESS)
                     .onAll(patients.stream().map(p -> new AuditRecord.Touched("Patient", p, null, p)).toList())
-                    .withDetail("disposal=" + id + " scope=" + scope + " patients=" + patients.size()));
+                    .withDetail("disposal=" + id + " scope=" + scope + (facility == null ? "" : " facility=" + facility)
+                            + " patients=" + patients.size()));
         });
         return get(id).orElseThrow();
     }
@@ -192,7 +212,8 @@ public class Disposals {
                         rs.getString("key_id"), (Integer) rs.getObject("resources"), (Integer) rs.getObject("versions"),
                         rs.getString("versions_sha256")), id);
         return jdbc.query("SELECT * FROM disposal WHERE id = ?", (rs, i) -> new Disposal(rs.getObject("id", UUID.class),
-                rs.getString("scope"), rs.getString("reason"), rs.getString("requested_by"), instant(rs, "requested_at"),
+                rs.getString("scope"), rs.getString("facility_id"), rs.getString("reason"), rs.getString("requested_by"),
+                instant(rs, "requested_at"),
                 rs.getString("approved_by"), instant(rs, "approved_at"), rs.getString("refused_by"), instant(rs, "refused_at"),
                 instant(rs, "executed_at"), rs.getString("certificate"), patients), id).stream().findFirst();
     }
@@ -233,7 +254,7 @@ public class Disposals {
             if (p.doneAt() != null) {
                 continue;
             }
-            String skipped = notDisposable(p.patientKey());
+            String skipped = notDisposable(p.patientKey(), d.facility());
             if (skipped == null) {
                 ledgers.sequenceNow(); // the versions to remove must have their log entries first (the ledger keeps their hashes)
                 try {
@@ -273,11 +294,19 @@ public class Disposals {
     }
 
     private void execute(Disposal d, String patient, Agent by) {
-        List<ResourceKey> current = jdbc.query("SELECT res_type, res_id FROM resource_current WHERE patient_key = ?"
+        // a facility's job takes only the records made there; the patient's key goes only if nothing of theirs is left
+        String only = d.facility();
+        String where = "patient_key = ?" + (only == null ? "" : " AND facility_id = ?");
+        Object[] args = only == null ? new Object[] {patient} : new Object[] {patient, only};
+        List<ResourceKey> current = jdbc.query("SELECT res_type, res_id FROM resource_current WHERE " + where
                 + " AND NOT deleted ORDER BY res_type, res_id", (rs, i) -> new ResourceKey(rs.getString(1), rs.getString(2)),
-                patient);
-        String facility = jdbc.query("SELECT facility_id FROM resource_current WHERE res_type = 'Patient' AND res_id = ?",
-                (rs, i) -> rs.getString(1), patient).stream().findFirst().orElse(null);
+                args);
+        // (a resource stays in the facility it was made in: its current pointer says which)
+        boolean whole = only == null || jdbc.queryForObject("SELECT count(*) FROM resource_current WHERE patient_key = ? AND"
+                + " facility_id <> ? AND EXISTS (SELECT 1 FROM resource_version v WHERE v.res_type = resource_current.res_type"
+                + " AND v.res_id = resource_current.res_id AND v.body IS NOT NULL)", Integer.class, patient, only) == 0;
+        String facility = only != null ? only : jdbc.query("SELECT facility_id FROM resource_current WHERE res_type ="
+                + " 'Patient' AND res_id = ?", (rs, i) -> rs.getString(1), patient).stream().findFirst().orElse(null);
         // 1. tombstones (the record ledger's entries for the disposal), and the derived rows go with the resources
         store.write(current.stream().map(k -> Write.delete(k, null)).toList(),
                 new Authorship(by.kind().code(), by.id(), null, null, facility, "disposal " + d.id() + ": " + d.reason()));
@@ -291,8 +320,9 @@ public class Disposals {
             }
         }
         // 2. the versions that held content: listed in the register, then removed (the owner's function, only those)
-        List<Long> seqs = jdbc.queryForList("SELECT seq FROM resource_version WHERE patient_key = ? AND body IS NOT NULL"
-                + " ORDER BY seq", Long.class, patient);
+        List<Long> seqs = jdbc.queryForList("SELECT v.seq FROM resource_version v JOIN resource_current c ON c.res_type ="
+                + " v.res_type AND c.res_id = v.res_id WHERE v.patient_key = ? AND v.body IS NOT NULL AND c.facility_id ="
+                + " coalesce(?::text, c.facility_id) ORDER BY v.seq", Long.class, patient, only);
         if (jdbc.queryForObject("SELECT count(*) FROM ledger_pending WHERE log = 1 AND source_seq = ANY(?::bigint[])",
                 Integer.class, (Object) seqs.toArray(Long[]::new)) > 0) {
             throw new DisposalException("some of the patient's versions are not in the record ledger yet; run the job"
@@ -308,11 +338,14 @@ public class Disposals {
             throw new IllegalStateException("disposal " + d.id() + " removed " + removed + " versions, not " + seqs.size());
         }
         String sha = sha256(seqs);
-        // 3. the key: whatever copy of the content remains anywhere no longer opens
+        // 3. the key: whatever copy of the content remains anywhere no longer opens (kept while records remain elsewhere)
         String owner = DataKeys.patient(patient);
-        String keyId = jdbc.query("SELECT key_id FROM data_key WHERE owner = ?", (rs, i) -> rs.getString(1), owner).stream()
-                .findFirst().orElse(null);
-        keys.destroy(owner, name(by));
+        String keyId = null;
+        if (whole) {
+            keyId = jdbc.query("SELECT key_id FROM data_key WHERE owner = ?", (rs, i) -> rs.getString(1), owner).stream()
+                    .findFirst().orElse(null);
+            keys.destroy(owner, name(by));
+        }
         jdbc.update("UPDATE disposal_patient SET done_at = ?, key_id = ?::uuid, resources = ?, versions = ?, versions_sha256 = ?"
                 + " WHERE disposal_id = ? AND patient_key = ?", Timestamp.from(clock.instant()), keyId, current.size(),
                 seqs.size(), sha, d.id(), patient);
@@ -325,20 +358,24 @@ public class Disposals {
     /** The certificate, with the checks made after the job (over every patient it disposed of). */
     private String certificate(Disposal d, Instant executedAt) {
         List<String> disposed = d.patients().stream().filter(p -> p.skipped() == null).map(Patient::patientKey).toList();
-        String[] keysOf = disposed.stream().map(DataKeys::patient).toArray(String[]::new);
+        String[] keysOf = d.patients().stream().filter(p -> p.skipped() == null && p.keyId() != null)
+                .map(p -> DataKeys.patient(p.patientKey())).toArray(String[]::new);
         String[] patients = disposed.toArray(String[]::new);
+        String at = " AND facility_id = coalesce(?::text, facility_id)"; // a facility's job: only the records made there
         Map<String, Object> checks = new LinkedHashMap<>();
         checks.put("dataKeysStillWrapped", jdbc.queryForObject("SELECT count(*) FROM data_key WHERE owner = ANY(?::text[])"
                 + " AND wrapped IS NOT NULL", Integer.class, (Object) keysOf));
         checks.put("recordsLeft", jdbc.queryForObject("SELECT count(*) FROM resource_current WHERE patient_key = ANY(?::text[])"
-                + " AND NOT deleted", Integer.class, (Object) patients));
-        checks.put("versionsWithContentLeft", jdbc.queryForObject("SELECT count(*) FROM resource_version WHERE patient_key"
-                + " = ANY(?::text[]) AND body IS NOT NULL", Integer.class, (Object) patients));
+                + " AND NOT deleted" + at, Integer.class, patients, d.facility()));
+        checks.put("versionsWithContentLeft", jdbc.queryForObject("SELECT count(*) FROM resource_version v JOIN resource_current"
+                + " c ON c.res_type = v.res_type AND c.res_id = v.res_id WHERE v.patient_key = ANY(?::text[]) AND v.body IS NOT"
+                + " NULL AND c.facility_id = coalesce(?::text, c.facility_id)", Integer.class, patients, d.facility()));
         int indexRows = 0;
         for (String table : List.of("search_token", "search_string", "search_date", "search_reference", "search_number",
                 "search_quantity", "search_uri", "search_composite")) {
-            indexRows += jdbc.queryForObject("SELECT count(*) FROM " + table + " WHERE patient_key = ANY(?::text[])",
-                    Integer.class, (Object) patients);
+            indexRows += jdbc.queryForObject("SELECT count(*) FROM " + table + " x WHERE x.patient_key = ANY(?::text[])"
+                    + " AND EXISTS (SELECT 1 FROM resource_current c WHERE c.res_type = x.res_type AND c.res_id = x.res_id"
+                    + " AND c.facility_id = coalesce(?::text, c.facility_id))", Integer.class, patients, d.facility());
         }
         checks.put("indexRowsLeft", indexRows);
         boolean passed = checks.values().stream().allMatch(v -> ((Integer) v) == 0);
@@ -346,6 +383,9 @@ public class Disposals {
         c.put("certificate", "Kiroku disposal certificate / 廃棄証明書");
         c.put("disposal", d.id().toString());
         c.put("scope", d.scope());
+        if (d.facility() != null) {
+            c.put("facility", d.facility());
+        }
         c.put("reason", d.reason());
         c.put("requestedBy", d.requestedBy());
         c.put("requestedAt", d.requestedAt().toString());
@@ -358,7 +398,12 @@ public class Disposals {
             m.put("resources", p.resources());
             m.put("versionsRemoved", p.versions());
             m.put("versionsSha256", p.versionsSha256());
-            m.put("keyDestroyed", Map.of("owner", DataKeys.patient(p.patientKey()), "keyId", String.valueOf(p.keyId())));
+            if (p.keyId() != null) {
+                m.put("keyDestroyed", Map.of("owner", DataKeys.patient(p.patientKey()), "keyId", p.keyId()));
+            } else {
+                m.put("keyKept", "the patient's records at other facilities remain under it; the records removed here"
+                        + " are gone from the database, and copies of them elsewhere (backups) expire with the backups");
+            }
             return m;
         }).toList());
         c.put("notDisposed", d.patients().stream().filter(p -> p.skipped() != null)

@@ -131,7 +131,7 @@ public class Residuals {
                     + " directory and WAL archive with --path on its host)", List.of()));
         }
         List<String> disposed = jdbc.queryForList("SELECT patient_key FROM disposal_patient WHERE done_at IS NOT NULL AND"
-                + " skipped IS NULL ORDER BY done_at", String.class);
+                + " skipped IS NULL AND key_id IS NOT NULL ORDER BY done_at", String.class); // patients disposed of entirely
         List<String> keysLeft = new ArrayList<>();
         for (String patient : disposed) {
             Boolean destroyed = jdbc.query("SELECT wrapped IS NULL FROM data_key WHERE owner = ?", (rs, i) -> rs.getBoolean(1),

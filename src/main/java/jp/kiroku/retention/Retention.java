@@ -141,15 +141,20 @@ public class Retention {
      * default), and not on legal hold. Oldest first.
      */
     public List<Expired> expired(Instant asOf) {
-        return expiredAmong(asOf, null);
+        return expiredAmong(asOf, null, null);
     }
 
     /** One patient, if past retention in every category and not on hold. */
     public Optional<Expired> expired(Instant asOf, String patientKey) {
-        return expiredAmong(asOf, patientKey).stream().findFirst();
+        return expiredAmong(asOf, patientKey, null).stream().findFirst();
     }
 
-    private List<Expired> expiredAmong(Instant asOf, String onlyPatient) {
+    /** One patient's records made at one facility, if past retention there in every category, and not on hold. */
+    public Optional<Expired> expiredAt(Instant asOf, String patientKey, String facility) {
+        return expiredAmong(asOf, patientKey, facility).stream().findFirst();
+    }
+
+    private List<Expired> expiredAmong(Instant asOf, String onlyPatient, String onlyFacility) {
         Map<String, Integer> years = new TreeMap<>(); // "type|category" -> years
         rules().forEach(r -> years.put(r.facilityType() + "|" + r.category(), r.years()));
         Map<String, Instant> keptUntil = new TreeMap<>();
@@ -159,6 +164,7 @@ public class Retention {
                 + " LEFT JOIN facility f ON f.id = c.facility_id"
                 + " WHERE c.patient_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM legal_hold h WHERE h.patient_key = c.patient_key)"
                 + (onlyPatient == null ? "" : " AND c.patient_key = ?")
+                + (onlyFacility == null ? "" : " AND c.facility_id = ?")
                 + " GROUP BY c.patient_key, c.category, f.type", (org.springframework.jdbc.core.RowCallbackHandler) rs -> {
                     String patient = rs.getString(1);
                     Integer y = rs.getString(3) == null ? null : years.get(rs.getString(3) + "|" + rs.getString(2));
@@ -173,7 +179,7 @@ public class Retention {
                     }
                     Instant until = last.atZone(zone).plusYears(y).toInstant();
                     keptUntil.merge(patient, until, (a, b) -> a.isAfter(b) ? a : b);
-                }, onlyPatient == null ? new Object[0] : new Object[] {onlyPatient});
+                }, java.util.stream.Stream.of(onlyPatient, onlyFacility).filter(java.util.Objects::nonNull).toArray());
         List<Expired> out = new ArrayList<>();
         keptUntil.forEach((patient, until) -> {
             if (!keptForever.contains(patient) && !until.isAfter(asOf)) {

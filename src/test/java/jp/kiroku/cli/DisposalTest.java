@@ -203,6 +203,45 @@ class DisposalTest extends ServerTest {
         assertThat(disposals.registerProblems()).isEmpty();
     }
 
+    @Test
+    void aFacilitysRecordsPastRetentionGoAndThePatientsRecordsElsewhereStay() {
+        String s = UUID.randomUUID().toString().substring(0, 6);
+        String clinic = "clinic-" + s;
+        String onlyThere = patientWithRecords("disp-f1-" + s);
+        String alsoElsewhere = patientWithRecords("disp-f2-" + s);
+        String recentThere = patientWithRecords("disp-f3-" + s);
+        String observation = jdbc.queryForObject("SELECT res_id FROM resource_current WHERE res_type = 'Observation' AND"
+                + " patient_key = ?", String.class, alsoElsewhere);
+        // made at the clinic that closes: every record of the first and third patients, the second one's Observation
+        // (their Patient record and Condition are the hospital's, and refer to nothing at the clinic)
+        jdbc.update("UPDATE resource_current SET facility_id = ? WHERE patient_key IN (?, ?) OR (res_type = 'Observation'"
+                + " AND res_id = ?)", clinic, onlyThere, recentThere, observation);
+        backdate(onlyThere);
+        backdate(alsoElsewhere);
+
+        CliRun asked = CliRun.kiroku(DATA_DIR, "dispose", "request", "--facility", clinic, "--reason", "閉院に伴う廃棄");
+        assertThat(asked.code()).as(asked.err()).isZero();
+        assertThat(asked.out()).contains("2 patients' records past retention at " + clinic);
+        UUID id = UUID.fromString(asked.out().replaceAll("(?s).*disposal ([0-9a-f-]{36}).*", "$1"));
+        accounts.create(new NewAccount("df" + s, "staff", List.of("admin"), "試験 df" + s, "シケン " + kana("f" + s), null,
+                LocalDate.of(1982, 5, 5), "system-administrator", null, null, null), Agent.localOperator());
+        var done = disposals.approve(id, new Agent(Agent.Kind.USER, "df" + s, "127.0.0.1"));
+        assertThat(done.patients()).extracting(Disposals.Patient::patientKey).containsExactlyInAnyOrder(onlyThere, alsoElsewhere);
+        assertThat(done.patients()).allSatisfy(p -> assertThat(p.skipped()).isNull());
+
+        assertThat(admin.get("Patient/" + onlyThere).status()).isEqualTo(410);
+        assertThatThrownBy(() -> keys.keyFor(DataKeys.patient(onlyThere))).as("nothing of theirs left: key destroyed")
+                .hasMessageContaining("destroyed");
+        assertThat(admin.get("Observation/" + observation).status()).as("the clinic's record goes").isEqualTo(410);
+        assertThat(admin.get("Patient/" + alsoElsewhere).status()).as("the hospital's records stay").isEqualTo(200);
+        assertThat(admin.get("Condition?subject=Patient/" + alsoElsewhere).body()).contains("\"Condition\"");
+        assertThat(keys.keyFor(DataKeys.patient(alsoElsewhere))).as("kept for the record elsewhere").hasSize(32);
+        assertThat(admin.get("Patient/" + recentThere).status()).as("not past retention: not in the job").isEqualTo(200);
+        assertThat(done.certificate()).contains("\"facility\" : \"" + clinic + "\"").contains("\"keyKept\"")
+                .contains("\"passed\" : true");
+        assertThat(disposals.registerProblems()).isEmpty();
+    }
+
     private String patientWithRecords(String id) {
         assertThat(admin.put("Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"廃棄"
                 + id + "\"}]}").status()).isEqualTo(201);
