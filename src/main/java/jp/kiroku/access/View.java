@@ -131,6 +131,16 @@ public final class View {
      * {@code c} for resource_current). Null when nothing needs adding.
      */
     public Condition condition(String alias) {
+        return condition(alias, null);
+    }
+
+    /**
+     * The same for a search that names one patient ({@code patient=X}, {@code subject=Patient/X}, or X's compartment):
+     * when X is in care, the care check compares with X alone instead of every patient in care — the planner then has a
+     * one-element array instead of hundreds (bench/RESULTS.md, run 17). A record that refers to X but belongs to another
+     * patient in care is then not found by this search: stricter, never wider.
+     */
+    public Condition condition(String alias, String onePatient) {
         if (unrestricted()) {
             return null;
         }
@@ -154,7 +164,8 @@ public final class View {
                 // column: the planner neither estimates each array element against the column's statistics (planning
                 // time grew with the patients in care) nor starts from the patient_key index to scan every
                 // patient's records (bench/RESULTS.md, access checks)
-                args.add(patientsInCare().array()); // shared and never written to (JDBC only reads it)
+                args.add(onePatient != null && inCare().contains(onePatient) ? new String[] {onePatient}
+                        : patientsInCare().array()); // shared and never written to (JDBC only reads it)
                 String related = "(" + alias + ".patient_key || '') = ANY (?)";
                 parts.add("(" + alias + ".category = ANY (?) AND (" + alias + ".patient_key IS NULL OR " + related + "))");
             }

@@ -82,6 +82,31 @@ class Searches {
     private record Include(String source, String param, String target, boolean reverse, boolean iterate) {
     }
 
+    /** The one patient a search is limited to by its compartment or a single patient/subject value, or null. */
+    private static String onePatient(Map<String, List<String>> params, SearchIndex.Compartment compartment) {
+        if (compartment != null) {
+            return compartment.type().equals("Patient") ? compartment.id() : null;
+        }
+        String found = null;
+        for (String name : List.of("patient", "subject", "subject:Patient", "patient:Patient")) {
+            List<String> values = params.get(name);
+            if (values == null) {
+                continue;
+            }
+            for (String v : values) {
+                if (v.contains(",") || v.contains("://")) {
+                    return null;
+                }
+                String id = v.startsWith("Patient/") ? v.substring("Patient/".length()) : v.contains("/") ? null : v;
+                if (id == null || id.isEmpty() || (found != null && !found.equals(id))) {
+                    return null;
+                }
+                found = id;
+            }
+        }
+        return found;
+    }
+
     /** GET [type]?params or [compartment]/[id]/[type]?params. */
     Bundle search(Caller caller, SearchRequest request, String type, SearchIndex.Compartment compartment, String path) {
         Map<String, List<String>> params = request.params();
@@ -99,7 +124,7 @@ class Searches {
                 throw new InvalidRequestException(e.getMessage());
             }
             // hidden records are neither matched nor counted (Bundle.total)
-            View.Condition reach = view.condition("c");
+            View.Condition reach = view.condition("c", onePatient(params, compartment));
             q = reach == null ? q : q.and(reach.sql(), reach.args());
             ignored.addAll(q.ignored());
             if (isCountOnly(params)) {
