@@ -135,7 +135,8 @@ public final class View {
     }
 
     /**
-     * The same for a search that names one patient ({@code patient=X}, {@code subject=Patient/X}, or X's compartment):
+     * The same for a search that names one patient ({@code patient=X}, {@code subject=Patient/X}, X's compartment, or X's
+     * {@code $everything}):
      * when X is in care, the care check compares with X alone instead of every patient in care — the planner then has a
      * one-element array instead of hundreds (bench/RESULTS.md, run 17). A record that refers to X but belongs to another
      * patient in care is then not found by this search: stricter, never wider.

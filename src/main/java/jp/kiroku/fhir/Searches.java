@@ -155,7 +155,7 @@ class Searches {
         View view = services.guard().view(caller, Permission.READ);
         services.guard().requireReach(caller, view, List.of(new ResourceKey("Patient", patientId)), "$everything");
         Window w = window(caller, "Patient/$everything", snapshot, offset, count,
-                () -> everythingMatches(patientId, params, view.condition("c")));
+                () -> everythingMatches(patientId, params, view.condition("c", patientId)));
         // everything spans types: every type returned must be readable with the caller's scopes
         SmartScopes scopes = SmartScopes.of(caller.scopes());
         for (ResourceKey k : w.keys()) {
