@@ -28,7 +28,7 @@ import jp.kiroku.store.Written;
 @Component
 record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecords records, TransactionTemplate tx,
                     HistoryPaging history, SearchIndex search, Conditions conditions, CareRelations careRelations,
-                    ConsentRestrictions consents, RecordStatus status) {
+                    ConsentRestrictions consents, RecordStatus status, jp.kiroku.incidents.OperatingMode mode) {
 
     /** A write together with its new version as a resource and that version's search-index values (null for a delete). */
     record Change(Write write, Resource resource, IndexRows rows, String action) {
@@ -73,6 +73,11 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
 
     /** {@code priorStatus}: for a confirmation, the status of the version confirmed (an approval if unapproved). */
     List<Written> commit(Caller caller, RecordStatus.Attribution by, List<Change> given, String detail, String priorStatus) {
+        String refusal = mode.writeRefusal(); // business continuity: read-only or isolated
+        if (refusal != null) {
+            audit.record(AuditRecord.of(caller.agent(), "write", AuditRecord.Outcome.DENIED).withDetail("read-only mode"));
+            throw new ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException(503, refusal);
+        }
         View view;
         if (by.confirming()) { // the confirm reach was checked by $confirm; the version's content does not change
             view = guard.view(caller, Permission.CREATE);

@@ -92,10 +92,11 @@ public class Disposals {
     private final TransactionTemplate tx;
     private final Duration keyBackupRetention;
     private final jp.kiroku.ledger.Ledgers ledgers;
+    private final jp.kiroku.incidents.OperatingMode mode;
 
     Disposals(JdbcTemplate jdbc, Retention retention, RecordStore store, SearchIndex search, CareRelations careRelations,
               ConsentRestrictions consents, DataKeys keys, AuditTrail audit, Clock clock, PlatformTransactionManager transactions,
-              KirokuProperties props, jp.kiroku.ledger.Ledgers ledgers) {
+              KirokuProperties props, jp.kiroku.ledger.Ledgers ledgers, jp.kiroku.incidents.OperatingMode mode) {
         this.jdbc = jdbc;
         this.retention = retention;
         this.store = store;
@@ -108,6 +109,7 @@ public class Disposals {
         this.tx = new TransactionTemplate(transactions);
         this.keyBackupRetention = props.getKeyBackupRetention();
         this.ledgers = ledgers;
+        this.mode = mode;
     }
 
     /** Asks for the disposal of one patient's records: refused unless every category is past retention and no hold. */
@@ -230,6 +232,9 @@ public class Disposals {
     /** A second person approves, which executes the job (see the class comment). Refused for the requester. */
     public Disposal approve(UUID id, Agent by) {
         pending(id, by);
+        if (mode.writeRefusal() != null) {
+            throw new DisposalException(mode.writeRefusal());
+        }
         Timestamp now = Timestamp.from(clock.instant());
         if (jdbc.update("UPDATE disposal SET approved_by = ?, approved_at = ? WHERE id = ? AND approved_at IS NULL AND"
                 + " refused_at IS NULL", name(by), now, id) != 1) {
@@ -249,6 +254,10 @@ public class Disposals {
     }
 
     private Disposal run(UUID id, Agent by) {
+        String refusal = mode.writeRefusal();
+        if (refusal != null) {
+            throw new DisposalException(refusal);
+        }
         Disposal d = get(id).orElseThrow();
         for (Patient p : d.patients()) {
             if (p.doneAt() != null) {
