@@ -12,9 +12,72 @@ import jp.kiroku.search.IndexRebuild;
 import picocli.CommandLine.Command;
 
 /** {@code kiroku keys ...}: rotating the keys that protect stored data (issue 7, item 3). */
-@Command(name = "keys", mixinStandardHelpOptions = true, description = "Rotate the master key or the index key.",
-        subcommands = {KeyCommands.RotateMaster.class, KeyCommands.RotateIndex.class})
+@Command(name = "keys", mixinStandardHelpOptions = true,
+        description = "Rotate the master key or the index key; back the keys up, or restore them.",
+        subcommands = {KeyCommands.RotateMaster.class, KeyCommands.RotateIndex.class, KeyCommands.Backup.class,
+                KeyCommands.Restore.class})
 final class KeyCommands extends CommandGroup {
+
+    @Command(name = "backup", mixinStandardHelpOptions = true,
+            description = {"Back the keys directory up into DIR (another place than the data backups), protected by the",
+                    "master key passphrase, and remove backups there older than kiroku.key-backup-retention (30 days),",
+                    "so that keys destroyed by a disposal disappear from backups too."})
+    static final class Backup extends AdminCommand {
+        @picocli.CommandLine.Option(names = "--to", required = true, paramLabel = "DIR")
+        java.nio.file.Path to;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) throws java.io.IOException {
+            var props = ctx.getBean(jp.kiroku.platform.KirokuProperties.class);
+            char[] passphrase = jp.kiroku.crypto.KeyStoreMasterKey.passphrase(props.getKeysDir(), props.getMasterKeyPassphrase(),
+                    props.getMasterKeyPassphraseFile());
+            var r = jp.kiroku.crypto.KeyBackups.create(props.getKeysDir(), passphrase, to, java.time.Instant.now(),
+                    props.getKeyBackupRetention());
+            ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "keys.backup", AuditRecord.Outcome.SUCCESS)
+                    .withDetail("files=" + r.files().size() + " pruned=" + r.pruned().size()));
+            out.println("Backed the keys up to " + r.backup() + " (" + String.join(", ", r.files()) + "); kept until "
+                    + r.expires() + ".");
+            r.pruned().forEach(p -> out.println("Removed the expired key backup " + p));
+            return 0;
+        }
+    }
+
+    @Command(name = "restore", mixinStandardHelpOptions = true,
+            description = "Restore a key backup into an empty keys directory (checks every file's hash and the passphrase first).")
+    static final class Restore implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+        @picocli.CommandLine.Mixin
+        KirokuCli.Common common = new KirokuCli.Common();
+        @picocli.CommandLine.Unmatched
+        java.util.List<String> settings = new java.util.ArrayList<>();
+        @picocli.CommandLine.Option(names = "--from", required = true, paramLabel = "DIR", description = "A kiroku-keys-... directory.")
+        java.nio.file.Path from;
+
+        /** Not an admin command: its context would open (and create) the very keys being restored. */
+        @Override
+        public Integer call() throws java.io.IOException {
+            PrintWriter out = KirokuCli.out(spec);
+            try (ConfigurableApplicationContext ctx = KirokuCli.settingsContext(common, settings)) {
+                int code = restore(ctx.getBean(jp.kiroku.platform.KirokuProperties.class), out);
+                out.flush();
+                return code;
+            }
+        }
+
+        private int restore(jp.kiroku.platform.KirokuProperties props, PrintWriter out) throws java.io.IOException {
+            try {
+                var restored = jp.kiroku.crypto.KeyBackups.restore(from, () -> jp.kiroku.crypto.KeyStoreMasterKey.passphrase(
+                        props.getKeysDir(), props.getMasterKeyPassphrase(), props.getMasterKeyPassphraseFile()),
+                        props.getKeysDir());
+                out.println("Restored " + String.join(", ", restored) + " into " + props.getKeysDir() + ".");
+                return 0;
+            } catch (IllegalStateException e) {
+                spec.commandLine().getErr().println("kiroku: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
 
     @Command(name = "rotate-master", mixinStandardHelpOptions = true,
             description = {"Replace the master key, online: a new master key is added to the key store, every data key is",

@@ -91,6 +91,23 @@ public final class KirokuCli implements Runnable {
         }
     }
 
+    /**
+     * The settings alone (kiroku.* from the arguments, the environment and the configuration files), with nothing
+     * started: for commands that must not touch the database or the keys, such as restoring the keys.
+     */
+    static ConfigurableApplicationContext settingsContext(Common common, List<String> settings) {
+        return new SpringApplicationBuilder(SettingsOnly.class)
+                .web(WebApplicationType.NONE)
+                .logStartupInfo(false)
+                .properties("spring.main.banner-mode=off", "logging.level.root=WARN")
+                .run(common.args(settings).toArray(String[]::new));
+    }
+
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    @org.springframework.boot.context.properties.EnableConfigurationProperties(jp.kiroku.platform.KirokuProperties.class)
+    static class SettingsOnly {
+    }
+
     /** An admin command's Spring context: same configuration, no web server, role "admin", quiet logs. */
     static ConfigurableApplicationContext adminContext(Common common, List<String> settings) {
         return new SpringApplicationBuilder(application)

@@ -57,6 +57,21 @@ public final class KeyStoreMasterKey implements KeyProvider {
                     + " and Kiroku does not start on it again (" + keysDir.resolve(DECOMMISSIONED) + ")");
         }
         boolean trial = (passphrase == null || passphrase.isEmpty()) && passphraseFile == null;
+        char[] secret = passphrase(keysDir, passphrase, passphraseFile);
+        if (trial) {
+            LOG.warn("TRIAL KEYS: the master key store and its passphrase are both in {}: keys kept beside the data"
+                    + " protect nothing. Set KIROKU_MASTER_KEY_PASSPHRASE and put kiroku.keys-dir on other storage"
+                    + " (docs/operations.md).", keysDir);
+        }
+        return new KeyStoreMasterKey(keysDir.resolve(STORE), secret, trial);
+    }
+
+    /**
+     * The passphrase as configured: given, read from a file, or (a trial) the one written beside the store, created at
+     * the first start. At least 12 characters.
+     */
+    public static char[] passphrase(Path keysDir, String passphrase, Path passphraseFile) {
+        boolean trial = (passphrase == null || passphrase.isEmpty()) && passphraseFile == null;
         char[] secret;
         try {
             if (!trial) {
@@ -65,9 +80,6 @@ public final class KeyStoreMasterKey implements KeyProvider {
             } else {
                 secret = new String(SecretFiles.createIfAbsent(keysDir.resolve(TRIAL_PASSPHRASE),
                         SecretFiles.randomToken(32).getBytes(StandardCharsets.US_ASCII)), StandardCharsets.US_ASCII).toCharArray();
-                LOG.warn("TRIAL KEYS: the master key store and its passphrase are both in {}: keys kept beside the data"
-                        + " protect nothing. Set KIROKU_MASTER_KEY_PASSPHRASE and put kiroku.keys-dir on other storage"
-                        + " (docs/operations.md).", keysDir);
             }
         } catch (IOException e) {
             throw new IllegalStateException("Cannot read the master key passphrase file " + passphraseFile + ": "
@@ -76,7 +88,7 @@ public final class KeyStoreMasterKey implements KeyProvider {
         if (secret.length < 12) {
             throw new IllegalStateException("The master key passphrase must have at least 12 characters");
         }
-        return new KeyStoreMasterKey(keysDir.resolve(STORE), secret, trial);
+        return secret;
     }
 
     private KeyStoreMasterKey(Path file, char[] passphrase, boolean trial) {
