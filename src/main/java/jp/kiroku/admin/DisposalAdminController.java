@@ -29,7 +29,8 @@ import jp.kiroku.retention.Disposals;
  * <li>{@code GET /admin/disposals}: every request and its state;</li>
  * <li>{@code POST /admin/disposals/{id}/decision} {@code {"decision": "approve"|"refuse", "otp"}}: another
  * administrator decides, re-authenticated by a current authenticator code; approval executes the disposal;</li>
- * <li>{@code GET /admin/disposals/{id}/certificate}: the disposal certificate (JSON).</li>
+ * <li>{@code GET /admin/disposals/{id}/certificate} and {@code .../certificate.pdf}: the disposal certificate (JSON,
+ * PDF).</li>
  * </ul>
  * Only people with the {@code admin} role; every call is audited.
  */
@@ -115,6 +116,23 @@ class DisposalAdminController {
         }
         audit.record(AuditRecord.of(caller.agent(), "disposal.certificate", AuditRecord.Outcome.SUCCESS).withDetail("disposal=" + id));
         return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(d.certificate());
+    }
+
+    @GetMapping(value = "/admin/disposals/{id}/certificate.pdf", produces = MediaType.APPLICATION_PDF_VALUE)
+    ResponseEntity<Object> certificatePdf(@PathVariable String id, HttpServletRequest http) {
+        Caller caller = Caller.current(http.getRemoteAddr());
+        if (!administrator(caller)) {
+            return refused(caller, "disposal.certificate");
+        }
+        UUID disposal = uuid(id);
+        var pdf = disposal == null ? java.util.Optional.<byte[]>empty() : disposals.certificatePdf(disposal);
+        if (pdf.isEmpty()) {
+            return ResponseEntity.status(404).contentType(MediaType.APPLICATION_JSON)
+                    .body(Map.of("error", "no certificate: the disposal does not exist or was not executed"));
+        }
+        audit.record(AuditRecord.of(caller.agent(), "disposal.certificate", AuditRecord.Outcome.SUCCESS)
+                .withDetail("disposal=" + id + " pdf"));
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_PDF).body(pdf.get());
     }
 
     private boolean administrator(Caller caller) {

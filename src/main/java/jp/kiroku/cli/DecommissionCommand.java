@@ -87,9 +87,12 @@ final class DecommissionCommand extends AdminCommand {
         String json = tools.jackson.databind.json.JsonMapper.builder().build().writerWithDefaultPrettyPrinter()
                 .writeValueAsString(c);
         Files.writeString(certificate, json, StandardCharsets.UTF_8);
+        Path pdf = certificate.resolveSibling(certificate.getFileName().toString().replaceFirst("\\.json$", "") + ".pdf");
+        Files.write(pdf, jp.kiroku.render.Pdf.document("廃止証明書 / Decommissioning certificate",
+                tools.jackson.databind.json.JsonMapper.builder().build().readTree(json)));
         out.println(json);
         out.println("Decommissioned: " + dataKeys + " data keys and " + masterIds.size() + " master key(s) destroyed; the"
-                + " certificate is in " + certificate + ".");
+                + " certificate is in " + certificate + " and " + pdf + ".");
         return left.isEmpty() && wrapped == 0 ? 0 : 1;
     }
 }

@@ -112,12 +112,14 @@ final class DisposalCommands extends CommandGroup {
         }
     }
 
-    @Command(name = "certificate", mixinStandardHelpOptions = true, description = "The disposal certificate (JSON).")
+    @Command(name = "certificate", mixinStandardHelpOptions = true, description = "The disposal certificate (JSON, or PDF).")
     static final class Certificate extends AdminCommand {
         @Parameters(paramLabel = "ID")
         String id;
         @Option(names = "--out", paramLabel = "FILE", description = "Write it to FILE instead of standard output.")
         Path file;
+        @Option(names = "--pdf", paramLabel = "FILE", description = "Also write it as PDF to FILE.")
+        Path pdf;
 
         @Override
         int run(ConfigurableApplicationContext ctx, PrintWriter out) throws java.io.IOException {
@@ -131,8 +133,14 @@ final class DisposalCommands extends CommandGroup {
             if (d.isEmpty() || d.get().certificate() == null) {
                 return fail("no certificate: disposal " + id + " does not exist or was not executed");
             }
-            if (file == null) {
+            if (pdf != null) {
+                Files.write(pdf, ctx.getBean(Disposals.class).certificatePdf(uuid).orElseThrow());
+                out.println("Wrote the certificate of disposal " + id + " as PDF to " + pdf);
+            }
+            if (file == null && pdf == null) {
                 out.println(d.get().certificate());
+            } else if (file == null) {
+                return 0;
             } else {
                 Files.writeString(file, d.get().certificate(), StandardCharsets.UTF_8);
                 out.println("Wrote the certificate of disposal " + id + " to " + file);

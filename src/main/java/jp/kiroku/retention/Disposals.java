@@ -424,6 +424,12 @@ public class Disposals {
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(c);
     }
 
+    /** The certificate of an executed disposal as PDF (the same content as the JSON, Japanese font embedded). */
+    public Optional<byte[]> certificatePdf(UUID id) {
+        return get(id).map(Disposal::certificate).map(json -> jp.kiroku.render.Pdf.document("廃棄証明書 / Disposal certificate",
+                JSON.readTree(json)));
+    }
+
     /**
      * Checks the disposal register against the access ledger: for every patient of every job, the versions listed
      * match the hash in the job's record and in its audit event (which the access ledger protects). What is wrong, if

@@ -51,6 +51,11 @@ class DecommissionTest {
         String json = Files.readString(certificate);
         assertThat(json).contains("\"passed\" : true").contains("\"masterKeysDestroyed\" : [ \"kiroku-master-1\" ]")
                 .contains("master-key.p12").contains("\"wrappedDataKeysLeft\" : 0");
+        Path pdf = certificate.resolveSibling(certificate.getFileName().toString().replaceFirst("\\.json$", "") + ".pdf");
+        try (var doc = org.apache.pdfbox.Loader.loadPDF(Files.readAllBytes(pdf))) {
+            assertThat(new org.apache.pdfbox.text.PDFTextStripper().getText(doc)) // (廃止's 止 extracts as the radical ⽌)
+                    .contains("証明書 / Decommissioning certificate").contains("kiroku-master-1");
+        }
         try (var files = Files.list(keysDir)) {
             assertThat(files.map(f -> f.getFileName().toString()).toList()).containsExactly(KeyStoreMasterKey.DECOMMISSIONED);
         }

@@ -148,6 +148,19 @@ class DisposalTest extends ServerTest {
         assertThat(written.code()).as(written.err()).isZero();
         assertThat(Files.readString(file)).isEqualTo(certificate.body());
         assertThat(CliRun.kiroku(DATA_DIR, "dispose", "list").out()).contains(id + "  Patient/" + gone + "  EXECUTED");
+        // and as PDF: the same content, the Japanese font embedded
+        Response pdf = secondAdmin.get(secondAdmin.root() + "/admin/disposals/" + id + "/certificate.pdf");
+        assertThat(pdf.status()).isEqualTo(200);
+        assertThat(pdf.headers().firstValue("Content-Type").orElse("")).startsWith("application/pdf");
+        assertThat(pdf.body()).startsWith("%PDF");
+        Path pdfFile = Files.createTempFile("disposal-", ".pdf");
+        assertThat(CliRun.kiroku(DATA_DIR, "dispose", "certificate", id, "--pdf", pdfFile.toString()).code()).isZero();
+        try (var doc = org.apache.pdfbox.Loader.loadPDF(Files.readAllBytes(pdfFile))) {
+            String text = new org.apache.pdfbox.text.PDFTextStripper().getText(doc);
+            assertThat(text).contains("廃棄証明書").contains("Patient/" + gone).contains("保存期間満了").contains("user:db" + s);
+            assertThat(doc.getPage(0).getResources().getFontNames()).extracting(n -> doc.getPage(0).getResources().getFont(n)
+                    .getName()).anySatisfy(f -> assertThat(f).contains("NotoSansJP"));
+        }
         CliRun verify = CliRun.kiroku(DATA_DIR, "verify");
         assertThat(verify.code()).as(verify.out()).isZero();
         assertThat(verify.out()).contains("disposed (register checked)");
