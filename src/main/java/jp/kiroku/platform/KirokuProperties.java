@@ -30,6 +30,11 @@ public class KirokuProperties {
      * certificate states that no copy of the key exists after disposal + this.
      */
     private Duration keyBackupRetention = Duration.ofDays(30);
+    /**
+     * When the server compacts the tables after disposals (kiroku dispose compact), daily in kiroku.time-zone, if a
+     * disposal ran since the last compaction: each table is locked while it is rewritten, so a quiet hour.
+     */
+    private java.time.LocalTime compactAt = java.time.LocalTime.of(3, 0);
     /** Address the HTTP server binds to; anything but loopback requires TLS. */
     private String host = "127.0.0.1";
     /** HTTP port. */
@@ -301,6 +306,8 @@ public class KirokuProperties {
     public void setMasterKeyPassphraseFile(Path f) { this.masterKeyPassphraseFile = f; }
     public Path getDataDir() { return dataDir; }
     public void setDataDir(Path dataDir) { this.dataDir = dataDir; }
+    public java.time.LocalTime getCompactAt() { return compactAt; }
+    public void setCompactAt(java.time.LocalTime t) { this.compactAt = t; }
     public Duration getKeyBackupRetention() { return keyBackupRetention; }
     public void setKeyBackupRetention(Duration d) { this.keyBackupRetention = d; }
     public Path getKeysDir() { return keysDir != null ? keysDir : dataDir.resolve("keys"); }

@@ -61,13 +61,67 @@ public class Residuals {
     private final SearchIndex search;
     private final DataKeys keys;
     private final AuditTrail audit;
+    private final jp.kiroku.platform.KirokuProperties props;
+    private final jp.kiroku.platform.ProcessRole role;
+    private java.util.concurrent.ScheduledExecutorService background;
 
-    Residuals(JdbcTemplate jdbc, DatabaseRuntime database, SearchIndex search, DataKeys keys, AuditTrail audit) {
+    Residuals(JdbcTemplate jdbc, DatabaseRuntime database, SearchIndex search, DataKeys keys, AuditTrail audit,
+              jp.kiroku.platform.KirokuProperties props,
+              @org.springframework.beans.factory.annotation.Value("${kiroku.runtime.role:serve}") jp.kiroku.platform.ProcessRole role) {
         this.jdbc = jdbc;
         this.database = database;
         this.search = search;
         this.keys = keys;
         this.audit = audit;
+        this.props = props;
+        this.role = role;
+    }
+
+    /** The server compacts daily at {@code kiroku.compact-at} when a disposal ran since the last compaction. */
+    @org.springframework.context.event.EventListener(org.springframework.boot.context.event.ApplicationReadyEvent.class)
+    void schedule() {
+        if (role != jp.kiroku.platform.ProcessRole.SERVE) {
+            return;
+        }
+        background = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kiroku-compaction");
+            t.setDaemon(true);
+            return t;
+        });
+        var now = java.time.ZonedDateTime.now(props.getTimeZone());
+        var next = now.with(props.getCompactAt());
+        if (!next.isAfter(now)) {
+            next = next.plusDays(1);
+        }
+        background.scheduleAtFixedRate(() -> {
+            try {
+                compactIfDisposed(Agent.localOperator());
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(Residuals.class).error("Scheduled compaction failed: {}", e.getMessage());
+            }
+        }, java.time.Duration.between(now, next).toMillis(), java.time.Duration.ofDays(1).toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    @jakarta.annotation.PreDestroy
+    void stop() {
+        if (background != null) {
+            background.shutdownNow();
+        }
+    }
+
+    /**
+     * Compacts when a patient was disposed of after the last compaction; returns what was done, or empty when there was
+     * nothing to do. (Two servers doing it at once only wait on each other's table locks.)
+     */
+    public java.util.Optional<List<String>> compactIfDisposed(Agent by) {
+        Boolean due = jdbc.queryForObject("SELECT coalesce((SELECT max(done_at) FROM disposal_patient WHERE skipped IS NULL)"
+                + " > coalesce((SELECT max(recorded) FROM audit_log WHERE action = 'disposal.compact'), '-infinity'), false)",
+                Boolean.class);
+        if (!Boolean.TRUE.equals(due)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(compact(by));
     }
 
     /** Rewrites the touched tables and removes old WAL; returns what was done, step by step. */

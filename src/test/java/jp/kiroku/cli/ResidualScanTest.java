@@ -34,6 +34,8 @@ class ResidualScanTest extends ServerTest {
     Disposals disposals;
     @Autowired
     Accounts accounts;
+    @Autowired
+    jp.kiroku.retention.Residuals residuals;
 
     @Test
     void theScanFindsThePatientsIndexHashesUntilTheDisposalIsCompactedAway() {
@@ -60,7 +62,11 @@ class ResidualScanTest extends ServerTest {
         assertThat(disposed.code()).as("the removed rows' bytes are still in the files and the WAL").isEqualTo(1);
         assertThat(disposed.out()).contains("OK    wrapped keys of the").contains("OK    sealed items of disposed patients");
 
-        CliRun compact = CliRun.kiroku(DATA_DIR, "dispose", "compact");
+        // the server's daily compaction runs when a disposal happened since the last one, and only then
+        assertThat(residuals.compactIfDisposed(Agent.localOperator())).hasValueSatisfying(done ->
+                assertThat(done).contains("rewrote search_string"));
+        assertThat(residuals.compactIfDisposed(Agent.localOperator())).as("nothing disposed since").isEmpty();
+        CliRun compact = CliRun.kiroku(DATA_DIR, "dispose", "compact"); // by hand, any time
         assertThat(compact.code()).as(compact.err()).isZero();
         assertThat(compact.out()).contains("rewrote search_string").contains("removed the WAL written before");
         CliRun after = CliRun.kiroku(DATA_DIR, "residual-scan", "--canary", canary);
