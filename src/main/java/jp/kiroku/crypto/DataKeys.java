@@ -38,6 +38,29 @@ public class DataKeys {
             throw new IllegalStateException("This installation was decommissioned on " + rs.getTimestamp(1).toInstant()
                     + ": every key is destroyed and its records cannot be read; Kiroku does not start on it again");
         }, DECOMMISSIONED);
+        destroyRevived();
+    }
+
+    /**
+     * A restore never revives a destroyed key: every data key the master key's register lists as destroyed, but that
+     * the database holds wrapped (a database restored from before a disposal), is destroyed again. Returns the owners.
+     */
+    public List<String> destroyRevived() {
+        java.util.Set<String> destroyed = master.destroyedKeyIds();
+        if (destroyed.isEmpty()) {
+            return List.of();
+        }
+        List<String> revived = jdbc.queryForList("SELECT owner FROM data_key WHERE wrapped IS NOT NULL AND key_id::text ="
+                + " ANY(?::text[])", String.class, (Object) destroyed.toArray(String[]::new));
+        for (String owner : revived) {
+            jdbc.update("UPDATE data_key SET wrapped = NULL, destroyed_at = coalesce(destroyed_at, ?), destroyed_by ="
+                    + " coalesce(destroyed_by, 'register') WHERE owner = ?", Timestamp.from(clock.instant()), owner);
+            unwrapped.invalidate(owner);
+            org.slf4j.LoggerFactory.getLogger(DataKeys.class).warn("The data key of {} was destroyed by a disposal but is in"
+                    + " the database again (a restore from before it?): destroyed again", owner.startsWith("patient:")
+                    ? "a disposed patient" : owner);
+        }
+        return revived;
     }
 
     /** The register row that marks the installation as decommissioned. */
@@ -189,6 +212,8 @@ public class DataKeys {
      * data key, so this module cannot depend on it.
      */
     public boolean destroy(String owner, String by) {
+        jdbc.query("SELECT key_id FROM data_key WHERE owner = ? AND wrapped IS NOT NULL", (org.springframework.jdbc.core.RowCallbackHandler)
+                rs -> master.recordDestroyed(rs.getString(1)), owner);
         int n = jdbc.update("UPDATE data_key SET wrapped = NULL, destroyed_at = ?, destroyed_by = ? WHERE owner = ?"
                 + " AND wrapped IS NOT NULL", Timestamp.from(clock.instant()), by, owner);
         unwrapped.invalidate(owner);

@@ -35,4 +35,13 @@ public interface KeyProvider {
      * and the provider refuses to open again. Returns what was destroyed, for the certificate.
      */
     List<String> destroyAll();
+
+    /**
+     * Records, with the master key (not in the database), that a data key was destroyed: a database restored from a
+     * backup made before may hold that key wrapped again, and {@link DataKeys} destroys it again at start.
+     */
+    void recordDestroyed(String keyId);
+
+    /** The ids of every data key recorded as destroyed. */
+    java.util.Set<String> destroyedKeyIds();
 }

@@ -28,6 +28,8 @@ public final class KeyStoreMasterKey implements KeyProvider {
     private static final Logger LOG = LoggerFactory.getLogger(KeyStoreMasterKey.class);
     static final String STORE = "master-key.p12";
     static final String TRIAL_PASSPHRASE = "master-key.passphrase";
+    /** The register of destroyed data keys kept beside the master key (one key id and time per line). */
+    static final String DESTROYED = "destroyed-data-keys.txt";
     /** Left in the keys directory by {@link #destroyAll}: the store is never created again there. */
     public static final String DECOMMISSIONED = "DECOMMISSIONED";
     private static final String PREFIX = "kiroku-master-";
@@ -225,6 +227,39 @@ public final class KeyStoreMasterKey implements KeyProvider {
             return PREFIX + next;
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalStateException("Cannot add a master key to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void recordDestroyed(String keyId) {
+        Path register = file.resolveSibling(DESTROYED);
+        try {
+            if (!Files.exists(register)) {
+                SecretFiles.write(register, new byte[0]);
+            }
+            Files.writeString(register, keyId + " " + java.time.Instant.now() + "\n", StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot record the destroyed key in " + register + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public java.util.Set<String> destroyedKeyIds() {
+        Path register = file.resolveSibling(DESTROYED);
+        try {
+            if (!Files.exists(register)) {
+                return java.util.Set.of();
+            }
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            for (String line : Files.readAllLines(register, StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    ids.add(line.strip().split("\\s+")[0]);
+                }
+            }
+            return ids;
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot read " + register + ": " + e.getMessage(), e);
         }
     }
 

@@ -62,4 +62,30 @@ class DataKeysTest extends ServerTest {
                 .isInstanceOf(IllegalStateException.class);
         assertThat(keys.destroy(a, "operator:test")).isFalse();
     }
+
+    @Test
+    @org.junit.jupiter.api.Tag("DISP-02")
+    void aKeyThatARestoreBringsBackAfterItsDisposalIsDestroyedAgainAtStart() {
+        KeyStoreMasterKey master = KeyStoreMasterKey.open(keysDir, "a passphrase for tests", null);
+        DataKeys keys = new DataKeys(jdbc, master, Clock.systemUTC(), Duration.ZERO);
+        String disposed = DataKeys.patient("dk-" + UUID.randomUUID());
+        String kept = DataKeys.patient("dk-" + UUID.randomUUID());
+        try {
+            keys.keyFor(disposed);
+            keys.keyFor(kept);
+            byte[] wrapped = jdbc.queryForObject("SELECT wrapped FROM data_key WHERE owner = ?", byte[].class, disposed);
+            assertThat(keys.destroy(disposed, "operator:test")).isTrue();
+            // a database restored from a backup made before the disposal holds the wrapped key again
+            jdbc.update("UPDATE data_key SET wrapped = ?, destroyed_at = NULL, destroyed_by = NULL WHERE owner = ?", wrapped,
+                    disposed);
+            DataKeys restarted = new DataKeys(jdbc, KeyStoreMasterKey.open(keysDir, "a passphrase for tests", null),
+                    Clock.systemUTC(), Duration.ZERO);
+            assertThat(jdbc.queryForObject("SELECT wrapped IS NULL FROM data_key WHERE owner = ?", Boolean.class, disposed))
+                    .as("destroyed again at start, from the register kept with the master key").isTrue();
+            assertThatThrownBy(() -> restarted.keyFor(disposed)).hasMessageContaining("destroyed");
+            assertThat(restarted.keyFor(kept)).as("a key never destroyed is left alone").hasSize(32);
+        } finally {
+            jdbc.update("DELETE FROM data_key WHERE owner IN (?, ?)", disposed, kept);
+        }
+    }
 }
