@@ -105,34 +105,31 @@ class DisposalAdminController {
 
     @GetMapping(value = "/admin/disposals/{id}/certificate", produces = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<Object> certificate(@PathVariable String id, HttpServletRequest http) {
-        Caller caller = Caller.current(http.getRemoteAddr());
-        if (!administrator(caller)) {
-            return refused(caller, "disposal.certificate");
-        }
-        UUID disposal = uuid(id);
-        var d = disposal == null ? null : disposals.get(disposal).orElse(null);
-        if (d == null || d.certificate() == null) {
-            return ResponseEntity.status(404).body(Map.of("error", "no certificate: the disposal does not exist or was not executed"));
-        }
-        audit.record(AuditRecord.of(caller.agent(), "disposal.certificate", AuditRecord.Outcome.SUCCESS).withDetail("disposal=" + id));
-        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(d.certificate());
+        return certificate(id, http, "", MediaType.APPLICATION_JSON, disposal -> disposals.get(disposal)
+                .map(Disposals.Disposal::certificate));
     }
 
     @GetMapping(value = "/admin/disposals/{id}/certificate.pdf", produces = MediaType.APPLICATION_PDF_VALUE)
     ResponseEntity<Object> certificatePdf(@PathVariable String id, HttpServletRequest http) {
+        return certificate(id, http, " pdf", MediaType.APPLICATION_PDF, disposals::certificatePdf);
+    }
+
+    /** An executed disposal's certificate in one form, for administrators; audited. */
+    private ResponseEntity<Object> certificate(String id, HttpServletRequest http, String form, MediaType type,
+                                               java.util.function.Function<UUID, java.util.Optional<?>> render) {
         Caller caller = Caller.current(http.getRemoteAddr());
         if (!administrator(caller)) {
             return refused(caller, "disposal.certificate");
         }
         UUID disposal = uuid(id);
-        var pdf = disposal == null ? java.util.Optional.<byte[]>empty() : disposals.certificatePdf(disposal);
-        if (pdf.isEmpty()) {
+        java.util.Optional<?> body = disposal == null ? java.util.Optional.empty() : render.apply(disposal);
+        if (body.isEmpty()) {
             return ResponseEntity.status(404).contentType(MediaType.APPLICATION_JSON)
                     .body(Map.of("error", "no certificate: the disposal does not exist or was not executed"));
         }
         audit.record(AuditRecord.of(caller.agent(), "disposal.certificate", AuditRecord.Outcome.SUCCESS)
-                .withDetail("disposal=" + id + " pdf"));
-        return ResponseEntity.ok().contentType(MediaType.APPLICATION_PDF).body(pdf.get());
+                .withDetail("disposal=" + id + form));
+        return ResponseEntity.ok().contentType(type).body(body.get());
     }
 
     private boolean administrator(Caller caller) {

@@ -84,12 +84,11 @@ final class DecommissionCommand extends AdminCommand {
                 "wrappedDataKeysLeft", wrapped));
         c.put("note", "keys were overwritten with random bytes and removed; copies of the key store in backups made"
                 + " before today must be destroyed too (kiroku.key-backup-retention)");
-        String json = tools.jackson.databind.json.JsonMapper.builder().build().writerWithDefaultPrettyPrinter()
-                .writeValueAsString(c);
+        var mapper = tools.jackson.databind.json.JsonMapper.builder().build();
+        String json = mapper.writerWithDefaultPrettyPrinter().writeValueAsString(c);
         Files.writeString(certificate, json, StandardCharsets.UTF_8);
         Path pdf = certificate.resolveSibling(certificate.getFileName().toString().replaceFirst("\\.json$", "") + ".pdf");
-        Files.write(pdf, jp.kiroku.render.Pdf.document("廃止証明書 / Decommissioning certificate",
-                tools.jackson.databind.json.JsonMapper.builder().build().readTree(json)));
+        Files.write(pdf, jp.kiroku.render.Pdf.document("廃止証明書 / Decommissioning certificate", mapper.valueToTree(c)));
         out.println(json);
         out.println("Decommissioned: " + dataKeys + " data keys and " + masterIds.size() + " master key(s) destroyed; the"
                 + " certificate is in " + certificate + " and " + pdf + ".");

@@ -18,6 +18,12 @@ import picocli.CommandLine.Command;
                 KeyCommands.Restore.class})
 final class KeyCommands extends CommandGroup {
 
+    /** The master key passphrase as configured (or, in a trial, the one beside the store). */
+    static char[] passphrase(jp.kiroku.platform.KirokuProperties props) {
+        return jp.kiroku.crypto.KeyStoreMasterKey.passphrase(props.getKeysDir(), props.getMasterKeyPassphrase(),
+                props.getMasterKeyPassphraseFile());
+    }
+
     @Command(name = "backup", mixinStandardHelpOptions = true,
             description = {"Back the keys directory up into DIR (another place than the data backups), protected by the",
                     "master key passphrase, and remove backups there older than kiroku.key-backup-retention (30 days),",
@@ -29,9 +35,7 @@ final class KeyCommands extends CommandGroup {
         @Override
         int run(ConfigurableApplicationContext ctx, PrintWriter out) throws java.io.IOException {
             var props = ctx.getBean(jp.kiroku.platform.KirokuProperties.class);
-            char[] passphrase = jp.kiroku.crypto.KeyStoreMasterKey.passphrase(props.getKeysDir(), props.getMasterKeyPassphrase(),
-                    props.getMasterKeyPassphraseFile());
-            var r = jp.kiroku.crypto.KeyBackups.create(props.getKeysDir(), passphrase, to, java.time.Instant.now(),
+            var r = jp.kiroku.crypto.KeyBackups.create(props.getKeysDir(), passphrase(props), to, java.time.Instant.now(),
                     props.getKeyBackupRetention());
             ctx.getBean(AuditTrail.class).record(AuditRecord.of(Agent.localOperator(), "keys.backup", AuditRecord.Outcome.SUCCESS)
                     .withDetail("files=" + r.files().size() + " pruned=" + r.pruned().size()));
@@ -67,9 +71,7 @@ final class KeyCommands extends CommandGroup {
 
         private int restore(jp.kiroku.platform.KirokuProperties props, PrintWriter out) throws java.io.IOException {
             try {
-                var restored = jp.kiroku.crypto.KeyBackups.restore(from, () -> jp.kiroku.crypto.KeyStoreMasterKey.passphrase(
-                        props.getKeysDir(), props.getMasterKeyPassphrase(), props.getMasterKeyPassphraseFile()),
-                        props.getKeysDir());
+                var restored = jp.kiroku.crypto.KeyBackups.restore(from, () -> passphrase(props), props.getKeysDir());
                 out.println("Restored " + String.join(", ", restored) + " into " + props.getKeysDir() + ".");
                 return 0;
             } catch (IllegalStateException e) {

@@ -79,10 +79,17 @@ public class BlindIndex {
 
     private Loaded generations() {
         Loaded g = loaded;
-        if (g == null || g.at().plus(refresh).isBefore(clock.instant())) {
-            g = load();
-        }
-        return g;
+        return g != null && !stale(g) ? g : loadIfStale();
+    }
+
+    /** One reader re-reads them; threads that waited for it use what it read. */
+    private synchronized Loaded loadIfStale() {
+        Loaded g = loaded;
+        return g != null && !stale(g) ? g : load();
+    }
+
+    private boolean stale(Loaded g) {
+        return g.at().plus(refresh).isBefore(clock.instant());
     }
 
     /** Reads the generations now (also what a rotation calls after each of its steps, in its own process). */

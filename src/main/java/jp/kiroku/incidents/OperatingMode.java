@@ -50,8 +50,11 @@ public class OperatingMode {
     private final JdbcTemplate jdbc;
     private final AuditTrail audit;
     private final Clock clock;
-    private volatile Current cached;
-    private volatile Instant readAt = Instant.MIN;
+    /** The mode as this process last read it, and when. */
+    private record Read(Current mode, Instant at) {
+    }
+
+    private volatile Read read;
 
     OperatingMode(JdbcTemplate jdbc, AuditTrail audit, Clock clock) {
         this.jdbc = jdbc;
@@ -60,13 +63,24 @@ public class OperatingMode {
     }
 
     public Current current() {
-        Instant now = clock.instant();
-        if (cached == null || readAt.plus(REFRESH).isBefore(now)) {
-            cached = jdbc.queryForObject("SELECT mode, reason, set_by, set_at FROM operating_mode WHERE id = 1", (rs, i) ->
-                    new Current(Mode.of(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getTimestamp(4).toInstant()));
-            readAt = now;
+        Read r = read;
+        return r != null && !stale(r) ? r.mode() : readIfStale();
+    }
+
+    /** One reader re-reads it; threads that waited for it use what it read. */
+    private synchronized Current readIfStale() {
+        Read r = read;
+        if (r == null || stale(r)) {
+            r = new Read(jdbc.queryForObject("SELECT mode, reason, set_by, set_at FROM operating_mode WHERE id = 1", (rs, i) ->
+                    new Current(Mode.of(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getTimestamp(4).toInstant())),
+                    clock.instant());
+            read = r;
         }
-        return cached;
+        return r.mode();
+    }
+
+    private boolean stale(Read r) {
+        return r.at().plus(REFRESH).isBefore(clock.instant());
     }
 
     /** Sets the mode (a reason is required to leave normal operation). */
@@ -77,7 +91,7 @@ public class OperatingMode {
         }
         jdbc.update("UPDATE operating_mode SET mode = ?, reason = ?, set_by = ?, set_at = ? WHERE id = 1", m.code(),
                 m == Mode.NORMAL ? null : reason.strip(), by.kind().code() + ":" + by.id(), Timestamp.from(clock.instant()));
-        cached = null;
+        read = null;
         audit.record(AuditRecord.of(by, "mode.set", AuditRecord.Outcome.SUCCESS).withDetail("mode=" + m.code()));
         return current();
     }

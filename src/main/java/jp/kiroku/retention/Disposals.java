@@ -168,7 +168,7 @@ public class Disposals {
 
     /** Why a patient (their records at {@code facility}, when not null) cannot be disposed of now, or null. */
     private String notDisposable(String patientKey, String facility) {
-        if (retention.holds().stream().anyMatch(h -> h.patientKey().equals(patientKey))) {
+        if (retention.isHeld(patientKey)) {
             return "Patient/" + patientKey + " is on legal hold: release the hold first";
         }
         if ((facility == null ? retention.expired(clock.instant(), patientKey)
@@ -232,8 +232,9 @@ public class Disposals {
     /** A second person approves, which executes the job (see the class comment). Refused for the requester. */
     public Disposal approve(UUID id, Agent by) {
         pending(id, by);
-        if (mode.writeRefusal() != null) {
-            throw new DisposalException(mode.writeRefusal());
+        String refusal = mode.writeRefusal();
+        if (refusal != null) {
+            throw new DisposalException(refusal);
         }
         Timestamp now = Timestamp.from(clock.instant());
         if (jdbc.update("UPDATE disposal SET approved_by = ?, approved_at = ? WHERE id = ? AND approved_at IS NULL AND"

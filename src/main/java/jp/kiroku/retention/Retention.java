@@ -130,6 +130,12 @@ public class Retention {
         return released;
     }
 
+    /** Whether a patient's records are on legal hold. */
+    public boolean isHeld(String patientKey) {
+        return Boolean.TRUE.equals(jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM legal_hold WHERE patient_key = ?)",
+                Boolean.class, patientKey));
+    }
+
     public List<Hold> holds() {
         return jdbc.query("SELECT patient_key, reason, placed_by, placed_at FROM legal_hold ORDER BY placed_at",
                 (rs, i) -> new Hold(rs.getString(1), rs.getString(2), rs.getString(3), rs.getTimestamp(4).toInstant()));

@@ -177,9 +177,7 @@ class DisposalTest extends ServerTest {
                 + "\"}]}").status()).isEqualTo(201);
         backdate(referred);
         var d = disposals.request(referred, "保存期間満了", Agent.localOperator());
-        accounts.create(new NewAccount("dr" + s, "staff", List.of("admin"), "試験 dr" + s, "シケン " + kana(s), null,
-                LocalDate.of(1980, 1, 1), "system-administrator", null, null, null), Agent.localOperator());
-        var done = disposals.approve(d.id(), new Agent(Agent.Kind.USER, "dr" + s, "127.0.0.1"));
+        var done = disposals.approve(d.id(), PersonLogin.administrator(accounts, "dr" + s));
         assertThat(done.state()).isEqualTo("executed");
         assertThat(done.patients()).singleElement().satisfies(p -> assertThat(p.skipped()).contains("still referred to")
                 .contains("Observation/"));
@@ -201,9 +199,7 @@ class DisposalTest extends ServerTest {
         assertThat(job.patients()).extracting(Disposals.Patient::patientKey).contains(first, second).doesNotContain(recent);
         assertThat(CliRun.kiroku(DATA_DIR, "dispose", "request", "--patient", first, "--reason", "x").err())
                 .as("a patient is in one job at a time").contains("already waiting");
-        accounts.create(new NewAccount("dj" + s, "staff", List.of("admin"), "試験 dj" + s, "シケン " + kana("j" + s), null,
-                LocalDate.of(1981, 2, 2), "system-administrator", null, null, null), Agent.localOperator());
-        var done = disposals.approve(job.id(), new Agent(Agent.Kind.USER, "dj" + s, "127.0.0.1"));
+        var done = disposals.approve(job.id(), PersonLogin.administrator(accounts, "dj" + s));
         assertThat(done.state()).isEqualTo("executed");
         assertThat(done.patients()).filteredOn(p -> List.of(first, second).contains(p.patientKey()))
                 .allSatisfy(p -> assertThat(p.skipped()).isNull()).allSatisfy(p -> assertThat(p.versions()).isEqualTo(4));
@@ -236,9 +232,7 @@ class DisposalTest extends ServerTest {
         assertThat(asked.code()).as(asked.err()).isZero();
         assertThat(asked.out()).contains("2 patients' records past retention at " + clinic);
         UUID id = UUID.fromString(asked.out().replaceAll("(?s).*disposal ([0-9a-f-]{36}).*", "$1"));
-        accounts.create(new NewAccount("df" + s, "staff", List.of("admin"), "試験 df" + s, "シケン " + kana("f" + s), null,
-                LocalDate.of(1982, 5, 5), "system-administrator", null, null, null), Agent.localOperator());
-        var done = disposals.approve(id, new Agent(Agent.Kind.USER, "df" + s, "127.0.0.1"));
+        var done = disposals.approve(id, PersonLogin.administrator(accounts, "df" + s));
         assertThat(done.patients()).extracting(Disposals.Patient::patientKey).containsExactlyInAnyOrder(onlyThere, alsoElsewhere);
         assertThat(done.patients()).allSatisfy(p -> assertThat(p.skipped()).isNull());
 
@@ -274,17 +268,10 @@ class DisposalTest extends ServerTest {
     }
 
     private PersonLogin.AppLogin login(String clientId, String username, String role, String kana) {
-        var issued = accounts.create(new NewAccount(username, "staff", List.of(role), "試験 " + username, "シケン " + kana + kana(username),
+        var issued = accounts.create(new NewAccount(username, "staff", List.of(role), "試験 " + username, "シケン " + kana + PersonLogin.katakana(username),
                 null, LocalDate.of(1983, 4, 5), "admin".equals(role) ? "system-administrator" : role, null, null, null),
                 Agent.localOperator());
         return PersonLogin.appLogin(anonymous.root(), clientId, "openid user/*.cruds", username, issued.oneTimePassword());
-    }
-
-    /** Katakana spelling of a random suffix: people are told apart by name, kana and birth date (one account each). */
-    private static String kana(String text) {
-        StringBuilder out = new StringBuilder();
-        text.chars().forEach(c -> out.append((char) ('ア' + (c % 40) * 2)));
-        return out.toString();
     }
 
     private static Response post(FhirHttp who, String path, String json) {

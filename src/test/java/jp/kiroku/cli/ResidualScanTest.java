@@ -2,8 +2,6 @@ package jp.kiroku.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.LocalDate;
-import java.util.List;
 import java.util.UUID;
 
 import org.junit.jupiter.api.Assumptions;
@@ -14,7 +12,6 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import jp.kiroku.audit.Agent;
 import jp.kiroku.identity.Accounts;
-import jp.kiroku.identity.NewAccount;
 import jp.kiroku.retention.Disposals;
 import jp.kiroku.support.ServerTest;
 import jp.kiroku.support.TestDatabase;
@@ -54,9 +51,7 @@ class ResidualScanTest extends ServerTest {
 
         jdbc.update("UPDATE resource_current SET last_updated = last_updated - interval '10 years' WHERE patient_key = ?", id);
         var d = disposals.request(id, "保存期間満了", Agent.localOperator());
-        accounts.create(new NewAccount("rs" + s, "staff", List.of("admin"), "試験 rs" + s, "シケン " + kana(s), null,
-                LocalDate.of(1979, 3, 3), "system-administrator", null, null, null), Agent.localOperator());
-        disposals.approve(d.id(), new Agent(Agent.Kind.USER, "rs" + s, "127.0.0.1"));
+        disposals.approve(d.id(), jp.kiroku.support.PersonLogin.administrator(accounts, "rs" + s));
 
         CliRun disposed = CliRun.kiroku(DATA_DIR, "residual-scan", "--canary", canary);
         assertThat(disposed.code()).as("the removed rows' bytes are still in the files and the WAL").isEqualTo(1);
@@ -73,11 +68,5 @@ class ResidualScanTest extends ServerTest {
         assertThat(after.code()).as(after.out() + after.err()).isZero();
         assertThat(after.out()).contains("OK    canaries in the files under").contains("OK    wrapped keys of the")
                 .contains("Nothing readable of the disposed data remains");
-    }
-
-    private static String kana(String text) {
-        StringBuilder out = new StringBuilder();
-        text.chars().forEach(c -> out.append((char) ('ア' + (c % 40) * 2)));
-        return out.toString();
     }
 }

@@ -150,4 +150,19 @@ public final class PersonLogin {
     private static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
+
+    /** A katakana spelling of {@code text}: people are told apart by name, kana and birth date (one account each). */
+    public static String katakana(String text) {
+        StringBuilder out = new StringBuilder();
+        text.chars().forEach(c -> out.append((char) ('ア' + (c % 40) * 2)));
+        return out.toString();
+    }
+
+    /** A new person with the administrator role, and the agent they act as (for services called directly). */
+    public static jp.kiroku.audit.Agent administrator(jp.kiroku.identity.Accounts accounts, String username) {
+        accounts.create(new jp.kiroku.identity.NewAccount(username, "staff", java.util.List.of("admin"), "試験 " + username,
+                "シケン " + katakana(username), null, java.time.LocalDate.of(1981, 2, 2), "system-administrator", null, null,
+                null), jp.kiroku.audit.Agent.localOperator());
+        return new jp.kiroku.audit.Agent(jp.kiroku.audit.Agent.Kind.USER, username, "127.0.0.1");
+    }
 }
