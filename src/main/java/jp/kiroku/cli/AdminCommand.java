@@ -23,12 +23,19 @@ abstract class AdminCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() throws java.io.IOException {
-        try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, settings)) {
+        List<String> all = new ArrayList<>(settings);
+        all.addAll(before());
+        try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, all)) {
             PrintWriter out = KirokuCli.out(spec);
             int code = run(ctx, out);
             out.flush();
             return code;
         }
+    }
+
+    /** Checks made and settings added before the context starts (e.g. how far to migrate an empty database). */
+    List<String> before() throws java.io.IOException {
+        return List.of();
     }
 
     /** Does the work; returns the exit status. */

@@ -211,6 +211,41 @@ public class Ledgers {
         return text.append(publicKeyPem()).toString();
     }
 
+    /**
+     * Signs a statement (its origin line, then {@code lines}) with the checkpoint key, as a signed note: how a backup
+     * manifest is bound to the installation that made it.
+     */
+    public String signStatement(String origin, List<String> lines) {
+        StringBuilder text = new StringBuilder(origin).append('\n');
+        lines.forEach(l -> text.append(l).append('\n'));
+        return SignedNote.sign(text.toString(), keys().getPrivate(), KEY_NAME);
+    }
+
+    /**
+     * The lines (origin first) of a statement signed with this installation's checkpoint key; an
+     * {@link IllegalArgumentException} saying why when the signature does not verify.
+     */
+    public List<String> openStatement(String note) {
+        try {
+            return List.of(SignedNote.open(note, keys().getPublic(), KEY_NAME).split("\n"));
+        } catch (CheckpointException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
+    /** A signed checkpoint once it verifies with this installation's checkpoint key ({@link CheckpointException} if not). */
+    public Checkpoint checkpoint(String note) {
+        return Checkpoint.parse(note, keys().getPublic(), KEY_NAME);
+    }
+
+    /** The root of log {@code log} at {@code size} leaves, recomputed from its stored entries (empty if it is shorter). */
+    public java.util.Optional<byte[]> rootAt(int log, long size) {
+        StreamingRoot tree = new StreamingRoot();
+        jdbc.query("SELECT leaf_hash FROM ledger_entry WHERE log = ? AND idx < ? ORDER BY idx",
+                (org.springframework.jdbc.core.RowCallbackHandler) rs -> tree.append(rs.getBytes(1)), log, size);
+        return tree.size() == size ? java.util.Optional.of(tree.root()) : java.util.Optional.empty();
+    }
+
     /** The public key that verifies checkpoints, as PEM (for auditors and for keeping outside Kiroku). */
     public String publicKeyPem() {
         return LedgerKeys.publicKeyPem(keys().getPublic());

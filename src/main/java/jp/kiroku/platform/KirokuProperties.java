@@ -53,6 +53,7 @@ public class KirokuProperties {
     private final ClockSettings clock = new ClockSettings();
     private final Auth auth = new Auth();
     private final Access access = new Access();
+    private final Backup backup = new Backup();
 
     public enum ValidationLevel { PROFILED, FULL }
 
@@ -177,6 +178,54 @@ public class KirokuProperties {
         public void setIndexKeyRefresh(Duration d) { this.indexKeyRefresh = d; }
         public int getReindexBatch() { return reindexBatch; }
         public void setReindexBatch(int n) { this.reindexBatch = n; }
+    }
+
+    /** Backups of the database (issue 8): where, when, how many generations are kept. */
+    public static class Backup {
+        /**
+         * Where backups go (a directory; on other storage than the data directory). Unset: data-dir/backups, with a
+         * warning, since a backup beside the data does not survive the loss of its disk.
+         */
+        private Path target;
+        /** Files of new generations are made read-only and never rewritten or deleted by Kiroku (a WORM-style copy). */
+        private boolean writeOnce;
+        /** When the server backs up daily (kiroku.time-zone); unset: no scheduled backups. */
+        private java.time.LocalTime at;
+        /** The day of the week of the scheduled full backup; other days take an incremental one. */
+        private java.time.DayOfWeek fullOn = java.time.DayOfWeek.SUNDAY;
+        /** Retention of generations: the newest generation of each of the last N days is kept. */
+        private int keepDaily = 14;
+        /** Retention of generations: the newest generation of each of the last N weeks is kept. */
+        private int keepWeekly = 8;
+        /** Retention of generations: the newest generation of each of the last N months is kept. */
+        private int keepMonthly = 12;
+        /** Plain bytes per segment file (each is hashed, sealed and written on its own). */
+        private DataSize segmentSize = DataSize.ofMegabytes(32);
+        /** Tables copied at once (each on its own connection, all in one snapshot). */
+        private int parallel = 2;
+        /** The health indicator reports STALE when the newest verified backup is older than this. */
+        private Duration maxAge = Duration.ofHours(26);
+
+        public Path getTarget() { return target; }
+        public void setTarget(Path target) { this.target = target; }
+        public boolean isWriteOnce() { return writeOnce; }
+        public void setWriteOnce(boolean writeOnce) { this.writeOnce = writeOnce; }
+        public java.time.LocalTime getAt() { return at; }
+        public void setAt(java.time.LocalTime at) { this.at = at; }
+        public java.time.DayOfWeek getFullOn() { return fullOn; }
+        public void setFullOn(java.time.DayOfWeek fullOn) { this.fullOn = fullOn; }
+        public int getKeepDaily() { return keepDaily; }
+        public void setKeepDaily(int n) { this.keepDaily = n; }
+        public int getKeepWeekly() { return keepWeekly; }
+        public void setKeepWeekly(int n) { this.keepWeekly = n; }
+        public int getKeepMonthly() { return keepMonthly; }
+        public void setKeepMonthly(int n) { this.keepMonthly = n; }
+        public DataSize getSegmentSize() { return segmentSize; }
+        public void setSegmentSize(DataSize s) { this.segmentSize = s; }
+        public int getParallel() { return parallel; }
+        public void setParallel(int parallel) { this.parallel = parallel; }
+        public Duration getMaxAge() { return maxAge; }
+        public void setMaxAge(Duration maxAge) { this.maxAge = maxAge; }
     }
 
     public static class Ledger {
@@ -329,5 +378,8 @@ public class KirokuProperties {
     public Bootstrap getBootstrap() { return bootstrap; }
     public Search getSearch() { return search; }
     public Ledger getLedger() { return ledger; }
+    public Backup getBackup() { return backup; }
+    /** The backup target: kiroku.backup.target, or data-dir/backups. */
+    public Path backupTarget() { return backup.target != null ? backup.target : dataDir.resolve("backups"); }
     public ClockSettings getClock() { return clock; }
 }
