@@ -363,6 +363,17 @@ public class Backups {
         }
         Path newest = all.get(all.size() - 1);
         Manifest m = Manifest.read(newest);
+        try {
+            Restorer.chain(target, newest);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        for (Manifest.Head h : m.ledgers()) {
+            // the parent must be of this installation's ledgers as they stand (not another's, nor from before a restore)
+            if (!ledgers.rootAt(h.log(), h.size()).map(r -> HexFormat.of().formatHex(r).equals(h.root())).orElse(false)) {
+                return newest.getFileName() + " is not a backup of this database's ledgers as they stand now";
+            }
+        }
         if (!m.schemaVersion().equals(snap.schemaVersion)) {
             return "the schema changed since " + newest.getFileName() + " (" + m.schemaVersion() + " -> "
                     + snap.schemaVersion + ")";
@@ -372,11 +383,6 @@ public class Backups {
         }
         if (m.disposals() != snap.disposals) {
             return "records were disposed of since " + newest.getFileName();
-        }
-        try {
-            Restorer.chain(target, newest);
-        } catch (IllegalArgumentException e) {
-            return e.getMessage();
         }
         return new Parent(newest, m);
     }

@@ -62,7 +62,7 @@ public class Restores {
 
     /** What a restore did: the chain loaded, rows per table, the ledger verification and the damage report. */
     public record Restored(List<Path> chain, Manifest manifest, Map<String, Long> rows, Ledgers.Verification verification, DamageReport damage,
-                           List<String> keysDestroyedAgain, Duration took) {
+                           List<String> keysDestroyedAgain, Duration took, Duration loading, Duration verifying) {
     }
 
     /**
@@ -133,6 +133,7 @@ public class Restores {
         }
         Manifest last = links.get(links.size() - 1).manifest();
         Map<String, Long> rows;
+        Instant loadStarted = clock.instant();
         try (Connection c = backups.connect()) {
             rows = Restorer.load(c, links, progress);
         } catch (SQLException | RuntimeException e) {
@@ -143,9 +144,12 @@ public class Restores {
         if (f != null) {
             Flyway.configure().configuration(f.getConfiguration()).target(MigrationVersion.LATEST).load().migrate();
         }
+        Duration loading = Duration.between(loadStarted, clock.instant());
         List<String> destroyed = dataKeys.destroyRevived();
+        Instant verifyStarted = clock.instant();
         // against the checkpoints the backup holds: those kept outside are newer, the damage report compares with them
         Ledgers.Verification v = ledgers.verify(List.of(), n -> { });
+        Duration verifying = Duration.between(verifyStarted, clock.instant());
         DamageReport damage;
         List<Checkpoint> known = new ArrayList<>();
         for (String note : external) {
@@ -170,7 +174,8 @@ public class Restores {
                 .withDetail(chain.size() + " generation(s) up to " + generation.getFileName() + "; ledgers " + v.summary()
                         + "; damage: " + damage.logs().stream().map(l -> l.origin() + " " + l.status() + " " + l.lost())
                         .toList()));
-        return new Restored(chain, last, rows, v, damage, destroyed, Duration.between(started, clock.instant()));
+        return new Restored(chain, last, rows, v, damage, destroyed, Duration.between(started, clock.instant()), loading,
+                verifying);
     }
 
     /** The damaged system's newest checkpoints, when their signatures verify with this installation's key. */

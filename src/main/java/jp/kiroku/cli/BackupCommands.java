@@ -242,9 +242,10 @@ final class BackupCommands extends CommandGroup {
             Restores.Restored r = ctx.getBean(Restores.class).restore(generation, external(checkpoints), damagedDbUrl,
                     Agent.localOperator(), progress::advance);
             progress.done();
-            out.printf("Restored %d generation(s) up to %s in %.1f s%n  ledger positions at the backup: records %d,"
-                    + " access %d%n", r.chain().size(), generation, r.took().toMillis() / 1000.0, r.manifest().position(),
-                    r.manifest().head(2).size());
+            out.printf("Restored %d generation(s) up to %s in %.1f s (loaded in %.1f s, ledgers verified in %.1f s)%n"
+                    + "  ledger positions at the backup: records %d, access %d%n", r.chain().size(), generation,
+                    r.took().toMillis() / 1000.0, r.loading().toMillis() / 1000.0, r.verifying().toMillis() / 1000.0,
+                    r.manifest().position(), r.manifest().head(2).size());
             r.rows().forEach((t, n) -> out.printf("  %-28s %,12d rows%n", t, n));
             if (!r.keysDestroyedAgain().isEmpty()) {
                 out.println("Destroyed again " + r.keysDestroyedAgain().size() + " data key(s) that disposals destroyed after"

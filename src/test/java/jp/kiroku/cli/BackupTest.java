@@ -183,6 +183,16 @@ class BackupTest extends ServerTest {
             clients.shutdown();
             clients.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
         }
+        // another installation cannot continue this chain: its generation is full, and says why
+        CliRun other = CliRun.kiroku(Files.createTempDirectory("kiroku-other-"), "backup", "create", "--incremental", "--to",
+                Files.createTempDirectory("kiroku-other-backups-").toString(), OWN_DB);
+        assertThat(other.out()).contains("Full backup, not incremental: no earlier generation");
+        Path foreign = Files.createTempDirectory("kiroku-other-");
+        CliRun mixed = CliRun.kiroku(foreign, "backup", "create", "--incremental", "--to", target.toString(), OWN_DB);
+        assertThat(mixed.code()).as(mixed.err()).isZero();
+        assertThat(mixed.out()).contains("Full backup, not incremental").contains("is not a backup of this database's ledgers");
+        deleteTree(generations(target).get(generations(target).size() - 1));
+
         CliRun list = CliRun.kiroku(DATA_DIR, "backup", "list", "--to", target.toString());
         assertThat(list.out().lines().filter(l -> l.contains("incremental")).count()).isEqualTo(2);
 
@@ -312,6 +322,14 @@ class BackupTest extends ServerTest {
     private static List<Path> generations(Path target) throws Exception {
         try (Stream<Path> s = Files.list(target)) {
             return s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws Exception {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 
