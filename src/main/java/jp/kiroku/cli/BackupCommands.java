@@ -90,9 +90,16 @@ final class BackupCommands extends CommandGroup {
         int run(ConfigurableApplicationContext ctx, PrintWriter out) throws IOException {
             Path g = generation != null ? generation
                     : Restores.choose(target(ctx.getBean(KirokuProperties.class), to, spec.commandLine().getErr()), null, null);
-            Progress progress = new Progress(spec.commandLine().getErr(), "verifying (bytes)", 1);
+            long total;
+            try {
+                total = Restores.plainBytes(g);
+            } catch (IllegalArgumentException e) { // an unreadable manifest: verification says so below
+                total = 1;
+            }
+            Progress progress = new Progress(spec.commandLine().getErr(), "verifying (bytes)", total);
             BackupChecks.Check c = ctx.getBean(BackupChecks.class).verify(g, external(checkpoints), Agent.localOperator(),
-                    n -> { });
+                    progress::advance);
+            progress.done();
             out.printf("%s: %d generation(s), %,d segments, %,d bytes checked%n", g, c.generations(), c.segments(), c.bytes());
             c.findings().forEach(f -> out.println("  " + f));
             out.println(c.ok() ? "Backup verified: OK" : "Backup verified: FINDINGS (see above)");

@@ -18,7 +18,7 @@ final class Progress {
         this.total = Math.max(total, 1);
     }
 
-    void advance(long n) {
+    synchronized void advance(long n) { // backup create calls it from its sealer threads
         done += n;
         long now = System.nanoTime();
         if (now - drawn > 200_000_000L) {
@@ -27,7 +27,7 @@ final class Progress {
         }
     }
 
-    void done() {
+    synchronized void done() {
         draw();
         err.println();
         err.flush();

@@ -34,9 +34,9 @@ import jp.kiroku.support.ServerTest;
  * non-root writer.
  */
 @Tag("BACKUP-01")
-@Tag("BACKUP-02")
 @Tag("BACKUP-03")
-@Tag("BACKUP-04")
+@Tag("BACKUP-05")
+@Tag("BACKUP-06")
 class BackupTest extends ServerTest {
 
     @Autowired
@@ -115,6 +115,13 @@ class BackupTest extends ServerTest {
                     + " || '/_history/' || version_id = ANY(?)", Long.class, (Object) after.toArray(String[]::new))).isZero();
             return null;
         });
+
+        // a restore into the data directory a server runs on is refused, and nothing is touched
+        long versions = jdbc.queryForObject("SELECT count(*) FROM resource_version", Long.class);
+        CliRun running = CliRun.kiroku(DATA_DIR, "restore", "--from", target.toString());
+        assertThat(running.code()).isEqualTo(1);
+        assertThat(running.err()).contains("a Kiroku server is running on this database");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM resource_version", Long.class)).isEqualTo(versions);
 
         // a second restore into the same (now full) data directory is refused
         CliRun again = CliRun.kiroku(restored, "restore", "--from", target.toString(), keys(), OWN_DB);
@@ -247,7 +254,7 @@ class BackupTest extends ServerTest {
     }
 
     @Test
-    @Tag("BACKUP-06")
+    @Tag("BACKUP-01")
     void aDrillRestoresTheNewestBackupIntoAScratchDatabaseAndReportsRtoAndRpo() throws Exception {
         writePatients(1);
         Path target = Files.createTempDirectory("kiroku-backups-");
@@ -273,7 +280,7 @@ class BackupTest extends ServerTest {
     }
 
     @Test
-    @Tag("BACKUP-03")
+    @Tag("BACKUP-01")
     void theHealthEndpointSaysHowOldTheNewestVerifiedBackupIs() throws Exception {
         Path target = Files.createTempDirectory("kiroku-backups-");
         assertThat(CliRun.kiroku(DATA_DIR, "backup", "create", "--to", target.toString()).code()).isZero();
