@@ -101,6 +101,14 @@ class BackupTest extends ServerTest {
             assertThat(lostEvents).as("the audit event of each write after the backup").contains("create success " + version);
         }
 
+        // with the damaged database gone for good, the checkpoint kept outside still says how much was lost
+        Path second = Files.createTempDirectory("kiroku-restored-");
+        CliRun blind = CliRun.kiroku(second, "restore", "--from", target.toString(), "--checkpoint", checkpoint.toString(),
+                keys(), OWN_DB);
+        assertThat(blind.code()).as(blind.out() + blind.err()).isZero();
+        assertThat(blind.out()).containsPattern("kiroku/record: \\d+ entries restored; " + after.size() + " entries LOST")
+                .contains("not named: the damaged system was not readable");
+
         // identical: the restored ledgers are a prefix of the live ones, and the record rows hash the same
         long[] positions = positions(r);
         withRestored(restored, (rjdbc, rledgers) -> {
