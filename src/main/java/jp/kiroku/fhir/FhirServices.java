@@ -28,7 +28,8 @@ import jp.kiroku.store.Written;
 @Component
 record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecords records, TransactionTemplate tx,
                     HistoryPaging history, SearchIndex search, Conditions conditions, CareRelations careRelations,
-                    ConsentRestrictions consents, RecordStatus status, jp.kiroku.incidents.OperatingMode mode) {
+                    ConsentRestrictions consents, RecordStatus status, jp.kiroku.incidents.OperatingMode mode,
+                    jp.kiroku.devices.Lendings lendings) {
 
     /** A write together with its new version as a resource and that version's search-index values (null for a delete). */
     record Change(Write write, Resource resource, IndexRows rows, String action) {
@@ -61,6 +62,23 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
     }
 
     /**
+     * A lent IoT device writes only its own patient's measurements, and only while the patient's consent stands
+     * (IOT-02); a refusal is audited and answered 403.
+     */
+    private void checkLentDevice(Caller caller, List<Change> changes) {
+        for (Change c : changes) {
+            String device = c.resource() instanceof org.hl7.fhir.r4.model.Observation o && o.hasDevice()
+                    ? o.getDevice().getReference() : null;
+            String refusal = lendings.refusal(caller.agent().id(), c.write().patientKey(), device);
+            if (refusal != null) {
+                audit.record(AuditRecord.of(caller.agent(), c.action(), AuditRecord.Outcome.DENIED)
+                        .on(c.write().key().type(), null, null, c.write().patientKey()).withDetail("device: not accepted"));
+                throw new ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException("Not accepted: " + refusal);
+            }
+        }
+    }
+
+    /**
      * Stores the changes, re-indexes the resources and records one audit event naming every version written, all in
      * one database transaction. A single change is audited under its own action ({@code detail} says how it came,
      * e.g. "batch"); several (a transaction) as one "transaction" event. {@code by} says on whose behalf (proxy input:
@@ -77,6 +95,10 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
         if (refusal != null) {
             audit.record(AuditRecord.of(caller.agent(), "write", AuditRecord.Outcome.DENIED).withDetail("read-only mode"));
             throw new ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException(503, refusal);
+        }
+        if (caller.agent().kind() == jp.kiroku.audit.Agent.Kind.CLIENT && jp.kiroku.devices.Lendings.isDeviceClient(
+                caller.agent().id())) {
+            checkLentDevice(caller, given);
         }
         View view;
         if (by.confirming()) { // the confirm reach was checked by $confirm; the version's content does not change

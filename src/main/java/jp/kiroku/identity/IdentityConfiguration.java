@@ -293,13 +293,19 @@ class IdentityConfiguration {
     }
 
     /**
-     * Every access token: lifetime from {@code kiroku.tokens.access-token-lifetime} whatever a client's stored settings
+     * No token for a disabled client. Every access token: lifetime from {@code kiroku.tokens.access-token-lifetime} whatever a client's stored settings
      * say, the client's id, and whether it acts for a person ({@link Tokens}). A token for a person is refused (also on
      * refresh) once their account is disabled; the ID token names the person's FHIR resource ({@code fhirUser}).
      */
     @Bean
-    OAuth2TokenCustomizer<JwtEncodingContext> tokenClaims(KirokuProperties props, Clock clock, Accounts accounts) {
+    OAuth2TokenCustomizer<JwtEncodingContext> tokenClaims(KirokuProperties props, Clock clock, Accounts accounts,
+                                                          ClientRegistry clients) {
         return context -> {
+            if (!clients.isActive(context.getRegisteredClient().getClientId())) { // disabled: no new token either
+                throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(
+                        new org.springframework.security.oauth2.core.OAuth2Error("invalid_client", "the client is disabled",
+                                null));
+            }
             boolean person = !AuthorizationGrantType.CLIENT_CREDENTIALS.equals(context.getAuthorizationGrantType());
             if (person && !accounts.isActive(context.getPrincipal().getName())) {
                 throw new org.springframework.security.oauth2.core.OAuth2AuthenticationException(

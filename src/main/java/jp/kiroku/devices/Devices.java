@@ -1,0 +1,203 @@
+package jp.kiroku.devices;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.identity.ClientRegistry;
+
+/**
+ * The device registry (issue 9): every terminal, server-side integration and IoT device Kiroku knows, with its
+ * owner, how it is managed (by the institution; personally owned under an MDM; personally owned and uncontrolled),
+ * who is responsible, its OS or firmware version, the manufacturer's security information and its lifecycle. A
+ * device that is lost, retired or disposed of loses its credentials at once (IOT-04). The inventory exports as CSV
+ * and PDF (checklist 2-①).
+ */
+@Service
+public class Devices {
+
+    public static final Set<String> KINDS = Set.of("terminal", "integration", "iot");
+    public static final Set<String> MANAGEMENT = Set.of("managed", "personal-mdm", "personal-uncontrolled");
+    public static final Set<String> STATES = Set.of("registered", "active", "lost", "retired", "disposed");
+    /** States in which a device keeps no credential. */
+    static final Set<String> ENDED = Set.of("lost", "retired", "disposed");
+
+    private final JdbcTemplate jdbc;
+    private final TransactionTemplate tx;
+    private final AuditTrail audit;
+    private final ClientRegistry clients;
+    private final Clock clock;
+
+    Devices(JdbcTemplate jdbc, TransactionTemplate tx, AuditTrail audit, ClientRegistry clients, Clock clock) {
+        this.jdbc = jdbc;
+        this.tx = tx;
+        this.audit = audit;
+        this.clients = clients;
+        this.clock = clock;
+    }
+
+    /** A registered device. */
+    public record Device(String id, String kind, String name, String type, String owner, String management,
+                         String mdmAttestation, String responsible, String osVersion, String mdsSds, String fhirDevice,
+                         String state, String stateReason, Instant lastSeen, Instant registeredAt, Instant changedAt,
+                         String changedBy) {
+    }
+
+    /** What registering a device takes; {@code id} may be null (one is made). */
+    public record NewDevice(String id, String kind, String name, String type, String owner, String management,
+                            String mdmAttestation, String responsible, String osVersion, String mdsSds, String fhirDevice) {
+    }
+
+    public Device register(NewDevice d, Agent by) {
+        require(KINDS.contains(d.kind()), "kind must be one of " + KINDS + ", not '" + d.kind() + "'");
+        require(MANAGEMENT.contains(d.management()), "management must be one of " + MANAGEMENT + ", not '"
+                + d.management() + "'");
+        require(d.name() != null && !d.name().isBlank(), "a device needs a name");
+        require(d.owner() != null && d.owner().matches("(facility|person):.+"),
+                "owner must be facility:<id> or person:<username>, not '" + d.owner() + "'");
+        require(d.responsible() != null && !d.responsible().isBlank(), "a device needs a responsible person");
+        require(!"personal-mdm".equals(d.management()) || (d.mdmAttestation() != null && !d.mdmAttestation().isBlank()),
+                "a personally owned device counts as controlled only with an MDM attestation (--mdm-attestation:"
+                        + " which MDM controls it, checked by whom)");
+        require(!"iot".equals(d.kind()) || d.owner().startsWith("facility:"), "an IoT device lent to patients is"
+                + " owned by the facility");
+        require(d.fhirDevice() == null || d.fhirDevice().matches("Device/[A-Za-z0-9\\-.]{1,64}"),
+                "fhir-device must be a reference Device/<id>");
+        String id = d.id() != null ? d.id() : "dev-" + jp.kiroku.platform.SecretFiles.randomToken(6).replaceAll("[^A-Za-z0-9]", "x");
+        require(id.matches("[A-Za-z0-9\\-]{1,64}"), "a device id has letters, digits and '-' only");
+        Timestamp now = Timestamp.from(clock.instant());
+        try {
+            jdbc.update("INSERT INTO device (id, kind, name, device_type, owner, management, mdm_attestation, responsible,"
+                    + " os_version, mds_sds, fhir_device, state, registered_at, changed_at, changed_by)"
+                    + " VALUES (?,?,?,?,?,?,?,?,?,?,?,'registered',?,?,?)", id, d.kind(), d.name(), d.type(), d.owner(),
+                    d.management(), d.mdmAttestation(), d.responsible(), d.osVersion(), d.mdsSds(), d.fhirDevice(), now, now,
+                    by.id());
+        } catch (org.springframework.dao.DuplicateKeyException e) {
+            throw new IllegalArgumentException("a device with id " + id + " is registered already");
+        }
+        audit.record(AuditRecord.of(by, "device.register", AuditRecord.Outcome.SUCCESS)
+                .withDetail("device=" + id + " kind=" + d.kind() + " management=" + d.management()));
+        return find(id).orElseThrow();
+    }
+
+    public Optional<Device> find(String id) {
+        return jdbc.query("SELECT * FROM device WHERE id = ?", DEVICE, id).stream().findFirst();
+    }
+
+    public List<Device> list() {
+        return jdbc.query("SELECT * FROM device ORDER BY kind, id", DEVICE);
+    }
+
+    /**
+     * Moves a device through its lifecycle. Lost, retired or disposed of: every open lending of it ends and its
+     * credential is disabled in the same step (IOT-04), so its tokens stop within kiroku.tokens.active-check-cache and
+     * its measurements are refused at once.
+     */
+    public Device setState(String id, String state, String reason, Agent by) {
+        require(STATES.contains(state), "state must be one of " + STATES + ", not '" + state + "'");
+        Device d = find(id).orElseThrow(() -> new IllegalArgumentException("no device " + id));
+        require(!"disposed".equals(d.state()), "device " + id + " was disposed of: its record stays as it is");
+        require(!ENDED.contains(state) || reason != null && !reason.isBlank(), "say why (--reason) a device is " + state);
+        List<String> revoked = tx.execute(s -> {
+            jdbc.update("UPDATE device SET state = ?, state_reason = ?, changed_at = ?, changed_by = ? WHERE id = ?", state,
+                    reason, Timestamp.from(clock.instant()), by.id(), id);
+            return ENDED.contains(state) ? endLendings(id, by) : List.<String>of();
+        });
+        audit.record(AuditRecord.of(by, "device.state", AuditRecord.Outcome.SUCCESS)
+                .withDetail("device=" + id + " " + d.state() + "->" + state + (revoked.isEmpty() ? ""
+                        : " credentials disabled: " + revoked)));
+        return find(id).orElseThrow();
+    }
+
+    /** Ends every open lending of the device and disables its credentials; the client ids disabled. */
+    List<String> endLendings(String deviceId, Agent by) {
+        List<String> ids = jdbc.queryForList("SELECT client_id FROM device_lending WHERE device_id = ? AND returned_at IS NULL",
+                String.class, deviceId);
+        jdbc.update("UPDATE device_lending SET returned_at = ? WHERE device_id = ? AND returned_at IS NULL",
+                Timestamp.from(clock.instant()), deviceId);
+        for (String client : ids) {
+            clients.disable(client, by);
+        }
+        return ids;
+    }
+
+    /** The inventory as CSV (UTF-8 with a byte-order mark, so that spreadsheet programs read the Japanese right). */
+    public byte[] inventoryCsv() {
+        StringBuilder b = new StringBuilder("\uFEFFid,kind,name,type,owner,management,mdm_attestation,responsible,"
+                + "os_version,mds_sds,fhir_device,state,state_reason,last_seen,registered_at,changed_at,changed_by\r\n");
+        for (Device d : list()) {
+            b.append(String.join(",", csv(d.id()), csv(d.kind()), csv(d.name()), csv(d.type()), csv(d.owner()),
+                    csv(d.management()), csv(d.mdmAttestation()), csv(d.responsible()), csv(d.osVersion()), csv(d.mdsSds()),
+                    csv(d.fhirDevice()), csv(d.state()), csv(d.stateReason()), csv(d.lastSeen()), csv(d.registeredAt()),
+                    csv(d.changedAt()), csv(d.changedBy()))).append("\r\n");
+        }
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The inventory as a PDF document (Japanese font embedded). */
+    public byte[] inventoryPdf() {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("作成日時 / made at", clock.instant().toString());
+        doc.put("台数 / devices", list().size());
+        for (Device d : list()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("kind", d.kind());
+            row.put("name", d.name());
+            row.put("type", d.type());
+            row.put("owner", d.owner());
+            row.put("management", d.management() + (d.mdmAttestation() == null ? "" : " (" + d.mdmAttestation() + ")"));
+            row.put("responsible", d.responsible());
+            row.put("os/firmware", d.osVersion());
+            row.put("MDS/SDS", d.mdsSds());
+            row.put("state", d.state() + (d.stateReason() == null ? "" : " (" + d.stateReason() + ")"));
+            row.put("last seen", String.valueOf(d.lastSeen()));
+            doc.put(d.id(), row);
+        }
+        return jp.kiroku.render.Pdf.document("機器台帳 / Device inventory",
+                tools.jackson.databind.json.JsonMapper.builder().build().valueToTree(doc));
+    }
+
+    private static String csv(Object value) {
+        if (value == null) {
+            return "";
+        }
+        String s = value.toString();
+        if (s.matches("^[=+\\-@\t\r].*")) {
+            s = "'" + s; // a spreadsheet must not run a cell as a formula
+        }
+        return s.matches(".*[\",\r\n].*") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+
+    static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    private static final org.springframework.jdbc.core.RowMapper<Device> DEVICE = (ResultSet rs, int i) -> new Device(
+            rs.getString("id"), rs.getString("kind"), rs.getString("name"), rs.getString("device_type"), rs.getString("owner"),
+            rs.getString("management"), rs.getString("mdm_attestation"), rs.getString("responsible"),
+            rs.getString("os_version"), rs.getString("mds_sds"), rs.getString("fhir_device"), rs.getString("state"),
+            rs.getString("state_reason"), instant(rs, "last_seen"), instant(rs, "registered_at"), instant(rs, "changed_at"),
+            rs.getString("changed_by"));
+
+    static Instant instant(ResultSet rs, String column) throws SQLException {
+        Timestamp t = rs.getTimestamp(column);
+        return t == null ? null : t.toInstant();
+    }
+}
