@@ -16,6 +16,8 @@ CREATE TABLE device (
     state           text        NOT NULL CHECK (state IN ('registered', 'active', 'lost', 'retired', 'disposed')),
     state_reason    text,
     last_seen       timestamptz,
+    credential_hash bytea,                            -- a terminal's device credential: SHA-256 of its secret
+    credential_at   timestamptz,                      -- when it was issued (enrolment)
     registered_at   timestamptz NOT NULL,
     changed_at      timestamptz NOT NULL,
     changed_by      text        NOT NULL

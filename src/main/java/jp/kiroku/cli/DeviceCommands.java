@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
 /** {@code kiroku device ...}: the device registry and IoT devices lent to patients with their consent (issue 9). */
 @Command(name = "device", mixinStandardHelpOptions = true,
         description = "Devices: the registry (terminals, integrations, IoT) and IoT devices lent to patients.",
-        subcommands = {DeviceCommands.Register.class, DeviceCommands.ListDevices.class, DeviceCommands.State.class,
+        subcommands = {DeviceCommands.Register.class, DeviceCommands.Enroll.class, DeviceCommands.ListDevices.class,
+                DeviceCommands.State.class,
                 DeviceCommands.Lend.class, DeviceCommands.Consent.class, DeviceCommands.Withdraw.class,
                 DeviceCommands.GiveBack.class, DeviceCommands.ConsentForm.class, DeviceCommands.Document.class})
 final class DeviceCommands extends CommandGroup {
@@ -56,6 +57,22 @@ final class DeviceCommands extends CommandGroup {
             Devices.Device d = ctx.getBean(Devices.class).register(new Devices.NewDevice(id, kind, name, type, owner,
                     management, mdm, responsible, os, mdsSds, fhirDevice), Agent.localOperator());
             out.println("Registered device " + d.id() + " (" + d.kind() + ", " + d.management() + ")");
+            return 0;
+        }
+    }
+
+    @Command(name = "enroll", mixinStandardHelpOptions = true,
+            description = {"Issue a terminal's credential (replacing an earlier one), shown once: type it into",
+                    "/device/enroll on that terminal's browser, or give it to an app as the X-Kiroku-Device header."})
+    static final class Enroll extends AdminCommand {
+        @Parameters(paramLabel = "DEVICE")
+        String id;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+            String credential = ctx.getBean(Devices.class).enroll(id, Agent.localOperator());
+            out.println("credential: " + credential);
+            out.println("On the terminal, open <Kiroku's address>/device/enroll and enter it (shown only now).");
             return 0;
         }
     }

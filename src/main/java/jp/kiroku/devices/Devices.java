@@ -43,12 +43,67 @@ public class Devices {
     private final ClientRegistry clients;
     private final Clock clock;
 
-    Devices(JdbcTemplate jdbc, TransactionTemplate tx, AuditTrail audit, ClientRegistry clients, Clock clock) {
+    /** Terminals by credential, for at most kiroku.tokens.active-check-cache (a state change here clears it at once). */
+    private final com.github.benmanes.caffeine.cache.Cache<String, Optional<Device>> terminals;
+
+    Devices(JdbcTemplate jdbc, TransactionTemplate tx, AuditTrail audit, ClientRegistry clients, Clock clock,
+            jp.kiroku.platform.KirokuProperties props) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.audit = audit;
         this.clients = clients;
         this.clock = clock;
+        this.terminals = com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(10_000)
+                .expireAfterWrite(props.getTokens().getActiveCheckCache()).build();
+    }
+
+    /**
+     * Issues a terminal's device credential (replacing any earlier one): {@code <device id>.<secret>}, shown once; only
+     * the SHA-256 of the secret is kept. The enrolment page puts it into the terminal's browser as a cookie; apps send
+     * it as the X-Kiroku-Device header.
+     */
+    public String enroll(String id, Agent by) {
+        Device d = find(id).orElseThrow(() -> new IllegalArgumentException("no device " + id));
+        require("terminal".equals(d.kind()), "only terminals are enrolled; " + id + " is a " + d.kind());
+        require(!ENDED.contains(d.state()), "device " + id + " is " + d.state());
+        String secret = jp.kiroku.platform.SecretFiles.randomToken(32);
+        jdbc.update("UPDATE device SET credential_hash = ?, credential_at = ?, state = 'active', changed_at = ?,"
+                + " changed_by = ? WHERE id = ?", sha256(secret), Timestamp.from(clock.instant()),
+                Timestamp.from(clock.instant()), by.id(), id);
+        terminals.invalidateAll();
+        audit.record(AuditRecord.of(by, "device.enroll", AuditRecord.Outcome.SUCCESS).withDetail("device=" + id
+                + " management=" + d.management()));
+        return id + "." + secret;
+    }
+
+    /** The enrolled terminal a credential belongs to, unless it is lost, retired or disposed of. */
+    public Optional<Device> authenticate(String credential) {
+        if (credential == null || credential.length() > 200) {
+            return Optional.empty();
+        }
+        return terminals.get(credential, c -> {
+            int dot = c.lastIndexOf('.');
+            if (dot <= 0) {
+                return Optional.empty();
+            }
+            byte[] hash = sha256(c.substring(dot + 1));
+            return find(c.substring(0, dot)).filter(d -> "terminal".equals(d.kind()) && !ENDED.contains(d.state()))
+                    .filter(d -> java.security.MessageDigest.isEqual(hash, jdbc.queryForObject(
+                            "SELECT credential_hash FROM device WHERE id = ?", byte[].class, d.id())));
+        });
+    }
+
+    /** Marks the terminal as seen now (at a login). */
+    void seen(String id) {
+        jdbc.update("UPDATE device SET last_seen = ? WHERE id = ?", Timestamp.from(clock.instant()), id);
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A registered device. */
@@ -116,8 +171,12 @@ public class Devices {
         List<String> revoked = tx.execute(s -> {
             jdbc.update("UPDATE device SET state = ?, state_reason = ?, changed_at = ?, changed_by = ? WHERE id = ?", state,
                     reason, Timestamp.from(clock.instant()), by.id(), id);
+            if (ENDED.contains(state)) { // a terminal's credential goes too: it cannot come back by a state change
+                jdbc.update("UPDATE device SET credential_hash = NULL WHERE id = ?", id);
+            }
             return ENDED.contains(state) ? endLendings(id, by) : List.<String>of();
         });
+        terminals.invalidateAll();
         audit.record(AuditRecord.of(by, "device.state", AuditRecord.Outcome.SUCCESS)
                 .withDetail("device=" + id + " " + d.state() + "->" + state + (revoked.isEmpty() ? ""
                         : " credentials disabled: " + revoked)));

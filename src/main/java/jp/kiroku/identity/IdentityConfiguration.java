@@ -144,15 +144,16 @@ class IdentityConfiguration {
     }
 
     /** People's pages: login steps and the signed-in session (cookies, CSRF, strict CSP; AUTH-01, AUTH-09). */
-    static final String[] PEOPLE_PAGES = {"/", "/login", "/login/**", "/logout", "/logout/**", "/assets/**", "/account/**"};
+    static final String[] PEOPLE_PAGES = {"/", "/login", "/login/**", "/logout", "/logout/**", "/assets/**", "/account/**",
+            "/device/enroll"};
 
     @Bean
     @Order(2)
     @ConditionalOnWebApplication
-    SecurityFilterChain peopleChain(HttpSecurity http, KirokuProperties props) throws Exception {
+    SecurityFilterChain peopleChain(HttpSecurity http, KirokuProperties props, TerminalCheck terminals) throws Exception {
         http.securityMatcher(PEOPLE_PAGES)
                 .authorizeHttpRequests(a -> a
-                        .requestMatchers("/login", "/login/**", "/assets/**").permitAll()
+                        .requestMatchers("/login", "/login/**", "/assets/**", "/device/enroll").permitAll()
                         .anyRequest().authenticated())
                 .exceptionHandling(e -> e.authenticationEntryPoint(
                         new org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint("/login")))
@@ -165,7 +166,7 @@ class IdentityConfiguration {
                                 + " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"))
                         .referrerPolicy(r -> r.policy(org.springframework.security.web.header.writers
                                 .ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
-                .addFilterAfter(new SessionLimits(props.getAuth().getAbsoluteTimeout(), Clock.systemUTC()),
+                .addFilterAfter(new SessionLimits(props.getAuth().getAbsoluteTimeout(), Clock.systemUTC(), terminals),
                         org.springframework.security.web.context.SecurityContextHolderFilter.class);
         return http.build();
     }
@@ -173,7 +174,8 @@ class IdentityConfiguration {
     @Bean
     @Order(3)
     @ConditionalOnWebApplication
-    SecurityFilterChain apiChain(HttpSecurity http, ClientRegistry clients, Accounts accounts) throws Exception {
+    SecurityFilterChain apiChain(HttpSecurity http, ClientRegistry clients, Accounts accounts, TerminalCheck terminals)
+            throws Exception {
         var entryPoint = new BearerTokenAuthenticationEntryPoint();
         var denied = new BearerTokenAccessDeniedHandler();
         http.authorizeHttpRequests(a -> a
@@ -183,7 +185,7 @@ class IdentityConfiguration {
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .csrf(c -> c.disable()) // bearer-token API: no ambient credentials to forge
                 .oauth2ResourceServer(rs -> rs
-                        .jwt(j -> j.jwtAuthenticationConverter(activeClientsOnly(clients, accounts)))
+                        .jwt(j -> j.jwtAuthenticationConverter(activeClientsOnly(clients, accounts, terminals)))
                         .authenticationEntryPoint((req, res, ex) -> {
                             entryPoint.commence(req, res, ex);
                             OperationOutcomeErrors.write(res, 401, "login",
@@ -204,7 +206,8 @@ class IdentityConfiguration {
      * A valid signature is not enough: the client must still be active, and for a token that acts for a person, the
      * person's account too (checked per request, cached briefly; disabling in this process takes effect at once).
      */
-    private static Converter<Jwt, AbstractAuthenticationToken> activeClientsOnly(ClientRegistry clients, Accounts accounts) {
+    private static Converter<Jwt, AbstractAuthenticationToken> activeClientsOnly(ClientRegistry clients, Accounts accounts,
+                                                                              TerminalCheck terminals) {
         JwtAuthenticationConverter standard = new JwtAuthenticationConverter();
         return jwt -> {
             String client = Tokens.clientId(jwt);
@@ -213,6 +216,17 @@ class IdentityConfiguration {
             }
             if (Tokens.actsForPerson(jwt) && !accounts.isActive(jwt.getSubject())) {
                 throw new InvalidBearerTokenException("the token's person is disabled or unknown");
+            }
+            if (Tokens.actsForPerson(jwt)) { // BYOD-01: a staff token works only from the terminal it is bound to
+                var attributes = org.springframework.web.context.request.RequestContextHolder.getRequestAttributes();
+                var request = attributes instanceof org.springframework.web.context.request.ServletRequestAttributes s
+                        ? s.getRequest() : null;
+                List<String> scopes = jwt.getClaimAsStringList("scope");
+                String refusal = terminals.onRequest(jwt.getClaimAsString(Tokens.DEVICE),
+                        !SmartScopes.patientLevel(scopes == null ? List.of() : scopes), TerminalCheck.credential(request));
+                if (refusal != null) {
+                    throw new InvalidBearerTokenException(refusal);
+                }
             }
             return standard.convert(jwt);
         };
@@ -312,6 +326,10 @@ class IdentityConfiguration {
                         new org.springframework.security.oauth2.core.OAuth2Error("invalid_grant", "the account is disabled", null));
             }
             if (OAuth2TokenType.ACCESS_TOKEN.equals(context.getTokenType())) {
+                String device = person ? Tokens.deviceOf(context.getPrincipal().getAuthorities()) : null;
+                if (device != null) { // bound to the terminal the person logged in from
+                    context.getClaims().claim(Tokens.DEVICE, device);
+                }
                 if (person && SmartScopes.patientLevel(context.getAuthorizedScopes())) {
                     // patient/ scopes: the context is the person's own record; staff use user/ scopes
                     String self = accounts.find(context.getPrincipal().getName()).filter(a -> "patient".equals(a.kind()))

@@ -50,7 +50,7 @@ class LoginPages {
     static final String ISSUER = "Kiroku";
 
     /** A person who has given the right password but not yet finished logging in. */
-    record Pending(UUID accountId, String username, Instant passwordAt) implements Serializable {
+    record Pending(UUID accountId, String username, Instant passwordAt, String deviceId) implements Serializable {
     }
 
     private final Accounts accounts;
@@ -62,11 +62,13 @@ class LoginPages {
     private final KirokuProperties props;
     private final Passkeys passkeys;
     private final IdleLimits idle;
+    private final TerminalCheck terminals;
     private final SecurityContextRepository contexts = new HttpSessionSecurityContextRepository();
 
     LoginPages(Accounts accounts, LoginThrottle throttle, AuditTrail audit, Clock clock, JdbcTemplate jdbc,
-               KirokuProperties props, Passkeys passkeys) {
+               KirokuProperties props, Passkeys passkeys, TerminalCheck terminals) {
         this.passkeys = passkeys;
+        this.terminals = terminals;
         this.idle = new IdleLimits(props.getAuth());
         this.accounts = accounts;
         this.throttle = throttle;
@@ -105,9 +107,18 @@ class LoginPages {
             return failed(model, locked ? "login.locked" : null);
         }
         Account a = account.get();
+        TerminalCheck.Verdict terminal = terminals.atLogin(a.username(), java.util.Set.copyOf(a.roles()),
+                "patient".equals(a.kind()), TerminalCheck.credential(req));
+        if (terminal.refusal() != null) { // BYOD-01: staff work only from terminals an administrator controls
+            audit.record(AuditRecord.of(agent, "login", AuditRecord.Outcome.DENIED).withDetail("step=device "
+                    + (terminal.deviceId() == null ? "unregistered" : terminal.deviceId())));
+            model.addAttribute("error", "login.device");
+            model.addAttribute("deviceRefusal", terminal.refusal());
+            return "login/login";
+        }
         req.changeSessionId(); // a new session id once the password is right (session fixation)
         HttpSession session = req.getSession();
-        session.setAttribute(PENDING, new Pending(a.id(), a.username(), clock.instant()));
+        session.setAttribute(PENDING, new Pending(a.id(), a.username(), clock.instant(), terminal.deviceId()));
         session.setMaxInactiveInterval((int) idle.of(a.roles(), address).toSeconds());
         return next(a);
     }
@@ -357,6 +368,9 @@ class LoginPages {
         Instant passwordAt = req.getSession().getAttribute(PENDING) instanceof Pending p ? p.passwordAt() : now;
         factors.forEach(f -> authorities.add(FactorGrantedAuthority.withFactor(f)
                 .issuedAt(f.equals("PASSWORD") ? passwordAt : now).build()));
+        if (req.getSession().getAttribute(PENDING) instanceof Pending p && p.deviceId() != null) {
+            authorities.add(new SimpleGrantedAuthority(Tokens.DEVICE_AUTHORITY + p.deviceId())); // tokens carry it
+        }
         SecurityContext context = SecurityContextHolder.createEmptyContext();
         context.setAuthentication(UsernamePasswordAuthenticationToken.authenticated(a.username(), null, authorities));
         SecurityContextHolder.setContext(context);

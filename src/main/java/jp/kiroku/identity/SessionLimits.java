@@ -22,10 +22,12 @@ final class SessionLimits extends OncePerRequestFilter {
 
     private final Duration absolute;
     private final Clock clock;
+    private final TerminalCheck terminals;
 
-    SessionLimits(Duration absolute, Clock clock) {
+    SessionLimits(Duration absolute, Clock clock, TerminalCheck terminals) {
         this.absolute = absolute;
         this.clock = clock;
+        this.terminals = terminals;
     }
 
     @Override
@@ -37,6 +39,14 @@ final class SessionLimits extends OncePerRequestFilter {
             s.invalidate();
             SecurityContextHolder.clearContext();
             res.sendRedirect(req.getContextPath() + "/login?expired");
+            return;
+        }
+        var auth = SecurityContextHolder.getContext().getAuthentication();
+        String device = auth == null ? null : Tokens.deviceOf(auth.getAuthorities());
+        if (s != null && device != null && terminals.onRequest(device, true, TerminalCheck.credential(req)) != null) {
+            s.invalidate(); // the terminal was reported lost or retired, or the session moved to another browser
+            SecurityContextHolder.clearContext();
+            res.sendRedirect(req.getContextPath() + "/login");
             return;
         }
         chain.doFilter(req, res);

@@ -12,6 +12,16 @@ final class Tokens {
     static final String PERSON = "person";
     /** The patient context of a token with patient/ scopes (SMART): the id of the patient's own record. */
     static final String PATIENT = "patient";
+    /** The registered terminal a person's token is bound to (BYOD-01), and the authority that carries it from login. */
+    static final String DEVICE = "kiroku_device";
+    static final String DEVICE_AUTHORITY = "DEVICE_";
+
+    /** The terminal a signed-in person's authorities name (from the login), or null. */
+    static String deviceOf(java.util.Collection<? extends org.springframework.security.core.GrantedAuthority> authorities) {
+        return authorities.stream().map(org.springframework.security.core.GrantedAuthority::getAuthority)
+                .filter(a -> a != null && a.startsWith(DEVICE_AUTHORITY)).map(a -> a.substring(DEVICE_AUTHORITY.length()))
+                .findFirst().orElse(null);
+    }
 
     private Tokens() {
     }

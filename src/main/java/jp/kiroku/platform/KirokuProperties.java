@@ -54,6 +54,7 @@ public class KirokuProperties {
     private final Auth auth = new Auth();
     private final Access access = new Access();
     private final Backup backup = new Backup();
+    private final DeviceSettings devices = new DeviceSettings();
 
     public enum ValidationLevel { PROFILED, FULL }
 
@@ -178,6 +179,27 @@ public class KirokuProperties {
         public void setIndexKeyRefresh(Duration d) { this.indexKeyRefresh = d; }
         public int getReindexBatch() { return reindexBatch; }
         public void setReindexBatch(int n) { this.reindexBatch = n; }
+    }
+
+    /** Terminals people log in from (issue 9, BYOD-01). */
+    public static class DeviceSettings {
+        /**
+         * Staff log in (and their tokens work) only from a registered, enrolled terminal whose management the person's
+         * roles allow; patients use their own devices. Switching it off is for trials only.
+         */
+        private boolean terminalRequired = true;
+        /**
+         * Which device management each role may log in from (managed, personal-mdm, personal-uncontrolled), e.g.
+         * kiroku.devices.allowed-by-role.nurse=managed,personal-mdm. Default: physician=managed; roles not listed:
+         * managed and personal-mdm. An uncontrolled personal device is refused unless a role lists it.
+         */
+        private java.util.Map<String, List<String>> allowedByRole = new java.util.LinkedHashMap<>(
+                java.util.Map.of("physician", List.of("managed")));
+
+        public boolean isTerminalRequired() { return terminalRequired; }
+        public void setTerminalRequired(boolean b) { this.terminalRequired = b; }
+        public java.util.Map<String, List<String>> getAllowedByRole() { return allowedByRole; }
+        public void setAllowedByRole(java.util.Map<String, List<String>> m) { this.allowedByRole = m; }
     }
 
     /** Backups of the database (issue 8): where, when, how many generations are kept. */
@@ -379,6 +401,7 @@ public class KirokuProperties {
     public Search getSearch() { return search; }
     public Ledger getLedger() { return ledger; }
     public Backup getBackup() { return backup; }
+    public DeviceSettings getDevices() { return devices; }
     /** The backup target: kiroku.backup.target, or data-dir/backups. */
     public Path backupTarget() { return backup.target != null ? backup.target : dataDir.resolve("backups"); }
     public ClockSettings getClock() { return clock; }

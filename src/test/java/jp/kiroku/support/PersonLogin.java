@@ -118,8 +118,13 @@ public final class PersonLogin {
 
     public static TokenResponse tokenResponse(String root, String clientId, String scope, String username,
                                               String oneTimePassword) {
+        return tokenResponse(new WebSession(root), root, clientId, scope, username, oneTimePassword);
+    }
+
+    /** {@link #tokenResponse(String, String, String, String, String)} in a given browser (e.g. an enrolled terminal's). */
+    public static TokenResponse tokenResponse(WebSession browser, String root, String clientId, String scope,
+                                              String username, String oneTimePassword) {
         try {
-            WebSession browser = new WebSession(root);
             String callback = root + "/callback";
             byte[] v = new byte[32];
             new SecureRandom().nextBytes(v);

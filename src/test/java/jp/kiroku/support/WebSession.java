@@ -78,6 +78,14 @@ public final class WebSession {
                 .map(java.net.HttpCookie::getValue).findFirst().orElse(null);
     }
 
+    /** Sets a cookie as an earlier response would have (e.g. a terminal's device credential). */
+    public void setCookie(String name, String value) {
+        java.net.HttpCookie c = new java.net.HttpCookie(name, value);
+        c.setPath("/");
+        c.setVersion(0);
+        cookies.getCookieStore().add(URI.create(root), c);
+    }
+
     public void forgetCookies() {
         cookies.getCookieStore().removeAll();
         csrf = null;
