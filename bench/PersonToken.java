@@ -54,7 +54,7 @@ public class PersonToken {
         String system = systemToken(http, base, o.get("client-id"), o.get("client-secret"));
         int patients = putAllInCare(http, base, system);
         System.out.println("PersonToken: " + patients + " patients in the care of Practitioner/" + PRACTITIONER);
-        String token = login(base, o.get("app-id"), o.get("username"), o.get("one-time-password"));
+        String token = login(base, o.get("app-id"), o.get("username"), o.get("one-time-password"), o.get("device"));
         Files.writeString(Path.of(o.get("out")), token);
         System.out.println("PersonToken: token for " + o.get("username") + " written to " + o.get("out"));
     }
@@ -105,8 +105,14 @@ public class PersonToken {
     }
 
     /** The person's first login through the app's authorization request; returns the app's access token. */
-    static String login(String base, String appId, String username, String oneTimePassword) throws Exception {
+    static String login(String base, String appId, String username, String oneTimePassword, String device) throws Exception {
         Browser b = new Browser(base);
+        if (device != null) { // the enrolled terminal's credential, as /device/enroll would have left it (BYOD-01)
+            java.net.HttpCookie c = new java.net.HttpCookie("KIROKU_DEVICE", device);
+            c.setPath("/");
+            c.setVersion(0);
+            b.cookies.getCookieStore().add(URI.create(base), c);
+        }
         String callback = base + "/callback";
         byte[] v = new byte[32];
         new SecureRandom().nextBytes(v);
@@ -153,7 +159,8 @@ public class PersonToken {
     /** Cookies, no redirects followed, the CSRF token of the last page sent back with each form. */
     static final class Browser {
         final String base;
-        final HttpClient http = HttpClient.newBuilder().cookieHandler(new CookieManager())
+        final CookieManager cookies = new CookieManager();
+        final HttpClient http = HttpClient.newBuilder().cookieHandler(cookies)
                 .followRedirects(HttpClient.Redirect.NEVER).build();
         String csrf;
         String location;

@@ -295,6 +295,10 @@ public class SearchBench {
         if (o.personTokenFile != null) {
             try {
                 personToken = java.nio.file.Files.readString(java.nio.file.Path.of(o.personTokenFile)).strip();
+                java.nio.file.Path device = java.nio.file.Path.of(o.personTokenFile + ".device"); // BYOD-01 terminal
+                if (java.nio.file.Files.exists(device)) {
+                    http.personDevice = java.nio.file.Files.readString(device).strip();
+                }
             } catch (IOException e) {
                 throw new Fatal("--person-token-file: " + describe(e));
             }
@@ -917,6 +921,8 @@ public class SearchBench {
         final AtomicLong retries401 = new AtomicLong();
         /** When set, timed requests carry this person's token (not refreshed: the run must fit its lifetime). */
         volatile String personToken;
+        /** The enrolled terminal's credential the person's requests present (X-Kiroku-Device), if any. */
+        volatile String personDevice;
 
         Http(Options o) {
             this.o = o;
@@ -936,6 +942,7 @@ public class SearchBench {
             if (person != null) {
                 HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(o.timeoutSeconds))
                         .header("Accept", "application/fhir+json").header("Authorization", "Bearer " + person).GET();
+                if (personDevice != null) b.header("X-Kiroku-Device", personDevice);
                 if (strict) b.header("Prefer", "handling=strict");
                 return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
             }

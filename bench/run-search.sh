@@ -26,7 +26,8 @@ Script options:
   --keep-data            without --data-dir: keep the data directory the ingest made
   --as-person            also run every phase with a clinician's token (access checks on: role, facility, care
                          relationship) and print the difference; bench/PersonToken.java registers the app, logs the
-                         person in and puts every patient in their care. Tokens then live 2 h on this server.
+                         person in (from a managed terminal registered and enrolled here) and puts every patient
+                         in their care. Tokens then live 2 h on this server.
   -h, --help             this message
 All other options go to SearchBench (run `java bench/SearchBench.java --help`); --base, --client-id and
 --client-secret are set by this script.
@@ -318,9 +319,19 @@ if [ "$as_person" = 1 ]; then
         || { cat "$person_dir/user" >&2; die "user create failed"; }
     otp=$(awk '$1 == "one-time" { print $3 }' "$person_dir/user")
     [ -n "$app_id" ] && [ -n "$otp" ] || die "no app id or one-time password (see $person_dir)"
+    # staff work only from an enrolled terminal (BYOD-01): the bench machine is registered as a managed one
+    # shellcheck disable=SC2086
+    java ${KIROKU_BENCH_CLI_JAVA_OPTS:--Xmx512m} -jar "$jar" device register --data-dir "$datadir" --kind terminal \
+        --name "bench client" --owner facility:bench --management managed --responsible "$person" </dev/null \
+        >"$person_dir/device" 2>&1 || { cat "$person_dir/device" >&2; die "device register failed"; }
+    device_id=$(awk '$1 == "Registered" { print $3 }' "$person_dir/device")
+    # shellcheck disable=SC2086
+    java ${KIROKU_BENCH_CLI_JAVA_OPTS:--Xmx512m} -jar "$jar" device enroll --data-dir "$datadir" "$device_id" </dev/null \
+        >"$person_dir/enroll" 2>&1 || { cat "$person_dir/enroll" >&2; die "device enroll failed"; }
+    awk '$1 == "credential:" { print $2 }' "$person_dir/enroll" >"$person_dir/token.device"
     java ${KIROKU_BENCH_JAVA_OPTS:--Xmx512m} "$SCRIPT_DIR/PersonToken.java" --base "$base" --client-id "$client_id" \
         --client-secret "$secret" --app-id "$app_id" --username "$person" --one-time-password "$otp" \
-        --out "$person_dir/token" </dev/null || die "PersonToken failed"
+        --device "$(cat "$person_dir/token.device")" --out "$person_dir/token" </dev/null || die "PersonToken failed"
     bench_args+=(--person-token-file "$person_dir/token")
     echo "run-search: phases run as client '$client_id' and as $person (physician; every patient in their care)"
 fi
