@@ -18,6 +18,7 @@ CREATE TABLE device (
     last_seen       timestamptz,
     credential_hash bytea,                            -- a terminal's device credential: SHA-256 of its secret
     credential_at   timestamptz,                      -- when it was issued (enrolment)
+    certificate_sha256 text UNIQUE,                   -- or: the SHA-256 (hex) of its TLS client certificate (mTLS)
     registered_at   timestamptz NOT NULL,
     changed_at      timestamptz NOT NULL,
     changed_by      text        NOT NULL

@@ -67,9 +67,25 @@ final class DeviceCommands extends CommandGroup {
     static final class Enroll extends AdminCommand {
         @Parameters(paramLabel = "DEVICE")
         String id;
+        @Option(names = "--certificate", paramLabel = "PEM", description = {"Enrol the terminal's TLS client certificate",
+                "instead (mutual TLS: TLS ends at Kiroku, server.ssl.client-auth=want and server.ssl.trust-certificate)."})
+        Path certificate;
 
         @Override
-        int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) throws IOException {
+            if (certificate != null) {
+                java.security.cert.X509Certificate cert;
+                try (var in = Files.newInputStream(certificate)) {
+                    cert = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                            .generateCertificate(in);
+                } catch (java.security.cert.CertificateException e) {
+                    return fail(certificate + " is not an X.509 certificate (PEM or DER): " + e.getMessage());
+                }
+                String hash = ctx.getBean(Devices.class).enrollCertificate(id, cert, Agent.localOperator());
+                out.println("Enrolled " + id + " by its client certificate " + cert.getSubjectX500Principal().getName()
+                        + " (sha256 " + hash + ")");
+                return 0;
+            }
             String credential = ctx.getBean(Devices.class).enroll(id, Agent.localOperator());
             out.println("credential: " + credential);
             out.println("On the terminal, open <Kiroku's address>/device/enroll and enter it (shown only now).");

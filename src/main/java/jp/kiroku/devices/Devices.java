@@ -76,10 +76,45 @@ public class Devices {
         return id + "." + secret;
     }
 
+    /**
+     * Enrols a terminal by its TLS client certificate instead of a secret (mutual TLS, when TLS ends at Kiroku and
+     * server.ssl.client-auth is set): the certificate's SHA-256 is kept; the terminal presents the certificate.
+     */
+    public String enrollCertificate(String id, java.security.cert.X509Certificate certificate, Agent by) {
+        Device d = find(id).orElseThrow(() -> new IllegalArgumentException("no device " + id));
+        require("terminal".equals(d.kind()), "only terminals are enrolled; " + id + " is a " + d.kind());
+        require(!ENDED.contains(d.state()), "device " + id + " is " + d.state());
+        String hash = java.util.HexFormat.of().formatHex(sha256(certificate));
+        try {
+            jdbc.update("UPDATE device SET certificate_sha256 = ?, credential_at = ?, state = 'active', changed_at = ?,"
+                    + " changed_by = ? WHERE id = ?", hash, Timestamp.from(clock.instant()), Timestamp.from(clock.instant()),
+                    by.id(), id);
+        } catch (org.springframework.dao.DuplicateKeyException e) {
+            throw new IllegalArgumentException("this certificate is enrolled for another device already");
+        }
+        terminals.invalidateAll();
+        audit.record(AuditRecord.of(by, "device.enroll", AuditRecord.Outcome.SUCCESS).withDetail("device=" + id
+                + " certificate sha256=" + hash));
+        return hash;
+    }
+
+    private static byte[] sha256(java.security.cert.X509Certificate certificate) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The enrolled terminal a credential belongs to, unless it is lost, retired or disposed of. */
     public Optional<Device> authenticate(String credential) {
         if (credential == null || credential.length() > 200) {
             return Optional.empty();
+        }
+        if (credential.startsWith(jp.kiroku.identity.TerminalCheck.CERTIFICATE)) {
+            return terminals.get(credential, c -> jdbc.query("SELECT * FROM device WHERE certificate_sha256 = ?", DEVICE,
+                    c.substring(jp.kiroku.identity.TerminalCheck.CERTIFICATE.length())).stream()
+                    .filter(d -> "terminal".equals(d.kind()) && !ENDED.contains(d.state())).findFirst());
         }
         return terminals.get(credential, c -> {
             int dot = c.lastIndexOf('.');
@@ -172,7 +207,7 @@ public class Devices {
             jdbc.update("UPDATE device SET state = ?, state_reason = ?, changed_at = ?, changed_by = ? WHERE id = ?", state,
                     reason, Timestamp.from(clock.instant()), by.id(), id);
             if (ENDED.contains(state)) { // a terminal's credential goes too: it cannot come back by a state change
-                jdbc.update("UPDATE device SET credential_hash = NULL WHERE id = ?", id);
+                jdbc.update("UPDATE device SET credential_hash = NULL, certificate_sha256 = NULL WHERE id = ?", id);
             }
             return ENDED.contains(state) ? endLendings(id, by) : List.<String>of();
         });

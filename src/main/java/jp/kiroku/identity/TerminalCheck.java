@@ -29,10 +29,20 @@ public interface TerminalCheck {
      */
     String onRequest(String deviceId, boolean staff, String credential);
 
-    /** The device credential a request presents: the header first, then the cookie. */
+    /** How a TLS client certificate is named as a credential: this prefix and the SHA-256 (hex) of its DER bytes. */
+    String CERTIFICATE = "x509:";
+
+    /**
+     * The device credential a request presents: its TLS client certificate (when TLS ends at Kiroku and the terminal
+     * has one), else the header, else the cookie.
+     */
     static String credential(HttpServletRequest req) {
         if (req == null) {
             return null;
+        }
+        if (req.getAttribute("jakarta.servlet.request.X509Certificate") instanceof java.security.cert.X509Certificate[] chain
+                && chain.length > 0) {
+            return CERTIFICATE + certificateHash(chain[0]);
         }
         String header = req.getHeader(HEADER);
         if (header != null && !header.isBlank()) {
@@ -46,5 +56,15 @@ public interface TerminalCheck {
             }
         }
         return null;
+    }
+
+    /** SHA-256 (hex) of a certificate's DER encoding: how a terminal's client certificate is registered. */
+    static String certificateHash(java.security.cert.X509Certificate certificate) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(certificate.getEncoded()));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

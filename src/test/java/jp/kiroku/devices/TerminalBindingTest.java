@@ -127,7 +127,7 @@ class TerminalBindingTest extends ServerTest {
 
     /** A new person with a one-time password; their username. */
     private String person(String role, String kind) {
-        String username = role + "." + UUID.randomUUID().toString().substring(0, 8);
+        String username = "tanmatsu." + role + "." + UUID.randomUUID().toString().substring(0, 8); // a person, not a function
         var issued = accounts.create(new NewAccount(username, kind, List.of(role), "端末 " + username,
                 PersonLogin.katakana(username), null, LocalDate.of(1980, 1, 1 + (int) (Math.random() * 27)),
                 "patient".equals(role) ? null : role, null, null, "patient".equals(role) ? patientRecord() : null),

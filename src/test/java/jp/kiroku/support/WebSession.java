@@ -36,8 +36,14 @@ public final class WebSession {
     private String csrf;
 
     public WebSession(String root) {
+        this(root, null);
+    }
+
+    /** A browser for an https root, with its own TLS settings (e.g. a client certificate). */
+    public WebSession(String root, javax.net.ssl.SSLContext tls) {
         this.root = root;
-        this.http = HttpClient.newBuilder().cookieHandler(cookies).followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpClient.Builder b = HttpClient.newBuilder().cookieHandler(cookies).followRedirects(HttpClient.Redirect.NEVER);
+        this.http = (tls == null ? b : b.sslContext(tls)).build();
     }
 
     public Page get(String path) {
