@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "device", mixinStandardHelpOptions = true,
         description = "Devices: the registry (terminals, integrations, IoT) and IoT devices lent to patients.",
         subcommands = {DeviceCommands.Register.class, DeviceCommands.Enroll.class, DeviceCommands.ListDevices.class,
-                DeviceCommands.State.class,
+                DeviceCommands.State.class, DeviceCommands.Firmware.class, DeviceCommands.Version.class,
                 DeviceCommands.Lend.class, DeviceCommands.Consent.class, DeviceCommands.Withdraw.class,
                 DeviceCommands.GiveBack.class, DeviceCommands.ConsentForm.class, DeviceCommands.Document.class})
 final class DeviceCommands extends CommandGroup {
@@ -51,11 +51,13 @@ final class DeviceCommands extends CommandGroup {
         String mdsSds;
         @Option(names = "--fhir-device", description = "The FHIR Device its measurements name, e.g. Device/bp-12.")
         String fhirDevice;
+        @Option(names = "--client-id", description = "An integration: the system client it uses (disabled when retired).")
+        String clientId;
 
         @Override
         int run(ConfigurableApplicationContext ctx, PrintWriter out) {
             Devices.Device d = ctx.getBean(Devices.class).register(new Devices.NewDevice(id, kind, name, type, owner,
-                    management, mdm, responsible, os, mdsSds, fhirDevice), Agent.localOperator());
+                    management, mdm, responsible, os, mdsSds, fhirDevice, clientId), Agent.localOperator());
             out.println("Registered device " + d.id() + " (" + d.kind() + ", " + d.management() + ")");
             return 0;
         }
@@ -105,8 +107,8 @@ final class DeviceCommands extends CommandGroup {
         int run(ConfigurableApplicationContext ctx, PrintWriter out) throws IOException {
             Devices devices = ctx.getBean(Devices.class);
             for (Devices.Device d : devices.list()) {
-                out.printf("%-20s %-11s %-22s %-10s %-22s %s%n", d.id(), d.kind(), d.management(), d.state(), d.owner(),
-                        d.name());
+                out.printf("%-20s %-11s %-22s %-10s %-22s %s%s%n", d.id(), d.kind(), d.management(), d.state(), d.owner(),
+                        d.name(), d.updateDue() == null ? "" : "  UPDATE DUE: " + d.updateDue());
             }
             if (csv != null) {
                 Files.write(csv, devices.inventoryCsv());
@@ -135,6 +137,46 @@ final class DeviceCommands extends CommandGroup {
         int run(ConfigurableApplicationContext ctx, PrintWriter out) {
             Devices.Device d = ctx.getBean(Devices.class).setState(id, state, reason, Agent.localOperator());
             out.println("Device " + d.id() + " is " + d.state());
+            return 0;
+        }
+    }
+
+    @Command(name = "firmware", mixinStandardHelpOptions = true,
+            description = {"The firmware/OS version devices of a type should run: devices on another version are listed",
+                    "as due for an update (--important: a security fix; the health check then says UPDATE_DUE)."})
+    static final class Firmware extends AdminCommand {
+        @Option(names = "--type", required = true, description = "The device type, as registered (--type).")
+        String type;
+        @Option(names = "--version", required = true, description = "The version they should run.")
+        String version;
+        @Option(names = "--important", description = "A security update.")
+        boolean important;
+        @Option(names = "--note", description = "E.g. the vendor's advisory.")
+        String note;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+            Devices devices = ctx.getBean(Devices.class);
+            devices.recommendFirmware(type, version, important, note, Agent.localOperator());
+            long due = devices.list().stream().filter(d -> type.equals(d.type()) && d.updateDue() != null).count();
+            out.println(type + " should run " + version + (important ? " (important)" : "") + "; " + due
+                    + " device(s) due for the update");
+            return 0;
+        }
+    }
+
+    @Command(name = "version", mixinStandardHelpOptions = true, description = "Record the version a device now runs.")
+    static final class Version extends AdminCommand {
+        @Parameters(index = "0", paramLabel = "DEVICE")
+        String id;
+        @Parameters(index = "1", paramLabel = "VERSION")
+        String version;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+            Devices.Device d = ctx.getBean(Devices.class).setVersion(id, version, Agent.localOperator());
+            out.println("Device " + d.id() + " runs " + d.osVersion() + (d.updateDue() == null ? "" : "; still due: "
+                    + d.updateDue()));
             return 0;
         }
     }

@@ -112,7 +112,7 @@ public class Devices {
             return Optional.empty();
         }
         if (credential.startsWith(jp.kiroku.identity.TerminalCheck.CERTIFICATE)) {
-            return terminals.get(credential, c -> jdbc.query("SELECT * FROM device WHERE certificate_sha256 = ?", DEVICE,
+            return terminals.get(credential, c -> jdbc.query(SELECT + " WHERE d.certificate_sha256 = ?", DEVICE,
                     c.substring(jp.kiroku.identity.TerminalCheck.CERTIFICATE.length())).stream()
                     .filter(d -> "terminal".equals(d.kind()) && !ENDED.contains(d.state())).findFirst());
         }
@@ -145,12 +145,17 @@ public class Devices {
     public record Device(String id, String kind, String name, String type, String owner, String management,
                          String mdmAttestation, String responsible, String osVersion, String mdsSds, String fhirDevice,
                          String state, String stateReason, Instant lastSeen, Instant registeredAt, Instant changedAt,
-                         String changedBy) {
+                         String changedBy, String clientId, String updateDue) {
     }
 
     /** What registering a device takes; {@code id} may be null (one is made). */
     public record NewDevice(String id, String kind, String name, String type, String owner, String management,
-                            String mdmAttestation, String responsible, String osVersion, String mdsSds, String fhirDevice) {
+                            String mdmAttestation, String responsible, String osVersion, String mdsSds, String fhirDevice,
+                            String clientId) {
+        public NewDevice(String id, String kind, String name, String type, String owner, String management,
+                         String mdmAttestation, String responsible, String osVersion, String mdsSds, String fhirDevice) {
+            this(id, kind, name, type, owner, management, mdmAttestation, responsible, osVersion, mdsSds, fhirDevice, null);
+        }
     }
 
     public Device register(NewDevice d, Agent by) {
@@ -168,15 +173,18 @@ public class Devices {
                 + " owned by the facility");
         require(d.fhirDevice() == null || d.fhirDevice().matches("Device/[A-Za-z0-9\\-.]{1,64}"),
                 "fhir-device must be a reference Device/<id>");
+        require(d.clientId() == null || "integration".equals(d.kind()), "only an integration names the system client it"
+                + " uses (--client-id)");
+        require(d.clientId() == null || clients.isActive(d.clientId()), "no active client " + d.clientId());
         String id = d.id() != null ? d.id() : "dev-" + jp.kiroku.platform.SecretFiles.randomToken(6).replaceAll("[^A-Za-z0-9]", "x");
         require(id.matches("[A-Za-z0-9\\-]{1,64}"), "a device id has letters, digits and '-' only");
         Timestamp now = Timestamp.from(clock.instant());
         try {
             jdbc.update("INSERT INTO device (id, kind, name, device_type, owner, management, mdm_attestation, responsible,"
-                    + " os_version, mds_sds, fhir_device, state, registered_at, changed_at, changed_by)"
-                    + " VALUES (?,?,?,?,?,?,?,?,?,?,?,'registered',?,?,?)", id, d.kind(), d.name(), d.type(), d.owner(),
-                    d.management(), d.mdmAttestation(), d.responsible(), d.osVersion(), d.mdsSds(), d.fhirDevice(), now, now,
-                    by.id());
+                    + " os_version, mds_sds, fhir_device, client_id, state, registered_at, changed_at, changed_by)"
+                    + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'registered',?,?,?)", id, d.kind(), d.name(), d.type(), d.owner(),
+                    d.management(), d.mdmAttestation(), d.responsible(), d.osVersion(), d.mdsSds(), d.fhirDevice(),
+                    d.clientId(), now, now, by.id());
         } catch (org.springframework.dao.DuplicateKeyException e) {
             throw new IllegalArgumentException("a device with id " + id + " is registered already");
         }
@@ -185,12 +193,47 @@ public class Devices {
         return find(id).orElseThrow();
     }
 
+    /** Devices with the firmware their type should run when theirs differs (update_due). */
+    private static final String SELECT = "SELECT d.*, CASE WHEN f.version IS NOT NULL AND d.os_version IS DISTINCT FROM"
+            + " f.version THEN f.version || CASE WHEN f.important THEN ' (important)' ELSE '' END END AS update_due"
+            + " FROM device d LEFT JOIN device_firmware f ON f.device_type = d.device_type";
+
     public Optional<Device> find(String id) {
-        return jdbc.query("SELECT * FROM device WHERE id = ?", DEVICE, id).stream().findFirst();
+        return jdbc.query(SELECT + " WHERE d.id = ?", DEVICE, id).stream().findFirst();
     }
 
     public List<Device> list() {
-        return jdbc.query("SELECT * FROM device ORDER BY kind, id", DEVICE);
+        return jdbc.query(SELECT + " ORDER BY d.kind, d.id", DEVICE);
+    }
+
+    /**
+     * Sets the firmware (or OS) version devices of a type should run (IOT-03): devices on another version are listed
+     * as due for an update; {@code important} (a security fix) also turns the devices health component to UPDATE_DUE.
+     */
+    public void recommendFirmware(String type, String version, boolean important, String note, Agent by) {
+        require(type != null && !type.isBlank() && version != null && !version.isBlank(), "a device type and a version");
+        jdbc.update("INSERT INTO device_firmware (device_type, version, important, note, set_at, set_by) VALUES (?,?,?,?,?,?)"
+                + " ON CONFLICT (device_type) DO UPDATE SET version = EXCLUDED.version, important = EXCLUDED.important,"
+                + " note = EXCLUDED.note, set_at = EXCLUDED.set_at, set_by = EXCLUDED.set_by", type, version, important, note,
+                Timestamp.from(clock.instant()), by.id());
+        audit.record(AuditRecord.of(by, "device.firmware", AuditRecord.Outcome.SUCCESS).withDetail("type=" + type
+                + " version=" + version + (important ? " important" : "")));
+    }
+
+    /** Records the version a device now runs (after an update). */
+    public Device setVersion(String id, String version, Agent by) {
+        require(find(id).isPresent(), "no device " + id);
+        jdbc.update("UPDATE device SET os_version = ?, changed_at = ?, changed_by = ? WHERE id = ?", version,
+                Timestamp.from(clock.instant()), by.id(), id);
+        audit.record(AuditRecord.of(by, "device.version", AuditRecord.Outcome.SUCCESS).withDetail("device=" + id
+                + " version=" + version));
+        return find(id).orElseThrow();
+    }
+
+    /** Devices in use (not retired, disposed of or lost) that miss an important update. */
+    public List<Device> importantUpdatesDue() {
+        return list().stream().filter(d -> d.updateDue() != null && d.updateDue().endsWith("(important)")
+                && !ENDED.contains(d.state())).toList();
     }
 
     /**
@@ -209,7 +252,11 @@ public class Devices {
             if (ENDED.contains(state)) { // a terminal's credential goes too: it cannot come back by a state change
                 jdbc.update("UPDATE device SET credential_hash = NULL, certificate_sha256 = NULL WHERE id = ?", id);
             }
-            return ENDED.contains(state) ? endLendings(id, by) : List.<String>of();
+            List<String> disabled = new java.util.ArrayList<>(ENDED.contains(state) ? endLendings(id, by) : List.of());
+            if (ENDED.contains(state) && d.clientId() != null && clients.disable(d.clientId(), by)) {
+                disabled.add(d.clientId()); // an integration's credential goes with its registry entry (IOT-04)
+            }
+            return disabled;
         });
         terminals.invalidateAll();
         audit.record(AuditRecord.of(by, "device.state", AuditRecord.Outcome.SUCCESS)
@@ -233,11 +280,12 @@ public class Devices {
     /** The inventory as CSV (UTF-8 with a byte-order mark, so that spreadsheet programs read the Japanese right). */
     public byte[] inventoryCsv() {
         StringBuilder b = new StringBuilder("\uFEFFid,kind,name,type,owner,management,mdm_attestation,responsible,"
-                + "os_version,mds_sds,fhir_device,state,state_reason,last_seen,registered_at,changed_at,changed_by\r\n");
+                + "os_version,update_due,mds_sds,fhir_device,client_id,state,state_reason,last_seen,registered_at,changed_at,"
+                + "changed_by\r\n");
         for (Device d : list()) {
             b.append(String.join(",", csv(d.id()), csv(d.kind()), csv(d.name()), csv(d.type()), csv(d.owner()),
-                    csv(d.management()), csv(d.mdmAttestation()), csv(d.responsible()), csv(d.osVersion()), csv(d.mdsSds()),
-                    csv(d.fhirDevice()), csv(d.state()), csv(d.stateReason()), csv(d.lastSeen()), csv(d.registeredAt()),
+                    csv(d.management()), csv(d.mdmAttestation()), csv(d.responsible()), csv(d.osVersion()),
+                    csv(d.updateDue()), csv(d.mdsSds()), csv(d.fhirDevice()), csv(d.clientId()), csv(d.state()), csv(d.stateReason()), csv(d.lastSeen()), csv(d.registeredAt()),
                     csv(d.changedAt()), csv(d.changedBy()))).append("\r\n");
         }
         return b.toString().getBytes(StandardCharsets.UTF_8);
@@ -256,7 +304,8 @@ public class Devices {
             row.put("owner", d.owner());
             row.put("management", d.management() + (d.mdmAttestation() == null ? "" : " (" + d.mdmAttestation() + ")"));
             row.put("responsible", d.responsible());
-            row.put("os/firmware", d.osVersion());
+            row.put("os/firmware", d.osVersion() + (d.updateDue() == null ? "" : " → update due: " + d.updateDue()));
+            row.put("client", d.clientId());
             row.put("MDS/SDS", d.mdsSds());
             row.put("state", d.state() + (d.stateReason() == null ? "" : " (" + d.stateReason() + ")"));
             row.put("last seen", String.valueOf(d.lastSeen()));
@@ -288,7 +337,7 @@ public class Devices {
             rs.getString("management"), rs.getString("mdm_attestation"), rs.getString("responsible"),
             rs.getString("os_version"), rs.getString("mds_sds"), rs.getString("fhir_device"), rs.getString("state"),
             rs.getString("state_reason"), instant(rs, "last_seen"), instant(rs, "registered_at"), instant(rs, "changed_at"),
-            rs.getString("changed_by"));
+            rs.getString("changed_by"), rs.getString("client_id"), rs.getString("update_due"));
 
     static Instant instant(ResultSet rs, String column) throws SQLException {
         Timestamp t = rs.getTimestamp(column);

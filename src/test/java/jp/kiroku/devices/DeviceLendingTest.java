@@ -22,7 +22,9 @@ import jp.kiroku.support.ServerTest;
  * IoT devices lent to patients (issue 9): a lent device's measurements are refused before the patient consents,
  * stored while the consent stands, refused at once after withdrawal, and the device's credential writes for its own
  * patient only, naming itself only, and reads nothing; returning, losing or retiring the device revokes it; the
- * inventory lists every device; the consent form prints the explanation version the lending names.
+ * inventory lists every device; the consent form prints the explanation version the lending names. Devices on older
+ * firmware than an important update are flagged (inventory and health) until updated; retiring an integration disables
+ * the client it uses.
  */
 @Tag("IOT-02")
 @Tag("IOT-04")
@@ -130,6 +132,47 @@ class DeviceLendingTest extends ServerTest {
         assertThat(new String(form, 0, 5, StandardCharsets.US_ASCII)).isEqualTo("%PDF-");
         assertThatThrownBy(() -> lendings.consentForm(lendings.lend(iotDevice(null).id(), patient("Form2"), null, "x", v2,
                 Agent.localOperator()).lending().id(), "en")).hasMessageContaining("has no 'en' text");
+    }
+
+    @Autowired
+    DeviceHealth health;
+
+    @Test
+    @Tag("IOT-03")
+    void devicesOnOlderFirmwareThanAnImportantUpdateAreFlaggedUntilUpdated() {
+        String type = "bp-monitor-" + shortId();
+        String a = devices.register(new Devices.NewDevice(null, "iot", "血圧計 A", type, "facility:main", "managed", null,
+                "sato.hanako", "fw 2.1.0", null, null), Agent.localOperator()).id();
+        String b = devices.register(new Devices.NewDevice(null, "iot", "血圧計 B", type, "facility:main", "managed", null,
+                "sato.hanako", "fw 2.2.0", null, null), Agent.localOperator()).id();
+        assertThat(devices.find(a).orElseThrow().updateDue()).isNull();
+        devices.recommendFirmware(type, "fw 2.2.0", true, "vendor advisory 2026-11", Agent.localOperator());
+        assertThat(devices.find(a).orElseThrow().updateDue()).isEqualTo("fw 2.2.0 (important)");
+        assertThat(devices.find(b).orElseThrow().updateDue()).as("already on it").isNull();
+        assertThat(new String(devices.inventoryCsv(), StandardCharsets.UTF_8)).contains("fw 2.1.0,fw 2.2.0 (important)");
+        assertThat(health.health().getDetails().get("importantUpdatesDue").toString()).contains(a).doesNotContain(b);
+        assertThat(anonymous.get(anonymous.root() + "/actuator/health").body()).contains("\"devices\":{\"status\":\"UPDATE_DUE\"}");
+
+        devices.setVersion(a, "fw 2.2.0", Agent.localOperator());
+        assertThat(devices.find(a).orElseThrow().updateDue()).isNull();
+        assertThat(health.health().getDetails().get("importantUpdatesDue").toString()).doesNotContain(a);
+        assertThat(anonymous.get(anonymous.root() + "/actuator/health").body()).contains("\"devices\":{\"status\":\"UP\"}");
+    }
+
+    @Test
+    void retiringAnIntegrationDisablesTheClientItUses() {
+        var client = clients.create("lab interface", java.util.List.of("system/Observation.cruds"), Agent.localOperator());
+        String token = FhirHttp.fetchToken(anonymous.root(), client.clientId(), client.secret(), null);
+        FhirHttp lab = anonymous.withToken(token);
+        String patient = patient("Lab");
+        String id = devices.register(new Devices.NewDevice(null, "integration", "検査システム連携", "server", "facility:main",
+                "managed", null, "sato.hanako", "LIS 5.1", null, null, client.clientId()), Agent.localOperator()).id();
+        assertThat(lab.post("/Observation", measurement(patient, null, 90)).status()).isEqualTo(201);
+        devices.setState(id, "retired", "検査システム更新", Agent.localOperator());
+        assertThat(lab.post("/Observation", measurement(patient, null, 91)).status()).isEqualTo(401);
+        assertThatThrownBy(() -> devices.register(new Devices.NewDevice(null, "terminal", "x", null, "facility:main",
+                "managed", null, "sato.hanako", null, null, null, client.clientId()), Agent.localOperator()))
+                .hasMessageContaining("only an integration");
     }
 
     private Devices.Device iotDevice(String fhirDevice) {
