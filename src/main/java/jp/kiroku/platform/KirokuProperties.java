@@ -55,6 +55,7 @@ public class KirokuProperties {
     private final Access access = new Access();
     private final Backup backup = new Backup();
     private final DeviceSettings devices = new DeviceSettings();
+    private final Incidents incidents = new Incidents();
 
     public enum ValidationLevel { PROFILED, FULL }
 
@@ -179,6 +180,37 @@ public class KirokuProperties {
         public void setIndexKeyRefresh(Duration d) { this.indexKeyRefresh = d; }
         public int getReindexBatch() { return reindexBatch; }
         public void setReindexBatch(int n) { this.reindexBatch = n; }
+    }
+
+    /** Detection of incidents over the access log (issue 10). */
+    public static class Incidents {
+        /** How often the server evaluates the detection rules. */
+        private Duration scanInterval = Duration.ofMinutes(1);
+        /**
+         * Per detection rule (brute-force, password-spraying, new-address, mass-access, denied-burst, break-glass-spike,
+         * export-spike, ledger-failure, backup-failure): threshold, window and enabled, e.g.
+         * kiroku.incidents.rules.mass-access.threshold=100 (docs/operations.md lists the defaults).
+         */
+        private java.util.Map<String, RuleSettings> rules = new java.util.LinkedHashMap<>();
+
+        public Duration getScanInterval() { return scanInterval; }
+        public void setScanInterval(Duration d) { this.scanInterval = d; }
+        public java.util.Map<String, RuleSettings> getRules() { return rules; }
+        public void setRules(java.util.Map<String, RuleSettings> rules) { this.rules = rules; }
+    }
+
+    /** One detection rule's settings; unset values keep the rule's default. */
+    public static class RuleSettings {
+        private Integer threshold;
+        private Duration window;
+        private Boolean enabled;
+
+        public Integer getThreshold() { return threshold; }
+        public void setThreshold(Integer t) { this.threshold = t; }
+        public Duration getWindow() { return window; }
+        public void setWindow(Duration w) { this.window = w; }
+        public Boolean getEnabled() { return enabled; }
+        public void setEnabled(Boolean e) { this.enabled = e; }
     }
 
     /** Terminals people log in from (issue 9, BYOD-01). */
@@ -402,6 +434,7 @@ public class KirokuProperties {
     public Ledger getLedger() { return ledger; }
     public Backup getBackup() { return backup; }
     public DeviceSettings getDevices() { return devices; }
+    public Incidents getIncidents() { return incidents; }
     /** The backup target: kiroku.backup.target, or data-dir/backups. */
     public Path backupTarget() { return backup.target != null ? backup.target : dataDir.resolve("backups"); }
     public ClockSettings getClock() { return clock; }

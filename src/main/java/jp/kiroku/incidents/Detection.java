@@ -1,0 +1,221 @@
+package jp.kiroku.incidents;
+
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Service;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.platform.KirokuProperties;
+import jp.kiroku.platform.ProcessRole;
+
+/**
+ * Detection over the access log (issue 10, item 1): rules, each a count over a sliding window of audit events with a
+ * threshold, evaluated by the server every kiroku.incidents.scan-interval. A rule that fires raises an alert naming
+ * its subject (an account, an address, the ledger, the backups) and its evidence (the audit events); the same rule and
+ * subject do not fire again within the rule's window. Thresholds and windows are settings
+ * (kiroku.incidents.rules.&lt;rule&gt;.threshold / .window / .enabled).
+ */
+@Service
+public class Detection {
+
+    /** A rule's defaults; settings override them per rule. */
+    public record Rule(String name, int threshold, Duration window, String description) {
+    }
+
+    /** What a rule found: about whom, in words (codes and counts only), and the audit events. */
+    public record Finding(String rule, String subject, String summary, List<Long> evidence) {
+    }
+
+    /** A raised alert. */
+    public record Alert(long id, String rule, String subject, String summary, List<Long> evidence, Instant windowFrom,
+                        Instant windowTo, Instant firedAt, Instant acknowledgedAt, String acknowledgedBy) {
+    }
+
+    /** The default rules (see docs/operations.md, "Detection"). */
+    public static final List<Rule> RULES = List.of(
+            new Rule("brute-force", 10, Duration.ofMinutes(10), "failed logins for one account"),
+            new Rule("password-spraying", 5, Duration.ofMinutes(10), "accounts with failed logins from one address"),
+            new Rule("new-address", 1, Duration.ofMinutes(10),
+                    "logins from an address the account did not use in the 30 days before"),
+            new Rule("mass-access", 50, Duration.ofHours(1), "patients one person's requests touched"),
+            new Rule("denied-burst", 20, Duration.ofMinutes(10), "refused requests of one caller"),
+            new Rule("break-glass-spike", 3, Duration.ofHours(24), "break-glass openings by one person"),
+            new Rule("export-spike", 20, Duration.ofHours(1), "whole-record exports ($everything) by one caller"),
+            new Rule("ledger-failure", 1, Duration.ofHours(24), "ledger verifications with findings"),
+            new Rule("backup-failure", 1, Duration.ofHours(24), "failed backups, verifications or drills"));
+
+    private static final int MAX_EVIDENCE = 200;
+
+    /** Per rule: the subject and the evidence of every group over the threshold in [from, to). */
+    private static final Map<String, String> QUERIES = Map.of(
+            "brute-force", "SELECT 'account:' || agent_id, count(*), (array_agg(seq ORDER BY seq))[1:200] FROM audit_log"
+                    + " WHERE action = 'login' AND outcome IN ('failed', 'denied') AND recorded >= ? AND recorded < ?"
+                    + " GROUP BY agent_id HAVING count(*) >= ?",
+            "password-spraying", "SELECT 'address:' || source_address, count(DISTINCT agent_id),"
+                    + " (array_agg(seq ORDER BY seq))[1:200] FROM audit_log WHERE action = 'login' AND outcome = 'failed'"
+                    + " AND source_address IS NOT NULL AND recorded >= ? AND recorded < ? GROUP BY source_address"
+                    + " HAVING count(DISTINCT agent_id) >= ?",
+            "new-address", "SELECT 'account:' || a.agent_id || ' from ' || a.source_address, count(*),"
+                    + " (array_agg(a.seq ORDER BY a.seq))[1:200] FROM audit_log a WHERE a.action = 'login'"
+                    + " AND a.outcome = 'success' AND a.recorded >= ? AND a.recorded < ?"
+                    + " AND EXISTS (SELECT 1 FROM audit_log b WHERE b.action = 'login' AND b.outcome = 'success'"
+                    + " AND b.agent_id = a.agent_id AND b.recorded < a.recorded AND b.recorded > a.recorded - interval '30 days')"
+                    + " AND NOT EXISTS (SELECT 1 FROM audit_log b WHERE b.action = 'login' AND b.outcome = 'success'"
+                    + " AND b.agent_id = a.agent_id AND b.source_address = a.source_address AND b.recorded < a.recorded"
+                    + " AND b.recorded > a.recorded - interval '30 days') GROUP BY a.agent_id, a.source_address"
+                    + " HAVING count(*) >= ?",
+            "mass-access", "SELECT 'account:' || agent_id, count(DISTINCT p), (array_agg(DISTINCT seq))[1:200]"
+                    + " FROM audit_log, unnest(patients) p WHERE agent_kind = 'user' AND outcome = 'success'"
+                    + " AND recorded >= ? AND recorded < ? GROUP BY agent_id HAVING count(DISTINCT p) >= ?",
+            "denied-burst", "SELECT agent_kind || ':' || agent_id, count(*), (array_agg(seq ORDER BY seq))[1:200]"
+                    + " FROM audit_log WHERE outcome = 'denied' AND action <> 'login' AND recorded >= ? AND recorded < ?"
+                    + " GROUP BY agent_kind, agent_id HAVING count(*) >= ?",
+            "break-glass-spike", "SELECT 'account:' || agent_id, count(*), (array_agg(seq ORDER BY seq))[1:200]"
+                    + " FROM audit_log WHERE action = 'break-glass.open' AND outcome = 'success' AND recorded >= ?"
+                    + " AND recorded < ? GROUP BY agent_id HAVING count(*) >= ?",
+            "export-spike", "SELECT agent_kind || ':' || agent_id, count(*), (array_agg(seq ORDER BY seq))[1:200]"
+                    + " FROM audit_log WHERE action = 'everything' AND outcome = 'success' AND recorded >= ?"
+                    + " AND recorded < ? GROUP BY agent_kind, agent_id HAVING count(*) >= ?",
+            "ledger-failure", "SELECT 'ledger', count(*), (array_agg(seq ORDER BY seq))[1:200] FROM audit_log"
+                    + " WHERE action = 'ledger.verify' AND detail IS DISTINCT FROM 'ok' AND recorded >= ? AND recorded < ?"
+                    + " HAVING count(*) >= ?",
+            "backup-failure", "SELECT 'backup', count(*), (array_agg(seq ORDER BY seq))[1:200] FROM audit_log"
+                    + " WHERE action IN ('backup.create', 'backup.verify', 'backup.drill', 'backup.restore')"
+                    + " AND outcome = 'failed' AND recorded >= ? AND recorded < ? HAVING count(*) >= ?");
+
+    private final JdbcTemplate jdbc;
+    private final AuditTrail audit;
+    private final Clock clock;
+    private final KirokuProperties props;
+    private final ProcessRole role;
+    private java.util.concurrent.ScheduledExecutorService background;
+
+    Detection(JdbcTemplate jdbc, AuditTrail audit, Clock clock, KirokuProperties props,
+              @Value("${kiroku.runtime.role:serve}") ProcessRole role) {
+        this.jdbc = jdbc;
+        this.audit = audit;
+        this.clock = clock;
+        this.props = props;
+        this.role = role;
+    }
+
+    /** The rule with its settings applied, or empty when there is no such rule. */
+    public Optional<Rule> rule(String name) {
+        return RULES.stream().filter(r -> r.name().equals(name)).findFirst().map(r -> {
+            KirokuProperties.RuleSettings s = props.getIncidents().getRules().get(name);
+            return s == null ? r : new Rule(r.name(), s.getThreshold() != null ? s.getThreshold() : r.threshold(),
+                    s.getWindow() != null ? s.getWindow() : r.window(), r.description());
+        });
+    }
+
+    private boolean enabled(String name) {
+        KirokuProperties.RuleSettings s = props.getIncidents().getRules().get(name);
+        return s == null || s.getEnabled() == null || s.getEnabled();
+    }
+
+    /** What {@code rule} finds over the audit events recorded in [from, to) (nothing is raised). */
+    public List<Finding> evaluate(Rule rule, Instant from, Instant to) {
+        return jdbc.query(QUERIES.get(rule.name()), (rs, i) -> new Finding(rule.name(), rs.getString(1), rule.description()
+                + ": " + rs.getLong(2) + " (threshold " + rule.threshold() + " in " + rule.window() + ")",
+                Arrays.asList((Long[]) rs.getArray(3).getArray())), Timestamp.from(from), Timestamp.from(to), rule.threshold());
+    }
+
+    /**
+     * Evaluates every enabled rule over its window ending now and raises an alert for each finding, unless the same
+     * rule raised one for the same subject within that window. Returns the alerts raised.
+     */
+    public List<Alert> scan() {
+        Instant now = clock.instant();
+        List<Alert> raised = new ArrayList<>();
+        for (Rule r : RULES) {
+            if (!enabled(r.name())) {
+                continue;
+            }
+            Rule rule = rule(r.name()).orElseThrow();
+            Instant from = now.minus(rule.window());
+            for (Finding f : evaluate(rule, from, now)) {
+                Boolean recent = jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM alert WHERE rule = ? AND subject = ?"
+                        + " AND fired_at > ?)", Boolean.class, rule.name(), f.subject(), Timestamp.from(from));
+                if (Boolean.TRUE.equals(recent)) {
+                    continue;
+                }
+                Long id = jdbc.queryForObject("INSERT INTO alert (rule, subject, summary, evidence, window_from, window_to,"
+                        + " fired_at) VALUES (?,?,?,?::bigint[],?,?,?) RETURNING id", Long.class, rule.name(), f.subject(),
+                        f.summary(), f.evidence().toArray(Long[]::new), Timestamp.from(from), Timestamp.from(now),
+                        Timestamp.from(now));
+                audit.record(AuditRecord.of(Agent.localOperator(), "alert.raise", AuditRecord.Outcome.SUCCESS)
+                        .withDetail("alert=" + id + " rule=" + rule.name() + " evidence=" + f.evidence().size()));
+                raised.add(find(id).orElseThrow());
+            }
+        }
+        return raised;
+    }
+
+    public Optional<Alert> find(long id) {
+        return jdbc.query("SELECT * FROM alert WHERE id = ?", ALERT, id).stream().findFirst();
+    }
+
+    /** Alerts, newest first: only those not yet acknowledged unless {@code all}. */
+    public List<Alert> alerts(boolean all) {
+        return jdbc.query("SELECT * FROM alert" + (all ? "" : " WHERE acknowledged_at IS NULL") + " ORDER BY id DESC"
+                + " LIMIT 500", ALERT);
+    }
+
+    public Alert acknowledge(long id, Agent by) {
+        int n = jdbc.update("UPDATE alert SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at"
+                + " IS NULL", Timestamp.from(clock.instant()), by.kind().code() + ":" + by.id(), id);
+        if (n == 0) {
+            throw new IllegalArgumentException("no open alert " + id);
+        }
+        audit.record(AuditRecord.of(by, "alert.acknowledge", AuditRecord.Outcome.SUCCESS).withDetail("alert=" + id));
+        return find(id).orElseThrow();
+    }
+
+    @EventListener(ApplicationReadyEvent.class)
+    void schedule() {
+        if (role != ProcessRole.SERVE) {
+            return;
+        }
+        background = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kiroku-detection");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = props.getIncidents().getScanInterval().toMillis();
+        background.scheduleWithFixedDelay(() -> {
+            try {
+                scan();
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(Detection.class).error("Detection scan failed: {}", e.getMessage());
+            }
+        }, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    @jakarta.annotation.PreDestroy
+    void stop() {
+        if (background != null) {
+            background.shutdownNow();
+        }
+    }
+
+    private static final org.springframework.jdbc.core.RowMapper<Alert> ALERT = (rs, i) -> new Alert(rs.getLong("id"),
+            rs.getString("rule"), rs.getString("subject"), rs.getString("summary"),
+            Arrays.asList((Long[]) rs.getArray("evidence").getArray()), rs.getTimestamp("window_from").toInstant(),
+            rs.getTimestamp("window_to").toInstant(), rs.getTimestamp("fired_at").toInstant(),
+            rs.getTimestamp("acknowledged_at") == null ? null : rs.getTimestamp("acknowledged_at").toInstant(),
+            rs.getString("acknowledged_by"));
+}
