@@ -102,10 +102,12 @@ public class Detection {
     private final Clock clock;
     private final KirokuProperties props;
     private final ProcessRole role;
+    private final Notifications notifications;
     private java.util.concurrent.ScheduledExecutorService background;
 
     Detection(JdbcTemplate jdbc, AuditTrail audit, Clock clock, KirokuProperties props,
-              @Value("${kiroku.runtime.role:serve}") ProcessRole role) {
+              @Value("${kiroku.runtime.role:serve}") ProcessRole role, Notifications notifications) {
+        this.notifications = notifications;
         this.jdbc = jdbc;
         this.audit = audit;
         this.clock = clock;
@@ -159,7 +161,9 @@ public class Detection {
                         Timestamp.from(now));
                 audit.record(AuditRecord.of(Agent.localOperator(), "alert.raise", AuditRecord.Outcome.SUCCESS)
                         .withDetail("alert=" + id + " rule=" + rule.name() + " evidence=" + f.evidence().size()));
-                raised.add(find(id).orElseThrow());
+                Alert alert = find(id).orElseThrow();
+                raised.add(alert);
+                notifications.alert(alert);
             }
         }
         return raised;

@@ -193,10 +193,30 @@ public class KirokuProperties {
          */
         private java.util.Map<String, RuleSettings> rules = new java.util.LinkedHashMap<>();
 
+        private final Notify notify = new Notify();
+
+        public Notify getNotify() { return notify; }
         public Duration getScanInterval() { return scanInterval; }
         public void setScanInterval(Duration d) { this.scanInterval = d; }
         public java.util.Map<String, RuleSettings> getRules() { return rules; }
         public void setRules(java.util.Map<String, RuleSettings> rules) { this.rules = rules; }
+    }
+
+    /** Where alerts go as they are raised (besides kiroku alerts and the admin UI). */
+    public static class Notify {
+        /** E-mail addresses of the security officer(s); mail goes through the SMTP server of spring.mail.host/port. */
+        private List<String> mailTo = List.of();
+        /** The sender of alert mail. */
+        private String mailFrom = "kiroku@localhost";
+        /** A URL (e.g. a SIEM's collector) that gets each alert as JSON (POST). */
+        private java.net.URI webhook;
+
+        public List<String> getMailTo() { return mailTo; }
+        public void setMailTo(List<String> mailTo) { this.mailTo = List.copyOf(mailTo); }
+        public String getMailFrom() { return mailFrom; }
+        public void setMailFrom(String mailFrom) { this.mailFrom = mailFrom; }
+        public java.net.URI getWebhook() { return webhook; }
+        public void setWebhook(java.net.URI webhook) { this.webhook = webhook; }
     }
 
     /** One detection rule's settings; unset values keep the rule's default. */

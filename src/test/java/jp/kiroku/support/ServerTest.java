@@ -27,6 +27,17 @@ public abstract class ServerTest {
     public static final String BOOTSTRAP_ADMIN = "sato.hanako";
     public static final int MAX_STRING_SORT = 25;
     protected static final Path DATA_DIR;
+    /** Where the server sends alert mail and alert webhooks (NotificationTest listens there; otherwise nobody does). */
+    public static final int SMTP_PORT = freePort();
+    public static final int WEBHOOK_PORT = freePort();
+
+    private static int freePort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     static {
         try {
@@ -53,6 +64,12 @@ public abstract class ServerTest {
         // lock (20) and lock out the tests that follow; LoginThrottleTest checks the address lock with the defaults
         registry.add("kiroku.auth.lockout-address-attempts", () -> "100000");
         registry.add("kiroku.bootstrap.admin", () -> BOOTSTRAP_ADMIN);
+        registry.add("spring.mail.host", () -> "127.0.0.1");
+        registry.add("spring.mail.port", () -> String.valueOf(SMTP_PORT));
+        registry.add("spring.mail.properties.mail.smtp.connectiontimeout", () -> "2000");
+        registry.add("spring.mail.properties.mail.smtp.timeout", () -> "2000");
+        registry.add("kiroku.incidents.notify.mail-to", () -> "security@hospital.example.jp");
+        registry.add("kiroku.incidents.notify.webhook", () -> "http://127.0.0.1:" + WEBHOOK_PORT + "/siem");
         // staff log in from any browser here; TerminalBindingTest switches the terminal rule on (BYOD-01)
         registry.add("kiroku.devices.terminal-required", () -> "false");
         // a shorter idle limit for one role (PeopleLoginTest compares it with the default)
