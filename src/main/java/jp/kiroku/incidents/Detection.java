@@ -73,9 +73,9 @@ public class Detection {
                     + " (array_agg(a.seq ORDER BY a.seq))[1:200] FROM audit_log a WHERE a.action = 'login'"
                     + " AND a.outcome = 'success' AND a.recorded >= ? AND a.recorded < ?"
                     + " AND EXISTS (SELECT 1 FROM audit_log b WHERE b.action = 'login' AND b.outcome = 'success'"
-                    + " AND b.agent_id = a.agent_id AND b.recorded < a.recorded AND b.recorded > a.recorded - interval '30 days')"
+                    + " AND b.agent_id = a.agent_id AND b.seq < a.seq AND b.recorded > a.recorded - interval '30 days')"
                     + " AND NOT EXISTS (SELECT 1 FROM audit_log b WHERE b.action = 'login' AND b.outcome = 'success'"
-                    + " AND b.agent_id = a.agent_id AND b.source_address = a.source_address AND b.recorded < a.recorded"
+                    + " AND b.agent_id = a.agent_id AND b.source_address = a.source_address AND b.seq < a.seq"
                     + " AND b.recorded > a.recorded - interval '30 days') GROUP BY a.agent_id, a.source_address"
                     + " HAVING count(*) >= ?",
             "mass-access", "SELECT 'account:' || agent_id, count(DISTINCT p), (array_agg(DISTINCT seq))[1:200]"
