@@ -187,7 +187,8 @@ public class Backups {
     /**
      * Applies the retention of generations (kiroku.backup.keep-daily/weekly/monthly) to {@code target}: keeps the newest
      * generation of each of the last N days, weeks and months, the newest one, the newest one verified, every write-once
-     * one (its storage expires it, never Kiroku) and every generation a kept one continues; removes the rest.
+     * one (its storage expires it, never Kiroku) and every generation a kept one continues; removes the rest, and
+     * generations left unfinished more than a day ago.
      */
     public Pruned prune(Path target, Agent by) throws IOException {
         List<Candidate> all = new ArrayList<>();
@@ -210,6 +211,10 @@ public class Backups {
                         c.id());
                 removed.add(c.name());
             }
+        }
+        for (Path partial : Targets.stalePartials(target, clock.instant())) {
+            Targets.delete(partial);
+            removed.add(partial.getFileName().toString() + " (unfinished)");
         }
         if (!removed.isEmpty()) {
             audit.record(AuditRecord.of(by, "backup.prune", AuditRecord.Outcome.SUCCESS).withDetail("removed "

@@ -50,6 +50,25 @@ final class Targets {
         return out;
     }
 
+    /**
+     * Generations left unfinished (a crash, a full disk) more than a day ago; a younger one may still be written by
+     * another process.
+     */
+    static List<Path> stalePartials(Path target, java.time.Instant now) throws IOException {
+        if (!Files.isDirectory(target)) {
+            return List.of();
+        }
+        try (Stream<Path> list = Files.list(target)) {
+            return list.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith(PARTIAL)).filter(p -> {
+                try {
+                    return Files.getLastModifiedTime(p).toInstant().isBefore(now.minus(java.time.Duration.ofDays(1)));
+                } catch (IOException e) {
+                    return false;
+                }
+            }).toList();
+        }
+    }
+
     /** Deletes a generation (a plain one: write-once generations are refused before this). */
     static void delete(Path generation) throws IOException {
         try (Stream<Path> walk = Files.walk(generation)) {

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -322,7 +323,15 @@ class BackupTest extends ServerTest {
         List<Path> all = generations(target);
         assertThat(all).hasSize(4);
 
+        // a generation left unfinished two days ago goes; one being written now stays
+        Path stale = Files.createDirectories(target.resolve(".partial-20261201-000000-deadbeef"));
+        Files.writeString(stale.resolve("resource_version.00000.seg"), "cut off");
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(2 * 86_400)));
+        Path writing = Files.createDirectories(target.resolve(".partial-20261207-000000-cafebabe"));
         CliRun pruned = CliRun.kiroku(DATA_DIR, concat(new String[] {"backup", "prune", "--to", target.toString()}, one));
+        assertThat(Files.exists(stale)).as(pruned.out()).isFalse();
+        assertThat(Files.exists(writing)).isTrue();
+        assertThat(pruned.out()).contains("removed  .partial-20261201-000000-deadbeef (unfinished)");
         assertThat(pruned.code()).as(pruned.err()).isZero();
         assertThat(generations(target)).as(pruned.out()).containsExactly(all.get(0), all.get(2), all.get(3));
         assertThat(pruned.out()).contains("the newest verified").contains("continued by").contains("removed  "
