@@ -68,7 +68,7 @@ public class BackupChecks {
         Map<Integer, StreamingRoot> trees = new LinkedHashMap<>();
         Manifest last = Manifest.read(chain.get(chain.size() - 1));
         List<Checkpoint> checkpoints = checkpoints(last, external, findings);
-        Map<String, Integer> logs = logNumbers();
+        Map<String, Integer> logs = ledgers.logs();
         for (Checkpoint c : checkpoints) {
             Integer log = logs.get(c.origin());
             if (log != null && c.size() <= last.head(log).size()) {
@@ -151,16 +151,6 @@ public class BackupChecks {
         audit.record(AuditRecord.of(by, "backup.verify", c.ok() ? AuditRecord.Outcome.SUCCESS : AuditRecord.Outcome.FAILED)
                 .withDetail(c.generation().getFileName() + ": " + detail));
         return c;
-    }
-
-    /** Log numbers by origin, from the installation's ledgers (numbered 1, 2, … in order). */
-    private Map<String, Integer> logNumbers() {
-        Map<String, Integer> out = new LinkedHashMap<>();
-        int i = 1;
-        for (Ledgers.Head h : ledgers.heads()) {
-            out.put(h.origin(), i++);
-        }
-        return out;
     }
 
     private static String origin(Map<String, Integer> logs, int log) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import jp.kiroku.ledger.Checkpoint;
+import jp.kiroku.ledger.Ledgers;
 import jp.kiroku.ledger.StreamingRoot;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -46,13 +47,13 @@ public record DamageReport(String generation, Instant backupAt, List<Log> logs) 
     }
 
     /**
-     * Compares the restored ledgers ({@code jdbc}) with the newest checkpoint per origin; {@code damaged}, when not
+     * Compares the restored ledgers ({@code ledgers}, {@code jdbc}) with the newest checkpoint per origin; {@code damaged}, when not
      * null, is the damaged system's database, read for the lost entries.
      */
-    static DamageReport compute(String generation, Manifest backup, Map<String, Integer> logs, List<Checkpoint> checkpoints,
+    static DamageReport compute(String generation, Manifest backup, List<Checkpoint> checkpoints, Ledgers ledgers,
                                 JdbcTemplate jdbc, Connection damaged) throws SQLException {
         List<Log> out = new ArrayList<>();
-        for (var e : logs.entrySet()) {
+        for (var e : ledgers.logs().entrySet()) {
             String origin = e.getKey();
             int log = e.getValue();
             // entries the backup held in the log; rows it held still queued were appended anew by the restore, and
@@ -67,19 +68,19 @@ public record DamageReport(String generation, Instant backupAt, List<Log> logs) 
                 continue;
             }
             if (newest.size() <= sequenced) {
-                boolean same = Arrays.equals(restoredTree(jdbc, log, newest.size()).root(), newest.rootHash());
+                boolean same = Arrays.equals(ledgers.tree(log, newest.size()).root(), newest.rootHash());
                 out.add(new Log(origin, restored, newest.size(), newest.timestamp(), 0, same ? "complete" : "differs",
                         List.of(), same));
                 continue;
             }
             if (damaged == null) {
                 long lost = Math.max(0, newest.size() - restored);
-                boolean same = lost == 0 && Arrays.equals(restoredTree(jdbc, log, newest.size()).root(), newest.rootHash());
+                boolean same = lost == 0 && Arrays.equals(ledgers.tree(log, newest.size()).root(), newest.rootHash());
                 out.add(new Log(origin, restored, newest.size(), newest.timestamp(), lost,
                         lost > 0 ? "lost" : same ? "complete" : "unproven", List.of(), same));
                 continue;
             }
-            StreamingRoot tree = restoredTree(jdbc, log, sequenced);
+            StreamingRoot tree = ledgers.tree(log, sequenced);
             java.util.Set<String> requeued = new java.util.HashSet<>(jdbc.queryForList("SELECT encode(leaf_hash, 'hex')"
                     + " FROM ledger_entry WHERE log = ? AND idx >= ?", String.class, log, sequenced));
             List<Entry> entries = new ArrayList<>();
@@ -89,13 +90,6 @@ public record DamageReport(String generation, Instant backupAt, List<Log> logs) 
                     entries.isEmpty() ? (proven ? "complete" : "unproven") : "lost", entries, proven));
         }
         return new DamageReport(generation, backup.started(), out);
-    }
-
-    private static StreamingRoot restoredTree(JdbcTemplate jdbc, int log, long size) {
-        StreamingRoot tree = new StreamingRoot();
-        jdbc.query("SELECT leaf_hash FROM ledger_entry WHERE log = ? AND idx < ? ORDER BY idx",
-                (org.springframework.jdbc.core.RowCallbackHandler) rs -> tree.append(rs.getBytes(1)), log, size);
-        return tree;
     }
 
     /**

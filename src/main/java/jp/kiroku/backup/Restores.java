@@ -10,7 +10,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongConsumer;
@@ -61,8 +60,8 @@ public class Restores {
     }
 
     /** What a restore did: the chain loaded, rows per table, the ledger verification and the damage report. */
-    public record Restored(List<Path> chain, Manifest manifest, Map<String, Long> rows, Ledgers.Verification verification, DamageReport damage,
-                           List<String> keysDestroyedAgain, Duration took, Duration loading, Duration verifying) {
+    public record Restored(List<Path> chain, Manifest manifest, Map<String, Long> rows, Ledgers.Verification verification,
+                           DamageReport damage, List<String> keysDestroyedAgain, Duration took, Duration loading, Duration verifying) {
     }
 
     /**
@@ -155,18 +154,13 @@ public class Restores {
         for (String note : external) {
             known.add(ledgers.checkpoint(note));
         }
-        Map<String, Integer> logs = new LinkedHashMap<>();
-        int i = 1;
-        for (Ledgers.Head h : ledgers.heads()) {
-            logs.put(h.origin(), i++);
-        }
         try (Connection damaged = damagedDbUrl == null ? null : DriverManager.getConnection(damagedDbUrl)) {
             if (damaged != null) {
                 damaged.setReadOnly(true);
                 known.addAll(damagedCheckpoints(damaged));
             }
             damage = DamageReport.compute(links.get(links.size() - 1).generation().getFileName().toString(), last,
-                    logs, known, jdbc, damaged);
+                    known, ledgers, jdbc, damaged);
         } catch (SQLException e) {
             throw new IllegalStateException("the damaged system's database cannot be read: " + e.getMessage(), e);
         }

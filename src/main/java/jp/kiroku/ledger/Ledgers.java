@@ -240,10 +240,23 @@ public class Ledgers {
 
     /** The root of log {@code log} at {@code size} leaves, recomputed from its stored entries (empty if it is shorter). */
     public java.util.Optional<byte[]> rootAt(int log, long size) {
+        StreamingRoot tree = tree(log, size);
+        return tree.size() == size ? java.util.Optional.of(tree.root()) : java.util.Optional.empty();
+    }
+
+    /** The tree of log {@code log}'s stored entries below index {@code size}, to compare or to continue. */
+    public StreamingRoot tree(int log, long size) {
         StreamingRoot tree = new StreamingRoot();
         jdbc.query("SELECT leaf_hash FROM ledger_entry WHERE log = ? AND idx < ? ORDER BY idx",
                 (org.springframework.jdbc.core.RowCallbackHandler) rs -> tree.append(rs.getBytes(1)), log, size);
-        return tree.size() == size ? java.util.Optional.of(tree.root()) : java.util.Optional.empty();
+        return tree;
+    }
+
+    /** Each log's number by its origin (e.g. kiroku/record → 1), in log order. */
+    public Map<String, Integer> logs() {
+        Map<String, Integer> out = new java.util.LinkedHashMap<>();
+        sources.forEach(s -> out.put(s.origin(), s.log()));
+        return out;
     }
 
     /** The public key that verifies checkpoints, as PEM (for auditors and for keeping outside Kiroku). */
