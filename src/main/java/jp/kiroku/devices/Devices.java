@@ -63,9 +63,7 @@ public class Devices {
      * it as the X-Kiroku-Device header.
      */
     public String enroll(String id, Agent by) {
-        Device d = find(id).orElseThrow(() -> new IllegalArgumentException("no device " + id));
-        require("terminal".equals(d.kind()), "only terminals are enrolled; " + id + " is a " + d.kind());
-        require(!ENDED.contains(d.state()), "device " + id + " is " + d.state());
+        Device d = enrollable(id);
         String secret = jp.kiroku.platform.SecretFiles.randomToken(32);
         jdbc.update("UPDATE device SET credential_hash = ?, credential_at = ?, state = 'active', changed_at = ?,"
                 + " changed_by = ? WHERE id = ?", sha256(secret), Timestamp.from(clock.instant()),
@@ -81,10 +79,8 @@ public class Devices {
      * server.ssl.client-auth is set): the certificate's SHA-256 is kept; the terminal presents the certificate.
      */
     public String enrollCertificate(String id, java.security.cert.X509Certificate certificate, Agent by) {
-        Device d = find(id).orElseThrow(() -> new IllegalArgumentException("no device " + id));
-        require("terminal".equals(d.kind()), "only terminals are enrolled; " + id + " is a " + d.kind());
-        require(!ENDED.contains(d.state()), "device " + id + " is " + d.state());
-        String hash = java.util.HexFormat.of().formatHex(sha256(certificate));
+        enrollable(id);
+        String hash = jp.kiroku.identity.TerminalCheck.certificateHash(certificate); // as requests present it
         try {
             jdbc.update("UPDATE device SET certificate_sha256 = ?, credential_at = ?, state = 'active', changed_at = ?,"
                     + " changed_by = ? WHERE id = ?", hash, Timestamp.from(clock.instant()), Timestamp.from(clock.instant()),
@@ -98,12 +94,12 @@ public class Devices {
         return hash;
     }
 
-    private static byte[] sha256(java.security.cert.X509Certificate certificate) {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded());
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+    /** A registered terminal that is still in use: what either kind of enrolment needs. */
+    private Device enrollable(String id) {
+        Device d = find(id).orElseThrow(() -> new IllegalArgumentException("no device " + id));
+        require("terminal".equals(d.kind()), "only terminals are enrolled; " + id + " is a " + d.kind());
+        require(!ENDED.contains(d.state()), "device " + id + " is " + d.state());
+        return d;
     }
 
     /** The enrolled terminal a credential belongs to, unless it is lost, retired or disposed of. */
@@ -249,12 +245,15 @@ public class Devices {
         List<String> revoked = tx.execute(s -> {
             jdbc.update("UPDATE device SET state = ?, state_reason = ?, changed_at = ?, changed_by = ? WHERE id = ?", state,
                     reason, Timestamp.from(clock.instant()), by.id(), id);
-            if (ENDED.contains(state)) { // a terminal's credential goes too: it cannot come back by a state change
-                jdbc.update("UPDATE device SET credential_hash = NULL, certificate_sha256 = NULL WHERE id = ?", id);
+            if (!ENDED.contains(state)) {
+                return List.<String>of();
             }
-            List<String> disabled = new java.util.ArrayList<>(ENDED.contains(state) ? endLendings(id, by) : List.of());
-            if (ENDED.contains(state) && d.clientId() != null && clients.disable(d.clientId(), by)) {
-                disabled.add(d.clientId()); // an integration's credential goes with its registry entry (IOT-04)
+            // every credential goes: a terminal's cannot come back by a state change, an integration's client goes
+            // with its registry entry, a lent device's with its lendings (IOT-04)
+            jdbc.update("UPDATE device SET credential_hash = NULL, certificate_sha256 = NULL WHERE id = ?", id);
+            List<String> disabled = new java.util.ArrayList<>(endLendings(id, by));
+            if (d.clientId() != null && clients.disable(d.clientId(), by)) {
+                disabled.add(d.clientId());
             }
             return disabled;
         });
