@@ -638,15 +638,10 @@ public class Backups {
     private static void deleteQuietly(Path dir) {
         try {
             if (Files.exists(dir)) {
-                try (var walk = Files.walk(dir)) {
-                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                        p.toFile().setWritable(true);
-                        Files.deleteIfExists(p);
-                    }
-                }
+                Targets.delete(dir);
             }
         } catch (IOException ignored) {
-            // a partial generation is never read: its name says so
+            // a partial generation is never read, and retention removes it a day later: its name says so
         }
     }
 }
