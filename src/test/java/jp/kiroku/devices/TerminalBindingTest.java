@@ -128,11 +128,11 @@ class TerminalBindingTest extends ServerTest {
     /** A new person with a one-time password; their username. */
     private String person(String role, String kind) {
         String username = "tanmatsu." + role + "." + UUID.randomUUID().toString().substring(0, 8); // a person, not a function
-        var issued = accounts.create(new NewAccount(username, kind, List.of(role), "端末 " + username,
-                PersonLogin.katakana(username), null, LocalDate.of(1980, 1, 1 + (int) (Math.random() * 27)),
-                "patient".equals(role) ? null : role, null, null, "patient".equals(role) ? patientRecord() : null),
-                Agent.localOperator());
-        oneTimePasswords.put(username, issued.oneTimePassword());
+        oneTimePasswords.put(username, "patient".equals(kind)
+                ? accounts.create(new NewAccount(username, kind, List.of(role), "端末 " + username,
+                        PersonLogin.katakana(username), null, LocalDate.of(1980, 1, 2), null, null, null, patientRecord()),
+                        Agent.localOperator()).oneTimePassword()
+                : PersonLogin.staff(accounts, username, role));
         return username;
     }
 
@@ -143,8 +143,7 @@ class TerminalBindingTest extends ServerTest {
     }
 
     private WebSession.Page passwordStep(WebSession browser, String username) {
-        browser.get("/login");
-        return browser.post("/login", Map.of("username", username, "password", oneTimePasswords.get(username)));
+        return PersonLogin.passwordStep(browser, username, oneTimePasswords.get(username));
     }
 
     private String terminal(String management, String attestation) {

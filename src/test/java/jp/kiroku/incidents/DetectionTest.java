@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -22,7 +21,6 @@ import jp.kiroku.audit.AuditTrail;
 import jp.kiroku.backup.BackupChecks;
 import jp.kiroku.backup.Backups;
 import jp.kiroku.identity.Accounts;
-import jp.kiroku.identity.NewAccount;
 import jp.kiroku.support.FhirHttp;
 import jp.kiroku.support.PersonLogin;
 import jp.kiroku.support.ServerTest;
@@ -174,15 +172,12 @@ class DetectionTest extends ServerTest {
     }
 
     private void login(String username, String password) {
-        WebSession browser = new WebSession(anonymous.root());
-        browser.get("/login");
-        browser.post("/login", Map.of("username", username, "password", password));
+        PersonLogin.passwordStep(new WebSession(anonymous.root()), username, password);
     }
 
     private String person(String role) {
         String username = "kenshutsu." + role + "." + UUID.randomUUID().toString().substring(0, 8);
-        accounts.create(new NewAccount(username, "staff", List.of(role), "検出 " + username, PersonLogin.katakana(username),
-                null, LocalDate.of(1985, 1, 1 + (int) (Math.random() * 27)), role, null, null, null), Agent.localOperator());
+        PersonLogin.staff(accounts, username, role);
         return username;
     }
 

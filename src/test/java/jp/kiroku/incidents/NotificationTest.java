@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.LocalDate;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -20,9 +18,7 @@ import com.icegreen.greenmail.util.ServerSetup;
 import com.sun.net.httpserver.HttpServer;
 
 import jakarta.mail.internet.MimeMessage;
-import jp.kiroku.audit.Agent;
 import jp.kiroku.identity.Accounts;
-import jp.kiroku.identity.NewAccount;
 import jp.kiroku.platform.KirokuProperties;
 import jp.kiroku.support.PersonLogin;
 import jp.kiroku.support.ServerTest;
@@ -85,12 +81,9 @@ class NotificationTest extends ServerTest {
     /** A new account with ten failed logins; its username. */
     private String attacked() {
         String username = "tsuchi." + UUID.randomUUID().toString().substring(0, 8);
-        accounts.create(new NewAccount(username, "staff", List.of("nurse"), "通知 " + username, PersonLogin.katakana(username),
-                null, LocalDate.of(1990, 2, 1 + (int) (Math.random() * 27)), "nurse", null, null, null), Agent.localOperator());
+        PersonLogin.staff(accounts, username, "nurse");
         for (int i = 0; i < 10; i++) {
-            WebSession browser = new WebSession(anonymous.root());
-            browser.get("/login");
-            browser.post("/login", Map.of("username", username, "password", "guess-" + i));
+            PersonLogin.passwordStep(new WebSession(anonymous.root()), username, "guess-" + i);
         }
         return username;
     }

@@ -37,11 +37,25 @@ public final class PersonLogin {
     private PersonLogin() {
     }
 
+    /** The login form, filled in and sent as a person would (the CSRF token from the page): the answer. */
+    public static Page passwordStep(WebSession browser, String username, String password) {
+        browser.get("/login");
+        return browser.post("/login", Map.of("username", username, "password", password));
+    }
+
+    /**
+     * A new staff member with one role, their kana made from the username (people are told apart by name, kana and
+     * birth date); their one-time password.
+     */
+    public static String staff(jp.kiroku.identity.Accounts accounts, String username, String role) {
+        return accounts.create(new jp.kiroku.identity.NewAccount(username, "staff", java.util.List.of(role),
+                "試験 " + username, katakana(username), null, java.time.LocalDate.of(1985, 1, 2), role, null, null, null),
+                jp.kiroku.audit.Agent.localOperator()).oneTimePassword();
+    }
+
     /** A new account's first login in {@code browser}: own password, then TOTP enrolment. */
     public static FirstLogin firstLogin(WebSession browser, String username, String oneTimePassword) {
-        browser.get("/login");
-        assertThat(browser.post("/login", Map.of("username", username, "password", oneTimePassword)).redirect())
-                .isEqualTo("/login/password");
+        assertThat(passwordStep(browser, username, oneTimePassword).redirect()).isEqualTo("/login/password");
         browser.get("/login/password");
         Page changed = browser.post("/login/password", Map.of("password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD));
         assertThat(changed.redirect()).as(changed.body()).isEqualTo("/login/totp/enroll");
