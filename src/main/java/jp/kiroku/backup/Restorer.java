@@ -37,6 +37,7 @@ final class Restorer {
         List<Path> out = new ArrayList<>();
         Path at = generation;
         Set<String> seen = new HashSet<>();
+        Map<String, Path> byId = null; // read once, when the first incremental generation asks for its parent
         while (true) {
             Manifest m = Manifest.read(at);
             if (!seen.add(m.id())) {
@@ -46,12 +47,13 @@ final class Restorer {
             if (m.kind() == Manifest.Kind.FULL) {
                 break;
             }
-            Path parent = null;
-            for (Path p : Targets.generations(target)) {
-                if (Manifest.read(p).id().equals(m.parent())) {
-                    parent = p;
+            if (byId == null) {
+                byId = new java.util.HashMap<>();
+                for (Path p : Targets.generations(target)) {
+                    byId.put(Manifest.read(p).id(), p);
                 }
             }
+            Path parent = byId.get(m.parent());
             if (parent == null) {
                 throw new IllegalArgumentException("generation " + at.getFileName() + " is incremental, and its parent "
                         + m.parent() + " is not in " + target);
