@@ -44,6 +44,8 @@ import com.nimbusds.jose.proc.SecurityContext;
 
 import jp.kiroku.access.SmartScopes;
 import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
 import jp.kiroku.platform.KirokuProperties;
 import jp.kiroku.platform.ProcessRole;
 
@@ -174,8 +176,8 @@ class IdentityConfiguration {
     @Bean
     @Order(3)
     @ConditionalOnWebApplication
-    SecurityFilterChain apiChain(HttpSecurity http, ClientRegistry clients, Accounts accounts, TerminalCheck terminals)
-            throws Exception {
+    SecurityFilterChain apiChain(HttpSecurity http, ClientRegistry clients, Accounts accounts, TerminalCheck terminals,
+                                 AuditTrail audit) throws Exception {
         var entryPoint = new BearerTokenAuthenticationEntryPoint();
         var denied = new BearerTokenAccessDeniedHandler();
         http.authorizeHttpRequests(a -> a
@@ -185,7 +187,7 @@ class IdentityConfiguration {
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .csrf(c -> c.disable()) // bearer-token API: no ambient credentials to forge
                 .oauth2ResourceServer(rs -> rs
-                        .jwt(j -> j.jwtAuthenticationConverter(activeClientsOnly(clients, accounts, terminals)))
+                        .jwt(j -> j.jwtAuthenticationConverter(activeClientsOnly(clients, accounts, terminals, audit)))
                         .authenticationEntryPoint((req, res, ex) -> {
                             entryPoint.commence(req, res, ex);
                             OperationOutcomeErrors.write(res, 401, "login",
@@ -204,23 +206,25 @@ class IdentityConfiguration {
 
     /**
      * A valid signature is not enough: the client must still be active, and for a token that acts for a person, the
-     * person's account too (checked per request, cached briefly; disabling in this process takes effect at once).
+     * person's account too (checked per request, cached briefly; disabling in this process takes effect at once). A
+     * disabled account's or client's token is refused and audited as token.refused (rule disabled-token: somebody
+     * still holds it).
      */
     private static Converter<Jwt, AbstractAuthenticationToken> activeClientsOnly(ClientRegistry clients, Accounts accounts,
-                                                                              TerminalCheck terminals) {
+                                                                              TerminalCheck terminals, AuditTrail audit) {
         JwtAuthenticationConverter standard = new JwtAuthenticationConverter();
         return jwt -> {
+            var attributes = org.springframework.web.context.request.RequestContextHolder.getRequestAttributes();
+            var request = attributes instanceof org.springframework.web.context.request.ServletRequestAttributes s
+                    ? s.getRequest() : null;
             String client = Tokens.clientId(jwt);
             if (client == null || !clients.isActive(client)) {
-                throw new InvalidBearerTokenException("the token's client is disabled or unknown");
+                throw refusedToken(audit, jwt, request, "client is disabled or unknown");
             }
             if (Tokens.actsForPerson(jwt) && !accounts.isActive(jwt.getSubject())) {
-                throw new InvalidBearerTokenException("the token's person is disabled or unknown");
+                throw refusedToken(audit, jwt, request, "person is disabled or unknown");
             }
             if (Tokens.actsForPerson(jwt)) { // BYOD-01: a staff token works only from the terminal it is bound to
-                var attributes = org.springframework.web.context.request.RequestContextHolder.getRequestAttributes();
-                var request = attributes instanceof org.springframework.web.context.request.ServletRequestAttributes s
-                        ? s.getRequest() : null;
                 List<String> scopes = jwt.getClaimAsStringList("scope");
                 String refusal = terminals.onRequest(jwt.getClaimAsString(Tokens.DEVICE),
                         !SmartScopes.patientLevel(scopes == null ? List.of() : scopes), TerminalCheck.credential(request));
@@ -230,6 +234,14 @@ class IdentityConfiguration {
             }
             return standard.convert(jwt);
         };
+    }
+
+    private static InvalidBearerTokenException refusedToken(AuditTrail audit, Jwt jwt,
+                                                            jakarta.servlet.http.HttpServletRequest request, String why) {
+        Agent.Kind kind = Tokens.actsForPerson(jwt) ? Agent.Kind.USER : Agent.Kind.CLIENT;
+        audit.record(AuditRecord.of(new Agent(kind, jwt.getSubject(), request == null ? null : request.getRemoteAddr()),
+                "token.refused", AuditRecord.Outcome.DENIED).withDetail("the token's " + why));
+        return new InvalidBearerTokenException("the token's " + why);
     }
 
     @Bean

@@ -187,15 +187,27 @@ public class KirokuProperties {
         /** How often the server evaluates the detection rules. */
         private Duration scanInterval = Duration.ofMinutes(1);
         /**
-         * Per detection rule (brute-force, password-spraying, new-address, mass-access, denied-burst, break-glass-spike,
-         * export-spike, ledger-failure, backup-failure): threshold, window and enabled, e.g.
+         * Per detection rule (brute-force, password-spraying, new-address, out-of-hours, mass-access, vip-access,
+         * denied-burst, disabled-token, break-glass-spike, export-spike, ledger-failure, backup-failure, backup-missed,
+         * clock-drift): threshold, window and enabled, e.g.
          * kiroku.incidents.rules.mass-access.threshold=100 (docs/operations.md lists the defaults).
          */
         private java.util.Map<String, RuleSettings> rules = new java.util.LinkedHashMap<>();
+        /**
+         * Security labels (system|code on meta.security) of the records whose every access is reviewed (rule
+         * vip-access): celebrities (CEL), staff (EMP) and staff's families.
+         */
+        private List<String> watchedLabels = List.of("http://terminology.hl7.org/CodeSystem/v3-ActCode|CEL",
+                "http://terminology.hl7.org/CodeSystem/v3-ActCode|EMP",
+                "http://kiroku.jp/fhir/CodeSystem/security-label|staff-family");
 
         private final Notify notify = new Notify();
+        private final OfficeHours officeHours = new OfficeHours();
 
         public Notify getNotify() { return notify; }
+        public OfficeHours getOfficeHours() { return officeHours; }
+        public List<String> getWatchedLabels() { return watchedLabels; }
+        public void setWatchedLabels(List<String> labels) { this.watchedLabels = List.copyOf(labels); }
         public Duration getScanInterval() { return scanInterval; }
         public void setScanInterval(Duration d) { this.scanInterval = d; }
         public java.util.Map<String, RuleSettings> getRules() { return rules; }
@@ -217,6 +229,31 @@ public class KirokuProperties {
         public void setMailFrom(String mailFrom) { this.mailFrom = mailFrom; }
         public java.net.URI getWebhook() { return webhook; }
         public void setWebhook(java.net.URI webhook) { this.webhook = webhook; }
+    }
+
+    /** When the institution works (rule out-of-hours): access to patients outside these hours is counted. */
+    public static class OfficeHours {
+        /** The first minute of the working day. */
+        private java.time.LocalTime start = java.time.LocalTime.of(8, 0);
+        /** The end of the working day (exclusive). */
+        private java.time.LocalTime end = java.time.LocalTime.of(19, 0);
+        /** Days without office hours. */
+        private List<java.time.DayOfWeek> daysOff = List.of(java.time.DayOfWeek.SUNDAY);
+        /** The time zone of the hours. */
+        private java.time.ZoneId zone = java.time.ZoneId.of("Asia/Tokyo");
+        /** Roles that work around the clock (e.g. nurse, physician on wards): their access is not counted. */
+        private List<String> exemptRoles = List.of();
+
+        public java.time.LocalTime getStart() { return start; }
+        public void setStart(java.time.LocalTime start) { this.start = start; }
+        public java.time.LocalTime getEnd() { return end; }
+        public void setEnd(java.time.LocalTime end) { this.end = end; }
+        public List<java.time.DayOfWeek> getDaysOff() { return daysOff; }
+        public void setDaysOff(List<java.time.DayOfWeek> daysOff) { this.daysOff = List.copyOf(daysOff); }
+        public java.time.ZoneId getZone() { return zone; }
+        public void setZone(java.time.ZoneId zone) { this.zone = zone; }
+        public List<String> getExemptRoles() { return exemptRoles; }
+        public void setExemptRoles(List<String> roles) { this.exemptRoles = List.copyOf(roles); }
     }
 
     /** One detection rule's settings; unset values keep the rule's default. */

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.DayOfWeek;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalTime;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -21,6 +25,7 @@ import jp.kiroku.audit.AuditTrail;
 import jp.kiroku.backup.BackupChecks;
 import jp.kiroku.backup.Backups;
 import jp.kiroku.identity.Accounts;
+import jp.kiroku.platform.ClockCheck;
 import jp.kiroku.support.FhirHttp;
 import jp.kiroku.support.PersonLogin;
 import jp.kiroku.support.ServerTest;
@@ -36,6 +41,10 @@ import jp.kiroku.support.WebSession;
  */
 @Tag("LOG-04")
 class DetectionTest extends ServerTest {
+
+    /** Rules whose input is a setting (office hours, the backup schedule, the clock), tested on their own. */
+    private static final java.util.Set<String> SETTING_DRIVEN = java.util.Set.of("out-of-hours", "backup-missed",
+            "clock-drift");
 
     @Autowired
     Detection detection;
@@ -67,6 +76,13 @@ class DetectionTest extends ServerTest {
         assertThat(admin.get("/Patient/" + patient + "/$everything").status()).isEqualTo(200);
         audit.record(AuditRecord.of(user(victim, "127.0.0.1"), "break-glass.open", AuditRecord.Outcome.SUCCESS)
                 .on("Patient", patient, null, patient));
+        audit.record(AuditRecord.of(user(victim, "127.0.0.1"), "read", AuditRecord.Outcome.SUCCESS)
+                .on("Patient", patient, 1, patient));
+        String vip = labelledPatient("http://terminology.hl7.org/CodeSystem/v3-ActCode", "CEL");
+        var workingClient = clients.create("detect working", List.of("system/Patient.r"), Agent.localOperator());
+        FhirHttp working = anonymous.withToken(FhirHttp.fetchToken(anonymous.root(), workingClient.clientId(),
+                workingClient.secret(), null));
+        assertThat(working.get("/Patient/" + patient).status()).isEqualTo(200);
         Instant t1 = tick();
         for (Detection.Rule r : Detection.RULES) {
             assertThat(detection.evaluate(r, t0, t1)).as(r.name() + " on normal work").isEmpty();
@@ -99,9 +115,15 @@ class DetectionTest extends ServerTest {
         var exporterClient = clients.create("detect exporter", List.of("system/*.rs"), Agent.localOperator());
         FhirHttp exporter = anonymous.withToken(FhirHttp.fetchToken(anonymous.root(), exporterClient.clientId(),
                 exporterClient.secret(), null));
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 10; i++) { // ten exports and ten printouts
             assertThat(exporter.get("/Patient/" + patient + "/$everything").status()).isEqualTo(200);
+            audit.record(AuditRecord.of(new Agent(Agent.Kind.CLIENT, exporterClient.clientId(), "127.0.0.1"), "print",
+                    AuditRecord.Outcome.SUCCESS).on("Patient", patient, null, patient));
         }
+        String curious = person("pharmacist"); // one look at a celebrity's record
+        audit.record(AuditRecord.of(user(curious, "127.0.0.1"), "read", AuditRecord.Outcome.SUCCESS).on("Patient", vip, 1, vip));
+        clients.disable(workingClient.clientId(), Agent.localOperator()); // its token, still valid, is presented again
+        assertThat(working.get("/Patient/" + patient).status()).isEqualTo(401);
         audit.record(AuditRecord.of(Agent.localOperator(), "ledger.verify", AuditRecord.Outcome.SUCCESS)
                 .withDetail("2 findings"));
         Path target = Files.createTempDirectory("kiroku-detect-");
@@ -115,18 +137,23 @@ class DetectionTest extends ServerTest {
         assertThat(checks.verify(generation, List.of(), Agent.localOperator(), n -> { }).ok()).isFalse();
         Instant t2 = tick();
 
-        Map<String, String> expected = Map.of("brute-force", "account:" + victim,
-                "password-spraying", "address:127.0.0.1",
-                "new-address", "account:" + victim + " from 203.0.113.7",
-                "mass-access", "account:" + reader,
-                "denied-burst", "client:" + narrowClient.clientId(),
-                "break-glass-spike", "account:" + reader,
-                "export-spike", "client:" + exporterClient.clientId(),
-                "ledger-failure", "ledger",
-                "backup-failure", "backup");
-        assertThat(expected.keySet()).containsExactlyInAnyOrderElementsOf(Detection.RULES.stream().map(Detection.Rule::name)
-                .toList());
+        Map<String, String> expected = Map.ofEntries(Map.entry("brute-force", "account:" + victim),
+                Map.entry("password-spraying", "address:127.0.0.1"),
+                Map.entry("new-address", "account:" + victim + " from 203.0.113.7"),
+                Map.entry("mass-access", "account:" + reader),
+                Map.entry("denied-burst", "client:" + narrowClient.clientId()),
+                Map.entry("break-glass-spike", "account:" + reader),
+                Map.entry("export-spike", "client:" + exporterClient.clientId()),
+                Map.entry("ledger-failure", "ledger"),
+                Map.entry("backup-failure", "backup"),
+                Map.entry("vip-access", "account:" + curious),
+                Map.entry("disabled-token", "client:" + workingClient.clientId()));
+        assertThat(Stream.concat(expected.keySet().stream(), SETTING_DRIVEN.stream()))
+                .containsExactlyInAnyOrderElementsOf(Detection.RULES.stream().map(Detection.Rule::name).toList());
         for (Detection.Rule r : Detection.RULES) {
+            if (SETTING_DRIVEN.contains(r.name())) {
+                continue;
+            }
             List<Detection.Finding> found = detection.evaluate(r, t1, t2);
             assertThat(found).as(r.name() + " on the attack").extracting(Detection.Finding::subject)
                     .contains(expected.get(r.name()));
@@ -167,6 +194,93 @@ class DetectionTest extends ServerTest {
         assertThat(detection.alerts(true)).anyMatch(a -> a.id() == open.get(0).id() && a.acknowledgedBy() != null);
     }
 
+    @Test
+    void outOfHoursCountsPatientsTouchedOutsideTheOfficeHoursExceptByExemptRoles() throws Exception {
+        String night = person("pharmacist");
+        Instant t0 = tick();
+        for (int i = 0; i < 5; i++) {
+            String p = "night-" + UUID.randomUUID();
+            audit.record(AuditRecord.of(user(night, "127.0.0.1"), "read", AuditRecord.Outcome.SUCCESS).on("Patient", p, 1, p));
+        }
+        Instant t1 = tick();
+        Detection.Rule rule = detection.rule("out-of-hours").orElseThrow();
+        var hours = props.getIncidents().getOfficeHours();
+        var saved = List.of(hours.getStart(), hours.getEnd());
+        var savedDays = hours.getDaysOff();
+        try {
+            hours.setDaysOff(List.of());
+            hours.setStart(LocalTime.MIDNIGHT);
+            hours.setEnd(LocalTime.MAX); // the whole day is office hours
+            assertThat(detection.evaluate(rule, t0, t1)).extracting(Detection.Finding::subject).doesNotContain("account:" + night);
+            hours.setEnd(LocalTime.MIDNIGHT); // no office hours at all: every access is out of hours
+            Detection.Finding f = detection.evaluate(rule, t0, t1).stream()
+                    .filter(x -> x.subject().equals("account:" + night)).findFirst().orElseThrow();
+            assertThat(f.evidence()).hasSize(5);
+            hours.setEnd(LocalTime.MAX);
+            hours.setDaysOff(List.of(DayOfWeek.from(LocalDate.now(hours.getZone())), // today (and yesterday, at midnight)
+                    DayOfWeek.from(LocalDate.now(hours.getZone()).minusDays(1))));
+            assertThat(detection.evaluate(rule, t0, t1)).extracting(Detection.Finding::subject).contains("account:" + night);
+            hours.setExemptRoles(List.of("pharmacist"));
+            assertThat(detection.evaluate(rule, t0, t1)).extracting(Detection.Finding::subject).doesNotContain("account:" + night);
+        } finally {
+            hours.setStart(saved.get(0));
+            hours.setEnd(saved.get(1));
+            hours.setDaysOff(savedDays);
+            hours.setExemptRoles(List.of());
+        }
+    }
+
+    @Test
+    void backupMissedFiresOnlyWithAScheduleAndAnOldLastBackup() throws Exception {
+        backups.create(Files.createTempDirectory("kiroku-missed-"), false, false, Agent.localOperator(), n -> { });
+        long lastBackup = jdbc.queryForObject("SELECT max(seq) FROM audit_log WHERE action = 'backup.create'"
+                + " AND outcome = 'success'", Long.class);
+        Detection.Rule rule = detection.rule("backup-missed").orElseThrow();
+        var backup = props.getBackup();
+        java.time.Duration maxAge = backup.getMaxAge();
+        try {
+            backup.setMaxAge(java.time.Duration.ofMillis(1));
+            Thread.sleep(5);
+            assertThat(detection.evaluate(rule, Instant.now(), Instant.now())).as("no schedule, nothing missed").isEmpty();
+            backup.setAt(LocalTime.of(2, 0));
+            assertThat(detection.evaluate(rule, Instant.now(), Instant.now())).singleElement()
+                    .satisfies(f -> assertThat(f.evidence()).containsExactly(lastBackup));
+            backup.setMaxAge(maxAge); // the backup just made is young enough
+            assertThat(detection.evaluate(rule, Instant.now(), Instant.now())).isEmpty();
+        } finally {
+            backup.setAt(null);
+            backup.setMaxAge(maxAge);
+        }
+    }
+
+    @Test
+    void aClockFoundWrongIsRecordedOnceAndFiresClockDrift() throws Exception {
+        Detection.Rule rule = detection.rule("clock-drift").orElseThrow();
+        Instant t0 = tick();
+        detection.observeClock(new ClockCheck(chrony("0.000012345 seconds slow"), Duration.ofSeconds(1), false));
+        Instant t1 = tick();
+        assertThat(detection.evaluate(rule, t0, t1)).isEmpty();
+        ClockCheck drifting = new ClockCheck(chrony("12.500000000 seconds fast"), Duration.ofSeconds(1), false);
+        detection.observeClock(drifting);
+        detection.observeClock(drifting); // the same problem is recorded once
+        Instant t2 = tick();
+        assertThat(detection.evaluate(rule, t1, t2)).singleElement().satisfies(f -> {
+            assertThat(f.subject()).isEqualTo("clock");
+            assertThat(f.evidence()).hasSize(1);
+        });
+        assertThat(jdbc.queryForObject("SELECT detail FROM audit_log WHERE seq = ?", String.class,
+                detection.evaluate(rule, t1, t2).get(0).evidence().get(0))).contains("12.5 s");
+        detection.observeClock(new ClockCheck(chrony("0.000012345 seconds slow"), Duration.ofSeconds(1), false));
+    }
+
+    private static List<String> chrony(String systemTime) throws java.io.IOException {
+        Path script = Files.createTempFile("chronyc-", ".sh");
+        Files.writeString(script, "#!/bin/sh\ncat <<'EOF'\nReference ID    : 85F3EEF3 (ntp.nict.jp)\n"
+                + "System time     : " + systemTime + " of NTP time\nLeap status     : Normal\nEOF\n");
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        return List.of(script.toString());
+    }
+
     private static Agent user(String username, String address) {
         return new Agent(Agent.Kind.USER, username, address);
     }
@@ -181,8 +295,17 @@ class DetectionTest extends ServerTest {
         return username;
     }
 
+    private String labelledPatient(String system, String code) {
+        return created("{\"resourceType\":\"Patient\",\"meta\":{\"security\":[{\"system\":\"" + system
+                + "\",\"code\":\"" + code + "\"}]}}");
+    }
+
     private String patient() {
-        var r = admin.post("/Patient", "{\"resourceType\":\"Patient\"}");
+        return created("{\"resourceType\":\"Patient\"}");
+    }
+
+    private String created(String patient) {
+        var r = admin.post("/Patient", patient);
         assertThat(r.status()).isEqualTo(201);
         return r.headers().firstValue("Location").orElseThrow().replaceAll("^.*/Patient/([^/]+)/_history/.*$", "$1");
     }
