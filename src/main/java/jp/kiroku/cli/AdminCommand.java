@@ -27,9 +27,13 @@ abstract class AdminCommand implements Callable<Integer> {
         all.addAll(before());
         try (ConfigurableApplicationContext ctx = KirokuCli.adminContext(common, all)) {
             PrintWriter out = KirokuCli.out(spec);
-            int code = run(ctx, out);
-            out.flush();
-            return code;
+            try {
+                return run(ctx, out);
+            } catch (IllegalArgumentException e) { // the services' word for bad input: a plain error, not a trace
+                return fail(e.getMessage());
+            } finally {
+                out.flush();
+            }
         }
     }
 

@@ -28,11 +28,7 @@ final class ModeCommand extends AdminCommand {
         if (mode == null) {
             c = modes.current();
         } else {
-            try {
-                c = modes.set(mode, reason, Agent.localOperator());
-            } catch (IllegalArgumentException e) {
-                return fail(e.getMessage());
-            }
+            c = modes.set(mode, reason, Agent.localOperator());
         }
         out.println("Mode: " + c.mode().code() + (c.reason() == null ? "" : " (" + c.reason() + ")") + ", set by " + c.setBy()
                 + " at " + c.setAt());
