@@ -195,7 +195,8 @@ public class KirokuProperties {
         private java.util.Map<String, RuleSettings> rules = new java.util.LinkedHashMap<>();
         /**
          * Security labels (system|code on meta.security) of the records whose every access is reviewed (rule
-         * vip-access): celebrities (CEL), staff (EMP) and staff's families.
+         * vip-access). Default: http://terminology.hl7.org/CodeSystem/v3-ActCode|CEL (celebrities), …|EMP (staff) and
+         * http://kiroku.jp/fhir/CodeSystem/security-label|staff-family.
          */
         private List<String> watchedLabels = List.of("http://terminology.hl7.org/CodeSystem/v3-ActCode|CEL",
                 "http://terminology.hl7.org/CodeSystem/v3-ActCode|EMP",
@@ -233,13 +234,13 @@ public class KirokuProperties {
 
     /** When the institution works (rule out-of-hours): access to patients outside these hours is counted. */
     public static class OfficeHours {
-        /** The first minute of the working day. */
+        /** The first minute of the working day (default 08:00). */
         private java.time.LocalTime start = java.time.LocalTime.of(8, 0);
-        /** The end of the working day (exclusive). */
+        /** The end of the working day, exclusive (default 19:00). */
         private java.time.LocalTime end = java.time.LocalTime.of(19, 0);
-        /** Days without office hours. */
+        /** Days without office hours (default SUNDAY). */
         private List<java.time.DayOfWeek> daysOff = List.of(java.time.DayOfWeek.SUNDAY);
-        /** The time zone of the hours. */
+        /** The time zone of the hours and of incident reports. */
         private java.time.ZoneId zone = java.time.ZoneId.of("Asia/Tokyo");
         /** Roles that work around the clock (e.g. nurse, physician on wards): their access is not counted. */
         private List<String> exemptRoles = List.of();
