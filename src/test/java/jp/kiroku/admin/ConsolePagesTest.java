@@ -1,0 +1,102 @@
+package jp.kiroku.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.identity.Accounts;
+import jp.kiroku.identity.NewAccount;
+import jp.kiroku.incidents.Detection;
+import jp.kiroku.incidents.Incidents;
+import jp.kiroku.support.PersonLogin;
+import jp.kiroku.support.ServerTest;
+import jp.kiroku.support.WebSession;
+import jp.kiroku.support.WebSession.Page;
+
+/**
+ * Alerts in the admin UI (issue 10, item 2): a signed-in security officer (auditor role) sees the open alerts and the
+ * incidents under way, acknowledges one alert and opens an incident from another with the page's forms (CSRF);
+ * a nurse signed in the same way is refused, and the refusal is audited.
+ */
+@Tag("LOG-04")
+class ConsolePagesTest extends ServerTest {
+
+    @Autowired
+    Accounts accounts;
+    @Autowired
+    Detection detection;
+    @Autowired
+    Incidents incidents;
+    @Autowired
+    AuditTrail audit;
+    @Autowired
+    org.springframework.jdbc.core.JdbcTemplate jdbc;
+
+    @Test
+    void theSecurityOfficerSeesAcknowledgesAndTakesUpAlerts() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String target = "console.target." + suffix;
+        for (int i = 0; i < 10; i++) { // a brute-force attack on one account, as the login pages record it
+            audit.record(AuditRecord.of(new Agent(Agent.Kind.USER, target, "203.0.113.9"), "login",
+                    AuditRecord.Outcome.FAILED));
+            audit.record(AuditRecord.of(new Agent(Agent.Kind.USER, target + ".2", "203.0.113.9"), "login",
+                    AuditRecord.Outcome.FAILED));
+        }
+        List<Detection.Alert> raised = detection.scan().stream().filter(a -> a.subject().startsWith("account:" + target))
+                .toList();
+        assertThat(raised).hasSize(2);
+
+        WebSession officer = signedIn("console.officer." + suffix, List.of("auditor"), "other");
+        Page page = officer.get("/console/alerts");
+        assertThat(page.status()).isEqualTo(200);
+        assertThat(page.body()).contains("アラートとインシデント", "id=\"alert-" + raised.get(0).id() + "\"",
+                "id=\"alert-" + raised.get(1).id() + "\"", "account:" + target, "brute-force");
+        assertThat(officer.get("/").body()).contains("id=\"console-alerts\"");
+
+        officer.get("/console/alerts");
+        Page acknowledged = officer.post("/console/alerts/" + raised.get(0).id() + "/acknowledge", Map.of());
+        assertThat(acknowledged.redirect()).isEqualTo("/console/alerts");
+        officer.get("/console/alerts");
+        Page opened = officer.post("/console/incidents", Map.of("alert", String.valueOf(raised.get(1).id()),
+                "title", "パスワード総当たり"));
+        assertThat(opened.redirect()).isEqualTo("/console/alerts");
+        Page after = officer.get("/console/alerts");
+        assertThat(after.body()).doesNotContain("id=\"alert-" + raised.get(0).id() + "\"")
+                .doesNotContain("id=\"alert-" + raised.get(1).id() + "\"").contains("パスワード総当たり");
+        assertThat(detection.find(raised.get(0).id()).orElseThrow().acknowledgedBy())
+                .isEqualTo("user:console.officer." + suffix);
+        assertThat(incidents.list(false)).anyMatch(i -> i.title().equals("パスワード総当たり")
+                && i.subjects().contains("account:" + target + ".2") && i.openedBy().equals("user:console.officer." + suffix));
+        assertThat(officer.postRaw("/console/alerts/" + raised.get(0).id() + "/acknowledge", Map.of()).status())
+                .as("without the page's CSRF token").isEqualTo(403);
+        officer.get("/console/alerts");
+        assertThat(officer.post("/console/alerts/" + raised.get(0).id() + "/acknowledge", Map.of()).status())
+                .as("already acknowledged").isEqualTo(400);
+
+        String nurseName = "console.nurse." + suffix;
+        WebSession nurse = signedIn(nurseName, List.of("nurse"), "nurse");
+        assertThat(nurse.get("/console/alerts").status()).isEqualTo(403);
+        assertThat(nurse.get("/").body()).doesNotContain("console-alerts");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE agent_id = ? AND action = 'alert.list'"
+                + " AND outcome = 'denied'", Integer.class, nurseName)).isEqualTo(1);
+    }
+
+    private WebSession signedIn(String username, List<String> roles, String profession) {
+        String otp = accounts.create(new NewAccount(username, "staff", roles, "試験 " + username,
+                PersonLogin.katakana(username), null, LocalDate.of(1980, 4, 1), profession, null, null, null),
+                Agent.localOperator()).oneTimePassword();
+        WebSession browser = new WebSession(anonymous.root());
+        PersonLogin.firstLogin(browser, username, otp);
+        return browser;
+    }
+}
