@@ -62,10 +62,16 @@ public class BreakGlass {
     private final com.github.benmanes.caffeine.cache.LoadingCache<String, Map<String, Instant>> active;
 
     private final jp.kiroku.crypto.DataKeys keys;
+    private final org.springframework.context.ApplicationEventPublisher events;
+
+    /** Published after a use is opened and recorded. */
+    public record Opened(Use use) {
+    }
     private final RowMapper<Use> USE = this::mapUse;
 
     BreakGlass(JdbcTemplate jdbc, AuditTrail audit, TransactionTemplate tx, Clock clock, KirokuProperties props,
-               jp.kiroku.crypto.DataKeys keys) {
+               jp.kiroku.crypto.DataKeys keys, org.springframework.context.ApplicationEventPublisher events) {
+        this.events = events;
         this.keys = keys;
         this.jdbc = jdbc;
         this.audit = audit;
@@ -108,7 +114,7 @@ public class BreakGlass {
                     .withDetail("use=" + use.id() + " reason=" + reasonCode + " until=" + use.expiresAt()));
         });
         active.invalidate(person.id());
-        // the security officer's notice (the review queue is the durable one; e-mail comes with the incidents issue)
+        events.publishEvent(new Opened(use)); // the security officer is told (incidents raises an alert and mails it)
         log.warn("BREAK-GLASS: {} opened a patient record outside their care (use {}, reason {}, until {}); review it with"
                 + " 'kiroku break-glass list'", person.id(), use.id(), reasonCode, use.expiresAt());
         return use;

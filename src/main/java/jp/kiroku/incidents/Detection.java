@@ -17,6 +17,7 @@ import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 
+import jp.kiroku.access.BreakGlass;
 import jp.kiroku.audit.Agent;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
@@ -257,18 +258,36 @@ public class Detection {
                 if (Boolean.TRUE.equals(recent)) {
                     continue;
                 }
-                Long id = jdbc.queryForObject("INSERT INTO alert (rule, subject, summary, evidence, window_from, window_to,"
-                        + " fired_at) VALUES (?,?,?,?::bigint[],?,?,?) RETURNING id", Long.class, rule.name(), f.subject(),
-                        f.summary(), f.evidence().toArray(Long[]::new), Timestamp.from(from), Timestamp.from(now),
-                        Timestamp.from(now));
-                audit.record(AuditRecord.of(Agent.localOperator(), "alert.raise", AuditRecord.Outcome.SUCCESS)
-                        .withDetail("alert=" + id + " rule=" + rule.name() + " evidence=" + f.evidence().size()));
-                Alert alert = find(id).orElseThrow();
-                raised.add(alert);
-                notifications.alert(alert);
+                raised.add(raise(f, from, now));
             }
         }
         return raised;
+    }
+
+    /**
+     * Every break-glass opening is an alert of its own (rule break-glass, not deduplicated): the security officer is
+     * told at once (ACL-04), by mail and webhook like any alert, and sees it in the console beside the review queue.
+     */
+    @EventListener
+    void breakGlassOpened(BreakGlass.Opened opened) {
+        BreakGlass.Use use = opened.use();
+        List<Long> evidence = jdbc.queryForList("SELECT seq FROM audit_log WHERE action = 'break-glass.open' AND agent_id = ?"
+                + " AND detail LIKE ? ORDER BY seq", Long.class, use.username(), "use=" + use.id() + " %");
+        raise(new Finding("break-glass", "account:" + use.username(), "break-glass opened (reason " + use.reasonCode()
+                + ", until " + use.expiresAt() + "); review it: kiroku break-glass review " + use.id(), evidence),
+                use.startedAt(), clock.instant());
+    }
+
+    private Alert raise(Finding f, Instant from, Instant now) {
+        Long id = jdbc.queryForObject("INSERT INTO alert (rule, subject, summary, evidence, window_from, window_to,"
+                + " fired_at) VALUES (?,?,?,?::bigint[],?,?,?) RETURNING id", Long.class, f.rule(), f.subject(),
+                f.summary(), f.evidence().toArray(Long[]::new), Timestamp.from(from), Timestamp.from(now),
+                Timestamp.from(now));
+        audit.record(AuditRecord.of(Agent.localOperator(), "alert.raise", AuditRecord.Outcome.SUCCESS)
+                .withDetail("alert=" + id + " rule=" + f.rule() + " evidence=" + f.evidence().size()));
+        Alert alert = find(id).orElseThrow();
+        notifications.alert(alert);
+        return alert;
     }
 
     public Optional<Alert> find(long id) {

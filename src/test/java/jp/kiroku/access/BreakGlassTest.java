@@ -34,6 +34,9 @@ import jp.kiroku.support.ServerTest;
 class BreakGlassTest extends ServerTest {
 
     @Autowired
+    jp.kiroku.incidents.Detection detection;
+
+    @Autowired
     Accounts accounts;
     @Autowired
     JdbcTemplate jdbc;
@@ -94,6 +97,12 @@ class BreakGlassTest extends ServerTest {
         Parameters out = opened.as(Parameters.class);
         String use = out.getParameter("use").getValue().primitiveValue();
         assertThat(out.getParameter("expires").getValue().primitiveValue()).isNotBlank();
+        // the security officer is told at once: an alert of its own (mailed like any alert) naming the opening's event;
+        // the refused attempts above raised none
+        assertThat(detection.alerts(false)).filteredOn(a -> a.rule().equals("break-glass")
+                && a.subject().equals("account:" + username)).singleElement().satisfies(a -> assertThat(a.evidence())
+                .containsExactlyElementsOf(jdbc.queryForList("SELECT seq FROM audit_log WHERE agent_id = ? AND action ="
+                        + " 'break-glass.open' AND outcome = 'success'", Long.class, username)).hasSize(1));
 
         Response read = doctor.get("Patient/" + patient);
         assertThat(read.status()).isEqualTo(200);
