@@ -368,8 +368,9 @@ class LoginPages {
         Instant passwordAt = req.getSession().getAttribute(PENDING) instanceof Pending p ? p.passwordAt() : now;
         factors.forEach(f -> authorities.add(FactorGrantedAuthority.withFactor(f)
                 .issuedAt(f.equals("PASSWORD") ? passwordAt : now).build()));
-        if (req.getSession().getAttribute(PENDING) instanceof Pending p && p.deviceId() != null) {
-            authorities.add(new SimpleGrantedAuthority(Tokens.DEVICE_AUTHORITY + p.deviceId())); // tokens carry it
+        String device = req.getSession().getAttribute(PENDING) instanceof Pending p ? p.deviceId() : null;
+        if (device != null) {
+            authorities.add(new SimpleGrantedAuthority(Tokens.DEVICE_AUTHORITY + device)); // tokens carry it
         }
         SecurityContext context = SecurityContextHolder.createEmptyContext();
         context.setAuthentication(UsernamePasswordAuthenticationToken.authenticated(a.username(), null, authorities));
@@ -387,6 +388,7 @@ class LoginPages {
         accounts.loggedIn(a);
         audit.record(AuditRecord.of(agent(a, req), "login", AuditRecord.Outcome.SUCCESS)
                 .withDetail("factors=" + String.join("+", factors).toLowerCase(Locale.ROOT)
+                        + (device != null ? " device=" + device : "") // rule new-device
                         + (ended > 0 ? " older-sessions-ended=" + ended : "")));
         return "redirect:" + afterLogin(req, res);
     }

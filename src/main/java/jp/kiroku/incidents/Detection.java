@@ -55,6 +55,8 @@ public class Detection {
             new Rule("password-spraying", 5, Duration.ofMinutes(10), "accounts with failed logins from one address"),
             new Rule("new-address", 1, Duration.ofMinutes(10),
                     "logins from an address the account did not use in the 30 days before"),
+            new Rule("new-device", 1, Duration.ofMinutes(10),
+                    "logins from a terminal the account did not use in the 30 days before"),
             new Rule("out-of-hours", 5, Duration.ofHours(1), "patients one person's requests touched out of office hours"),
             new Rule("mass-access", 50, Duration.ofHours(1), "patients one person's requests touched"),
             new Rule("vip-access", 1, Duration.ofHours(24), "accesses by one person to records under a watched label"),
@@ -108,6 +110,16 @@ public class Detection {
             Map.entry("backup-failure", "SELECT 'backup', count(*), (array_agg(seq ORDER BY seq))[1:200] FROM audit_log"
                     + " WHERE action IN ('backup.create', 'backup.verify', 'backup.drill', 'backup.restore')"
                     + " AND outcome = 'failed' AND recorded >= ? AND recorded < ? HAVING count(*) >= ?"),
+            Map.entry("new-device", "SELECT 'account:' || a.agent_id || ' on ' || a.device, count(*),"
+                    + " (array_agg(a.seq ORDER BY a.seq))[1:200] FROM (SELECT seq, agent_id, recorded,"
+                    + " substring(detail from 'device=([^ ]+)') AS device FROM audit_log WHERE action = 'login'"
+                    + " AND outcome = 'success' AND recorded >= ? AND recorded < ?) a WHERE a.device IS NOT NULL"
+                    + " AND EXISTS (SELECT 1 FROM audit_log b WHERE b.action = 'login' AND b.outcome = 'success'"
+                    + " AND b.agent_id = a.agent_id AND b.seq < a.seq AND b.recorded > a.recorded - interval '30 days')"
+                    + " AND NOT EXISTS (SELECT 1 FROM audit_log b WHERE b.action = 'login' AND b.outcome = 'success'"
+                    + " AND b.agent_id = a.agent_id AND substring(b.detail from 'device=([^ ]+)') = a.device"
+                    + " AND b.seq < a.seq AND b.recorded > a.recorded - interval '30 days')"
+                    + " GROUP BY a.agent_id, a.device HAVING count(*) >= ?"),
             Map.entry("out-of-hours", "SELECT 'account:' || agent_id, count(DISTINCT p), (array_agg(DISTINCT seq))[1:200]"
                     + " FROM audit_log, unnest(patients) p WHERE agent_kind = 'user' AND outcome = 'success'"
                     + " AND recorded >= ? AND recorded < ? AND ((recorded AT TIME ZONE ?)::time < ?"

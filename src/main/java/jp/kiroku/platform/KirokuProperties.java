@@ -187,7 +187,7 @@ public class KirokuProperties {
         /** How often the server evaluates the detection rules. */
         private Duration scanInterval = Duration.ofMinutes(1);
         /**
-         * Per detection rule (brute-force, password-spraying, new-address, out-of-hours, mass-access, vip-access,
+         * Per detection rule (brute-force, password-spraying, new-address, new-device, out-of-hours, mass-access, vip-access,
          * denied-burst, disabled-token, break-glass-spike, export-spike, ledger-failure, backup-failure, backup-missed,
          * clock-drift): threshold, window and enabled, e.g.
          * kiroku.incidents.rules.mass-access.threshold=100 (docs/operations.md lists the defaults).

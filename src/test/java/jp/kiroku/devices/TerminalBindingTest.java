@@ -104,6 +104,9 @@ class TerminalBindingTest extends ServerTest {
         Matcher m = Pattern.compile("\"access_token\"\\s*:\\s*\"([^\"]+)\"").matcher(token.body());
         assertThat(m.find()).isTrue();
         String access = m.group(1);
+        assertThat(jdbc.queryForObject("SELECT detail FROM audit_log WHERE agent_id = ? AND action = 'login' AND outcome ="
+                + " 'success' ORDER BY seq DESC LIMIT 1", String.class, username)).as("the login names its terminal (rule"
+                + " new-device)").contains("device=" + managed);
 
         FhirHttp fromTerminal = anonymous.withToken(access);
         Map<String, String> device = Map.of(TerminalCheck.HEADER, credential);

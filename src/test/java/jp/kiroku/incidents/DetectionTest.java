@@ -78,6 +78,11 @@ class DetectionTest extends ServerTest {
                 .on("Patient", patient, null, patient));
         audit.record(AuditRecord.of(user(victim, "127.0.0.1"), "read", AuditRecord.Outcome.SUCCESS)
                 .on("Patient", patient, 1, patient));
+        String traveller = person("physician"); // logs in twice from the terminal it always uses
+        audit.record(AuditRecord.of(user(traveller, "127.0.0.1"), "login", AuditRecord.Outcome.SUCCESS)
+                .withDetail("factors=password+totp device=terminal-ward-3"));
+        audit.record(AuditRecord.of(user(traveller, "127.0.0.1"), "login", AuditRecord.Outcome.SUCCESS)
+                .withDetail("factors=password+totp device=terminal-ward-3"));
         String vip = labelledPatient("http://terminology.hl7.org/CodeSystem/v3-ActCode", "CEL");
         var workingClient = clients.create("detect working", List.of("system/Patient.r"), Agent.localOperator());
         FhirHttp working = anonymous.withToken(FhirHttp.fetchToken(anonymous.root(), workingClient.clientId(),
@@ -120,6 +125,8 @@ class DetectionTest extends ServerTest {
             audit.record(AuditRecord.of(new Agent(Agent.Kind.CLIENT, exporterClient.clientId(), "127.0.0.1"), "print",
                     AuditRecord.Outcome.SUCCESS).on("Patient", patient, null, patient));
         }
+        audit.record(AuditRecord.of(user(traveller, "127.0.0.1"), "login", AuditRecord.Outcome.SUCCESS)
+                .withDetail("factors=password+totp device=terminal-unknown-9"));
         String curious = person("pharmacist"); // one look at a celebrity's record
         audit.record(AuditRecord.of(user(curious, "127.0.0.1"), "read", AuditRecord.Outcome.SUCCESS).on("Patient", vip, 1, vip));
         clients.disable(workingClient.clientId(), Agent.localOperator()); // its token, still valid, is presented again
@@ -140,6 +147,7 @@ class DetectionTest extends ServerTest {
         Map<String, String> expected = Map.ofEntries(Map.entry("brute-force", "account:" + victim),
                 Map.entry("password-spraying", "address:127.0.0.1"),
                 Map.entry("new-address", "account:" + victim + " from 203.0.113.7"),
+                Map.entry("new-device", "account:" + traveller + " on terminal-unknown-9"),
                 Map.entry("mass-access", "account:" + reader),
                 Map.entry("denied-burst", "client:" + narrowClient.clientId()),
                 Map.entry("break-glass-spike", "account:" + reader),
