@@ -62,7 +62,7 @@ public class EmergencySummaries {
 
     /** A ward's summaries (its current inpatients) as one PDF; an {@link IllegalArgumentException} for no such ward. */
     public byte[] ward(String locationId, Agent agent) {
-        String name = reader.wardName(locationId).orElseThrow(() -> refused(agent, "Location", locationId,
+        String name = reader.locationName(locationId).orElseThrow(() -> refused(agent, "Location", locationId,
                 "no ward (Location) " + locationId));
         List<Summary> summaries = summaries(reader.inpatients(locationId));
         byte[] pdf = SummaryPages.pdf(name, printTime.format(clock.instant()), summaries);
@@ -75,7 +75,7 @@ public class EmergencySummaries {
      * the passphrase; an {@link IllegalArgumentException} for no such ward.
      */
     public Export downtimeExport(String ward, char[] passphrase, Agent agent) {
-        String scope = ward == null ? "全入院患者 (all inpatients)" : reader.wardName(ward).orElseThrow(() -> refused(agent,
+        String scope = ward == null ? "全入院患者 (all inpatients)" : reader.locationName(ward).orElseThrow(() -> refused(agent,
                 "Location", ward, "no ward (Location) " + ward));
         Instant now = clock.instant();
         List<Summary> summaries = summaries(reader.inpatients(ward));

@@ -142,8 +142,12 @@ class SummaryReader {
                 break;
             }
         }
+        if (bed == null) { // a single patient's summary: where they lie now, if they are an inpatient
+            bed = compartment(patientId, "Encounter", Encounter.class, Map.of("status", List.of("in-progress"))).stream()
+                    .map(e -> bed(e.resource(), null)).flatMap(Optional::stream).findFirst().orElse("");
+        }
         Patient p = patient.get().resource();
-        return Optional.of(new Summary(identity(patientId, patient.get().version().versionId(), p), bed == null ? "" : bed,
+        return Optional.of(new Summary(identity(patientId, patient.get().version().versionId(), p), bed,
                 allergies, medications, problems, results));
     }
 
@@ -156,33 +160,39 @@ class SummaryReader {
             params.put("location", String.join(",", locations.stream().map(l -> "Location/" + l).toList()));
         }
         Map<String, Inpatient> out = new LinkedHashMap<>();
-        Instant now = clock.instant();
         for (Current<Encounter> c : search("Encounter", Encounter.class, params, null)) {
             Encounter e = c.resource();
-            if (e.getStatus() != Encounter.EncounterStatus.INPROGRESS || !INPATIENT_CLASSES.contains(e.getClass_().getCode())
-                    || !e.getSubject().getReferenceElement().getResourceType().equals("Patient")) {
-                continue;
-            }
-            String bed = null;
-            for (Encounter.EncounterLocationComponent l : e.getLocation()) {
-                boolean here = l.getStatus() == null || l.getStatus() == Encounter.EncounterLocationStatus.ACTIVE;
-                boolean current = !l.hasPeriod() || !l.getPeriod().hasEnd() || l.getPeriod().getEnd().toInstant().isAfter(now);
-                String id = l.getLocation().getReferenceElement().getIdPart();
-                if (here && current && "Location".equals(l.getLocation().getReferenceElement().getResourceType())
-                        && (locations == null || locations.contains(id))) {
-                    bed = l.getLocation().hasDisplay() ? l.getLocation().getDisplay() : "Location/" + id;
-                }
-            }
-            if (bed != null) {
-                out.putIfAbsent(e.getSubject().getReferenceElement().getIdPart(),
-                        new Inpatient(e.getSubject().getReferenceElement().getIdPart(), bed));
-            }
+            bed(e, locations).ifPresent(bed -> out.putIfAbsent(e.getSubject().getReferenceElement().getIdPart(),
+                    new Inpatient(e.getSubject().getReferenceElement().getIdPart(), bed)));
         }
         return out.values().stream().sorted(Comparator.comparing(Inpatient::bed).thenComparing(Inpatient::patientId)).toList();
     }
 
-    /** A ward's name, or empty when there is no such (current) Location. */
-    Optional<String> wardName(String ward) {
+    /**
+     * Where an inpatient encounter in progress has its patient now — the name of its active location among
+     * {@code locations} (any, for null) — or empty when it is not such an encounter.
+     */
+    private Optional<String> bed(Encounter e, Set<String> locations) {
+        if (e.getStatus() != Encounter.EncounterStatus.INPROGRESS || !INPATIENT_CLASSES.contains(e.getClass_().getCode())
+                || !"Patient".equals(e.getSubject().getReferenceElement().getResourceType())) {
+            return Optional.empty();
+        }
+        Instant now = clock.instant();
+        Optional<String> bed = Optional.empty();
+        for (Encounter.EncounterLocationComponent l : e.getLocation()) {
+            boolean here = l.getStatus() == null || l.getStatus() == Encounter.EncounterLocationStatus.ACTIVE;
+            boolean current = !l.hasPeriod() || !l.getPeriod().hasEnd() || l.getPeriod().getEnd().toInstant().isAfter(now);
+            var ref = l.getLocation().getReferenceElement();
+            if (here && current && "Location".equals(ref.getResourceType()) && (locations == null || locations.contains(ref.getIdPart()))) {
+                bed = Optional.of(l.getLocation().hasDisplay() ? l.getLocation().getDisplay() : locationName(ref.getIdPart())
+                        .orElse("Location/" + ref.getIdPart()));
+            }
+        }
+        return bed;
+    }
+
+    /** A location's name (a ward's, a room's), or empty when there is no such (current) Location. */
+    Optional<String> locationName(String ward) {
         return current(new ResourceKey("Location", ward), Location.class)
                 .map(l -> l.resource().hasName() ? l.resource().getName() : "Location/" + ward);
     }
