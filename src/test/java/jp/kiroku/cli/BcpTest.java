@@ -126,6 +126,36 @@ class BcpTest extends ServerTest {
     }
 
     @Test
+    void overHttpForASystemClientThatMayReadItAll() throws Exception {
+        String all = jp.kiroku.support.FhirHttp.fetchToken(anonymous.root(), ADMIN_ID, ADMIN_SECRET, null);
+        var ward = pdfOverHttp("/admin/bcp/ward/" + wardA, all);
+        assertThat(ward.statusCode()).isEqualTo(200);
+        assertThat(ward.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/pdf"));
+        assertThat(PdfText.all(ward.body())).contains("山田 太郎").contains("ペニシリン系抗菌薬").doesNotContain("鈴木");
+        var one = pdfOverHttp("/admin/bcp/summary/" + inB, all);
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(PdfText.all(one.body())).contains("鈴木 花子").contains("そば");
+        assertThat(pdfOverHttp("/admin/bcp/summary/nobody-" + s, all).statusCode()).isEqualTo(404);
+
+        var narrow = clients.create("bcp narrow " + s, List.of("system/Patient.r"), jp.kiroku.audit.Agent.localOperator());
+        var refused = pdfOverHttp("/admin/bcp/ward/" + wardA, jp.kiroku.support.FhirHttp.fetchToken(anonymous.root(),
+                narrow.clientId(), narrow.secret(), null));
+        assertThat(refused.statusCode()).isEqualTo(403);
+        assertThat(new String(refused.body(), StandardCharsets.UTF_8)).contains("AllergyIntolerance");
+        assertThat(audit.find(new AuditQuery(null, narrow.clientId(), null, null, List.of("print"), "denied", null, 1)))
+                .isNotEmpty();
+        assertThat(pdfOverHttp("/admin/bcp/ward/" + wardA, null).statusCode()).isEqualTo(401);
+    }
+
+    private java.net.http.HttpResponse<byte[]> pdfOverHttp(String path, String token) throws Exception {
+        var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(anonymous.root() + path)).GET();
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return java.net.http.HttpClient.newHttpClient().send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    @Test
     @Tag("LOG-01")
     void downtimeExportOpensOnlyWithItsPassphraseAndWithoutTheSystem() throws Exception {
         Path dir = Files.createTempDirectory("downtime-");
