@@ -45,9 +45,17 @@ final class BcpCommands extends CommandGroup {
     static final int MIN_PASSPHRASE = 12;
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmm").withZone(ZoneOffset.UTC);
 
-    /** Writes a file holding patient data: owner-only (0600), replaced atomically. */
-    static void writePrivate(PrintWriter out, Path file, byte[] content, String what) {
-        SecretFiles.write(file, content);
+    /**
+     * Writes a file holding patient data: owner-only (0600), replaced atomically; on a standalone PC without POSIX
+     * permissions (Windows) as the folder's permissions give it.
+     */
+    static void writePrivate(PrintWriter out, Path file, byte[] content, String what) throws IOException {
+        Path dir = Files.createDirectories(file.toAbsolutePath().getParent());
+        if (Files.getFileStore(dir).supportsFileAttributeView("posix")) {
+            SecretFiles.write(file, content);
+        } else {
+            Files.write(file, content);
+        }
         out.println("Wrote " + what + " to " + file + " (readable by you only; shred it when it is no longer needed).");
     }
 
@@ -85,7 +93,7 @@ final class BcpCommands extends CommandGroup {
         abstract String name();
 
         @Override
-        int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) throws IOException {
             try {
                 byte[] bytes = print(ctx.getBean(EmergencySummaries.class), Agent.localOperator());
                 writePrivate(out, pdf != null ? pdf : Path.of("kiroku-" + name() + "-" + STAMP.format(java.time.Instant.now())
@@ -156,7 +164,7 @@ final class BcpCommands extends CommandGroup {
         private char[] secret;
 
         @Override
-        int run(ConfigurableApplicationContext ctx, PrintWriter out) {
+        int run(ConfigurableApplicationContext ctx, PrintWriter out) throws IOException {
             try {
                 EmergencySummaries.Export e = ctx.getBean(EmergencySummaries.class).downtimeExport(ward, secret,
                         Agent.localOperator());

@@ -156,6 +156,7 @@ class SummaryReader {
         Set<String> locations = ward == null ? null : wardLocations(ward);
         Map<String, String> params = new LinkedHashMap<>();
         params.put("status", "in-progress");
+        params.put("class", String.join(",", INPATIENT_CLASSES));
         if (locations != null) {
             params.put("location", String.join(",", locations.stream().map(l -> "Location/" + l).toList()));
         }
