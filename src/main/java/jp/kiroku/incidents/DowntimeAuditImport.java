@@ -54,8 +54,7 @@ public class DowntimeAuditImport {
             }
             return tx.execute(status -> record(file, lines, by));
         } catch (IllegalArgumentException e) {
-            audit.record(AuditRecord.of(by, "downtime.import-audit", AuditRecord.Outcome.FAILED)
-                    .withDetail(e.getMessage().contains("imported already") ? "imported already" : "refused"));
+            audit.record(AuditRecord.of(by, "downtime.import-audit", AuditRecord.Outcome.FAILED).withDetail("refused"));
             throw e;
         }
     }
@@ -78,8 +77,10 @@ public class DowntimeAuditImport {
         }
         List<AuditRecord> records = new ArrayList<>();
         for (DowntimeAudit.Line l : lines.subList(from, lines.size())) {
+            AuditRecord.Outcome outcome = l.action().endsWith("-refused") ? AuditRecord.Outcome.DENIED
+                    : AuditRecord.Outcome.SUCCESS;
             AuditRecord r = AuditRecord.of(new Agent(Agent.Kind.OPERATOR, l.user(), l.host()), "downtime." + l.action(),
-                    l.action().endsWith("-refused") ? AuditRecord.Outcome.DENIED : AuditRecord.Outcome.SUCCESS).withDetail("viewed-at=" + l.time() + " line=" + l.n() + " hash=" + l.hash());
+                    outcome).withDetail("viewed-at=" + l.time() + " line=" + l.n() + " hash=" + l.hash());
             records.add(l.patient() == null ? r.on("Patient", null, null, null) : r.on("Patient", l.patient(), null, l.patient()));
         }
         records.add(AuditRecord.of(by, "downtime.import-audit", AuditRecord.Outcome.SUCCESS)

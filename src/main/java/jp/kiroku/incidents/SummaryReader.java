@@ -52,7 +52,7 @@ class SummaryReader {
 
     /** How many results a summary lists, newest first (the date is printed; older ones are in the full chart). */
     static final int RESULTS = 20;
-    /** More than any patient's current allergies, medications or problems; a ward's encounters. */
+    /** More than any patient's allergies, medications or problems, or a hospital's inpatient encounters. */
     private static final int MANY = 2_000;
     private static final String REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
     private static final String UNINFORMED_CATEGORY = "undisclosed";
@@ -88,7 +88,7 @@ class SummaryReader {
             return Optional.empty();
         }
         List<Summary.Item> allergies = new ArrayList<>();
-        for (Current<AllergyIntolerance> a : compartment(patientId, "AllergyIntolerance", AllergyIntolerance.class, Map.of())) {
+        for (Current<AllergyIntolerance> a : compartment(patientId, "AllergyIntolerance", AllergyIntolerance.class, Map.of(), MANY)) {
             AllergyIntolerance r = a.resource();
             if (statusIs(r.getClinicalStatus(), true, "active") && !statusIs(r.getVerificationStatus(), false,
                     "entered-in-error", "refuted")) {
@@ -102,7 +102,7 @@ class SummaryReader {
             }
         }
         List<Summary.Item> medications = new ArrayList<>();
-        for (Current<MedicationRequest> m : compartment(patientId, "MedicationRequest", MedicationRequest.class, Map.of())) {
+        for (Current<MedicationRequest> m : compartment(patientId, "MedicationRequest", MedicationRequest.class, Map.of(), MANY)) {
             MedicationRequest r = m.resource();
             if (r.getStatus() == MedicationRequest.MedicationRequestStatus.ACTIVE) {
                 medications.add(item(m, medication(r.getMedication()), String.join(", ", r.getDosageInstruction().stream()
@@ -110,7 +110,7 @@ class SummaryReader {
                         date(r.getAuthoredOnElement()), who(r.getRequester())));
             }
         }
-        for (Current<MedicationStatement> m : compartment(patientId, "MedicationStatement", MedicationStatement.class, Map.of())) {
+        for (Current<MedicationStatement> m : compartment(patientId, "MedicationStatement", MedicationStatement.class, Map.of(), MANY)) {
             MedicationStatement r = m.resource();
             if (r.getStatus() == MedicationStatement.MedicationStatementStatus.ACTIVE) {
                 medications.add(item(m, medication(r.getMedication()), String.join(", ", r.getDosage().stream()
@@ -119,7 +119,7 @@ class SummaryReader {
             }
         }
         List<Summary.Item> problems = new ArrayList<>();
-        for (Current<Condition> c : compartment(patientId, "Condition", Condition.class, Map.of())) {
+        for (Current<Condition> c : compartment(patientId, "Condition", Condition.class, Map.of(), MANY)) {
             Condition r = c.resource();
             if (statusIs(r.getClinicalStatus(), true, "active", "recurrence", "relapse")
                     && !statusIs(r.getVerificationStatus(), false, "entered-in-error", "refuted")) {
@@ -129,7 +129,7 @@ class SummaryReader {
             }
         }
         List<Summary.Item> results = new ArrayList<>();
-        for (Current<Observation> o : compartment(patientId, "Observation", Observation.class, Map.of("_sort", List.of("-date")))) {
+        for (Current<Observation> o : compartment(patientId, "Observation", Observation.class, Map.of("_sort", List.of("-date")), RESULTS * 5)) {
             Observation r = o.resource();
             Observation.ObservationStatus s = r.getStatus();
             if (s == Observation.ObservationStatus.ENTEREDINERROR || s == Observation.ObservationStatus.CANCELLED) {
@@ -143,7 +143,7 @@ class SummaryReader {
             }
         }
         if (bed == null) { // a single patient's summary: where they lie now, if they are an inpatient
-            bed = compartment(patientId, "Encounter", Encounter.class, Map.of("status", List.of("in-progress"))).stream()
+            bed = compartment(patientId, "Encounter", Encounter.class, Map.of("status", List.of("in-progress")), MANY).stream()
                     .map(e -> bed(e.resource(), null)).flatMap(Optional::stream).findFirst().orElse("");
         }
         Patient p = patient.get().resource();
@@ -154,14 +154,14 @@ class SummaryReader {
     /** The current inpatients of a ward (its rooms and beds included), or of the whole facility for {@code ward} null. */
     List<Inpatient> inpatients(String ward) {
         Set<String> locations = ward == null ? null : wardLocations(ward);
-        Map<String, String> params = new LinkedHashMap<>();
-        params.put("status", "in-progress");
-        params.put("class", String.join(",", INPATIENT_CLASSES));
+        Map<String, List<String>> params = new LinkedHashMap<>();
+        params.put("status", List.of("in-progress"));
+        params.put("class", List.of(String.join(",", INPATIENT_CLASSES)));
         if (locations != null) {
-            params.put("location", String.join(",", locations.stream().map(l -> "Location/" + l).toList()));
+            params.put("location", List.of(String.join(",", locations.stream().map(l -> "Location/" + l).toList())));
         }
         Map<String, Inpatient> out = new LinkedHashMap<>();
-        for (Current<Encounter> c : search("Encounter", Encounter.class, params, null)) {
+        for (Current<Encounter> c : search("Encounter", Encounter.class, params, null, MANY)) {
             Encounter e = c.resource();
             bed(e, locations).ifPresent(bed -> out.putIfAbsent(e.getSubject().getReferenceElement().getIdPart(),
                     new Inpatient(e.getSubject().getReferenceElement().getIdPart(), bed)));
@@ -210,18 +210,15 @@ class SummaryReader {
         return all;
     }
 
-    /** The patient's current resources of one type (its compartment), in the search's order. */
+    /** The patient's current resources of one type (its compartment), in the search's order, at most {@code limit}. */
     private <T extends Resource> List<Current<T>> compartment(String patientId, String type, Class<T> cls,
-                                                             Map<String, List<String>> params) {
-        return search(type, cls, params, new SearchIndex.Compartment("Patient", patientId));
+                                                             Map<String, List<String>> params, int limit) {
+        return search(type, cls, params, new SearchIndex.Compartment("Patient", patientId), limit);
     }
 
-    private <T extends Resource> List<Current<T>> search(String type, Class<T> cls, Map<String, ?> params,
-                                                         SearchIndex.Compartment compartment) {
-        Map<String, List<String>> asLists = new LinkedHashMap<>();
-        params.forEach((k, v) -> asLists.put(k, v instanceof List<?> l ? l.stream().map(String::valueOf).toList()
-                : List.of(String.valueOf(v))));
-        List<ResourceKey> keys = search.keys(search.query(type, asLists, true, compartment), 0, MANY);
+    private <T extends Resource> List<Current<T>> search(String type, Class<T> cls, Map<String, List<String>> params,
+                                                         SearchIndex.Compartment compartment, int limit) {
+        List<ResourceKey> keys = search.keys(search.query(type, params, true, compartment), 0, limit);
         Map<ResourceKey, Placement> placements = store.placements(keys);
         IParser parser = ctx.newJsonParser();
         List<Current<T>> out = new ArrayList<>();

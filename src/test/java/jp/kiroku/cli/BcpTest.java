@@ -214,6 +214,8 @@ class BcpTest extends ServerTest {
         assertThat(CliRun.kiroku(DATA_DIR, "bcp", "import-audit", dropped.toString()).err())
                 .contains("line 2 does not follow the line before it");
         assertThat(downtimeEvents(inB)).isEmpty();
+        assertThat(audit.find(new AuditQuery(null, System.getProperty("user.name"), null, null,
+                List.of("downtime.import-audit"), "failed", null, 5))).as("refusals audited").hasSize(2);
 
         CliRun imported = CliRun.kiroku(DATA_DIR, "bcp", "import-audit", log.toString());
         assertThat(imported.code()).as(imported.err()).isZero();
