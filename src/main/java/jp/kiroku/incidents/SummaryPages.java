@@ -18,11 +18,13 @@ final class SummaryPages {
 
     /** The PDF of these summaries; {@code title} says what was printed (the ward, or one patient). */
     static byte[] pdf(String title, String printedAt, List<Summary> summaries) {
-        String header = "緊急時サマリー (Emergency summary) — " + title + " — 印刷 " + printedAt;
+        // two lines: what was printed, and when (CSS \A is a line break)
+        String header = css("緊急時サマリー (Emergency summary) — " + title) + "\\A" + css("印刷 " + printedAt);
         StringBuilder html = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"UTF-8\"/><title>")
-                .append(Pdf.escape(header)).append("</title><style>"
+                .append(Pdf.escape("緊急時サマリー " + title)).append("</title><style>"
                         + "@page { size: A4; margin: 24mm 14mm 16mm 14mm;"
-                        + " @top-left { content: \"").append(css(header)).append("\"; font-family: '" + FONT + "'; font-size: 8pt; }"
+                        + " @top-left { content: \"").append(header).append("\"; white-space: pre; font-family: '" + FONT + "';"
+                        + " font-size: 8pt; }"
                         + " @top-right { content: element(patient); }"
                         + " @bottom-right { content: counter(page) \" / \" counter(pages); font-family: '" + FONT + "';"
                         + " font-size: 8pt; } }"
@@ -54,8 +56,8 @@ final class SummaryPages {
         Summary.Identity p = s.patient();
         String ids = "ID " + p.id() + (p.identifiers().isEmpty() ? "" : " / " + String.join(" / ", p.identifiers()));
         html.append("<div class=\"patient").append(first ? " first" : "").append("\">")
-                .append("<div class=\"running\">").append(Pdf.escape(p.kanji() + " 様  " + ids + "  " + p.birthDate()))
-                .append("</div>")
+                .append("<div class=\"running\">").append(Pdf.escape(p.kanji() + " 様  " + p.birthDate() + " 生"))
+                .append("<br/>").append(Pdf.escape(ids)).append("</div>")
                 .append("<h1>").append(Pdf.escape(p.kanji())).append(p.kana().isEmpty() ? "" : " <small>("
                         + Pdf.escape(p.kana()) + ")</small>").append("</h1>")
                 .append("<table><tr><th>生年月日</th><td>").append(Pdf.escape(p.birthDate())).append("</td><th>性別</th><td>")
@@ -67,8 +69,8 @@ final class SummaryPages {
                 html.append("<p class=\"none\">記録なし (none recorded)</p>");
                 continue;
             }
-            html.append("<table><tr><th style=\"width:34%\">内容</th><th style=\"width:30%\">詳細</th>"
-                    + "<th style=\"width:16%\">日付</th><th style=\"width:20%\">記録者</th></tr>");
+            html.append("<table><tr><th style=\"width:34%\">内容</th><th style=\"width:28%\">詳細</th>"
+                    + "<th style=\"width:18%\">日付</th><th style=\"width:20%\">記録者</th></tr>");
             for (Summary.Item i : section.items()) {
                 html.append("<tr><td>");
                 i.flags().forEach(f -> html.append("<span class=\"flag\">【").append(Pdf.escape(f)).append("】</span>"));

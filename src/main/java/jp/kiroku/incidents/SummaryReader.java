@@ -56,6 +56,7 @@ class SummaryReader {
     private static final int MANY = 2_000;
     private static final String REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
     private static final String UNINFORMED_CATEGORY = "undisclosed";
+    private static final java.time.format.DateTimeFormatter MINUTE = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
     private static final Set<String> INPATIENT_CLASSES = Set.of("IMP", "ACUTE", "NONAC");
 
     private final SearchIndex search;
@@ -94,7 +95,11 @@ class SummaryReader {
                     "entered-in-error", "refuted")) {
                 List<String> detail = new ArrayList<>();
                 if (r.hasCriticality()) {
-                    detail.add("重篤度 " + r.getCriticality().toCode());
+                    detail.add("重篤度 " + switch (r.getCriticality()) {
+                        case HIGH -> "高";
+                        case LOW -> "低";
+                        default -> "評価不能";
+                    });
                 }
                 r.getReaction().forEach(x -> x.getManifestation().forEach(m -> detail.add(text(m))));
                 allergies.add(item(a, text(r.getCode()), String.join(", ", detail),
@@ -357,7 +362,14 @@ class SummaryReader {
         return "";
     }
 
-    private static String date(BaseDateTimeType t) {
-        return t == null || t.isEmpty() ? "" : t.getValueAsString().replace('T', ' ');
+    /** A date as written (year, month or day precision), a time in kiroku.time-zone to the minute. */
+    private String date(BaseDateTimeType t) {
+        if (t == null || t.isEmpty()) {
+            return "";
+        }
+        if (t.getPrecision().ordinal() <= ca.uhn.fhir.model.api.TemporalPrecisionEnum.DAY.ordinal()) {
+            return t.getValueAsString();
+        }
+        return MINUTE.format(t.getValue().toInstant().atZone(zone));
     }
 }
