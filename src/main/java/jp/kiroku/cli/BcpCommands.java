@@ -51,12 +51,14 @@ final class BcpCommands extends CommandGroup {
      */
     static void writePrivate(PrintWriter out, Path file, byte[] content, String what) throws IOException {
         Path dir = Files.createDirectories(file.toAbsolutePath().getParent());
-        if (Files.getFileStore(dir).supportsFileAttributeView("posix")) {
+        boolean posix = Files.getFileStore(dir).supportsFileAttributeView("posix");
+        if (posix) {
             SecretFiles.write(file, content);
         } else {
             Files.write(file, content);
         }
-        out.println("Wrote " + what + " to " + file + " (readable by you only; shred it when it is no longer needed).");
+        out.println("Wrote " + what + " to " + file + " (" + (posix ? "readable by you only; " : "")
+                + "shred it when it is no longer needed).");
     }
 
     /**
