@@ -13,6 +13,13 @@ import picocli.CommandLine;
 record CliRun(int code, String out, String err) {
 
     static CliRun kiroku(Path dataDir, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--data-dir=" + dataDir);
+        return kiroku(all);
+    }
+
+    /** A command that takes no data directory (e.g. the downtime viewer). */
+    static CliRun kiroku(List<String> args) {
         KirokuCli.application = KirokuApplication.class;
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -23,9 +30,7 @@ record CliRun(int code, String out, String err) {
             cmd.getErr().println("kiroku: " + KirokuCli.rootMessage(ex));
             return 1;
         });
-        List<String> all = new ArrayList<>(List.of(args));
-        all.add("--data-dir=" + dataDir);
-        int code = cli.execute(all.toArray(String[]::new));
+        int code = cli.execute(args.toArray(String[]::new));
         return new CliRun(code, out.toString(), err.toString());
     }
 }
