@@ -26,12 +26,15 @@ public final class FhirAuditEvents {
     private static final String ROLE = "http://terminology.hl7.org/CodeSystem/object-role";
 
     /** Kiroku's FHIR actions → RESTful interaction code and C/R/U/D/E. */
-    private static final Map<String, String[]> REST = Map.of(
-            "read", new String[] {"read", "R"}, "vread", new String[] {"vread", "R"},
-            "search", new String[] {"search-type", "E"}, "history", new String[] {"history-instance", "R"},
-            "everything", new String[] {"operation", "E"}, "create", new String[] {"create", "C"},
-            "update", new String[] {"update", "U"}, "delete", new String[] {"delete", "D"},
-            "transaction", new String[] {"transaction", "E"});
+    private static final Map<String, String[]> REST = Map.ofEntries(
+            Map.entry("read", new String[] {"read", "R"}), Map.entry("vread", new String[] {"vread", "R"}),
+            Map.entry("search", new String[] {"search-type", "E"}),
+            Map.entry("history", new String[] {"history-instance", "R"}),
+            Map.entry("everything", new String[] {"operation", "E"}), Map.entry("create", new String[] {"create", "C"}),
+            Map.entry("update", new String[] {"update", "U"}), Map.entry("delete", new String[] {"delete", "D"}),
+            Map.entry("transaction", new String[] {"transaction", "E"}),
+            // a patient's chart opened in the web pages: everything of the patient, read (not exported)
+            Map.entry("chart", new String[] {"operation", "R"}));
 
     private FhirAuditEvents() {
     }

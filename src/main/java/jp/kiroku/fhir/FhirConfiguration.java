@@ -83,9 +83,10 @@ class FhirConfiguration {
     @Bean
     ServletRegistrationBean<KirokuFhirServer> fhirServlet(FhirContext ctx, FhirServices services,
                                                           TransactionProcessor transactions, Searches searches,
-                                                          KirokuProperties props, jp.kiroku.access.BreakGlass breakGlass,
+                                                          Interactions interactions, KirokuProperties props,
+                                                          jp.kiroku.access.BreakGlass breakGlass,
                                                           jp.kiroku.identity.Accounts accounts) {
-        var reg = new ServletRegistrationBean<>(new KirokuFhirServer(ctx, services, transactions, searches,
+        var reg = new ServletRegistrationBean<>(new KirokuFhirServer(ctx, services, transactions, searches, interactions,
                 props.getTimeZone(), new BreakGlassProvider(services, breakGlass, accounts)), "/fhir/*");
         reg.setName("fhir");
         reg.setLoadOnStartup(1);

@@ -43,6 +43,11 @@ class HistoryPaging {
                 () -> (int) Math.min(Integer.MAX_VALUE, store.historyCount(q)));
     }
 
+    /** Versions of one resource (or a type, or all, for null), newest first, from {@code offset}; audited as history. */
+    List<IBaseResource> versions(Caller caller, String type, String id, int offset, int count) {
+        return page(caller, new HistoryQuery(type, id, null), offset, count);
+    }
+
     private List<IBaseResource> page(Caller caller, HistoryQuery query, int offset, int count) {
         List<StoredVersion> versions = store.history(query, offset, count);
         List<IBaseResource> out = new ArrayList<>(versions.size());

@@ -41,10 +41,12 @@ final class KirokuFhirServer extends RestfulServer {
     private final transient Searches searches;
     private final java.time.ZoneId zone;
     private final transient BreakGlassProvider breakGlass;
+    private final transient Interactions interactions;
 
     KirokuFhirServer(FhirContext ctx, FhirServices services, TransactionProcessor transactions, Searches searches,
-                     java.time.ZoneId zone, BreakGlassProvider breakGlass) {
+                     Interactions interactions, java.time.ZoneId zone, BreakGlassProvider breakGlass) {
         super(ctx);
+        this.interactions = interactions;
         this.breakGlass = breakGlass;
         this.services = services;
         this.transactions = transactions;
@@ -70,7 +72,7 @@ final class KirokuFhirServer extends RestfulServer {
                 continue;
             }
             Class<? extends IBaseResource> cls = ctx.getResourceDefinition(type).getImplementingClass();
-            ResourceTypeProvider provider = new ResourceTypeProvider(cls, type, services, searches);
+            ResourceTypeProvider provider = new ResourceTypeProvider(cls, type, services, searches, interactions);
             providers.add(provider);
             if (type.equals("OperationDefinition")) {
                 operationDefinitions = provider;

@@ -53,11 +53,14 @@ final class ResourceTypeProvider implements IResourceProvider {
     private final String type;
     private final FhirServices services;
     private final Searches searches;
+    private final Interactions interactions;
 
-    ResourceTypeProvider(Class<? extends IBaseResource> resourceClass, String type, FhirServices services, Searches searches) {
+    ResourceTypeProvider(Class<? extends IBaseResource> resourceClass, String type, FhirServices services, Searches searches,
+                         Interactions interactions) {
         this.resourceClass = resourceClass;
         this.type = type;
         this.services = services;
+        this.interactions = interactions;
         this.searches = searches;
     }
 
@@ -68,46 +71,9 @@ final class ResourceTypeProvider implements IResourceProvider {
 
     @Read(version = true)
     public IBaseResource read(@IdParam IdType id, RequestDetails request) {
-        Caller caller = services.guard().caller(request);
-        boolean vread = id.hasVersionIdPart();
-        String action = vread ? "vread" : "read";
-        services.guard().require(caller, type, Permission.READ, action);
-        ResourceKey key = new ResourceKey(type, id.getIdPart());
-        StoredVersion v;
-        jp.kiroku.store.Placement placement = null; // a plain read brings its placement along (no second query)
-        if (vread) {
-            Integer version = parseVersion(id.getVersionIdPart());
-            v = version == null ? null : services.store().version(key, version).orElse(null);
-        } else {
-            var placed = services.store().currentPlaced(key);
-            v = placed.map(jp.kiroku.store.RecordStore.Placed::version).orElse(null);
-            placement = placed.map(jp.kiroku.store.RecordStore.Placed::placement).orElse(null);
-        }
-        if (v == null) {
-            services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.FAILED)
-                    .on(type, key.id(), null, null).withDetail("not found"));
-            throw new ResourceNotFoundException(id);
-        }
-        var view = services.guard().view(caller, Permission.READ);
-        if (placement != null) {
-            services.guard().requireReach(caller, view, key, placement, action);
-        } else {
-            services.guard().requireReach(caller, view, List.of(key), action);
-        }
-        services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.SUCCESS)
-                .on(type, key.id(), v.versionId(), v.patientKey()));
-        if (v.deleted()) {
-            throw new ResourceGoneException("Resource " + key + " was deleted (version " + v.versionId() + ")");
-        }
+        StoredVersion v = interactions.readVersion(services.guard().caller(request), type, id.getIdPart(),
+                id.hasVersionIdPart() ? id.getVersionIdPart() : null);
         return StoredJson.applies(request) ? StoredJson.standIn(services.records().context(), v) : services.records().toResource(v);
-    }
-
-    private static Integer parseVersion(String v) {
-        try {
-            return Integer.valueOf(v);
-        } catch (NumberFormatException e) {
-            return null;
-        }
     }
 
     @Create

@@ -70,6 +70,11 @@ class Searches {
                     request.getFhirServerBase(), request.getCompleteUrl(), StoredJson.applies(request));
         }
 
+        /** A search made inside Kiroku (the web pages): lenient, links relative to the FHIR base. */
+        static SearchRequest internal(Map<String, List<String>> params) {
+            return new SearchRequest(params, false, "fhir", "fhir", false);
+        }
+
         /** A search inside a batch or transaction: {@code Type?query}, lenient, answered as a nested Bundle. */
         static SearchRequest ofEntry(String base, String url) {
             String query = url.contains("?") ? url.substring(url.indexOf('?') + 1) : "";
@@ -148,12 +153,18 @@ class Searches {
 
     /** Patient/[id]/$everything, with _type, _since and _count; paged like a search. */
     Bundle everything(Caller caller, SearchRequest request, String patientId) {
+        return everything(caller, request, patientId, "everything");
+    }
+
+    /** $everything audited as {@code action}: an export over the API, {@code chart} when a page shows the chart. */
+    Bundle everything(Caller caller, SearchRequest request, String patientId, String action) {
         Map<String, List<String>> params = request.params();
         int count = Page.count(params);
         int offset = Page.offset(params);
         String snapshot = Http.first(params, "_snapshot");
         View view = services.guard().view(caller, Permission.READ);
-        services.guard().requireReach(caller, view, List.of(new ResourceKey("Patient", patientId)), "$everything");
+        services.guard().requireReach(caller, view, List.of(new ResourceKey("Patient", patientId)),
+                action.equals("everything") ? "$everything" : action);
         Window w = window(caller, "Patient/$everything", snapshot, offset, count,
                 () -> everythingMatches(patientId, params, view.condition("c", patientId)));
         // everything spans types: every type returned must be readable with the caller's scopes
@@ -165,7 +176,7 @@ class Searches {
         }
         List<ResourceKey> keys = snapshot == null ? w.keys() : services.guard().visibleOnly(view, w.keys(), k -> k);
         List<Found> resources = load(keys, request.storedJson());
-        audit(caller, "everything", "Patient", resources, null, request);
+        audit(caller, action, "Patient", resources, null, request);
         String path = "Patient/" + patientId + "/$everything";
         return bundle(request, path, snapshot != null ? null : selfQuery(params, List.of(), null), w, resources, List.of(),
                 offset, count, path);

@@ -110,6 +110,30 @@ public class RecordStore {
     public record Authored(String authorKind, String authorId, String onBehalfOf, String confirmedBy, Instant confirmedAt) {
     }
 
+    /** One version of one resource. */
+    public record VersionKey(String type, String id, int versionId) {
+    }
+
+    /** {@link #authored(ResourceKey, int)} for many versions in one query (a chart, a printout). */
+    public Map<VersionKey, Authored> authored(java.util.Collection<VersionKey> versions) {
+        Map<VersionKey, Authored> out = new java.util.HashMap<>();
+        if (versions.isEmpty()) {
+            return out;
+        }
+        jdbc.query("SELECT v.res_type, v.res_id, v.version_id, author_kind, author_id, on_behalf_of, confirmed_by,"
+                        + " confirmed_at FROM resource_version v JOIN unnest(?::text[], ?::text[], ?::int[]) k(t, i, n)"
+                        + " ON v.res_type = k.t AND v.res_id = k.i AND v.version_id = k.n",
+                rs -> {
+                    out.put(new VersionKey(rs.getString(1), rs.getString(2), rs.getInt(3)), new Authored(rs.getString(4),
+                            rs.getString(5), rs.getString(6), rs.getString(7),
+                            rs.getTimestamp(8) == null ? null : rs.getTimestamp(8).toInstant()));
+                },
+                versions.stream().map(VersionKey::type).toArray(String[]::new),
+                versions.stream().map(VersionKey::id).toArray(String[]::new),
+                versions.stream().map(VersionKey::versionId).toArray(Integer[]::new));
+        return out;
+    }
+
     public Optional<Authored> authored(ResourceKey key, int versionId) {
         return jdbc.query("SELECT author_kind, author_id, on_behalf_of, confirmed_by, confirmed_at FROM resource_version"
                         + " WHERE res_type = ? AND res_id = ? AND version_id = ?",

@@ -2,8 +2,6 @@ package jp.kiroku.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -15,9 +13,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -38,17 +33,7 @@ class FirstLoginBrowserTest extends ServerTest {
 
     @BeforeEach
     void chromium() {
-        Path binary = Path.of("/usr/bin/chromium");
-        Path driver = Path.of("/usr/bin/chromedriver");
-        assertThat(Files.isExecutable(binary) && Files.isExecutable(driver))
-                .as("browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver"
-                        + " fonts-noto-cjk; .ci/run installs them)").isTrue();
-        ChromeOptions options = new ChromeOptions();
-        options.setCapability("webauthn:virtualAuthenticators", true);
-        options.setBinary(binary.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=ja",
-                "--window-size=1024,900");
-        browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile()).build(), options);
+        browser = jp.kiroku.support.Chromium.start(1024, 900);
     }
 
     @AfterEach

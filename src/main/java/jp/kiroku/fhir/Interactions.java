@@ -1,0 +1,147 @@
+package jp.kiroku.fhir;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Resource;
+import org.springframework.stereotype.Component;
+
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import jp.kiroku.access.Permission;
+import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.identity.Caller;
+import jp.kiroku.store.Placement;
+import jp.kiroku.store.RecordStore;
+import jp.kiroku.store.ResourceKey;
+import jp.kiroku.store.StoredVersion;
+
+/**
+ * FHIR interactions for callers inside Kiroku — the web pages (issue 11) — with exactly the checks of the REST API:
+ * the person's roles, facility, care relationships and consent restrictions (403 as
+ * {@link ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException}, audited), and the same audit events.
+ * Nothing here goes around the guard; the REST providers use the same code.
+ */
+@Component
+public class Interactions {
+
+    /** A person signed in to the web pages acts with their roles alone: no app's scopes narrow them. */
+    private static final List<String> PERSON_SCOPES = List.of("user/*.cruds");
+
+    private final FhirServices services;
+    private final Searches searches;
+
+    Interactions(FhirServices services, Searches searches) {
+        this.services = services;
+        this.searches = searches;
+    }
+
+    /** The caller for a person signed in to the web pages. */
+    public static Caller person(String username, String address) {
+        return new Caller(new Agent(Agent.Kind.USER, username, address), PERSON_SCOPES);
+    }
+
+    /**
+     * The patients the person has opened by break-glass and may still read so (the page shows a banner); while any
+     * are open, every event of this request is audited with purpose BTG, as over the REST API.
+     */
+    public Set<String> breakGlassPatients(Caller caller) {
+        Set<String> opened = services.guard().subject(caller).emergencyPatients();
+        if (!opened.isEmpty()) {
+            org.slf4j.MDC.put(AuditTrail.PURPOSE, "BTG");
+        }
+        return opened;
+    }
+
+    /** The current version (404, 410, 403 as HAPI's exceptions). */
+    public Resource read(Caller caller, String type, String id) {
+        return services.records().toResource(readVersion(caller, type, id, null));
+    }
+
+    /** One version (vread). */
+    public Resource vread(Caller caller, String type, String id, int version) {
+        return services.records().toResource(readVersion(caller, type, id, Integer.toString(version)));
+    }
+
+    /** A search of one type, as {@code GET [type]?params} (hidden records are neither matched nor counted). */
+    public Bundle search(Caller caller, String type, Map<String, List<String>> params) {
+        services.guard().require(caller, type, Permission.SEARCH, "search");
+        return searches.search(caller, Searches.SearchRequest.internal(params), type, null, type);
+    }
+
+    /**
+     * A patient's chart: {@code Patient/[id]/$everything} with {@code _type}, {@code _since}, {@code _count} (at most
+     * 1000 a page) and {@code _snapshot}/{@code _offset} for the next page, audited as {@code chart} (a reading, not an
+     * export: the export-spike rule does not count it; mass-access does).
+     */
+    public Bundle chart(Caller caller, String patientId, Map<String, List<String>> params) {
+        services.guard().require(caller, "Patient", Permission.READ, "chart");
+        return searches.everything(caller, Searches.SearchRequest.internal(params), patientId, "chart");
+    }
+
+    /** Every version of one resource, newest first (at most {@code limit}), as {@code [type]/[id]/_history}. */
+    public List<Resource> history(Caller caller, String type, String id, int limit) {
+        services.guard().require(caller, type, Permission.READ, "history");
+        ResourceKey key = new ResourceKey(type, id);
+        if (services.store().current(key).isEmpty()) {
+            throw new ResourceNotFoundException(new IdType(type, id));
+        }
+        services.guard().requireReach(caller, services.guard().view(caller, Permission.READ), List.of(key), "history");
+        return services.history().versions(caller, type, id, 0, limit).stream().map(r -> (Resource) r).toList();
+    }
+
+    /** Who entered each version, on whose behalf, and who confirmed it (for what the caller was just shown). */
+    public Map<RecordStore.VersionKey, RecordStore.Authored> authored(java.util.Collection<RecordStore.VersionKey> versions) {
+        return services.store().authored(versions);
+    }
+
+    /**
+     * A read or vread ({@code version} as sent, null for the current one): the checks and the audit event of the
+     * REST read. The REST provider answers with the stored bytes where it may; pages parse them.
+     */
+    StoredVersion readVersion(Caller caller, String type, String id, String version) {
+        String action = version != null ? "vread" : "read";
+        services.guard().require(caller, type, Permission.READ, action);
+        ResourceKey key = new ResourceKey(type, id);
+        StoredVersion v;
+        Placement placement = null; // a plain read brings its placement along (no second query)
+        if (version != null) {
+            Integer number = parseVersion(version);
+            v = number == null ? null : services.store().version(key, number).orElse(null);
+        } else {
+            var placed = services.store().currentPlaced(key);
+            v = placed.map(RecordStore.Placed::version).orElse(null);
+            placement = placed.map(RecordStore.Placed::placement).orElse(null);
+        }
+        if (v == null) {
+            services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.FAILED)
+                    .on(type, key.id(), null, null).withDetail("not found"));
+            throw new ResourceNotFoundException(version == null ? new IdType(type, id) : new IdType(type, id, version));
+        }
+        var view = services.guard().view(caller, Permission.READ);
+        if (placement != null) {
+            services.guard().requireReach(caller, view, key, placement, action);
+        } else {
+            services.guard().requireReach(caller, view, List.of(key), action);
+        }
+        services.audit().record(AuditRecord.of(caller.agent(), action, AuditRecord.Outcome.SUCCESS)
+                .on(type, key.id(), v.versionId(), v.patientKey()));
+        if (v.deleted()) {
+            throw new ResourceGoneException("Resource " + key + " was deleted (version " + v.versionId() + ")");
+        }
+        return v;
+    }
+
+    private static Integer parseVersion(String v) {
+        try {
+            return Integer.valueOf(v);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package jp.kiroku.web;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.springframework.security.core.Authentication;
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestParam;
+
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import jakarta.servlet.http.HttpServletRequest;
+import jp.kiroku.fhir.Interactions;
+import jp.kiroku.identity.Accounts;
+import jp.kiroku.identity.Caller;
+import jp.kiroku.platform.KirokuProperties;
+import jp.kiroku.store.RecordStore;
+
+/**
+ * The clinicians' pages (issue 11, item 1): patient search and the patient's chart, in the signed-in person's session.
+ * Every read goes through {@link Interactions}, so a page shows exactly what the person's roles, facility, care
+ * relationships and the patient's consents allow over the API — hidden patients are not found, a chart outside the
+ * person's reach is refused (403, audited) — and every page view is in the access log.
+ */
+@Controller
+class PatientPages {
+
+    /** At most this many patients a search shows: finding a patient, not browsing the register. */
+    static final int SEARCH_LIMIT = 50;
+    /** A chart is read in pages of the API's largest page. */
+    private static final int CHART_PAGE = 1000;
+
+    private final Interactions fhir;
+    private final Accounts accounts;
+    private final Display show;
+
+    PatientPages(Interactions fhir, Accounts accounts, KirokuProperties props) {
+        this.fhir = fhir;
+        this.accounts = accounts;
+        this.show = new Display(props.getTimeZone());
+    }
+
+    /** A patient's search row. */
+    record Found(String id, String name, String kana, String birthDate, String gender, List<String> identifiers) {
+    }
+
+    /**
+     * Finds patients by name (kanji, hiragana or katakana; the start of the family or given name), birth date,
+     * a patient number (any identifier) or an insurance number (a Coverage's identifier naming the patient).
+     */
+    @GetMapping("/patients")
+    String search(@RequestParam(defaultValue = "") String name, @RequestParam(defaultValue = "") String birthdate,
+                  @RequestParam(defaultValue = "") String number, @RequestParam(defaultValue = "") String insurance,
+                  Authentication auth, HttpServletRequest request, Model model) {
+        Caller caller = caller(auth, request);
+        Map<String, List<String>> params = new LinkedHashMap<>();
+        if (!name.isBlank()) { // "ヤマダ ハナ": every word starts a part of the same name (repeated = AND)
+            params.put("name", List.of(name.strip().split("[\\s\u3000]+")));
+        }
+        put(params, "birthdate", birthdate);
+        put(params, "identifier", number);
+        put(params, "_has:Coverage:beneficiary:identifier", insurance);
+        model.addAttribute("name", name).addAttribute("birthdate", birthdate).addAttribute("number", number)
+                .addAttribute("insurance", insurance).addAttribute("searched", !params.isEmpty());
+        banner(caller, model);
+        if (params.isEmpty()) { // no criteria, no list: a search is for one patient
+            model.addAttribute("patients", List.of());
+            return "patients/search";
+        }
+        params.put("_count", List.of(Integer.toString(SEARCH_LIMIT)));
+        Bundle found = fhir.search(caller, "Patient", params);
+        List<Found> patients = new ArrayList<>();
+        for (Bundle.BundleEntryComponent e : found.getEntry()) {
+            if (e.getResource() instanceof Patient p) {
+                patients.add(new Found(p.getIdElement().getIdPart(), Display.name(p), Display.kana(p),
+                        p.hasBirthDate() ? p.getBirthDateElement().getValueAsString() : "",
+                        p.hasGender() ? p.getGender().toCode() : "",
+                        p.getIdentifier().stream().map(i -> i.getValue()).filter(v -> v != null).toList()));
+            }
+        }
+        model.addAttribute("patients", patients).addAttribute("total", found.getTotal());
+        return "patients/search";
+    }
+
+    /** The chart: everything of the patient the person may see, read page by page, audited as {@code chart}. */
+    @GetMapping("/patients/{id}")
+    String chart(@PathVariable String id, Authentication auth, HttpServletRequest request, Model model) {
+        Caller caller = caller(auth, request);
+        banner(caller, model);
+        List<Resource> resources = new ArrayList<>();
+        Map<String, List<String>> params = new HashMap<>(Map.of("_count", List.of(Integer.toString(CHART_PAGE))));
+        while (params != null) {
+            Bundle page = fhir.chart(caller, id, params);
+            page.getEntry().forEach(e -> resources.add(e.getResource()));
+            params = next(page);
+        }
+        List<RecordStore.VersionKey> versions = resources.stream().map(r -> new RecordStore.VersionKey(r.fhirType(),
+                r.getIdElement().getIdPart(), Integer.parseInt(r.getMeta().getVersionId()))).toList();
+        Map<String, String> names = new HashMap<>();
+        Chart chart = Chart.of(resources, fhir.authored(versions), username -> names.computeIfAbsent(username,
+                u -> accounts.find(u).map(a -> a.name() + "（" + u + "）").orElse(u)), show);
+        model.addAttribute("chart", chart);
+        return "patients/chart";
+    }
+
+    /** A refusal, a missing or deleted patient, or a bad search: the page says why, never a stack trace. */
+    @ExceptionHandler(BaseServerResponseException.class)
+    String refused(BaseServerResponseException e, HttpServletRequest request, Model model,
+                   jakarta.servlet.http.HttpServletResponse response) {
+        response.setStatus(e.getStatusCode());
+        model.addAttribute("status", e.getStatusCode()).addAttribute("message", e.getMessage());
+        return "patients/refused";
+    }
+
+    private Caller caller(Authentication auth, HttpServletRequest request) {
+        return Interactions.person(auth.getName().toLowerCase(Locale.ROOT), request.getRemoteAddr());
+    }
+
+    /** The break-glass banner: shown on every page while the person has patients opened so. */
+    private void banner(Caller caller, Model model) {
+        Set<String> opened = fhir.breakGlassPatients(caller);
+        model.addAttribute("breakGlass", opened);
+    }
+
+    /** The parameters of the bundle's next page, or null on the last one. */
+    private static Map<String, List<String>> next(Bundle page) {
+        Bundle.BundleLinkComponent next = page.getLink("next");
+        if (next == null || next.getUrl() == null || !next.getUrl().contains("?")) {
+            return null;
+        }
+        Map<String, List<String>> params = new HashMap<>();
+        for (String pair : next.getUrl().substring(next.getUrl().indexOf('?') + 1).split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                params.computeIfAbsent(java.net.URLDecoder.decode(pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8),
+                        k -> new ArrayList<>()).add(java.net.URLDecoder.decode(pair.substring(eq + 1),
+                        java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return params;
+    }
+
+    private static void put(Map<String, List<String>> params, String name, String value) {
+        if (!value.isBlank()) {
+            params.put(name, List.of(value.strip()));
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package jp.kiroku.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.UUID;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.identity.Accounts;
+import jp.kiroku.identity.NewAccount;
+import jp.kiroku.support.Chromium;
+import jp.kiroku.support.PersonLogin;
+import jp.kiroku.support.ServerTest;
+import jp.kiroku.support.WebSession;
+import jp.kiroku.support.WebSession.Page;
+
+/**
+ * The clinicians' pages (issue 11, item 1; READ-01): a physician finds the patient in their care by kana and by
+ * hiragana, not a patient outside it; the chart shows the allergies, problems, medications, results (table and plot),
+ * encounters and documents with each entry's status and author; a chart outside the physician's care is refused and
+ * the refusal audited; nothing is shown before login. In a real browser: log in with the second factor, search by
+ * kana, open the chart (screenshots under docs/screenshots/).
+ */
+@Tag("READ-01")
+class ChartPagesTest extends ServerTest {
+
+    private static final String REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
+
+    @Autowired
+    Accounts accounts;
+    @Autowired
+    JdbcTemplate jdbc;
+
+    String s;
+    String inCare;
+    String elsewhere;
+    String doctor;
+    String otp;
+
+    @BeforeEach
+    void aPatientInCareAndOneOutside() {
+        s = UUID.randomUUID().toString().substring(0, 8);
+        assertThat(admin.put("Practitioner/dr-" + s, "{\"resourceType\":\"Practitioner\",\"id\":\"dr-" + s + "\"}").status())
+                .isEqualTo(201);
+        inCare = patient("山田", "花子", "ヤマダ", "ハナコ", "K" + s);
+        elsewhere = patient("山田", "次郎", "ヤマダ", "ジロウ", "L" + s);
+        post("{\"resourceType\":\"Encounter\",\"status\":\"in-progress\",\"class\":{\"system\":"
+                + "\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"IMP\",\"display\":\"入院\"},"
+                + "\"subject\":{\"reference\":\"Patient/" + inCare + "\"},\"participant\":[{\"individual\":{\"reference\":"
+                + "\"Practitioner/dr-" + s + "\"}}],\"period\":{\"start\":\"2026-11-30T09:00:00+09:00\"}}");
+        post("{\"resourceType\":\"AllergyIntolerance\",\"patient\":{\"reference\":\"Patient/" + inCare + "\"},"
+                + "\"clinicalStatus\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical\","
+                + "\"code\":\"active\"}]},\"code\":{\"text\":\"ペニシリン\"},\"criticality\":\"high\","
+                + "\"reaction\":[{\"manifestation\":[{\"text\":\"蕁麻疹\"}]}],\"recordedDate\":\"2026-11-30\"}");
+        post("{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/" + inCare + "\"},"
+                + "\"clinicalStatus\":{\"text\":\"活動性\"},\"code\":{\"text\":\"2型糖尿病\"},\"onsetDateTime\":\"2019-04-01\"}");
+        post("{\"resourceType\":\"MedicationRequest\",\"status\":\"active\",\"intent\":\"order\",\"subject\":{\"reference\":"
+                + "\"Patient/" + inCare + "\"},\"medicationCodeableConcept\":{\"text\":\"メトホルミン塩酸塩錠250mg\"},"
+                + "\"dosageInstruction\":[{\"text\":\"1回1錠 1日2回 朝夕食後\"}],\"authoredOn\":\"2026-11-30\"}");
+        for (String[] r : List.of(new String[] {"2026-09-01", "7.2"}, new String[] {"2026-10-01", "6.8"},
+                new String[] {"2026-11-01", "6.4"})) {
+            post("{\"resourceType\":\"Observation\",\"status\":\"final\",\"category\":[{\"coding\":[{\"system\":"
+                    + "\"http://terminology.hl7.org/CodeSystem/observation-category\",\"code\":\"laboratory\"}]}],"
+                    + "\"code\":{\"text\":\"HbA1c\"},\"subject\":{\"reference\":\"Patient/" + inCare + "\"},"
+                    + "\"effectiveDateTime\":\"" + r[0] + "\",\"valueQuantity\":{\"value\":" + r[1] + ",\"unit\":\"%\"},"
+                    + "\"referenceRange\":[{\"low\":{\"value\":4.6},\"high\":{\"value\":6.2}}]}");
+        }
+        post("{\"resourceType\":\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/"
+                + inCare + "\"},\"type\":{\"text\":\"入院時記録\"},\"description\":\"血糖コントロール目的の入院\","
+                + "\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"data\":\"5YWl6Zmi\"}}]}");
+        post("{\"resourceType\":\"AllergyIntolerance\",\"patient\":{\"reference\":\"Patient/" + elsewhere + "\"},"
+                + "\"code\":{\"text\":\"ソバ\"}}");
+        doctor = "chart.dr." + s;
+        otp = accounts.create(new NewAccount(doctor, "staff", List.of("physician"), "佐藤 医師", PersonLogin.katakana(doctor), null,
+                LocalDate.of(1975, 5, 5), "physician", null, null, "Practitioner/dr-" + s), Agent.localOperator())
+                .oneTimePassword();
+    }
+
+    @Test
+    void aPhysicianFindsAndReadsOnlyThePatientsInTheirCare() {
+        WebSession unauthenticated = new WebSession(anonymous.root());
+        assertThat(unauthenticated.get("/patients/" + inCare).redirect()).as("nothing before login").isEqualTo("/login");
+        assertThat(unauthenticated.get("/patients?name=ヤマダ").redirect()).isEqualTo("/login");
+
+        WebSession browser = new WebSession(anonymous.root());
+        PersonLogin.firstLogin(browser, doctor, otp);
+        assertThat(browser.get("/").body()).contains("id=\"find-patient\"");
+        assertThat(browser.get("/patients").body()).contains("id=\"patient-search\"").doesNotContain("id=\"patients\"");
+
+        Page byKana = browser.get("/patients?name=" + enc("ヤマダ ハナ"));
+        assertThat(byKana.status()).isEqualTo(200);
+        assertThat(byKana.body()).contains("id=\"patient-" + inCare + "\"", "山田 花子")
+                .as("outside the physician's care: not found").doesNotContain(elsewhere);
+        assertThat(browser.get("/patients?name=" + enc("やまだ")).body()).as("hiragana finds the katakana name")
+                .contains("id=\"patient-" + inCare + "\"");
+        assertThat(browser.get("/patients?number=K" + s).body()).contains("id=\"patient-" + inCare + "\"");
+        assertThat(browser.get("/patients?number=L" + s).body()).contains("id=\"no-patients\"");
+
+        Page chart = browser.get("/patients/" + inCare);
+        assertThat(chart.status()).isEqualTo(200);
+        assertThat(chart.body()).contains("id=\"patient-name\">山田 花子", "ヤマダ ハナコ", "ペニシリン", "蕁麻疹", "high",
+                "2型糖尿病", "メトホルミン塩酸塩錠250mg", "1回1錠 1日2回 朝夕食後", "HbA1c", "7.2 %", "6.4 %", "4.6–6.2",
+                "<svg", "<polyline", "入院", "入院時記録", "血糖コントロール目的の入院", "未確定")
+                .as("the author of every entry: the system client that stored them").contains("<span>" + ADMIN_ID + "</span>")
+                .doesNotContain("ソバ").doesNotContain("break-glass");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE agent_id = ? AND action = 'chart'"
+                + " AND outcome = 'success' AND patients = ARRAY[?]::text[]", Integer.class, doctor, inCare)).isEqualTo(1);
+
+        Page refused = browser.get("/patients/" + elsewhere);
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.body()).contains("id=\"refusal\"").contains("この記録は表示できません").doesNotContain("ソバ");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE agent_id = ? AND action = 'chart'"
+                + " AND outcome = 'denied'", Integer.class, doctor)).isEqualTo(1);
+        assertThat(browser.get("/patients/no-such-" + s).status()).isEqualTo(404);
+    }
+
+    @Test
+    void inARealBrowserLoginWithASecondFactorSearchByKanaAndOpenTheChart() throws Exception {
+        byte[] secret = PersonLogin.firstLogin(new WebSession(anonymous.root()), doctor, otp).secret();
+        WebDriver browser = Chromium.start(1280, 800);
+        try {
+            String base = "http://127.0.0.1:" + port;
+            browser.get(base + "/patients/" + inCare);
+            await(browser).until(ExpectedConditions.urlContains("/login"));
+            browser.findElement(By.id("username")).sendKeys(doctor);
+            browser.findElement(By.id("password")).sendKeys(PersonLogin.GOOD_PASSWORD);
+            browser.findElement(By.cssSelector("button[type=submit]")).click();
+            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("code")));
+            // the enrolment spent this 30-second step's code; the next step's is accepted too (clock tolerance)
+            browser.findElement(By.id("code")).sendKeys(PersonLogin.totp(secret, System.currentTimeMillis() / 30_000 + 1));
+            browser.findElement(By.cssSelector("button[type=submit]")).click();
+            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("find-patient"))).click();
+            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("name"))).sendKeys("ヤマダ");
+            browser.findElement(By.cssSelector("#patient-search button[type=submit]")).click();
+            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("patients")));
+            screenshot(browser, "patient-search.png");
+            assertThat(browser.findElements(By.cssSelector("#patients tbody tr"))).hasSize(1);
+            browser.findElement(By.id("patient-" + inCare)).click();
+            assertThat(await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("patient-name"))).getText())
+                    .isEqualTo("山田 花子");
+            assertThat(browser.findElement(By.id("allergies")).getText()).contains("ペニシリン", "蕁麻疹");
+            assertThat(browser.findElement(By.id("labs")).findElements(By.tagName("svg"))).hasSize(1);
+            screenshot(browser, "chart.png");
+        } finally {
+            browser.quit();
+        }
+    }
+
+    private static WebDriverWait await(WebDriver browser) {
+        return new WebDriverWait(browser, Duration.ofSeconds(10));
+    }
+
+    /** Kept current under docs/screenshots/ (the issue asks for screenshots of the main pages). */
+    private static void screenshot(WebDriver browser, String name) throws java.io.IOException {
+        Path dir = Path.of("docs", "screenshots");
+        Files.createDirectories(dir);
+        Files.write(dir.resolve(name), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    private String patient(String family, String given, String kanaFamily, String kanaGiven, String number) {
+        var r = admin.post("/Patient", "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
+                + "\"urn:oid:1.2.392.100495.20.3.51.1\",\"value\":\"" + number + "\"}],\"name\":["
+                + "{\"extension\":[{\"url\":\"" + REPRESENTATION + "\",\"valueCode\":\"IDE\"}],\"family\":\"" + family
+                + "\",\"given\":[\"" + given + "\"]},{\"extension\":[{\"url\":\"" + REPRESENTATION
+                + "\",\"valueCode\":\"SYL\"}],\"family\":\"" + kanaFamily + "\",\"given\":[\"" + kanaGiven + "\"]}],"
+                + "\"gender\":\"female\",\"birthDate\":\"1960-02-03\"}");
+        assertThat(r.status()).isEqualTo(201);
+        return r.headers().firstValue("Location").orElseThrow().replaceAll("^.*/Patient/([^/]+)/_history/.*$", "$1");
+    }
+
+    private void post(String resource) {
+        String type = resource.replaceAll("^\\{\"resourceType\":\"([A-Za-z]+)\".*$", "$1");
+        var r = admin.post("/" + type, resource);
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+    }
+
+    private static String enc(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+    }
+}
