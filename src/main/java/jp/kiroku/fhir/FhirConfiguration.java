@@ -83,11 +83,9 @@ class FhirConfiguration {
     @Bean
     ServletRegistrationBean<KirokuFhirServer> fhirServlet(FhirContext ctx, FhirServices services,
                                                           TransactionProcessor transactions, Searches searches,
-                                                          Interactions interactions, KirokuProperties props,
-                                                          jp.kiroku.access.BreakGlass breakGlass,
-                                                          jp.kiroku.identity.Accounts accounts) {
+                                                          Interactions interactions, KirokuProperties props) {
         var reg = new ServletRegistrationBean<>(new KirokuFhirServer(ctx, services, transactions, searches, interactions,
-                props.getTimeZone(), new BreakGlassProvider(services, breakGlass, accounts)), "/fhir/*");
+                props.getTimeZone(), new BreakGlassProvider(services, interactions)), "/fhir/*");
         reg.setName("fhir");
         reg.setLoadOnStartup(1);
         return reg;

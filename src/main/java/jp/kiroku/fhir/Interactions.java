@@ -9,12 +9,17 @@ import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Resource;
 import org.springframework.stereotype.Component;
 
+import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import jp.kiroku.access.BreakGlass;
 import jp.kiroku.access.Permission;
+import jp.kiroku.access.View;
 import jp.kiroku.audit.Agent;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.identity.Accounts;
 import jp.kiroku.identity.Caller;
 import jp.kiroku.store.Placement;
 import jp.kiroku.store.RecordStore;
@@ -35,10 +40,14 @@ public class Interactions {
 
     private final FhirServices services;
     private final Searches searches;
+    private final BreakGlass breakGlass;
+    private final Accounts accounts;
 
-    Interactions(FhirServices services, Searches searches) {
+    Interactions(FhirServices services, Searches searches, BreakGlass breakGlass, Accounts accounts) {
         this.services = services;
         this.searches = searches;
+        this.breakGlass = breakGlass;
+        this.accounts = accounts;
     }
 
     /** The caller for a person signed in to the web pages. */
@@ -93,6 +102,49 @@ public class Interactions {
         }
         services.guard().requireReach(caller, services.guard().view(caller, Permission.READ), List.of(key), "history");
         return services.history().versions(caller, type, id, 0, limit).stream().map(r -> (Resource) r).toList();
+    }
+
+    /**
+     * Opens a patient outside the person's care (ACL-04): {@code reason} one of {@link BreakGlass#REASONS}, {@code text}
+     * why in words, {@code otp} a current code of the person's authenticator (re-authentication). Refusals are
+     * audited; a malformed request is refused before the code is checked, so that it does not spend the code.
+     */
+    public BreakGlass.Use openBreakGlass(Caller caller, String patientId, String reason, String text, String otp) {
+        Agent agent = caller.agent();
+        if (agent.kind() != Agent.Kind.USER) {
+            refuseBreakGlass(agent, patientId, "not-a-person", "Break-glass is for people, not for systems");
+        }
+        services.guard().require(caller, "Patient", Permission.READ, "break-glass.open");
+        String patient = Http.checkId(patientId);
+        ResourceKey key = new ResourceKey("Patient", patient);
+        if (services.store().current(key).filter(v -> !v.deleted()).isEmpty()) {
+            throw new ResourceNotFoundException("Patient/" + patient + " is not known");
+        }
+        List<String> problems = BreakGlass.problems(reason, text);
+        if (!problems.isEmpty()) {
+            throw new InvalidRequestException("Break-glass refused: " + String.join("; ", problems));
+        }
+        if (!accounts.confirmSecondFactor(agent.id(), otp, agent.address())) {
+            refuseBreakGlass(agent, patient, "reauthentication-failed", Accounts.REAUTHENTICATION_REFUSED);
+        }
+        View view = services.guard().view(caller, Permission.READ);
+        if (Boolean.TRUE.equals(view.check(List.of(key)).get(key))) {
+            throw new InvalidRequestException("Patient/" + patient + " is already within your reach: break-glass is not needed");
+        }
+        try {
+            return breakGlass.open(services.guard().subject(caller), view, patient, reason, text, agent);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("Break-glass refused: " + e.getMessage());
+        } catch (IllegalStateException e) {
+            refuseBreakGlass(agent, patient, "not-a-clinician", "Break-glass refused: " + e.getMessage());
+            throw e;
+        }
+    }
+
+    private void refuseBreakGlass(Agent agent, String patient, String why, String message) {
+        services.audit().record(AuditRecord.of(agent, "break-glass.open", AuditRecord.Outcome.DENIED)
+                .on("Patient", patient, null, patient).withDetail(why));
+        throw new ForbiddenOperationException(message);
     }
 
     /** Who entered each version, on whose behalf, and who confirmed it (for what the caller was just shown). */

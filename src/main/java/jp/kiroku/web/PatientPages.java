@@ -17,10 +17,12 @@ import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import jakarta.servlet.http.HttpServletRequest;
+import jp.kiroku.access.BreakGlass;
 import jp.kiroku.fhir.Interactions;
 import jp.kiroku.identity.Accounts;
 import jp.kiroku.identity.Caller;
@@ -114,14 +116,35 @@ class PatientPages {
         return "patients/chart";
     }
 
-    /** A refusal, a missing or deleted patient, or a bad search: the page says why, never a stack trace. */
+    /**
+     * Break-glass from the page (ACL-04): the reason, why in words, and a current authenticator code; then the chart,
+     * with the banner. Refusals (a wrong code, no reason) come back to the refusal page with the form.
+     */
+    @PostMapping("/patients/{id}/break-glass")
+    String breakGlass(@PathVariable String id, @RequestParam(defaultValue = "") String reason,
+                      @RequestParam(defaultValue = "") String text, @RequestParam(defaultValue = "") String otp,
+                      Authentication auth, HttpServletRequest request) {
+        fhir.openBreakGlass(caller(auth, request), id, reason, text, otp.replace(" ", ""));
+        return "redirect:/patients/" + id;
+    }
+
+    /**
+     * A refusal, a missing or deleted patient, or a bad search: the page says why, never a stack trace. A chart
+     * refused (or a break-glass that failed) offers break-glass.
+     */
     @ExceptionHandler(BaseServerResponseException.class)
     String refused(BaseServerResponseException e, HttpServletRequest request, Model model,
                    jakarta.servlet.http.HttpServletResponse response) {
         response.setStatus(e.getStatusCode());
         model.addAttribute("status", e.getStatusCode()).addAttribute("message", e.getMessage());
+        var chart = CHART_PATH.matcher(request.getRequestURI());
+        if (chart.matches() && (e.getStatusCode() == 403 || chart.group(2) != null)) {
+            model.addAttribute("patientId", chart.group(1)).addAttribute("reasons", new java.util.TreeMap<>(BreakGlass.REASONS));
+        }
         return "patients/refused";
     }
+
+    private static final java.util.regex.Pattern CHART_PATH = java.util.regex.Pattern.compile("/patients/([^/]+)(/break-glass)?");
 
     private Caller caller(Authentication auth, HttpServletRequest request) {
         return Interactions.person(auth.getName().toLowerCase(Locale.ROOT), request.getRemoteAddr());

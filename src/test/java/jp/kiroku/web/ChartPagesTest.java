@@ -131,6 +131,40 @@ class ChartPagesTest extends ServerTest {
     }
 
     @Test
+    @Tag("ACL-04")
+    void breakGlassFromTheRefusalPageOpensTheChartWithABanner() {
+        WebSession browser = new WebSession(anonymous.root());
+        byte[] secret = PersonLogin.firstLogin(browser, doctor, otp).secret();
+        Page refused = browser.get("/patients/" + elsewhere);
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.body()).contains("id=\"break-glass-form\"", "value=\"emergency\"");
+
+        Page wrongCode = browser.post("/patients/" + elsewhere + "/break-glass", java.util.Map.of("reason", "emergency",
+                "text", "救急搬送、意識なし", "otp", "000000".equals(code(secret)) ? "111111" : "000000"));
+        assertThat(wrongCode.status()).isEqualTo(403);
+        assertThat(wrongCode.body()).contains("id=\"break-glass-form\"").doesNotContain("ソバ");
+        Page noReason = browser.post("/patients/" + elsewhere + "/break-glass", java.util.Map.of("reason", "emergency",
+                "text", "", "otp", code(secret)));
+        assertThat(noReason.status()).isEqualTo(400);
+
+        Page opened = browser.post("/patients/" + elsewhere + "/break-glass", java.util.Map.of("reason", "emergency",
+                "text", "救急搬送、意識なし、既往歴の確認", "otp", code(secret)));
+        assertThat(opened.redirect()).isEqualTo("/patients/" + elsewhere);
+        Page chart = browser.get("/patients/" + elsewhere);
+        assertThat(chart.status()).isEqualTo(200);
+        assertThat(chart.body()).contains("id=\"break-glass\"", "緊急アクセス（ブレークグラス）中", "ソバ");
+        assertThat(browser.get("/patients?name=" + enc("ヤマダ")).body()).as("the banner on every page")
+                .contains("id=\"break-glass\"");
+        assertThat(jdbc.queryForObject("SELECT purpose FROM audit_log WHERE agent_id = ? AND action = 'chart'"
+                + " AND outcome = 'success' ORDER BY seq DESC LIMIT 1", String.class, doctor)).isEqualTo("BTG");
+    }
+
+    /** The authenticator's code of the next 30-second step (the login spent the current one). */
+    private static String code(byte[] secret) {
+        return PersonLogin.totp(secret, System.currentTimeMillis() / 30_000 + 1);
+    }
+
+    @Test
     void inARealBrowserLoginWithASecondFactorSearchByKanaAndOpenTheChart() throws Exception {
         byte[] secret = PersonLogin.firstLogin(new WebSession(anonymous.root()), doctor, otp).secret();
         WebDriver browser = Chromium.start(1280, 800);
@@ -143,7 +177,7 @@ class ChartPagesTest extends ServerTest {
             browser.findElement(By.cssSelector("button[type=submit]")).click();
             await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("code")));
             // the enrolment spent this 30-second step's code; the next step's is accepted too (clock tolerance)
-            browser.findElement(By.id("code")).sendKeys(PersonLogin.totp(secret, System.currentTimeMillis() / 30_000 + 1));
+            browser.findElement(By.id("code")).sendKeys(code(secret));
             browser.findElement(By.cssSelector("button[type=submit]")).click();
             await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("find-patient"))).click();
             await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("name"))).sendKeys("ヤマダ");
