@@ -42,6 +42,13 @@ record Chart(Header patient, List<Item> encounters, List<Item> problems, List<It
     /** One entry: what it says, when, and whose it is. */
     record Item(String ref, int version, String title, String detail, String when, String status, boolean undisclosed,
                 String author, String onBehalfOf, String confirmer, String confirmedAt, String updated) {
+        public String type() {
+            return ref.substring(0, ref.indexOf('/'));
+        }
+
+        public String id() {
+            return ref.substring(ref.indexOf('/') + 1);
+        }
     }
 
     /** Laboratory results: one row per test, one column per time (newest first), and a plot per numeric test. */
@@ -186,6 +193,13 @@ record Chart(Header patient, List<Item> encounters, List<Item> problems, List<It
         String low = r.hasLow() ? r.getLow().getValue().stripTrailingZeros().toPlainString() : "";
         String high = r.hasHigh() ? r.getHigh().getValue().stripTrailingZeros().toPlainString() : "";
         return low + "–" + high;
+    }
+
+    /** One version as an item of the history page: its type and id for words, and its people. */
+    static Item item(Resource r, Map<RecordStore.VersionKey, RecordStore.Authored> authored,
+                     Function<String, String> personName, Display show) {
+        return new Items(authored, personName, show).of(r, r.fhirType() + "/" + r.getIdElement().getIdPart(), "",
+                show.when(r.getMeta().getLastUpdated()));
     }
 
     /** Makes items: the resource's words plus its version's status and people. */

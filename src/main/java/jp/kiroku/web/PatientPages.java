@@ -46,10 +46,12 @@ class PatientPages {
     private final Interactions fhir;
     private final Accounts accounts;
     private final Display show;
+    private final ca.uhn.fhir.context.FhirContext ctx;
 
-    PatientPages(Interactions fhir, Accounts accounts, KirokuProperties props) {
+    PatientPages(Interactions fhir, Accounts accounts, KirokuProperties props, ca.uhn.fhir.context.FhirContext ctx) {
         this.fhir = fhir;
         this.accounts = accounts;
+        this.ctx = ctx;
         this.show = new Display(props.getTimeZone());
     }
 
@@ -109,11 +111,62 @@ class PatientPages {
         }
         List<RecordStore.VersionKey> versions = resources.stream().map(r -> new RecordStore.VersionKey(r.fhirType(),
                 r.getIdElement().getIdPart(), Integer.parseInt(r.getMeta().getVersionId()))).toList();
-        Map<String, String> names = new HashMap<>();
-        Chart chart = Chart.of(resources, fhir.authored(versions), username -> names.computeIfAbsent(username,
-                u -> accounts.find(u).map(a -> a.name() + "（" + u + "）").orElse(u)), show);
+        Chart chart = Chart.of(resources, fhir.authored(versions), personNames(), show);
         model.addAttribute("chart", chart);
         return "patients/chart";
+    }
+
+    /** How many versions the history page lists (a record changed more often shows its newest). */
+    static final int HISTORY_LIMIT = 100;
+
+    /**
+     * A record's versions (who, when, status) and two of them side by side: {@code from} and {@code to} (version
+     * numbers; by default the one before the newest, and the newest).
+     */
+    @GetMapping("/patients/{patient}/history/{type}/{id}")
+    String history(@PathVariable String patient, @PathVariable String type, @PathVariable String id,
+                   @RequestParam(required = false) Integer from, @RequestParam(required = false) Integer to,
+                   Authentication auth, HttpServletRequest request, Model model) {
+        Caller caller = caller(auth, request);
+        banner(caller, model);
+        if (ctx.getResourceTypes().stream().noneMatch(type::equals)) {
+            throw new ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException("Unknown resource type: " + type);
+        }
+        List<Resource> versions = fhir.history(caller, type, id, HISTORY_LIMIT);
+        Map<RecordStore.VersionKey, RecordStore.Authored> authored = fhir.authored(versions.stream()
+                .map(r -> new RecordStore.VersionKey(type, id, Integer.parseInt(r.getIdElement().getVersionIdPart()))).toList());
+        List<Chart.Item> rows = new ArrayList<>();
+        Map<Integer, Resource> byVersion = new LinkedHashMap<>();
+        var people = personNames();
+        for (Resource r : versions) {
+            r.getMeta().setVersionId(r.getIdElement().getVersionIdPart());
+            byVersion.put(Integer.parseInt(r.getMeta().getVersionId()), r);
+            rows.add(Chart.item(r, authored, people, show));
+        }
+        int newest = byVersion.keySet().stream().max(Integer::compare).orElseThrow();
+        int b = to != null && byVersion.containsKey(to) ? to : newest;
+        int a = from != null && byVersion.containsKey(from) ? from : byVersion.keySet().stream().filter(v -> v < b)
+                .max(Integer::compare).orElse(b);
+        model.addAttribute("patientId", patient).addAttribute("ref", type + "/" + id).addAttribute("versions", rows)
+                .addAttribute("from", a).addAttribute("to", b)
+                .addAttribute("diff", VersionDiff.of(json(byVersion.get(a)), json(byVersion.get(b))));
+        return "patients/history";
+    }
+
+    /** A version as FHIR JSON for the comparison; a deletion compares as nothing. */
+    private String json(Resource r) {
+        return isTombstone(r) ? null : ctx.newJsonParser().encodeResourceToString(r);
+    }
+
+    private static boolean isTombstone(Resource r) {
+        return ca.uhn.fhir.model.api.ResourceMetadataKeyEnum.ENTRY_TRANSACTION_METHOD.get(r)
+                == ca.uhn.fhir.model.valueset.BundleEntryTransactionMethodEnum.DELETE;
+    }
+
+    /** "Name（username）" of the people the page names, looked up once each. */
+    private java.util.function.Function<String, String> personNames() {
+        Map<String, String> names = new HashMap<>();
+        return username -> names.computeIfAbsent(username, u -> accounts.find(u).map(a -> a.name() + "（" + u + "）").orElse(u));
     }
 
     /**

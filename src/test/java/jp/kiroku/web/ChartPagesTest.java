@@ -60,31 +60,31 @@ class ChartPagesTest extends ServerTest {
                 .isEqualTo(201);
         inCare = patient("山田", "花子", "ヤマダ", "ハナコ", "K" + s);
         elsewhere = patient("山田", "次郎", "ヤマダ", "ジロウ", "L" + s);
-        post("{\"resourceType\":\"Encounter\",\"status\":\"in-progress\",\"class\":{\"system\":"
+        created("{\"resourceType\":\"Encounter\",\"status\":\"in-progress\",\"class\":{\"system\":"
                 + "\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"IMP\",\"display\":\"入院\"},"
                 + "\"subject\":{\"reference\":\"Patient/" + inCare + "\"},\"participant\":[{\"individual\":{\"reference\":"
                 + "\"Practitioner/dr-" + s + "\"}}],\"period\":{\"start\":\"2026-11-30T09:00:00+09:00\"}}");
-        post("{\"resourceType\":\"AllergyIntolerance\",\"patient\":{\"reference\":\"Patient/" + inCare + "\"},"
+        created("{\"resourceType\":\"AllergyIntolerance\",\"patient\":{\"reference\":\"Patient/" + inCare + "\"},"
                 + "\"clinicalStatus\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical\","
                 + "\"code\":\"active\"}]},\"code\":{\"text\":\"ペニシリン\"},\"criticality\":\"high\","
                 + "\"reaction\":[{\"manifestation\":[{\"text\":\"蕁麻疹\"}]}],\"recordedDate\":\"2026-11-30\"}");
-        post("{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/" + inCare + "\"},"
+        created("{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/" + inCare + "\"},"
                 + "\"clinicalStatus\":{\"text\":\"活動性\"},\"code\":{\"text\":\"2型糖尿病\"},\"onsetDateTime\":\"2019-04-01\"}");
-        post("{\"resourceType\":\"MedicationRequest\",\"status\":\"active\",\"intent\":\"order\",\"subject\":{\"reference\":"
+        created("{\"resourceType\":\"MedicationRequest\",\"status\":\"active\",\"intent\":\"order\",\"subject\":{\"reference\":"
                 + "\"Patient/" + inCare + "\"},\"medicationCodeableConcept\":{\"text\":\"メトホルミン塩酸塩錠250mg\"},"
                 + "\"dosageInstruction\":[{\"text\":\"1回1錠 1日2回 朝夕食後\"}],\"authoredOn\":\"2026-11-30\"}");
         for (String[] r : List.of(new String[] {"2026-09-01", "7.2"}, new String[] {"2026-10-01", "6.8"},
                 new String[] {"2026-11-01", "6.4"})) {
-            post("{\"resourceType\":\"Observation\",\"status\":\"final\",\"category\":[{\"coding\":[{\"system\":"
+            created("{\"resourceType\":\"Observation\",\"status\":\"final\",\"category\":[{\"coding\":[{\"system\":"
                     + "\"http://terminology.hl7.org/CodeSystem/observation-category\",\"code\":\"laboratory\"}]}],"
                     + "\"code\":{\"text\":\"HbA1c\"},\"subject\":{\"reference\":\"Patient/" + inCare + "\"},"
                     + "\"effectiveDateTime\":\"" + r[0] + "\",\"valueQuantity\":{\"value\":" + r[1] + ",\"unit\":\"%\"},"
                     + "\"referenceRange\":[{\"low\":{\"value\":4.6},\"high\":{\"value\":6.2}}]}");
         }
-        post("{\"resourceType\":\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/"
+        created("{\"resourceType\":\"DocumentReference\",\"status\":\"current\",\"subject\":{\"reference\":\"Patient/"
                 + inCare + "\"},\"type\":{\"text\":\"入院時記録\"},\"description\":\"血糖コントロール目的の入院\","
                 + "\"content\":[{\"attachment\":{\"contentType\":\"text/plain\",\"data\":\"5YWl6Zmi\"}}]}");
-        post("{\"resourceType\":\"AllergyIntolerance\",\"patient\":{\"reference\":\"Patient/" + elsewhere + "\"},"
+        created("{\"resourceType\":\"AllergyIntolerance\",\"patient\":{\"reference\":\"Patient/" + elsewhere + "\"},"
                 + "\"code\":{\"text\":\"ソバ\"}}");
         doctor = "chart.dr." + s;
         otp = accounts.create(new NewAccount(doctor, "staff", List.of("physician"), "佐藤 医師", PersonLogin.katakana(doctor), null,
@@ -159,6 +159,48 @@ class ChartPagesTest extends ServerTest {
                 + " AND outcome = 'success' ORDER BY seq DESC LIMIT 1", String.class, doctor)).isEqualTo("BTG");
     }
 
+    @Test
+    @Tag("READ-02")
+    @Tag("INTEG-03")
+    void theVersionsOfARecordSideBySide() {
+        String condition = created("{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/" + inCare
+                + "\"},\"clinicalStatus\":{\"text\":\"活動性\"},\"code\":{\"text\":\"高血圧症\"}}");
+        assertThat(admin.put("Condition/" + condition, "{\"resourceType\":\"Condition\",\"id\":\"" + condition
+                + "\",\"subject\":{\"reference\":\"Patient/" + inCare + "\"},\"clinicalStatus\":{\"text\":\"寛解\"},"
+                + "\"code\":{\"text\":\"高血圧症\"},\"note\":[{\"text\":\"減塩で改善\"}]}").status()).isEqualTo(200);
+        WebSession browser = new WebSession(anonymous.root());
+        PersonLogin.firstLogin(browser, doctor, otp);
+        assertThat(browser.get("/patients/" + inCare).body()).as("the chart links each entry to its versions")
+                .contains("href=\"/patients/" + inCare + "/history/Condition/" + condition + "\"");
+
+        Page history = browser.get("/patients/" + inCare + "/history/Condition/" + condition);
+        assertThat(history.status()).isEqualTo(200);
+        assertThat(history.body()).contains("id=\"version-1\"", "id=\"version-2\"", "<span>" + ADMIN_ID + "</span>");
+        String diff = history.body().substring(history.body().indexOf("id=\"diff\""));
+        assertThat(diff).contains("<tr class=\"changed\">\n      <td>clinicalStatus.text</td><td>活動性</td><td>寛解</td>")
+                .contains("<tr class=\"added\">\n      <td>note[0].text</td><td></td><td>減塩で改善</td>")
+                .contains("<tr class=\"same\">\n      <td>code.text</td><td>高血圧症</td><td>高血圧症</td>");
+        String same = browser.get("/patients/" + inCare + "/history/Condition/" + condition + "?from=2&to=2").body();
+        assertThat(same.substring(same.indexOf("id=\"diff\""))).doesNotContain("class=\"changed\"")
+                .doesNotContain("class=\"added\"");
+        assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE agent_id = ? AND action = 'history'"
+                + " AND outcome = 'success'", Integer.class, doctor)).isEqualTo(2);
+
+        String outside = created("{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/" + elsewhere
+                + "\"},\"code\":{\"text\":\"秘密の病名\"}}");
+        Page refused = browser.get("/patients/" + elsewhere + "/history/Condition/" + outside);
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.body()).doesNotContain("秘密の病名");
+        assertThat(browser.get("/patients/" + inCare + "/history/NoSuchType/1").status()).isEqualTo(404);
+    }
+
+    private String created(String resource) {
+        String type = resource.replaceAll("^\\{\"resourceType\":\"([A-Za-z]+)\".*$", "$1");
+        var r = admin.post("/" + type, resource);
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.headers().firstValue("Location").orElseThrow().replaceAll("^.*/" + type + "/([^/]+)/_history/.*$", "$1");
+    }
+
     /** The authenticator's code of the next 30-second step (the login spent the current one). */
     private static String code(byte[] secret) {
         return PersonLogin.totp(secret, System.currentTimeMillis() / 30_000 + 1);
@@ -216,12 +258,6 @@ class ChartPagesTest extends ServerTest {
                 + "\"gender\":\"female\",\"birthDate\":\"1960-02-03\"}");
         assertThat(r.status()).isEqualTo(201);
         return r.headers().firstValue("Location").orElseThrow().replaceAll("^.*/Patient/([^/]+)/_history/.*$", "$1");
-    }
-
-    private void post(String resource) {
-        String type = resource.replaceAll("^\\{\"resourceType\":\"([A-Za-z]+)\".*$", "$1");
-        var r = admin.post("/" + type, resource);
-        assertThat(r.status()).as(r.body()).isEqualTo(201);
     }
 
     private static String enc(String s) {
