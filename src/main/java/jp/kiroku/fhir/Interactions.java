@@ -147,6 +147,77 @@ public class Interactions {
         throw new ForbiddenOperationException(message);
     }
 
+    /** A confirmation made (or found made already): the version that is the confirmation, by whom, when. */
+    public record Confirmation(String type, String id, int version, String by, java.time.Instant at, String outcome) {
+    }
+
+    /** The most entries one worklist lists (the oldest first). */
+    public static final int WORKLIST_LIMIT = 500;
+
+    /**
+     * A person confirms (確定, INTEG-02) the current version of a record, {@code version} being the one they checked;
+     * a proxy entry is confirmed (approved, INTEG-04) only by the person it was entered for. The confirmation is a
+     * new version with the same content, tagged confirmed, naming the person and the server's time.
+     */
+    public Confirmation confirm(Caller caller, String type, String id, Integer version) {
+        ResourceKey key = new ResourceKey(type, Http.checkId(id));
+        if (caller.agent().kind() != Agent.Kind.USER) {
+            services.guard().refuseBecause(caller, key, "confirm", "confirmation (確定) is a person's act: a system"
+                    + " token cannot confirm records");
+        }
+        services.guard().requireScopes(caller, type, Permission.UPDATE, "confirm");
+        if (version == null) {
+            throw new InvalidRequestException("$confirm needs 'version': the version you checked");
+        }
+        RecordStore.Placed placed = services.store().currentPlaced(key).filter(p -> !p.version().deleted())
+                .orElseThrow(() -> new ResourceNotFoundException(key + " is not known"));
+        int current = placed.version().versionId();
+        if (current != version) {
+            throw new ca.uhn.fhir.rest.server.exceptions.ResourceVersionConflictException(key + " is at version " + current
+                    + ", not " + version + ": check the current version and confirm that one");
+        }
+        Placement placement = placed.placement();
+        services.guard().requireConfirmable(caller, key, placement);
+        RecordStore.Authored authored = services.store().authored(key, current).orElseThrow();
+        if (placement.unapproved() && !caller.agent().id().equalsIgnoreCase(authored.onBehalfOf())) {
+            services.guard().refuseBecause(caller, key, "confirm", key + " is a proxy entry on behalf of "
+                    + authored.onBehalfOf() + ": only they approve it");
+        }
+        if (placement.confirmed()) {
+            return new Confirmation(type, key.id(), current, authored.confirmedBy(), authored.confirmedAt(), "already confirmed");
+        }
+        Resource resource = services.records().toResource(placed.version());
+        FhirServices.Change change = services.records().tagged(
+                services.records().change(jp.kiroku.store.Write.Kind.UPDATE, resource, key.id(), current, "confirm"),
+                Placement.CONFIRMED);
+        jp.kiroku.store.Written w;
+        try {
+            w = services.commit(caller, RecordStatus.Attribution.CONFIRMING, List.of(change), null, placement.status()).get(0);
+        } catch (jp.kiroku.store.StoreException | org.springframework.dao.DuplicateKeyException e) {
+            services.audit().record(AuditRecord.of(caller.agent(), "confirm", AuditRecord.Outcome.FAILED)
+                    .on(type, key.id(), null, placed.version().patientKey())
+                    .withDetail(e instanceof jp.kiroku.store.StoreException s ? s.reason().name() : "concurrent change"));
+            throw StoreErrors.toFhir(e);
+        }
+        return new Confirmation(type, key.id(), w.versionId(), caller.agent().id(), w.lastUpdated(),
+                placement.unapproved() ? "approved" : "confirmed");
+    }
+
+    /** The person's worklist: the proxy entries awaiting their approval that they may see, oldest first (audited). */
+    public List<Resource> unapproved(Caller caller) {
+        if (caller.agent().kind() != Agent.Kind.USER) {
+            throw new InvalidRequestException("$unapproved is a person's worklist: call it with a token acting for the"
+                    + " responsible clinician");
+        }
+        var view = services.guard().view(caller, Permission.READ);
+        List<StoredVersion> entries = services.guard().visibleOnly(view,
+                services.store().unapproved(caller.agent().id(), WORKLIST_LIMIT), v -> new ResourceKey(v.type(), v.id()));
+        services.audit().record(AuditRecord.of(caller.agent(), "search", AuditRecord.Outcome.SUCCESS)
+                .onAll(entries.stream().map(v -> new AuditRecord.Touched(v.type(), v.id(), v.versionId(), v.patientKey()))
+                        .toList()).withDetail("$unapproved"));
+        return entries.stream().map(services.records()::toResource).toList();
+    }
+
     /** Who entered each version, on whose behalf, and who confirmed it (for what the caller was just shown). */
     public Map<RecordStore.VersionKey, RecordStore.Authored> authored(java.util.Collection<RecordStore.VersionKey> versions) {
         return services.store().authored(versions);

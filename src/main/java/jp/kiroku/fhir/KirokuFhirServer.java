@@ -83,7 +83,7 @@ final class KirokuFhirServer extends RestfulServer {
         registerProvider(new SystemProvider(services, transactions));
         registerProvider(new EverythingProvider(services, searches));
         registerProvider(breakGlass);
-        registerProvider(new ConfirmationProvider(services));
+        registerProvider(new ConfirmationProvider(services, interactions));
         registerInterceptor(new ErrorSanitizer());
         registerInterceptor(new StoredJson.Writer(ctx));
         registerInterceptor(new Capabilities(services.search()));

@@ -72,11 +72,7 @@ record Chart(Header patient, List<Item> encounters, List<Item> problems, List<It
     static Chart of(List<Resource> resources, Map<RecordStore.VersionKey, RecordStore.Authored> authored,
                     Function<String, String> personName, Display show) {
         Header header = null;
-        List<Item> encounters = new ArrayList<>();
-        List<Item> problems = new ArrayList<>();
-        List<Item> allergies = new ArrayList<>();
-        List<Item> medications = new ArrayList<>();
-        List<Item> documents = new ArrayList<>();
+        Map<String, List<Item>> sections = new LinkedHashMap<>();
         List<Observation> results = new ArrayList<>();
         Map<String, Integer> others = new TreeMap<>();
         Items items = new Items(authored, personName, show);
@@ -86,52 +82,37 @@ record Chart(Header patient, List<Item> encounters, List<Item> problems, List<It
                         Display.kana(p), p.hasBirthDate() ? p.getBirthDateElement().getValueAsString() : "",
                         p.hasGender() ? p.getGender().toCode() : "", p.getIdentifier().stream()
                         .map(i -> i.getValue()).filter(v -> v != null).toList());
-            } else if (r instanceof Encounter e) {
-                String type = Display.concepts(e.getType());
-                encounters.add(items.of(e, type.isEmpty() ? Display.coding(e.getClass_()) : type,
-                        Display.coding(e.getClass_()) + " / " + e.getStatus().toCode(), show.when(e.getPeriod())));
-            } else if (r instanceof Condition c) {
-                problems.add(items.of(c, Display.concept(c.getCode()), Display.concept(c.getClinicalStatus())
-                                + (c.hasVerificationStatus() ? " / " + Display.concept(c.getVerificationStatus()) : ""),
-                        c.hasOnset() ? show.when(c.getOnset()) : show.when(c.getRecordedDateElement())));
-            } else if (r instanceof AllergyIntolerance a) {
-                allergies.add(items.of(a, Display.concept(a.getCode()), String.join(", ", a.getReaction().stream()
-                                .map(x -> Display.concepts(x.getManifestation())).toList())
-                                + (a.hasCriticality() ? " (" + a.getCriticality().toCode() + ")" : ""),
-                        show.when(a.getRecordedDateElement())));
-            } else if (r instanceof MedicationRequest m) {
-                medications.add(items.of(m, m.hasMedicationCodeableConcept()
-                                ? Display.concept(m.getMedicationCodeableConcept()) : m.getMedication().primitiveValue(),
-                        m.getStatus().toCode() + dosage(m.getDosageInstruction()), show.when(m.getAuthoredOnElement())));
-            } else if (r instanceof MedicationStatement m) {
-                medications.add(items.of(m, m.hasMedicationCodeableConcept()
-                                ? Display.concept(m.getMedicationCodeableConcept()) : "",
-                        m.getStatus().toCode() + dosage(m.getDosage()), show.when(m.getEffective())));
             } else if (r instanceof Observation o && o.hasValueQuantity()) {
                 results.add(o);
-            } else if (r instanceof Observation o) {
-                documents.add(items.of(o, Display.concept(o.getCode()), o.getValue() == null ? ""
-                        : String.valueOf(o.getValue().primitiveValue()), show.when(o.getEffective())));
-            } else if (r instanceof DocumentReference d) {
-                documents.add(items.of(d, Display.concept(d.getType()), d.getDescription(), show.when(d.getDateElement())));
-            } else if (r instanceof Composition c) {
-                documents.add(items.of(c, c.getTitle(), Display.concept(c.getType()), show.when(c.getDateElement())));
-            } else if (r instanceof DiagnosticReport d) {
-                documents.add(items.of(d, Display.concept(d.getCode()), d.getConclusion(), show.when(d.getEffective())));
-            } else if (r instanceof ClinicalImpression c) {
-                documents.add(items.of(c, c.getDescription() == null ? "診療記録" : c.getDescription(), c.getSummary(),
-                        show.when(c.getEffective())));
+            } else if (section(r) != null) {
+                sections.computeIfAbsent(section(r), k -> new ArrayList<>()).add(items.describe(r));
             } else {
                 others.merge(r.fhirType(), 1, Integer::sum);
             }
         }
         Comparator<Item> newestFirst = Comparator.comparing(Item::when).reversed();
-        encounters.sort(newestFirst);
-        problems.sort(newestFirst);
-        allergies.sort(newestFirst);
-        medications.sort(newestFirst);
-        documents.sort(newestFirst);
-        return new Chart(header, encounters, problems, allergies, medications, labs(results, show), documents, others);
+        sections.values().forEach(l -> l.sort(newestFirst));
+        return new Chart(header, sections.getOrDefault("encounters", List.of()), sections.getOrDefault("problems", List.of()),
+                sections.getOrDefault("allergies", List.of()), sections.getOrDefault("medications", List.of()),
+                labs(results, show), sections.getOrDefault("documents", List.of()), others);
+    }
+
+    /** The section an entry of this type belongs to, or null for the others. */
+    private static String section(Resource r) {
+        return switch (r.fhirType()) {
+            case "Encounter" -> "encounters";
+            case "Condition" -> "problems";
+            case "AllergyIntolerance" -> "allergies";
+            case "MedicationRequest", "MedicationStatement" -> "medications";
+            case "Observation", "DocumentReference", "Composition", "DiagnosticReport", "ClinicalImpression" -> "documents";
+            default -> null;
+        };
+    }
+
+    /** One entry described for a list of entries from several patients and types (a worklist). */
+    static Item entry(Resource r, Map<RecordStore.VersionKey, RecordStore.Authored> authored,
+                      Function<String, String> personName, Display show) {
+        return new Items(authored, personName, show).describe(r);
     }
 
     private static String dosage(List<org.hl7.fhir.r4.model.Dosage> dosages) {
@@ -195,16 +176,47 @@ record Chart(Header patient, List<Item> encounters, List<Item> problems, List<It
         return low + "–" + high;
     }
 
-    /** One version as an item of the history page: its type and id for words, and its people. */
-    static Item item(Resource r, Map<RecordStore.VersionKey, RecordStore.Authored> authored,
-                     Function<String, String> personName, Display show) {
-        return new Items(authored, personName, show).of(r, r.fhirType() + "/" + r.getIdElement().getIdPart(), "",
-                show.when(r.getMeta().getLastUpdated()));
-    }
-
     /** Makes items: the resource's words plus its version's status and people. */
     private record Items(Map<RecordStore.VersionKey, RecordStore.Authored> authored, Function<String, String> personName,
                          Display show) {
+
+        /** What an entry says, in words, by its type; other types by their type and id. */
+        Item describe(Resource r) {
+            if (r instanceof Encounter e) {
+                String type = Display.concepts(e.getType());
+                return of(e, type.isEmpty() ? Display.coding(e.getClass_()) : type,
+                        Display.coding(e.getClass_()) + " / " + e.getStatus().toCode(), show.when(e.getPeriod()));
+            } else if (r instanceof Condition c) {
+                return of(c, Display.concept(c.getCode()), Display.concept(c.getClinicalStatus())
+                                + (c.hasVerificationStatus() ? " / " + Display.concept(c.getVerificationStatus()) : ""),
+                        c.hasOnset() ? show.when(c.getOnset()) : show.when(c.getRecordedDateElement()));
+            } else if (r instanceof AllergyIntolerance a) {
+                return of(a, Display.concept(a.getCode()), String.join(", ", a.getReaction().stream()
+                                .map(x -> Display.concepts(x.getManifestation())).toList())
+                                + (a.hasCriticality() ? " (" + a.getCriticality().toCode() + ")" : ""),
+                        show.when(a.getRecordedDateElement()));
+            } else if (r instanceof MedicationRequest m) {
+                return of(m, m.hasMedicationCodeableConcept()
+                                ? Display.concept(m.getMedicationCodeableConcept()) : m.getMedication().primitiveValue(),
+                        m.getStatus().toCode() + dosage(m.getDosageInstruction()), show.when(m.getAuthoredOnElement()));
+            } else if (r instanceof MedicationStatement m) {
+                return of(m, m.hasMedicationCodeableConcept() ? Display.concept(m.getMedicationCodeableConcept()) : "",
+                        m.getStatus().toCode() + dosage(m.getDosage()), show.when(m.getEffective()));
+            } else if (r instanceof Observation o) {
+                return of(o, Display.concept(o.getCode()), o.hasValueQuantity() ? Display.quantity(o.getValueQuantity())
+                        : o.getValue() == null ? "" : String.valueOf(o.getValue().primitiveValue()), show.when(o.getEffective()));
+            } else if (r instanceof DocumentReference d) {
+                return of(d, Display.concept(d.getType()), d.getDescription(), show.when(d.getDateElement()));
+            } else if (r instanceof Composition c) {
+                return of(c, c.getTitle(), Display.concept(c.getType()), show.when(c.getDateElement()));
+            } else if (r instanceof DiagnosticReport d) {
+                return of(d, Display.concept(d.getCode()), d.getConclusion(), show.when(d.getEffective()));
+            } else if (r instanceof ClinicalImpression c) {
+                return of(c, c.getDescription() == null ? "診療記録" : c.getDescription(), c.getSummary(),
+                        show.when(c.getEffective()));
+            }
+            return of(r, r.fhirType() + "/" + r.getIdElement().getIdPart(), "", show.when(r.getMeta().getLastUpdated()));
+        }
 
         Item of(Resource r, String title, String detail, String when) {
             String id = r.getIdElement().getIdPart();

@@ -51,6 +51,24 @@ final class Display {
         return (n.getFamily() == null ? "" : n.getFamily()) + (given.isEmpty() ? "" : " " + given);
     }
 
+    /** The patient an entry is about (its subject or patient reference), or null. */
+    static String patientOf(org.hl7.fhir.r4.model.Resource r, ca.uhn.fhir.context.FhirContext ctx) {
+        var definition = ctx.getResourceDefinition(r);
+        for (String element : List.of("subject", "patient")) {
+            var child = definition.getChildByName(element);
+            if (child == null) {
+                continue;
+            }
+            for (var value : child.getAccessor().getValues(r)) {
+                if (value instanceof org.hl7.fhir.r4.model.Reference ref && ref.getReference() != null
+                        && ref.getReference().startsWith("Patient/")) {
+                    return ref.getReferenceElement().getIdPart();
+                }
+            }
+        }
+        return null;
+    }
+
     /** A concept's words: its text, else the first coding's display, else its code. */
     static String concept(CodeableConcept c) {
         if (c == null || c.isEmpty()) {

@@ -141,7 +141,7 @@ class PatientPages {
         for (Resource r : versions) {
             r.getMeta().setVersionId(r.getIdElement().getVersionIdPart());
             byVersion.put(Integer.parseInt(r.getMeta().getVersionId()), r);
-            rows.add(Chart.item(r, authored, people, show));
+            rows.add(Chart.entry(r, authored, people, show));
         }
         int newest = byVersion.keySet().stream().max(Integer::compare).orElseThrow();
         int b = to != null && byVersion.containsKey(to) ? to : newest;
@@ -151,6 +151,42 @@ class PatientPages {
                 .addAttribute("from", a).addAttribute("to", b)
                 .addAttribute("diff", VersionDiff.of(json(byVersion.get(a)), json(byVersion.get(b))));
         return "patients/history";
+    }
+
+    /**
+     * Confirms (確定) or approves (a proxy entry made for this person) the version the person saw on the chart; the
+     * same rules as {@code $confirm}, refusals on the refusal page.
+     */
+    @PostMapping("/patients/{patient}/confirm")
+    String confirm(@PathVariable String patient, @RequestParam String type, @RequestParam String id,
+                   @RequestParam int version, Authentication auth, HttpServletRequest request) {
+        fhir.confirm(caller(auth, request), type, id, version);
+        return "redirect:/patients/" + patient;
+    }
+
+    /** An entry on the worklist: whose chart it is in, and the entry. */
+    record WorkItem(String patientId, Chart.Item item) {
+    }
+
+    /** The proxy entries awaiting the person's approval (INTEG-04), oldest first, each with its approve button. */
+    @GetMapping("/worklist")
+    String worklist(Authentication auth, HttpServletRequest request, Model model) {
+        Caller caller = caller(auth, request);
+        banner(caller, model);
+        List<Resource> entries = fhir.unapproved(caller);
+        var authored = fhir.authored(entries.stream().map(r -> new RecordStore.VersionKey(r.fhirType(),
+                r.getIdElement().getIdPart(), Integer.parseInt(r.getMeta().getVersionId()))).toList());
+        var people = personNames();
+        model.addAttribute("entries", entries.stream().map(r -> new WorkItem(Display.patientOf(r, ctx),
+                Chart.entry(r, authored, people, show))).toList());
+        return "patients/worklist";
+    }
+
+    @PostMapping("/worklist/approve")
+    String approve(@RequestParam String type, @RequestParam String id, @RequestParam int version, Authentication auth,
+                   HttpServletRequest request) {
+        fhir.confirm(caller(auth, request), type, id, version);
+        return "redirect:/worklist";
     }
 
     /** A version as FHIR JSON for the comparison; a deletion compares as nothing. */

@@ -56,14 +56,17 @@ class ChartPagesTest extends ServerTest {
     @BeforeEach
     void aPatientInCareAndOneOutside() {
         s = UUID.randomUUID().toString().substring(0, 8);
-        assertThat(admin.put("Practitioner/dr-" + s, "{\"resourceType\":\"Practitioner\",\"id\":\"dr-" + s + "\"}").status())
-                .isEqualTo(201);
+        for (String who : List.of("dr-", "da-")) {
+            assertThat(admin.put("Practitioner/" + who + s, "{\"resourceType\":\"Practitioner\",\"id\":\"" + who + s
+                    + "\"}").status()).isEqualTo(201);
+        }
         inCare = patient("山田", "花子", "ヤマダ", "ハナコ", "K" + s);
         elsewhere = patient("山田", "次郎", "ヤマダ", "ジロウ", "L" + s);
         created("{\"resourceType\":\"Encounter\",\"status\":\"in-progress\",\"class\":{\"system\":"
                 + "\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"IMP\",\"display\":\"入院\"},"
                 + "\"subject\":{\"reference\":\"Patient/" + inCare + "\"},\"participant\":[{\"individual\":{\"reference\":"
-                + "\"Practitioner/dr-" + s + "\"}}],\"period\":{\"start\":\"2026-11-30T09:00:00+09:00\"}}");
+                + "\"Practitioner/dr-" + s + "\"}},{\"individual\":{\"reference\":\"Practitioner/da-" + s
+                + "\"}}],\"period\":{\"start\":\"2026-11-30T09:00:00+09:00\"}}");
         created("{\"resourceType\":\"AllergyIntolerance\",\"patient\":{\"reference\":\"Patient/" + inCare + "\"},"
                 + "\"clinicalStatus\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical\","
                 + "\"code\":\"active\"}]},\"code\":{\"text\":\"ペニシリン\"},\"criticality\":\"high\","
@@ -192,6 +195,59 @@ class ChartPagesTest extends ServerTest {
         assertThat(refused.status()).isEqualTo(403);
         assertThat(refused.body()).doesNotContain("秘密の病名");
         assertThat(browser.get("/patients/" + inCare + "/history/NoSuchType/1").status()).isEqualTo(404);
+    }
+
+    @Test
+    @Tag("INTEG-02")
+    @Tag("INTEG-04")
+    void aPhysicianApprovesProxyEntriesFromTheWorklistAndConfirmsFromTheChart() {
+        var app = clients.createApp("chart proxy " + s, List.of(anonymous.root() + "/callback"),
+                List.of("openid", "user/*.cruds"), true, Agent.localOperator());
+        String assistantName = "chart.da." + s;
+        var issued = accounts.create(new NewAccount(assistantName, "staff", List.of("doctor-assistant"), "鈴木 補助",
+                PersonLogin.katakana(assistantName), null, LocalDate.of(1990, 1, 1), "other", null, null,
+                "Practitioner/da-" + s), Agent.localOperator());
+        var assistant = anonymous.withToken(PersonLogin.appToken(anonymous.root(), app.clientId(), "openid user/*.cruds",
+                assistantName, issued.oneTimePassword()));
+        var proxy = assistant.post("Condition", "{\"resourceType\":\"Condition\",\"code\":{\"text\":\"腰痛症\"},"
+                + "\"subject\":{\"reference\":\"Patient/" + inCare + "\"}}", java.util.Map.of("X-Provenance",
+                "{\"resourceType\":\"Provenance\",\"agent\":[{\"who\":{\"display\":\"assistant\"},\"onBehalfOf\":"
+                        + "{\"reference\":\"Practitioner/dr-" + s + "\"}}]}"));
+        assertThat(proxy.status()).as(proxy.body()).isEqualTo(201);
+        String proxyId = proxy.header("Location").replaceAll("^.*/Condition/([^/]+)/_history/.*$", "$1");
+
+        WebSession browser = new WebSession(anonymous.root());
+        PersonLogin.firstLogin(browser, doctor, otp);
+        Page worklist = browser.get("/worklist");
+        assertThat(worklist.body()).contains("id=\"Condition/" + proxyId + "\"", "腰痛症", "代行入力・未承認",
+                "鈴木 補助（" + assistantName + "）");
+        Page approved = browser.post("/worklist/approve", java.util.Map.of("type", "Condition", "id", proxyId,
+                "version", "1"));
+        assertThat(approved.redirect()).isEqualTo("/worklist");
+        assertThat(browser.get("/worklist").body()).contains("id=\"no-entries\"");
+
+        Page chart = browser.get("/patients/" + inCare);
+        String approvedRow = row(chart.body(), "Condition/" + proxyId);
+        assertThat(approvedRow).contains("確定", "佐藤 医師（" + doctor + "）", "v2").doesNotContain("確定する");
+
+        java.util.regex.Matcher draft = java.util.regex.Pattern.compile("id=\"(Condition/[^\"]+)\" data-version=\"1\">"
+                + "\\s*<td>2019-04-01").matcher(chart.body());
+        assertThat(draft.find()).as("the draft problem 2型糖尿病").isTrue();
+        String[] ref = draft.group(1).split("/");
+        assertThat(browser.post("/patients/" + inCare + "/confirm", java.util.Map.of("type", ref[0], "id", ref[1],
+                "version", "7")).status()).as("not the version on the page").isEqualTo(409);
+        browser.get("/patients/" + inCare);
+        assertThat(browser.post("/patients/" + inCare + "/confirm", java.util.Map.of("type", ref[0], "id", ref[1],
+                "version", "1")).redirect()).isEqualTo("/patients/" + inCare);
+        assertThat(row(browser.get("/patients/" + inCare).body(), draft.group(1))).contains("2型糖尿病", "確定", "v2",
+                "佐藤 医師（" + doctor + "）");
+    }
+
+    /** The table row of one entry on a page. */
+    private static String row(String page, String ref) {
+        int at = page.indexOf("id=\"" + ref + "\"");
+        assertThat(at).as(ref + " on the page").isPositive();
+        return page.substring(at, page.indexOf("</tr>", at));
     }
 
     private String created(String resource) {
