@@ -121,6 +121,24 @@ public class PersonToken {
                 MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII)));
         b.get("/oauth2/authorize?response_type=code&client_id=" + enc(appId) + "&redirect_uri=" + enc(callback)
                 + "&scope=" + enc("openid user/*.rs") + "&state=bench&code_challenge=" + challenge + "&code_challenge_method=S256");
+        firstLogin(b, username, oneTimePassword);
+        Matcher code = Pattern.compile("[?&]code=([^&]+)").matcher(String.valueOf(b.location));
+        if (!code.find()) {
+            throw new IllegalStateException("no authorization code: " + b.location);
+        }
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/oauth2/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("grant_type=authorization_code&code=" + code.group(1)
+                        + "&redirect_uri=" + enc(callback) + "&code_verifier=" + verifier + "&client_id=" + enc(appId)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        return field(check(r, "code exchange"), "access_token");
+    }
+
+    /**
+     * A person's first login in {@code b}: one-time password, own password, TOTP enrolment, then the page the login
+     * continues to (the app's authorization request, or the start page); the session cookie stays in {@code b}.
+     */
+    static void firstLogin(Browser b, String username, String oneTimePassword) throws Exception {
         b.get("/login");
         b.post("/login", Map.of("username", username, "password", oneTimePassword));
         expect(b, "/login/password", "the one-time password was refused");
@@ -138,16 +156,6 @@ public class PersonToken {
             throw new IllegalStateException("the login did not finish (no continue link)");
         }
         b.get(next.group(1).replace("&amp;", "&"));
-        Matcher code = Pattern.compile("[?&]code=([^&]+)").matcher(String.valueOf(b.location));
-        if (!code.find()) {
-            throw new IllegalStateException("no authorization code: " + b.location);
-        }
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/oauth2/token"))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("grant_type=authorization_code&code=" + code.group(1)
-                        + "&redirect_uri=" + enc(callback) + "&code_verifier=" + verifier + "&client_id=" + enc(appId)))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        return field(check(r, "code exchange"), "access_token");
     }
 
     static void expect(Browser b, String path, String otherwise) {
