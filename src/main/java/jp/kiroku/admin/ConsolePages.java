@@ -15,8 +15,10 @@ import org.springframework.web.server.ResponseStatusException;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditQuery;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.audit.StoredEvent;
 import jp.kiroku.incidents.Detection;
 import jp.kiroku.incidents.Incidents;
 import jp.kiroku.platform.KirokuProperties;
@@ -64,6 +66,97 @@ class ConsolePages {
     String open(@RequestParam long alert, @RequestParam String title, Authentication auth, HttpServletRequest request) {
         incidents.open(title, List.of(alert), List.of(), null, officer(auth, request, "incident.open"));
         return "redirect:/console/alerts";
+    }
+
+    /** How many events one page of the audit search lists (then "older"). */
+    static final int AUDIT_PAGE = 200;
+
+    /**
+     * The audit trail (LOG-04): who accessed which patient, when, from where and why — by patient, person or client,
+     * period (dates in the institution's zone) and action, newest first, {@link #AUDIT_PAGE} at a time.
+     */
+    @GetMapping("/console/audit")
+    String audit(@RequestParam(defaultValue = "") String patient, @RequestParam(defaultValue = "") String agent,
+                 @RequestParam(defaultValue = "") String from, @RequestParam(defaultValue = "") String to,
+                 @RequestParam(defaultValue = "") String action, @RequestParam(required = false) Long before,
+                 Authentication auth, HttpServletRequest request, Model model) {
+        Agent officer = officer(auth, request, "audit.search");
+        AuditQuery q = query(patient, agent, from, to, action, before, AUDIT_PAGE);
+        List<StoredEvent> events = audit.find(q);
+        audit.record(AuditRecord.of(officer, "audit.search", AuditRecord.Outcome.SUCCESS)
+                .withDetail(events.size() + " events").withQuery(criteria(patient, agent, from, to, action)));
+        model.addAttribute("events", events).addAttribute("patient", patient).addAttribute("agent", agent)
+                .addAttribute("from", from).addAttribute("to", to).addAttribute("action", action)
+                .addAttribute("zone", props.getTimeZone())
+                .addAttribute("older", events.size() == AUDIT_PAGE ? events.get(events.size() - 1).seq() : null);
+        return "console/audit";
+    }
+
+    /** The same search as CSV, every matching event (oldest last), for the auditors' own tools. */
+    @GetMapping(path = "/console/audit.csv", produces = "text/csv")
+    org.springframework.http.ResponseEntity<org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody>
+    auditCsv(@RequestParam(defaultValue = "") String patient, @RequestParam(defaultValue = "") String agent,
+             @RequestParam(defaultValue = "") String from, @RequestParam(defaultValue = "") String to,
+             @RequestParam(defaultValue = "") String action, Authentication auth, HttpServletRequest request) {
+        Agent officer = officer(auth, request, "audit.export");
+        AuditQuery q = query(patient, agent, from, to, action, null, Integer.MAX_VALUE);
+        audit.record(AuditRecord.of(officer, "audit.export", AuditRecord.Outcome.SUCCESS).withDetail("csv")
+                .withQuery(criteria(patient, agent, from, to, action)));
+        return org.springframework.http.ResponseEntity.ok()
+                .header("Content-Disposition", "attachment; filename=\"kiroku-audit.csv\"")
+                .contentType(new org.springframework.http.MediaType("text", "csv", java.nio.charset.StandardCharsets.UTF_8))
+                .body(out -> {
+                    var w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8));
+                    w.write("\uFEFFseq,recorded,action,outcome,agent_kind,agent_id,agent_role,source_address,device,purpose,"
+                            + "request_id,patients,entities,detail\r\n"); // the BOM: Excel opens UTF-8 as such
+                    audit.forEach(q, e -> {
+                        try {
+                            w.write(String.join(",", Long.toString(e.seq()), e.recorded().toString(), csv(e.action()),
+                                    csv(e.outcome()), csv(e.agentKind()), csv(e.agentId()), csv(e.agentRole()),
+                                    csv(e.sourceAddress()), csv(e.deviceId()), csv(e.purpose()), csv(e.requestId()),
+                                    csv(String.join(" ", e.patients())), csv(String.join(" ", e.entities())),
+                                    csv(e.detail())) + "\r\n");
+                        } catch (java.io.IOException ex) {
+                            throw new java.io.UncheckedIOException(ex);
+                        }
+                    });
+                    w.flush();
+                });
+    }
+
+    private AuditQuery query(String patient, String agent, String from, String to, String action, Long before, int limit) {
+        java.time.ZoneId zone = props.getTimeZone();
+        return new AuditQuery(blankToNull(patient), blankToNull(agent), day(from, zone, "from"),
+                to.isBlank() ? null : day(to, zone, "to").plus(java.time.Duration.ofDays(1)),
+                action.isBlank() ? List.of() : List.of(action.strip()), null, before, limit);
+    }
+
+    private static java.time.Instant day(String value, java.time.ZoneId zone, String field) {
+        if (value.isBlank()) {
+            return null;
+        }
+        try {
+            return java.time.LocalDate.parse(value.strip()).atStartOfDay(zone).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException(field + " must be a date such as 2026-12-01");
+        }
+    }
+
+    private static String blankToNull(String s) {
+        return s.isBlank() ? null : s.strip();
+    }
+
+    private static String criteria(String patient, String agent, String from, String to, String action) {
+        return "patient=" + patient + " agent=" + agent + " from=" + from + " to=" + to + " action=" + action;
+    }
+
+    /** A CSV field: quoted when it holds a comma, quote or line break; a leading =+-@ is defused (CSV injection). */
+    static String csv(String v) {
+        if (v == null) {
+            return "";
+        }
+        String s = !v.isEmpty() && "=+-@".indexOf(v.charAt(0)) >= 0 ? "'" + v : v;
+        return s.matches("(?s).*[,\"\r\n].*") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 
     /** An alert or incident that does not exist (or was taken up meanwhile): say so, 400. */

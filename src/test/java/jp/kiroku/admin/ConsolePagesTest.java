@@ -91,6 +91,53 @@ class ConsolePagesTest extends ServerTest {
                 + " AND outcome = 'denied'", Integer.class, nurseName)).isEqualTo(1);
     }
 
+    @Test
+    void theSecurityOfficerSearchesTheAccessLogAndExportsItAsCsv() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String reader = "console.reader." + suffix;
+        String p = "audit-p-" + suffix;
+        String q = "audit-q-" + suffix;
+        audit.record(AuditRecord.of(new Agent(Agent.Kind.USER, reader, "192.0.2.10"), "read", AuditRecord.Outcome.SUCCESS)
+                .on("Patient", p, 1, p).withDetail("=HYPERLINK(\"http://evil.example\"), twice"));
+        audit.record(AuditRecord.of(new Agent(Agent.Kind.USER, reader, "192.0.2.10"), "read", AuditRecord.Outcome.SUCCESS)
+                .on("Patient", q, 1, q));
+        audit.record(AuditRecord.of(new Agent(Agent.Kind.USER, "someone.else." + suffix, "192.0.2.11"), "chart",
+                AuditRecord.Outcome.SUCCESS).on("Patient", p, 1, p));
+        long pRead = seqOf(reader, p);
+        long qRead = seqOf(reader, q);
+
+        WebSession officer = signedIn("console.auditor." + suffix, List.of("auditor"), "other");
+        assertThat(officer.get("/").body()).contains("id=\"console-audit\"");
+        Page byPatient = officer.get("/console/audit?patient=" + p);
+        assertThat(byPatient.status()).isEqualTo(200);
+        assertThat(byPatient.body()).contains("id=\"event-" + pRead + "\"", "someone.else." + suffix, "192.0.2.10")
+                .doesNotContain("id=\"event-" + qRead + "\"");
+        assertThat(officer.get("/console/audit?agent=" + reader).body()).contains("id=\"event-" + pRead + "\"",
+                "id=\"event-" + qRead + "\"").doesNotContain("someone.else." + suffix);
+        String yesterday = java.time.LocalDate.now(java.time.ZoneId.of("Asia/Tokyo")).minusDays(2).toString();
+        assertThat(officer.get("/console/audit?agent=" + reader + "&to=" + yesterday).body()).contains("id=\"no-events\"");
+        assertThat(officer.get("/console/audit?from=not-a-date").status()).isEqualTo(400);
+
+        Page csv = officer.get("/console/audit.csv?patient=" + p);
+        assertThat(csv.status()).isEqualTo(200);
+        assertThat(csv.body()).startsWith("\uFEFFseq,recorded,action,outcome,agent_kind,agent_id")
+                .contains(pRead + ",").contains(reader).contains("someone.else." + suffix)
+                .as("a formula is defused and a comma quoted").contains("\"'=HYPERLINK(\"\"http://evil.example\"\"), twice\"")
+                .doesNotContain(q);
+        assertThat(jdbc.queryForList("SELECT action FROM audit_log WHERE agent_id = ? ORDER BY seq", String.class,
+                "console.auditor." + suffix)).as("the officer's searches are in the log too")
+                .contains("audit.search", "audit.export");
+
+        WebSession nurse = signedIn("console.nurse2." + suffix, List.of("nurse"), "nurse");
+        assertThat(nurse.get("/console/audit?patient=" + p).status()).isEqualTo(403);
+        assertThat(nurse.get("/console/audit.csv?patient=" + p).status()).isEqualTo(403);
+    }
+
+    private long seqOf(String agent, String patient) {
+        return jdbc.queryForObject("SELECT max(seq) FROM audit_log WHERE agent_id = ? AND ? = ANY (patients)", Long.class,
+                agent, patient);
+    }
+
     private WebSession signedIn(String username, List<String> roles, String profession) {
         String otp = accounts.create(new NewAccount(username, "staff", roles, "試験 " + username,
                 PersonLogin.katakana(username), null, LocalDate.of(1980, 4, 1), profession, null, null, null),
