@@ -14,6 +14,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.server.ResponseStatusException;
 
 import jakarta.servlet.http.HttpServletRequest;
+import jp.kiroku.access.BreakGlass;
 import jp.kiroku.audit.Agent;
 import jp.kiroku.audit.AuditQuery;
 import jp.kiroku.audit.AuditRecord;
@@ -36,8 +37,13 @@ class ConsolePages {
     private final Auditors auditors;
     private final AuditTrail audit;
     private final KirokuProperties props;
+    private final BreakGlass breakGlass;
+    private final jp.kiroku.identity.Accounts accounts;
 
-    ConsolePages(Detection detection, Incidents incidents, Auditors auditors, AuditTrail audit, KirokuProperties props) {
+    ConsolePages(Detection detection, Incidents incidents, Auditors auditors, AuditTrail audit, KirokuProperties props,
+                 BreakGlass breakGlass, jp.kiroku.identity.Accounts accounts) {
+        this.breakGlass = breakGlass;
+        this.accounts = accounts;
         this.detection = detection;
         this.incidents = incidents;
         this.auditors = auditors;
@@ -66,6 +72,42 @@ class ConsolePages {
     String open(@RequestParam long alert, @RequestParam String title, Authentication auth, HttpServletRequest request) {
         incidents.open(title, List.of(alert), List.of(), null, officer(auth, request, "incident.open"));
         return "redirect:/console/alerts";
+    }
+
+    /** The break-glass review queue (ACL-04): uses waiting for review, oldest first, with the clinician's words. */
+    @GetMapping("/console/break-glass")
+    String breakGlass(Authentication auth, HttpServletRequest request, Model model) {
+        Agent officer = officer(auth, request, "break-glass.list");
+        List<BreakGlass.Use> uses = breakGlass.uses(false, java.time.Instant.EPOCH);
+        audit.record(AuditRecord.of(officer, "break-glass.list", AuditRecord.Outcome.SUCCESS)
+                .withDetail("unreviewed " + uses.size()));
+        model.addAttribute("uses", uses).addAttribute("zone", props.getTimeZone())
+                .addAttribute("reasons", BreakGlass.REASONS);
+        return "console/break-glass";
+    }
+
+    /** Closes a use as justified or not, with a note, confirmed by a current authenticator code. */
+    @PostMapping("/console/break-glass/{id}/review")
+    String review(@PathVariable java.util.UUID id, @RequestParam String outcome, @RequestParam(defaultValue = "") String note,
+                  @RequestParam(defaultValue = "") String otp, Authentication auth, HttpServletRequest request) {
+        Agent officer = officer(auth, request, "break-glass.review");
+        if (!List.of("justified", "unjustified").contains(outcome)) {
+            throw new IllegalArgumentException("outcome must be justified or unjustified");
+        }
+        if (note.isBlank()) { // refused before the code is checked, so that a malformed review does not spend it
+            throw new IllegalArgumentException("a review needs a note (what was checked)");
+        }
+        if (!accounts.confirmSecondFactor(officer.id(), otp.replace(" ", ""), officer.address())) {
+            audit.record(AuditRecord.of(officer, "break-glass.review", AuditRecord.Outcome.DENIED)
+                    .withDetail("reauthentication-failed"));
+            throw new ResponseStatusException(HttpStatus.FORBIDDEN, jp.kiroku.identity.Accounts.REAUTHENTICATION_REFUSED);
+        }
+        try {
+            breakGlass.review(id, outcome.equals("justified"), note, officer);
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+        return "redirect:/console/break-glass";
     }
 
     /** How many events one page of the audit search lists (then "older"). */

@@ -24,9 +24,10 @@ import jp.kiroku.support.WebSession;
 import jp.kiroku.support.WebSession.Page;
 
 /**
- * Alerts in the admin UI (issue 10, item 2): a signed-in security officer (auditor role) sees the open alerts and the
- * incidents under way, acknowledges one alert and opens an incident from another with the page's forms (CSRF);
- * a nurse signed in the same way is refused, and the refusal is audited.
+ * The security officer's console pages: alerts (issue 10, item 2) — the open alerts and the incidents under way,
+ * acknowledge one and open an incident from another with the page's forms (CSRF); the access-log search and its CSV
+ * export (LOG-04); the break-glass review queue with a fresh authenticator code (ACL-04). A nurse signed in the same
+ * way is refused, and the refusal is audited.
  */
 @Tag("LOG-04")
 class ConsolePagesTest extends ServerTest {
@@ -41,6 +42,10 @@ class ConsolePagesTest extends ServerTest {
     AuditTrail audit;
     @Autowired
     org.springframework.jdbc.core.JdbcTemplate jdbc;
+    @Autowired
+    jp.kiroku.access.BreakGlass breakGlass;
+    @Autowired
+    jp.kiroku.access.AccessPolicy policy;
 
     @Test
     void theSecurityOfficerSeesAcknowledgesAndTakesUpAlerts() {
@@ -131,6 +136,44 @@ class ConsolePagesTest extends ServerTest {
         WebSession nurse = signedIn("console.nurse2." + suffix, List.of("nurse"), "nurse");
         assertThat(nurse.get("/console/audit?patient=" + p).status()).isEqualTo(403);
         assertThat(nurse.get("/console/audit.csv?patient=" + p).status()).isEqualTo(403);
+    }
+
+    @Test
+    @Tag("ACL-04")
+    void theSecurityOfficerReviewsBreakGlassUsesWithAFreshCode() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String clinician = "console.bg." + suffix;
+        String patient = "bg-console-" + suffix;
+        var subject = jp.kiroku.access.Subject.person(clinician, java.util.Set.of("physician"),
+                jp.kiroku.access.Subject.HOME_FACILITY, List.of(), null);
+        var use = breakGlass.open(subject, policy.view(subject, jp.kiroku.access.Permission.READ), patient, "emergency",
+                "救急外来で意識なし、既往歴の確認のため", new Agent(Agent.Kind.USER, clinician, "127.0.0.1"));
+
+        String officerName = "console.reviewer." + suffix;
+        String otp = accounts.create(new NewAccount(officerName, "staff", List.of("auditor"), "試験 " + officerName,
+                PersonLogin.katakana(officerName), null, LocalDate.of(1980, 4, 1), "other", null, null, null),
+                Agent.localOperator()).oneTimePassword();
+        WebSession officer = new WebSession(anonymous.root());
+        byte[] secret = PersonLogin.firstLogin(officer, officerName, otp).secret();
+        Page queue = officer.get("/console/break-glass");
+        assertThat(queue.status()).isEqualTo(200);
+        assertThat(queue.body()).contains("id=\"use-" + use.id() + "\"", clinician, "救急外来で意識なし、既往歴の確認のため",
+                "救急対応");
+        String path = "/console/break-glass/" + use.id() + "/review";
+        String next = PersonLogin.totp(secret, System.currentTimeMillis() / 30_000 + 1);
+        assertThat(officer.post(path, java.util.Map.of("outcome", "justified", "note", "",
+                "otp", next)).status()).as("no note: refused before the code is spent").isEqualTo(400);
+        officer.get("/console/break-glass");
+        assertThat(officer.post(path, java.util.Map.of("outcome", "justified", "note", "救急記録で確認",
+                "otp", "000000".equals(next) ? "111111" : "000000")).status()).isEqualTo(403);
+        assertThat(breakGlass.use(use.id()).orElseThrow().reviewedAt()).isNull();
+        officer.get("/console/break-glass");
+        assertThat(officer.post(path, java.util.Map.of("outcome", "justified", "note", "救急記録で確認", "otp", next))
+                .redirect()).isEqualTo("/console/break-glass");
+        var reviewed = breakGlass.use(use.id()).orElseThrow();
+        assertThat(reviewed.reviewOutcome()).isEqualTo("justified");
+        assertThat(reviewed.reviewedBy()).isEqualTo("user:" + officerName);
+        assertThat(officer.get("/console/break-glass").body()).doesNotContain("id=\"use-" + use.id() + "\"");
     }
 
     private long seqOf(String agent, String patient) {
