@@ -39,9 +39,11 @@ class ConsolePages {
     private final KirokuProperties props;
     private final BreakGlass breakGlass;
     private final jp.kiroku.identity.Accounts accounts;
+    private final jp.kiroku.ledger.Ledgers ledgers;
 
     ConsolePages(Detection detection, Incidents incidents, Auditors auditors, AuditTrail audit, KirokuProperties props,
-                 BreakGlass breakGlass, jp.kiroku.identity.Accounts accounts) {
+                 BreakGlass breakGlass, jp.kiroku.identity.Accounts accounts, jp.kiroku.ledger.Ledgers ledgers) {
+        this.ledgers = ledgers;
         this.breakGlass = breakGlass;
         this.accounts = accounts;
         this.detection = detection;
@@ -108,6 +110,35 @@ class ConsolePages {
             throw new IllegalArgumentException(e.getMessage());
         }
         return "redirect:/console/break-glass";
+    }
+
+    /** The ledgers (LOG-02, INTEG-03): verify both now, and the latest signed checkpoints to keep outside Kiroku. */
+    @GetMapping("/console/ledger")
+    String ledger(Authentication auth, HttpServletRequest request, Model model) {
+        officer(auth, request, "ledger.status");
+        model.addAttribute("verification", null);
+        return "console/ledger";
+    }
+
+    @PostMapping("/console/ledger/verify")
+    String verify(Authentication auth, HttpServletRequest request, Model model) {
+        Agent officer = officer(auth, request, "ledger.verify");
+        jp.kiroku.ledger.Ledgers.Verification v = ledgers.verify(List.of(), n -> { });
+        audit.record(AuditRecord.of(officer, "ledger.verify", AuditRecord.Outcome.SUCCESS).withDetail(v.summary()));
+        model.addAttribute("verification", v).addAttribute("zone", props.getTimeZone());
+        return "console/ledger";
+    }
+
+    /** The latest signed checkpoint of each ledger and the public key, as the text file to keep elsewhere. */
+    @GetMapping(path = "/console/ledger/checkpoints.txt", produces = "text/plain")
+    org.springframework.http.ResponseEntity<String> checkpoints(Authentication auth, HttpServletRequest request) {
+        Agent officer = officer(auth, request, "checkpoint.export");
+        String text = ledgers.checkpointFile();
+        audit.record(AuditRecord.of(officer, "checkpoint.export", AuditRecord.Outcome.SUCCESS));
+        return org.springframework.http.ResponseEntity.ok()
+                .header("Content-Disposition", "attachment; filename=\"kiroku-checkpoints.txt\"")
+                .contentType(new org.springframework.http.MediaType("text", "plain", java.nio.charset.StandardCharsets.UTF_8))
+                .body(text);
     }
 
     /** How many events one page of the audit search lists (then "older"). */

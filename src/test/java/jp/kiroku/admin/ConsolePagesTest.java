@@ -176,6 +176,26 @@ class ConsolePagesTest extends ServerTest {
         assertThat(officer.get("/console/break-glass").body()).doesNotContain("id=\"use-" + use.id() + "\"");
     }
 
+    @Test
+    @Tag("LOG-02")
+    @Tag("INTEG-03")
+    void theSecurityOfficerVerifiesTheLedgersAndSavesTheCheckpoints() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        WebSession officer = signedIn("console.ledger." + suffix, List.of("auditor"), "other");
+        assertThat(officer.get("/").body()).contains("id=\"console-ledger\"");
+        assertThat(officer.get("/console/ledger").body()).contains("id=\"verify-form\"").doesNotContain("id=\"verdict\"");
+        Page verified = officer.post("/console/ledger/verify", java.util.Map.of());
+        assertThat(verified.status()).isEqualTo(200);
+        assertThat(verified.body()).contains("id=\"verdict\"", "問題はありません", "kiroku/record", "kiroku/audit");
+        Page checkpoints = officer.get("/console/ledger/checkpoints.txt");
+        assertThat(checkpoints.status()).isEqualTo(200);
+        assertThat(checkpoints.body()).contains("kiroku/record").contains("kiroku/audit").contains("BEGIN PUBLIC KEY");
+        assertThat(jdbc.queryForList("SELECT action FROM audit_log WHERE agent_id = ? ORDER BY seq", String.class,
+                "console.ledger." + suffix)).contains("ledger.verify", "checkpoint.export");
+        WebSession nurse = signedIn("console.nurse3." + suffix, List.of("nurse"), "nurse");
+        assertThat(nurse.get("/console/ledger").status()).isEqualTo(403);
+    }
+
     private long seqOf(String agent, String patient) {
         return jdbc.queryForObject("SELECT max(seq) FROM audit_log WHERE agent_id = ? AND ? = ANY (patients)", Long.class,
                 agent, patient);
