@@ -1,9 +1,7 @@
 package jp.kiroku.admin;
 
 import java.util.List;
-import java.util.Locale;
 
-import org.springframework.http.HttpStatus;
 import org.springframework.security.core.Authentication;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
@@ -11,7 +9,6 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
-import org.springframework.web.server.ResponseStatusException;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jp.kiroku.access.BreakGlass;
@@ -34,21 +31,19 @@ class ConsolePages {
 
     private final Detection detection;
     private final Incidents incidents;
-    private final Auditors auditors;
     private final AuditTrail audit;
     private final KirokuProperties props;
     private final BreakGlass breakGlass;
-    private final jp.kiroku.identity.Accounts accounts;
+    private final ConsolePeople people;
     private final jp.kiroku.ledger.Ledgers ledgers;
 
-    ConsolePages(Detection detection, Incidents incidents, Auditors auditors, AuditTrail audit, KirokuProperties props,
-                 BreakGlass breakGlass, jp.kiroku.identity.Accounts accounts, jp.kiroku.ledger.Ledgers ledgers) {
+    ConsolePages(Detection detection, Incidents incidents, AuditTrail audit, KirokuProperties props,
+                 BreakGlass breakGlass, ConsolePeople people, jp.kiroku.ledger.Ledgers ledgers) {
         this.ledgers = ledgers;
         this.breakGlass = breakGlass;
-        this.accounts = accounts;
+        this.people = people;
         this.detection = detection;
         this.incidents = incidents;
-        this.auditors = auditors;
         this.audit = audit;
         this.props = props;
     }
@@ -99,11 +94,7 @@ class ConsolePages {
         if (note.isBlank()) { // refused before the code is checked, so that a malformed review does not spend it
             throw new IllegalArgumentException("a review needs a note (what was checked)");
         }
-        if (!accounts.confirmSecondFactor(officer.id(), otp.replace(" ", ""), officer.address())) {
-            audit.record(AuditRecord.of(officer, "break-glass.review", AuditRecord.Outcome.DENIED)
-                    .withDetail("reauthentication-failed"));
-            throw new ResponseStatusException(HttpStatus.FORBIDDEN, jp.kiroku.identity.Accounts.REAUTHENTICATION_REFUSED);
-        }
+        people.reauthenticate(officer, otp, "break-glass.review");
         try {
             breakGlass.review(id, outcome.equals("justified"), note, officer);
         } catch (IllegalStateException e) {
@@ -239,13 +230,7 @@ class ConsolePages {
                 .contentType(org.springframework.http.MediaType.TEXT_PLAIN).body(e.getMessage());
     }
 
-    /** The signed-in person as the acting agent, when an auditor; otherwise 403 (audited as {@code action} denied). */
     private Agent officer(Authentication auth, HttpServletRequest request, String action) {
-        Agent person = new Agent(Agent.Kind.USER, auth.getName().toLowerCase(Locale.ROOT), request.getRemoteAddr());
-        if (!auditors.isAuditor(person.id())) {
-            audit.record(AuditRecord.of(person, action, AuditRecord.Outcome.DENIED).withDetail("not an auditor"));
-            throw new ResponseStatusException(HttpStatus.FORBIDDEN, "not an auditor");
-        }
-        return person;
+        return people.require(auth, request, action, "auditor");
     }
 }

@@ -210,6 +210,13 @@ public class Accounts {
                 + " ORDER BY coalesce(last_login_at, created_at)", ACCOUNT, Timestamp.from(clock.instant().minus(unusedFor)));
     }
 
+    /** Accounts whose login id, name or kana contains {@code text} (every account when empty), by login id. */
+    public List<Account> search(String text, int limit) {
+        String like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";
+        return jdbc.query("SELECT * FROM account WHERE lower(username) LIKE lower(?) OR name LIKE ? OR name_kana LIKE ?"
+                + " ORDER BY username LIMIT ?", ACCOUNT, like, like, like, limit);
+    }
+
     /** Disables the account (the person left): it cannot log in, and every session of it ends now. */
     @Transactional
     public boolean disable(String username, String reason, Agent by) {

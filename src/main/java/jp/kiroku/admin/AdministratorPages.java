@@ -1,0 +1,116 @@
+package jp.kiroku.admin;
+
+import java.util.List;
+
+import org.springframework.security.core.Authentication;
+import org.springframework.stereotype.Controller;
+import org.springframework.ui.Model;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jp.kiroku.audit.Agent;
+import jp.kiroku.audit.AuditRecord;
+import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.identity.Account;
+import jp.kiroku.identity.Accounts;
+import jp.kiroku.identity.ClientRegistry;
+import jp.kiroku.incidents.OperatingMode;
+import jp.kiroku.platform.KirokuProperties;
+
+/**
+ * The administrators' console pages (issue 11, item 3; role admin): people's accounts — find, and disable one (their
+ * sessions and tokens end at once) — the API clients, and the business-continuity mode (read-only / isolate, BCP).
+ * Changes are confirmed with a current authenticator code and audited.
+ */
+@Controller
+class AdministratorPages {
+
+    /** At most this many accounts a search lists. */
+    static final int ACCOUNTS_LIMIT = 200;
+
+    private final ConsolePeople people;
+    private final Accounts accounts;
+    private final ClientRegistry clients;
+    private final OperatingMode modes;
+    private final AuditTrail audit;
+    private final KirokuProperties props;
+
+    AdministratorPages(ConsolePeople people, Accounts accounts, ClientRegistry clients, OperatingMode modes,
+                       AuditTrail audit, KirokuProperties props) {
+        this.people = people;
+        this.accounts = accounts;
+        this.clients = clients;
+        this.modes = modes;
+        this.audit = audit;
+        this.props = props;
+    }
+
+    /** Accounts whose login id, name or kana contains {@code q} (all when empty), at most {@link #ACCOUNTS_LIMIT}. */
+    @GetMapping("/console/users")
+    String users(@RequestParam(defaultValue = "") String q, Authentication auth, HttpServletRequest request, Model model) {
+        Agent admin = people.require(auth, request, "account.list", "admin");
+        List<Account> found = accounts.search(q.strip(), ACCOUNTS_LIMIT);
+        audit.record(AuditRecord.of(admin, "account.list", AuditRecord.Outcome.SUCCESS).withDetail(found.size() + " accounts"));
+        model.addAttribute("accounts", found).addAttribute("q", q).addAttribute("zone", props.getTimeZone());
+        return "console/users";
+    }
+
+    /** Disables an account (the person left, or the account is misused): logins, sessions and tokens end now. */
+    @PostMapping("/console/users/{username}/disable")
+    String disable(@PathVariable String username, @RequestParam(defaultValue = "") String reason,
+                   @RequestParam(defaultValue = "") String otp, Authentication auth, HttpServletRequest request) {
+        Agent admin = people.require(auth, request, "account.disable", "admin");
+        if (reason.isBlank()) { // refused before the code is checked, so that it is not spent
+            throw new IllegalArgumentException("say why the account is disabled (e.g. \"退職 2026-12-31\")");
+        }
+        if (admin.id().equalsIgnoreCase(username)) {
+            throw new IllegalArgumentException("an administrator does not disable their own account here");
+        }
+        people.reauthenticate(admin, otp, "account.disable");
+        if (!accounts.disable(username, reason.strip(), admin)) {
+            throw new IllegalArgumentException("no active account " + username);
+        }
+        return "redirect:/console/users?q=" + java.net.URLEncoder.encode(username, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The API clients (systems and apps) and whether each is active. */
+    @GetMapping("/console/clients")
+    String clients(Authentication auth, HttpServletRequest request, Model model) {
+        Agent admin = people.require(auth, request, "client.list", "admin");
+        var list = clients.list();
+        audit.record(AuditRecord.of(admin, "client.list", AuditRecord.Outcome.SUCCESS).withDetail(list.size() + " clients"));
+        model.addAttribute("clients", list).addAttribute("zone", props.getTimeZone());
+        return "console/clients";
+    }
+
+    /** The operating mode (BCP-02): normal, read-only (writes refused) or isolate (also only this host served). */
+    @GetMapping("/console/mode")
+    String mode(Authentication auth, HttpServletRequest request, Model model) {
+        people.require(auth, request, "mode.show", "admin");
+        model.addAttribute("mode", modes.current()).addAttribute("zone", props.getTimeZone());
+        return "console/mode";
+    }
+
+    @PostMapping("/console/mode")
+    String setMode(@RequestParam String mode, @RequestParam(defaultValue = "") String reason,
+                   @RequestParam(defaultValue = "") String otp, Authentication auth, HttpServletRequest request) {
+        Agent admin = people.require(auth, request, "mode.set", "admin");
+        if (!mode.equals("normal") && reason.isBlank()) {
+            throw new IllegalArgumentException("say why (e.g. \"ランサムウェア感染の疑い\"): it is shown to every refused client");
+        }
+        people.reauthenticate(admin, otp, "mode.set");
+        modes.set(mode, reason, admin);
+        return "redirect:/console/mode";
+    }
+
+    /** Bad input on these pages: a plain answer, 400. */
+    @ExceptionHandler(IllegalArgumentException.class)
+    org.springframework.http.ResponseEntity<String> badRequest(IllegalArgumentException e) {
+        return org.springframework.http.ResponseEntity.badRequest()
+                .contentType(org.springframework.http.MediaType.TEXT_PLAIN).body(e.getMessage());
+    }
+}

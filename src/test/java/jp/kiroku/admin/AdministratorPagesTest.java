@@ -1,0 +1,103 @@
+package jp.kiroku.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+import jp.kiroku.audit.Agent;
+import jp.kiroku.identity.Accounts;
+import jp.kiroku.identity.NewAccount;
+import jp.kiroku.incidents.OperatingMode;
+import jp.kiroku.support.PersonLogin;
+import jp.kiroku.support.ServerTest;
+import jp.kiroku.support.WebSession;
+import jp.kiroku.support.WebSession.Page;
+
+/**
+ * The administrators' pages (issue 11, item 3): an administrator finds a nurse's account and disables it with a
+ * reason and a fresh authenticator code — the nurse's open session dies at once; the API clients are listed; the
+ * operating mode is switched to read-only from the page (BCP-02). Others are refused.
+ */
+@Tag("ACL-02")
+class AdministratorPagesTest extends ServerTest {
+
+    @Autowired
+    Accounts accounts;
+    @Autowired
+    OperatingMode modes;
+
+    @Test
+    void anAdministratorDisablesAUserAndTheirOpenSessionDies() {
+        String s = UUID.randomUUID().toString().substring(0, 8);
+        Signed admin = signedIn("adminpage.admin." + s, "admin", "system-administrator");
+        Signed nurse = signedIn("adminpage.nurse." + s, "nurse", "nurse");
+        assertThat(nurse.browser().get("/").status()).isEqualTo(200);
+        assertThat(nurse.browser().get("/console/users").status()).as("not an administrator").isEqualTo(403);
+
+        assertThat(admin.browser().get("/").body()).contains("id=\"console-users\"");
+        Page found = admin.browser().get("/console/users?q=" + "adminpage.nurse." + s);
+        assertThat(found.body()).contains("id=\"account-adminpage.nurse." + s + "\"", "有効")
+                .doesNotContain("id=\"account-adminpage.admin." + s + "\"");
+        String path = "/console/users/adminpage.nurse." + s + "/disable";
+        String code = admin.nextCode();
+        assertThat(admin.browser().post(path, Map.of("reason", "", "otp", code)).status()).isEqualTo(400);
+        admin.browser().get("/console/users");
+        assertThat(admin.browser().post(path, Map.of("reason", "退職 2026-12-31",
+                "otp", "000000".equals(code) ? "111111" : "000000")).status()).isEqualTo(403);
+        assertThat(accounts.isActive("adminpage.nurse." + s)).as("a wrong code changes nothing").isTrue();
+        assertThat(nurse.browser().get("/").status()).isEqualTo(200);
+
+        admin.browser().get("/console/users");
+        assertThat(admin.browser().post(path, Map.of("reason", "退職 2026-12-31", "otp", code)).redirect())
+                .startsWith("/console/users");
+        assertThat(accounts.isActive("adminpage.nurse." + s)).isFalse();
+        assertThat(nurse.browser().get("/").redirect()).as("the nurse's open session died").isEqualTo("/login");
+        assertThat(admin.browser().get("/console/users?q=adminpage.nurse." + s).body()).contains("無効");
+
+        Page clientsPage = admin.browser().get("/console/clients");
+        assertThat(clientsPage.status()).isEqualTo(200);
+        assertThat(clientsPage.body()).contains("id=\"client-" + ADMIN_ID + "\"");
+    }
+
+    @Test
+    @Tag("BCP-02")
+    void theOperatingModeIsSwitchedFromThePage() {
+        String s = UUID.randomUUID().toString().substring(0, 8);
+        Signed admin = signedIn("adminpage.mode." + s, "admin", "system-administrator");
+        assertThat(admin.browser().get("/console/mode").body()).contains("id=\"current-mode\"", "通常運用");
+        try {
+            assertThat(admin.browser().post("/console/mode", Map.of("mode", "read-only", "reason", "", "otp",
+                    admin.nextCode())).status()).as("no reason").isEqualTo(400);
+            admin.browser().get("/console/mode");
+            assertThat(admin.browser().post("/console/mode", Map.of("mode", "read-only", "reason", "ランサムウェア感染の疑い",
+                    "otp", admin.nextCode())).redirect()).isEqualTo("/console/mode");
+            assertThat(modes.current().mode()).isEqualTo(OperatingMode.Mode.READ_ONLY);
+            assertThat(admin.browser().get("/console/mode").body()).contains("参照のみ", "ランサムウェア感染の疑い");
+        } finally {
+            modes.set("normal", null, Agent.localOperator());
+        }
+    }
+
+    /** A signed-in person and their authenticator. */
+    record Signed(WebSession browser, byte[] secret) {
+        /** The code of the next 30-second step (the login spent the current one). */
+        String nextCode() {
+            return PersonLogin.totp(secret, System.currentTimeMillis() / 30_000 + 1);
+        }
+    }
+
+    private Signed signedIn(String username, String role, String profession) {
+        String otp = accounts.create(new NewAccount(username, "staff", List.of(role), "試験 " + username,
+                PersonLogin.katakana(username), null, LocalDate.of(1982, 6, 1), profession, null, null, null),
+                Agent.localOperator()).oneTimePassword();
+        WebSession browser = new WebSession(anonymous.root());
+        return new Signed(browser, PersonLogin.firstLogin(browser, username, otp).secret());
+    }
+}
