@@ -134,6 +134,22 @@ class ChartPagesTest extends ServerTest {
     }
 
     @Test
+    @Tag("AUTH-09")
+    void anIdleSessionNoLongerShowsTheChart() {
+        WebSession browser = new WebSession(anonymous.root());
+        PersonLogin.firstLogin(browser, doctor, otp);
+        assertThat(browser.get("/patients/" + inCare).body()).contains("ペニシリン");
+        // the person walks away: the session's idle limit passes (moved back in the session store, as time would)
+        int idle = jdbc.queryForObject("SELECT max_inactive_interval FROM spring_session WHERE principal_name = ?",
+                Integer.class, doctor);
+        assertThat(jdbc.update("UPDATE spring_session SET last_access_time = last_access_time - ?, expiry_time ="
+                + " expiry_time - ? WHERE principal_name = ?", (idle + 60) * 1000L, (idle + 60) * 1000L, doctor)).isEqualTo(1);
+        Page after = browser.get("/patients/" + inCare);
+        assertThat(after.redirect()).isEqualTo("/login");
+        assertThat(after.body()).doesNotContain("ペニシリン").doesNotContain("山田");
+    }
+
+    @Test
     @Tag("ACL-04")
     void breakGlassFromTheRefusalPageOpensTheChartWithABanner() {
         WebSession browser = new WebSession(anonymous.root());
