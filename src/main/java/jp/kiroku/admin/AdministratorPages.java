@@ -12,9 +12,12 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 
 import jakarta.servlet.http.HttpServletRequest;
+import jp.kiroku.access.AccessMatrix;
 import jp.kiroku.audit.Agent;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.backup.Backups;
+import jp.kiroku.devices.Devices;
 import jp.kiroku.identity.Account;
 import jp.kiroku.identity.Accounts;
 import jp.kiroku.identity.ClientRegistry;
@@ -23,7 +26,8 @@ import jp.kiroku.platform.KirokuProperties;
 
 /**
  * The administrators' console pages (issue 11, item 3; role admin): people's accounts — find, and disable one (their
- * sessions and tokens end at once) — the API clients, and the business-continuity mode (read-only / isolate, BCP).
+ * sessions and tokens end at once) — the API clients, the role × category matrix, the devices, the backups, and the
+ * business-continuity mode (read-only / isolate, BCP).
  * Changes are confirmed with a current authenticator code and audited.
  */
 @Controller
@@ -39,8 +43,15 @@ class AdministratorPages {
     private final AuditTrail audit;
     private final KirokuProperties props;
 
+    private final AccessMatrix matrix;
+    private final Devices devices;
+    private final Backups backups;
+
     AdministratorPages(ConsolePeople people, Accounts accounts, ClientRegistry clients, OperatingMode modes,
-                       AuditTrail audit, KirokuProperties props) {
+                       AuditTrail audit, KirokuProperties props, AccessMatrix matrix, Devices devices, Backups backups) {
+        this.matrix = matrix;
+        this.devices = devices;
+        this.backups = backups;
         this.people = people;
         this.accounts = accounts;
         this.clients = clients;
@@ -85,6 +96,42 @@ class AdministratorPages {
         audit.record(AuditRecord.of(admin, "client.list", AuditRecord.Outcome.SUCCESS).withDetail(list.size() + " clients"));
         model.addAttribute("clients", list).addAttribute("zone", props.getTimeZone());
         return "console/clients";
+    }
+
+    /** The role × information-category matrix (ACL-01) as it holds now: per cell, the actions and their reach. */
+    @GetMapping("/console/matrix")
+    String matrix(Authentication auth, HttpServletRequest request, Model model) {
+        Agent admin = people.require(auth, request, "access.matrix", "admin");
+        java.util.Map<String, java.util.Map<String, String>> cells = new java.util.HashMap<>();
+        for (AccessMatrix.Rule r : matrix.rules()) {
+            cells.computeIfAbsent(r.role(), k -> new java.util.HashMap<>())
+                    .merge(r.category(), r.action() + " (" + r.reach() + ")", (a, b) -> a + ", " + b);
+        }
+        audit.record(AuditRecord.of(admin, "access.matrix", AuditRecord.Outcome.SUCCESS));
+        model.addAttribute("roles", matrix.roles()).addAttribute("categories", matrix.categories())
+                .addAttribute("cells", cells);
+        return "console/matrix";
+    }
+
+    /** The device registry (terminals, IoT devices lent to patients): state, management, last seen. */
+    @GetMapping("/console/devices")
+    String devices(Authentication auth, HttpServletRequest request, Model model) {
+        Agent admin = people.require(auth, request, "device.list", "admin");
+        var list = devices.list();
+        audit.record(AuditRecord.of(admin, "device.list", AuditRecord.Outcome.SUCCESS).withDetail(list.size() + " devices"));
+        model.addAttribute("devices", list).addAttribute("zone", props.getTimeZone());
+        return "console/devices";
+    }
+
+    /** The newest backups: where, when, how big, verified, drilled (BACKUP-01..03). */
+    @GetMapping("/console/backups")
+    String backups(Authentication auth, HttpServletRequest request, Model model) {
+        Agent admin = people.require(auth, request, "backup.list", "admin");
+        var runs = backups.runs(50);
+        audit.record(AuditRecord.of(admin, "backup.list", AuditRecord.Outcome.SUCCESS).withDetail(runs.size() + " backups"));
+        model.addAttribute("runs", runs).addAttribute("zone", props.getTimeZone())
+                .addAttribute("maxAge", props.getBackup().getMaxAge());
+        return "console/backups";
     }
 
     /** The operating mode (BCP-02): normal, read-only (writes refused) or isolate (also only this host served). */

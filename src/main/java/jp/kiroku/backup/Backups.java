@@ -158,6 +158,26 @@ public class Backups {
     }
 
     /** A generation in a target, for people: its name, kind, ledger positions, size and last verification. */
+    /** A backup made, as recorded: where, when, how big, and what its verification and drill found. */
+    public record Run(String id, String kind, String location, boolean writeOnce, Instant finished, long storedBytes,
+                      Instant verifiedAt, Boolean verifiedOk, String verifyDetail, Instant drilledAt, String drillDetail,
+                      Instant prunedAt) {
+    }
+
+    /** The newest backups made by this installation, newest first. */
+    public List<Run> runs(int limit) {
+        return jdbc.query("SELECT * FROM backup_run ORDER BY finished_at DESC LIMIT ?", (rs, i) -> new Run(
+                rs.getString("id"), rs.getString("kind"), rs.getString("location"), rs.getBoolean("write_once"),
+                instant(rs, "finished_at"), rs.getLong("stored_bytes"), instant(rs, "verified_at"),
+                (Boolean) rs.getObject("verified_ok"), rs.getString("verify_detail"), instant(rs, "drilled_at"),
+                rs.getString("drill_detail"), instant(rs, "pruned_at")), limit);
+    }
+
+    private static Instant instant(java.sql.ResultSet rs, String column) throws java.sql.SQLException {
+        java.sql.Timestamp t = rs.getTimestamp(column);
+        return t == null ? null : t.toInstant();
+    }
+
     public record Generation(String name, String kind, Instant started, long position, long auditPosition,
                              long storedBytes, String verified, boolean writeOnce) {
     }

@@ -85,6 +85,38 @@ class AdministratorPagesTest extends ServerTest {
         }
     }
 
+    @Test
+    @Tag("ACL-01")
+    void theMatrixTheDevicesAndTheBackupsAreShown() throws Exception {
+        String s = UUID.randomUUID().toString().substring(0, 8);
+        Signed admin = signedIn("adminpage.lists." + s, "admin", "system-administrator");
+        Page matrix = admin.browser().get("/console/matrix");
+        assertThat(matrix.status()).isEqualTo(200);
+        String physician = matrix.body().substring(matrix.body().indexOf("id=\"role-physician\""));
+        physician = physician.substring(0, physician.indexOf("</tr>"));
+        for (var rule : accessMatrix.rules()) {
+            if (rule.role().equals("physician")) {
+                assertThat(physician).as(rule.toString()).contains(rule.action() + " (" + rule.reach() + ")");
+            }
+        }
+        String device = devices.register(new jp.kiroku.devices.Devices.NewDevice(null, "terminal", "病棟端末 " + s, "PC",
+                "facility:main", "managed", null, "adminpage.lists." + s, "Windows 11", null, null, null),
+                Agent.localOperator()).id();
+        assertThat(admin.browser().get("/console/devices").body()).contains("id=\"device-" + device + "\"", "病棟端末 " + s);
+        java.nio.file.Path target = java.nio.file.Files.createTempDirectory("kiroku-console-backup-");
+        backups.create(target, false, false, Agent.localOperator(), n -> { });
+        assertThat(admin.browser().get("/console/backups").body()).contains(target.toString(), "full");
+        WebSession nurse = signedIn("adminpage.nurse2." + s, "nurse", "nurse").browser();
+        assertThat(nurse.get("/console/matrix").status()).isEqualTo(403);
+    }
+
+    @Autowired
+    jp.kiroku.access.AccessMatrix accessMatrix;
+    @Autowired
+    jp.kiroku.devices.Devices devices;
+    @Autowired
+    jp.kiroku.backup.Backups backups;
+
     /** A signed-in person and their authenticator. */
     record Signed(WebSession browser, byte[] secret) {
         /** The code of the next 30-second step (the login spent the current one). */
