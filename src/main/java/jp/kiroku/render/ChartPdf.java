@@ -98,14 +98,14 @@ public final class ChartPdf {
     private static void entry(StringBuilder html, ChartPrint.Entry e, ChartPrint print, DateTimeFormatter time) {
         html.append("<div class=\"entry\"><h3>").append(Pdf.escape(ResourceView.typeName(e.type()))).append(" ")
                 .append(Pdf.escape(e.type() + "/" + e.id())).append(" 第").append(e.version()).append("版</h3>")
-                .append("<table class=\"meta\"><tr><th>版 (version)</th><td>").append(e.version())
-                .append("</td><th>状態 (status)</th><td>").append(e.deleted() ? "削除 (deleted)" : e.status().ja)
-                .append("</td><th>記録日時</th><td>").append(Pdf.escape(when(e.lastUpdated(), time)))
-                .append("</td></tr><tr><th>記録者 (author)</th><td>").append(Pdf.escape(author(e)))
-                .append("</td><th>確定者 (confirmed by)</th><td>").append(e.confirmedBy() == null ? "—"
+                .append("<div class=\"meta\">版 (version) ").append(e.version())
+                .append(" ・ 状態 (status) ").append(e.deleted() ? "削除 (deleted)" : e.status().ja)
+                .append(" ・ 記録日時 ").append(Pdf.escape(when(e.lastUpdated(), time)))
+                .append(" ・ 台帳 (ledger) ").append(e.ledgerIndex() == null ? "—" : "#" + e.ledgerIndex())
+                .append("<br/>記録者 (author) ").append(Pdf.escape(author(e)))
+                .append(" ・ 確定者 (confirmed by) ").append(e.confirmedBy() == null ? "—"
                         : Pdf.escape(e.confirmedBy() + " " + when(e.confirmedAt(), time)))
-                .append("</td><th>台帳 (ledger)</th><td>").append(e.ledgerIndex() == null ? "—" : "#" + e.ledgerIndex())
-                .append("</td></tr></table>");
+                .append("</div>");
         if (e.deleted()) {
             html.append("<p class=\"none\">この版で削除されました (deleted in this version).</p></div>");
             return;
@@ -150,9 +150,11 @@ public final class ChartPdf {
             "th { background: #f2f2f2; font-weight: normal; }",
             "table.about { margin-bottom: 3mm; }",
             "table.about th { width: 22%; }",
-            "table.meta { font-size: 8pt; margin-bottom: 1mm; }",
-            "table.el th { width: 24%; }",
-            "table.el table.el { margin: 0; }",
+            ".meta { font-size: 8pt; margin-bottom: 1mm; color: #222; }",
+            "h3, .meta, .summary { page-break-after: avoid; }",
+            ".el { border-left: 0.6pt solid #bbb; padding-left: 1.5mm; word-wrap: break-word; }",
+            ".el .el { margin-left: 3mm; }",
+            ".k { color: #444; }",
             ".summary { margin: 1mm 0; font-weight: bold; }",
             ".narrative { border: 0.4pt solid #999; padding: 1mm 2mm; }",
             ".none { color: #555; }"));

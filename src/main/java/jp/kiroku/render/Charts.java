@@ -178,8 +178,10 @@ public class Charts {
 
     private byte[] print(ChartPrint.Purpose purpose, ChartPrint.Person person, String scope,
                          List<RecordStore.AuthoredVersion> versions, int withheld, Agent agent) {
+        long started = System.nanoTime();
         ChartPrint.LedgerCheckpoint checkpoint = checkpoint(); // after the versions were read: it covers them
         Map<Long, Long> indexes = ledgers.leafIndexes(RECORD_LOG, versions.stream().map(RecordStore.AuthoredVersion::seq).toList());
+        long sealed = System.nanoTime();
         IParser parser = ctx.newJsonParser();
         List<ChartPrint.Entry> entries = new ArrayList<>(versions.size());
         for (RecordStore.AuthoredVersion v : versions) {
@@ -196,8 +198,13 @@ public class Charts {
         entries.sort(Comparator.comparing((ChartPrint.Entry e) -> !e.type().equals("Patient"))
                 .thenComparing(ChartPrint.Entry::type).thenComparing(ChartPrint.Entry::id)
                 .thenComparingInt(ChartPrint.Entry::version));
-        return ChartPdf.pdf(new ChartPrint(purpose, person, scope, entries, withheld, checkpoint,
+        long parsed = System.nanoTime();
+        byte[] pdf = ChartPdf.pdf(new ChartPrint(purpose, person, scope, entries, withheld, checkpoint,
                 agent.id() + " (" + agent.kind().code() + ")", clock.instant(), zone));
+        log.debug("Printout of {} versions: checkpoint and ledger indexes {} ms, parsing {} ms, layout {} ms ({} bytes)",
+                entries.size(), (sealed - started) / 1_000_000, (parsed - sealed) / 1_000_000,
+                (System.nanoTime() - parsed) / 1_000_000, pdf.length);
+        return pdf;
     }
 
     /**

@@ -31,7 +31,7 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * One resource as XHTML, for any type: a summary line with Japanese labels for the common clinical types, then the
- * resource's own narrative (sanitised) when it has one, else every element it carries as a nested table (coded values
+ * resource's own narrative (sanitised) when it has one, else every element it carries as an indented tree (coded values
  * with display and code, references as references, dates as written or to the minute).
  */
 final class ResourceView {
@@ -120,8 +120,12 @@ final class ResourceView {
         elements(html, r, zone, 0);
     }
 
+    /**
+     * Every element with a value, one line each ("name: value"), a complex one as an indented block below its name: a
+     * tree rather than nested tables, which reads as well on paper and lays out several times faster.
+     */
     private static void elements(StringBuilder html, Base b, ZoneId zone, int depth) {
-        html.append("<table class=\"el\">");
+        html.append("<div class=\"el\">");
         boolean any = false;
         for (Property p : b.children()) {
             if (!p.hasValues() || (depth == 0 && SKIPPED.contains(p.getName())) || p.getName().equals("id")) {
@@ -132,30 +136,25 @@ final class ResourceView {
                     continue;
                 }
                 any = true;
-                html.append("<tr><th>").append(Pdf.escape(p.getName())).append("</th><td>");
-                value(html, v, zone, depth);
-                html.append("</td></tr>");
+                html.append("<div><span class=\"k\">").append(Pdf.escape(p.getName().replace("[x]", ""))).append(":</span> ");
+                String line = line(v, zone);
+                if (line != null) {
+                    html.append(Pdf.escape(line));
+                } else if (depth >= DEPTH) {
+                    html.append("…");
+                } else {
+                    elements(html, v, zone, depth + 1);
+                }
+                html.append("</div>");
             }
         }
         if (!any) {
-            html.append("<tr><td>—</td></tr>");
+            html.append("—");
         }
-        html.append("</table>");
+        html.append("</div>");
     }
 
-    /** One element's value: a readable line for the common data types, a nested table for the rest. */
-    private static void value(StringBuilder html, Base v, ZoneId zone, int depth) {
-        String line = line(v, zone);
-        if (line != null) {
-            html.append(Pdf.escape(line));
-        } else if (depth >= DEPTH) {
-            html.append("…");
-        } else {
-            elements(html, v, zone, depth + 1);
-        }
-    }
-
-    /** A data type as one line, or null when it is better shown as a table. */
+    /** A data type as one line, or null when it is better shown as a block of its own elements. */
     private static String line(Base v, ZoneId zone) {
         if (v instanceof BaseDateTimeType t) {
             return FhirText.date(t, zone);
