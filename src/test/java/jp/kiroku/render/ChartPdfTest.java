@@ -11,6 +11,7 @@ import java.util.List;
 import org.hl7.fhir.r4.model.Basic;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.ResearchStudy;
 import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -84,26 +85,28 @@ class ChartPdfTest {
     @Test
     void anyTypeRendersFromItsElements() {
         Basic basic = parse(Basic.class, "{\"resourceType\":\"Basic\",\"id\":\"b1\",\"code\":{\"coding\":[{\"system\":"
-                + "\"http://example.org/kinds\",\"code\":\"fall-risk\",\"display\":\"転倒リスク評価\"}]},\"created\":\"2026-11-30\","
+                + "\"http://example.org/kinds\",\"code\":\"fall-risk\",\"display\":\"転倒リスク評価\"}],"
+                + "\"text\":\"制御文字\\u0001入り\"},\"created\":\"2026-11-30\","
                 + "\"subject\":{\"reference\":\"Patient/p1\"},\"author\":{\"reference\":\"Practitioner/dr1\",\"display\":\"田中一郎\"}}");
         String text = PdfText.of(ChartPdf.pdf(print(List.of(entry(basic, 1, ChartPrint.Status.DRAFT, "system-a", null)))));
-        assertThat(text).contains("Basic/b1第1版", "転倒リスク評価[http://example.org/kinds|fall-risk]", "2026-11-30",
+        assertThat(text).contains("Basic/b1第1版", "制御文字入り(転倒リスク評価[http://example.org/kinds|fall-risk])", "2026-11-30",
                 "Patient/p1", "田中一郎(Practitioner/dr1)", "未確定");
     }
 
     @Test
     void aNarrativeIsPrintedWithoutWhatCouldAct() {
-        Basic study = parse(Basic.class, "{\"resourceType\":\"Basic\",\"id\":\"n1\",\"text\":{\"status\":\"generated\",\"div\":"
+        ResearchStudy study = parse(ResearchStudy.class, "{\"resourceType\":\"ResearchStudy\",\"id\":\"n1\",\"status\":\"active\","
+                + "\"text\":{\"status\":\"generated\",\"div\":"
                 + "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\"><p onclick=\\\"steal()\\\" style=\\\"color:red\\\">"
                 + "臨床研究の説明文 <b>同意済み</b></p><script>alert('x')</script><style>p{display:none}</style>"
                 + "<img src=\\\"http://evil.example/t.png\\\" alt=\\\"追跡\\\"/><a href=\\\"javascript:steal()\\\">リンク文字</a>"
                 + "<table><tr><td colspan=\\\"2\\\">表の中身</td></tr></table></div>\"},"
-                + "\"code\":{\"text\":\"要素からは表示されない研究コード\"}}");
+                + "\"title\":\"要素からは表示されない研究名\"}");
         String xhtml = ChartPdf.xhtml(print(List.of(entry(study, 1, ChartPrint.Status.DRAFT, "system-a", null))));
         assertThat(xhtml).doesNotContain("<script", "alert(", "onclick", "steal", "style=\"", "evil.example", "href", "display:none");
         String text = PdfText.of(ChartPdf.pdf(print(List.of(entry(study, 1, ChartPrint.Status.DRAFT, "system-a", null)))));
         assertThat(text).contains("臨床研究の説明文同意済み", "[画像:追跡]", "リンク文字", "表の中身")
-                .doesNotContain("要素からは表示されない研究コード", "alert");
+                .doesNotContain("要素からは表示されない研究名", "alert");
     }
 
     @Test
