@@ -97,7 +97,8 @@ public final class ChartPdf {
 
     private static void entry(StringBuilder html, ChartPrint.Entry e, ChartPrint print, DateTimeFormatter time) {
         html.append("<div class=\"entry\"><h3>").append(Pdf.escape(ResourceView.typeName(e.type()))).append(" ")
-                .append(Pdf.escape(e.type() + "/" + e.id())).append(" 第").append(e.version()).append("版</h3>")
+                .append(Pdf.escape(e.type() + "/" + e.id())).append(" 第").append(e.version()).append("版")
+                .append(e.uninformed() ? " 【未告知: 患者本人へ説明しないこと】" : "").append("</h3>")
                 .append("<div class=\"meta\">版 (version) ").append(e.version())
                 .append(" ・ 状態 (status) ").append(e.deleted() ? "削除 (deleted)" : e.status().ja)
                 .append(" ・ 記録日時 ").append(Pdf.escape(when(e.lastUpdated(), time)))

@@ -69,10 +69,12 @@ public record ChartPrint(Purpose purpose, Person patient, String scope, List<Ent
      * @param onBehalfOf   the responsible clinician of a proxy entry, or null
      * @param confirmedBy  who confirmed it (this version is the confirmation), or null, with {@code confirmedAt}
      * @param ledgerIndex  its leaf index in the record ledger, or null when not known (not sequenced yet)
+     * @param uninformed   not yet told to the patient (JP-CLINS UNINFORMED, the undisclosed category): marked so that a
+     *                     printout handed around in care warns that it is not for the patient's eyes
      */
     public record Entry(String type, String id, int version, Instant lastUpdated, Resource resource, Status status,
                         String authorKind, String author, String onBehalfOf, String confirmedBy, Instant confirmedAt,
-                        Long ledgerIndex) {
+                        Long ledgerIndex, boolean uninformed) {
 
         public boolean deleted() {
             return resource == null;

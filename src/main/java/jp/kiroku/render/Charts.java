@@ -141,8 +141,7 @@ public class Charts {
                 continue;
             }
             Resource r = (Resource) parser.parseResource(new String(v.version().body(), StandardCharsets.UTF_8));
-            Placement p = placements.get(new ResourceKey(v.version().type(), v.version().id()));
-            if ((p != null && UNDISCLOSED_CATEGORY.equals(p.category())) || labelledUninformed(r)) {
+            if (undisclosed(placements.get(new ResourceKey(v.version().type(), v.version().id()))) || labelledUninformed(r)) {
                 withheld++;
                 continue;
             }
@@ -172,6 +171,11 @@ public class Charts {
                         new String(v.body(), StandardCharsets.UTF_8)))).orElse(null);
     }
 
+    /** Whether a resource is (now) in the category of records not yet told to the patient. */
+    private static boolean undisclosed(Placement p) {
+        return p != null && UNDISCLOSED_CATEGORY.equals(p.category());
+    }
+
     private static boolean labelledUninformed(Resource r) {
         return r.getMeta().getSecurity().stream().map(Coding::getCode).anyMatch(UNINFORMED::equals);
     }
@@ -182,6 +186,8 @@ public class Charts {
         ChartPrint.LedgerCheckpoint checkpoint = checkpoint(); // after the versions were read: it covers them
         Map<Long, Long> indexes = ledgers.leafIndexes(RECORD_LOG, versions.stream().map(RecordStore.AuthoredVersion::seq).toList());
         long sealed = System.nanoTime();
+        Map<ResourceKey, Placement> placements = store.placements(versions.stream()
+                .map(v -> new ResourceKey(v.version().type(), v.version().id())).distinct().toList());
         IParser parser = ctx.newJsonParser();
         List<ChartPrint.Entry> entries = new ArrayList<>(versions.size());
         for (RecordStore.AuthoredVersion v : versions) {
@@ -192,7 +198,8 @@ public class Charts {
             ChartPrint.Status status = a.confirmedBy() != null ? ChartPrint.Status.CONFIRMED
                     : a.onBehalfOf() != null ? ChartPrint.Status.UNAPPROVED : ChartPrint.Status.DRAFT;
             entries.add(new ChartPrint.Entry(sv.type(), sv.id(), sv.versionId(), sv.lastUpdated(), r, status,
-                    a.authorKind(), a.authorId(), a.onBehalfOf(), a.confirmedBy(), a.confirmedAt(), indexes.get(v.seq())));
+                    a.authorKind(), a.authorId(), a.onBehalfOf(), a.confirmedBy(), a.confirmedAt(), indexes.get(v.seq()),
+                    (r != null && labelledUninformed(r)) || undisclosed(placements.get(new ResourceKey(sv.type(), sv.id())))));
         }
         // the patient first, then by type and id; each resource's versions oldest first, as its history reads
         entries.sort(Comparator.comparing((ChartPrint.Entry e) -> !e.type().equals("Patient"))

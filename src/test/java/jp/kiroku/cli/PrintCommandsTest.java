@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Base64;
 import java.util.List;
@@ -27,6 +28,8 @@ import jp.kiroku.identity.Accounts;
 import jp.kiroku.identity.NewAccount;
 import jp.kiroku.ledger.Ledgers;
 import jp.kiroku.platform.KirokuProperties;
+import jp.kiroku.store.RecordStore;
+import jp.kiroku.store.ResourceKey;
 import jp.kiroku.support.FhirHttp;
 import jp.kiroku.support.PdfText;
 import jp.kiroku.support.PersonLogin;
@@ -50,6 +53,8 @@ class PrintCommandsTest extends ServerTest {
     Ledgers ledgers;
     @Autowired
     KirokuProperties props;
+    @Autowired
+    RecordStore store;
 
     String s;
     String patient;
@@ -118,6 +123,7 @@ class PrintCommandsTest extends ServerTest {
     @Test
     void theChartHoldsEveryVersionItsAuthorsAndTheLedgerCheckpointOnEveryPage() throws Exception {
         String doctor = confirmedByADoctor();
+        put("Condition/un-" + s, condition("未告知の病名" + s, "UNINFORMED"));
         Path pdf = dir.resolve("chart.pdf");
         CliRun run = print("--patient", patient, "--out", pdf.toString());
         assertThat(run.code()).as(run.err()).isZero();
@@ -130,7 +136,9 @@ class PrintCommandsTest extends ServerTest {
                 .contains("Condition/cv-" + s + "第1版", "Condition/cv-" + s + "第2版", "Condition/cv-" + s + "第3版")
                 .contains("初診時の病名" + s, "再診時の病名" + s, "改訂後の病名" + s, "医師が確定した病名" + s)
                 .contains(ADMIN_ID + "(システム)", doctor + "(利用者)")
-                .contains("確定者(confirmedby)" + doctor + (LocalDate.now(props.getTimeZone()).toString()));
+                .contains("確定者(confirmedby)" + doctor + (LocalDate.now(props.getTimeZone()).toString()))
+                .contains("Condition/un-" + s + "第1版【未告知:患者本人へ説明しないこと】")
+                .doesNotContain("Condition/cv-" + s + "第1版【未告知");
 
         Matcher m = Pattern.compile("kiroku/recordsize(\\d+)root([A-Za-z0-9+/=]+)署名").matcher(text);
         assertThat(m.find()).as("the checkpoint in the footer").isTrue();
@@ -170,6 +178,13 @@ class PrintCommandsTest extends ServerTest {
                 "記録日時(recorded)" + today + "〜" + today);
         assertThat(audit.find(new AuditQuery(patient, null, null, null, List.of("print"), "success", null, 1)).get(0).detail())
                 .isEqualTo("chart period versions=4");
+
+        // the same bounds to the millisecond, as the printout's gathering applies them: from the second version on
+        Instant second = store.versions(new ResourceKey("Condition", "cv-" + s)).get(1).version().lastUpdated();
+        assertThat(store.patientVersions(patient, second, null, false)).extracting(v -> v.version().type() + "/"
+                + v.version().versionId()).containsExactly("Condition/2", "Condition/3");
+        assertThat(store.patientVersions(patient, null, second, false)).extracting(v -> v.version().type() + "/"
+                + v.version().versionId()).containsExactly("Condition/1", "Patient/1");
     }
 
     @Test

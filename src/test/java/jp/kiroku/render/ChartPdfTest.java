@@ -51,7 +51,7 @@ class ChartPdfTest {
     private static ChartPrint.Entry entry(Resource r, int version, ChartPrint.Status status, String author, String confirmer) {
         return new ChartPrint.Entry(r.fhirType(), r.getIdElement().getIdPart(), version, Instant.parse("2026-12-01T01:02:03Z"),
                 r, status, "user", author, null, confirmer, confirmer == null ? null : Instant.parse("2026-12-02T03:04:05Z"),
-                1000L + version);
+                1000L + version, false);
     }
 
     private static ChartPrint print(List<ChartPrint.Entry> entries) {
@@ -112,11 +112,12 @@ class ChartPdfTest {
     @Test
     void aDisclosureSaysHowManyWereWithheldAndADeletionIsShown() {
         ChartPrint.Entry deleted = new ChartPrint.Entry("Condition", "c9", 3, Instant.parse("2026-12-03T00:00:00Z"), null,
-                ChartPrint.Status.DRAFT, "client", "lab-system", null, null, null, null);
+                ChartPrint.Status.DRAFT, "client", "lab-system", null, null, null, null, false);
         ChartPrint p = print(List.of(deleted));
         ChartPrint disclosure = new ChartPrint(ChartPrint.Purpose.DISCLOSURE, p.patient(), p.scope(), p.entries(), 2,
                 p.checkpoint(), p.printedBy(), p.printedAt(), p.zone());
         String text = PdfText.of(ChartPdf.pdf(disclosure));
-        assertThat(text).contains("診療情報開示", "2件の記録の開示を保留", "Condition/c9第3版", "削除(deleted)", "lab-system(システム)");
+        assertThat(text).contains("診療情報開示", "2件の記録の開示を保留", "Condition/c9第3版", "削除(deleted)",
+                "lab-system(システム)").doesNotContain("未告知");
     }
 }
