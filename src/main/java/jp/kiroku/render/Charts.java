@@ -36,7 +36,8 @@ import jp.kiroku.store.ResourceKey;
  * query for all of them), signs a record-ledger checkpoint that covers them, lays them out with {@link ChartPdf}, and
  * audits the printout with every patient and version it holds ({@code print}; a disclosure is an {@code export}).
  * Nothing is filtered by access rights here: the local operator prints everything, as a system administrator would
- * from the database; the web pages gather under the signed-in person's rights and call {@link ChartPdf} themselves.
+ * from the database. The web pages gather under the signed-in person's rights ({@link RecordStore#patientVersions}
+ * filtered by their view), make the printout with {@link #printout}, lay it out with {@link ChartPdf} and audit it.
  */
 @Service
 public class Charts {
@@ -112,7 +113,7 @@ public class Charts {
             versions = versions.subList(versions.size() - 1, versions.size());
         }
         String patientKey = versions.get(versions.size() - 1).version().patientKey();
-        ChartPrint.Person person = patientKey == null ? null : currentPatient(patientKey);
+        ChartPrint.Person person = patientKey == null ? null : patient(patientKey).orElse(null);
         String scope = key.type() + "/" + key.id() + (allVersions ? " 全版 (every version)" : " 最新版 (current version)");
         byte[] pdf = print(ChartPrint.Purpose.CHART, person, scope, versions, 0, agent);
         audited(agent, "print", "resource" + (allVersions ? " all-versions" : "") + " versions=" + versions.size(),
@@ -156,7 +157,7 @@ public class Charts {
 
     /** The patient as printed on every page; a failed, audited {@link IllegalArgumentException} when there is none. */
     private ChartPrint.Person person(String patientId, Agent agent, String action) {
-        ChartPrint.Person p = currentPatient(patientId);
+        ChartPrint.Person p = patient(patientId).orElse(null);
         if (p == null) {
             audit.record(AuditRecord.of(agent, action, AuditRecord.Outcome.FAILED).on("Patient", patientId, null, null)
                     .withDetail("patient not found"));
@@ -165,10 +166,11 @@ public class Charts {
         return p;
     }
 
-    private ChartPrint.Person currentPatient(String patientId) {
+    /** A patient as every page identifies them, from their current Patient resource; empty when there is none. */
+    public java.util.Optional<ChartPrint.Person> patient(String patientId) {
         return store.current(new ResourceKey("Patient", patientId)).filter(v -> !v.deleted() && v.body() != null)
                 .map(v -> FhirText.person(patientId, ctx.newJsonParser().parseResource(Patient.class,
-                        new String(v.body(), StandardCharsets.UTF_8)))).orElse(null);
+                        new String(v.body(), StandardCharsets.UTF_8))));
     }
 
     /** Whether a resource is (now) in the category of records not yet told to the patient. */
@@ -183,9 +185,25 @@ public class Charts {
     private byte[] print(ChartPrint.Purpose purpose, ChartPrint.Person person, String scope,
                          List<RecordStore.AuthoredVersion> versions, int withheld, Agent agent) {
         long started = System.nanoTime();
+        ChartPrint print = printout(purpose, person, scope, versions, withheld, agent);
+        long gathered = System.nanoTime();
+        byte[] pdf = ChartPdf.pdf(print);
+        log.debug("Printout of {} versions: checkpoint, ledger indexes and parsing {} ms, layout {} ms ({} bytes)",
+                versions.size(), (gathered - started) / 1_000_000, (System.nanoTime() - gathered) / 1_000_000, pdf.length);
+        return pdf;
+    }
+
+    /**
+     * What {@link ChartPdf} lays out, from versions someone has read (for the web pages: already filtered by what the
+     * signed-in person may see): each parsed, with its record status, its leaf index, and whether the patient has not
+     * been told of it; the patient first, then by type and id, each resource's versions oldest first (as its history
+     * reads); and the record-ledger checkpoint, signed now if the ledger grew, so that it covers them. Not audited:
+     * whoever prints it audits what was printed ({@code print}, or {@code export}, with every version).
+     */
+    public ChartPrint printout(ChartPrint.Purpose purpose, ChartPrint.Person patient, String scope,
+                               List<RecordStore.AuthoredVersion> versions, int withheld, Agent printedBy) {
         ChartPrint.LedgerCheckpoint checkpoint = checkpoint(); // after the versions were read: it covers them
         Map<Long, Long> indexes = ledgers.leafIndexes(RECORD_LOG, versions.stream().map(RecordStore.AuthoredVersion::seq).toList());
-        long sealed = System.nanoTime();
         Map<ResourceKey, Placement> placements = store.placements(versions.stream()
                 .map(v -> new ResourceKey(v.version().type(), v.version().id())).distinct().toList());
         IParser parser = ctx.newJsonParser();
@@ -201,17 +219,11 @@ public class Charts {
                     a.authorKind(), a.authorId(), a.onBehalfOf(), a.confirmedBy(), a.confirmedAt(), indexes.get(v.seq()),
                     (r != null && labelledUninformed(r)) || undisclosed(placements.get(new ResourceKey(sv.type(), sv.id())))));
         }
-        // the patient first, then by type and id; each resource's versions oldest first, as its history reads
         entries.sort(Comparator.comparing((ChartPrint.Entry e) -> !e.type().equals("Patient"))
                 .thenComparing(ChartPrint.Entry::type).thenComparing(ChartPrint.Entry::id)
                 .thenComparingInt(ChartPrint.Entry::version));
-        long parsed = System.nanoTime();
-        byte[] pdf = ChartPdf.pdf(new ChartPrint(purpose, person, scope, entries, withheld, checkpoint,
-                agent.id() + " (" + agent.kind().code() + ")", clock.instant(), zone));
-        log.debug("Printout of {} versions: checkpoint and ledger indexes {} ms, parsing {} ms, layout {} ms ({} bytes)",
-                entries.size(), (sealed - started) / 1_000_000, (parsed - sealed) / 1_000_000,
-                (System.nanoTime() - parsed) / 1_000_000, pdf.length);
-        return pdf;
+        return new ChartPrint(purpose, patient, scope, entries, withheld, checkpoint,
+                printedBy.id() + " (" + printedBy.kind().code() + ")", clock.instant(), zone);
     }
 
     /**
