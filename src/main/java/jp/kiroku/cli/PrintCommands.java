@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.List;
 
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -57,17 +58,26 @@ final class PrintCommands {
         @Option(names = "--out", required = true, paramLabel = "FILE", description = "The PDF to write.")
         Path out;
 
+        /** The options are checked before the database is reached: a mistyped command fails at once. */
         @Override
-        int run(ConfigurableApplicationContext ctx, PrintWriter console) throws IOException {
+        List<String> before() {
             if ((patient == null) == (resource == null)) {
-                return fail("give either --patient ID or --resource TYPE/ID");
+                throw new IllegalArgumentException("give either --patient ID or --resource TYPE/ID");
             }
             if (resource != null && (from != null || to != null)) {
-                return fail("--from and --to go with --patient");
+                throw new IllegalArgumentException("--from and --to go with --patient");
             }
             if (patient != null && allVersions) {
-                return fail("--all-versions goes with --resource (a chart has every version anyway)");
+                throw new IllegalArgumentException("--all-versions goes with --resource (a chart has every version anyway)");
             }
+            if (resource != null) {
+                key(resource);
+            }
+            return List.of();
+        }
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter console) throws IOException {
             long started = System.nanoTime();
             Charts charts = ctx.getBean(Charts.class);
             Charts.Printed printed = patient != null ? charts.chart(patient, from, to, Agent.localOperator())
