@@ -55,6 +55,8 @@ class PrintCommandsTest extends ServerTest {
     KirokuProperties props;
     @Autowired
     RecordStore store;
+    @Autowired
+    org.springframework.jdbc.core.JdbcTemplate jdbc;
 
     String s;
     String patient;
@@ -139,6 +141,11 @@ class PrintCommandsTest extends ServerTest {
                 .contains("確定者(confirmedby)" + doctor + (LocalDate.now(props.getTimeZone()).toString()))
                 .contains("Condition/un-" + s + "第1版【未告知:患者本人へ説明しないこと】")
                 .doesNotContain("Condition/cv-" + s + "第1版【未告知");
+
+        long seq = store.sequenceOf(new ResourceKey("Condition", "cv-" + s), 1).orElseThrow();
+        Long leaf = jdbc.queryForObject("SELECT idx FROM ledger_entry WHERE log = 1 AND source_seq = ?", Long.class, seq);
+        assertThat(text).as("each version's leaf in the record ledger").contains("台帳(ledger)#" + leaf + "記録者(author)"
+                + ADMIN_ID + "(システム)");
 
         Matcher m = Pattern.compile("kiroku/recordsize(\\d+)root([A-Za-z0-9+/=]+)署名").matcher(text);
         assertThat(m.find()).as("the checkpoint in the footer").isTrue();
