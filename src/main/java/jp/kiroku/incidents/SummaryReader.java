@@ -19,15 +19,12 @@ import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Encounter;
-import org.hl7.fhir.r4.model.Extension;
-import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.Location;
 import org.hl7.fhir.r4.model.Medication;
 import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.MedicationStatement;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
-import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Type;
@@ -35,6 +32,8 @@ import org.springframework.stereotype.Component;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.IParser;
+import jp.kiroku.render.ChartPrint;
+import jp.kiroku.render.FhirText;
 import jp.kiroku.search.Query;
 import jp.kiroku.search.SearchIndex;
 import jp.kiroku.store.Placement;
@@ -54,9 +53,7 @@ class SummaryReader {
     static final int RESULTS = 20;
     /** More than any patient's allergies, medications or problems, or a hospital's inpatient encounters. */
     private static final int MANY = 2_000;
-    private static final String REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
     private static final String UNINFORMED_CATEGORY = "undisclosed";
-    private static final java.time.format.DateTimeFormatter MINUTE = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm");
     private static final Set<String> INPATIENT_CLASSES = Set.of("IMP", "ACUTE", "NONAC");
 
     private final SearchIndex search;
@@ -103,7 +100,7 @@ class SummaryReader {
                 }
                 r.getReaction().forEach(x -> x.getManifestation().forEach(m -> detail.add(text(m))));
                 allergies.add(item(a, text(r.getCode()), String.join(", ", detail),
-                        date(r.hasRecordedDate() ? r.getRecordedDateElement() : null), who(r.getRecorder(), r.getAsserter())));
+                        date(r.hasRecordedDate() ? r.getRecordedDateElement() : null), FhirText.who(r.getRecorder(), r.getAsserter())));
             }
         }
         List<Summary.Item> medications = new ArrayList<>();
@@ -112,7 +109,7 @@ class SummaryReader {
             if (r.getStatus() == MedicationRequest.MedicationRequestStatus.ACTIVE) {
                 medications.add(item(m, medication(r.getMedication()), String.join(", ", r.getDosageInstruction().stream()
                         .map(d -> d.getText()).filter(t -> t != null && !t.isBlank()).toList()),
-                        date(r.getAuthoredOnElement()), who(r.getRequester())));
+                        date(r.getAuthoredOnElement()), FhirText.who(r.getRequester())));
             }
         }
         for (Current<MedicationStatement> m : compartment(patientId, "MedicationStatement", MedicationStatement.class, Map.of(), MANY)) {
@@ -120,7 +117,7 @@ class SummaryReader {
             if (r.getStatus() == MedicationStatement.MedicationStatementStatus.ACTIVE) {
                 medications.add(item(m, medication(r.getMedication()), String.join(", ", r.getDosage().stream()
                         .map(d -> d.getText()).filter(t -> t != null && !t.isBlank()).toList()),
-                        date(r.hasDateAsserted() ? r.getDateAssertedElement() : null), who(r.getInformationSource())));
+                        date(r.hasDateAsserted() ? r.getDateAssertedElement() : null), FhirText.who(r.getInformationSource())));
             }
         }
         List<Summary.Item> problems = new ArrayList<>();
@@ -130,7 +127,7 @@ class SummaryReader {
                     && !statusIs(r.getVerificationStatus(), false, "entered-in-error", "refuted")) {
                 problems.add(item(c, text(r.getCode()), r.hasSeverity() ? text(r.getSeverity()) : "",
                         date(r.hasOnsetDateTimeType() ? r.getOnsetDateTimeType() : r.hasRecordedDate() ? r.getRecordedDateElement() : null),
-                        who(r.getRecorder(), r.getAsserter())));
+                        FhirText.who(r.getRecorder(), r.getAsserter())));
             }
         }
         List<Summary.Item> results = new ArrayList<>();
@@ -140,9 +137,9 @@ class SummaryReader {
             if (s == Observation.ObservationStatus.ENTEREDINERROR || s == Observation.ObservationStatus.CANCELLED) {
                 continue;
             }
-            results.add(item(o, text(r.getCode()), value(r),
+            results.add(item(o, text(r.getCode()), FhirText.observationValue(r),
                     date(r.hasEffectiveDateTimeType() ? r.getEffectiveDateTimeType() : r.hasIssued() ? r.getIssuedElement() : null),
-                    who(r.getPerformer().toArray(Reference[]::new))));
+                    FhirText.who(r.getPerformer().toArray(Reference[]::new))));
             if (results.size() == RESULTS) {
                 break;
             }
@@ -265,28 +262,8 @@ class SummaryReader {
     }
 
     private static Summary.Identity identity(String id, int version, Patient p) {
-        String kanji = "";
-        String kana = "";
-        for (HumanName n : p.getName()) {
-            Extension rep = n.getExtensionByUrl(REPRESENTATION);
-            String code = rep == null ? "" : rep.getValue().primitiveValue();
-            String full = n.hasText() ? n.getText() : (n.getFamily() == null ? "" : n.getFamily()) + " " + n.getGivenAsSingleString();
-            if ("SYL".equals(code)) {
-                kana = kana.isEmpty() ? full.strip() : kana;
-            } else if (kanji.isEmpty()) {
-                kanji = full.strip();
-            }
-        }
-        String sex = switch (p.hasGender() ? p.getGender().toCode() : "") {
-            case "male" -> "男";
-            case "female" -> "女";
-            case "other" -> "その他";
-            default -> "不明";
-        };
-        List<String> identifiers = p.getIdentifier().stream().filter(i -> i.hasValue())
-                .map(i -> (i.getType().hasText() ? i.getType().getText() + ": " : "") + i.getValue()).toList();
-        return new Summary.Identity(id, version, kanji.isEmpty() ? "(氏名なし)" : kanji, kana,
-                p.hasBirthDate() ? p.getBirthDateElement().getValueAsString() : "不明", sex, identifiers);
+        ChartPrint.Person who = FhirText.person(id, p);
+        return new Summary.Identity(id, version, who.kanji(), who.kana(), who.birthDate(), who.sex(), who.identifiers());
     }
 
     /** Whether a status concept has one of these codes; {@code ifAbsent} when it has none. */
@@ -315,61 +292,11 @@ class SummaryReader {
         return "";
     }
 
-    private static String value(Observation o) {
-        String v;
-        if (o.hasValueQuantity()) {
-            Quantity q = o.getValueQuantity();
-            v = q.getValue().toPlainString() + (q.hasUnit() ? " " + q.getUnit() : q.hasCode() ? " " + q.getCode() : "");
-        } else if (o.hasValueCodeableConcept()) {
-            v = text(o.getValueCodeableConcept());
-        } else if (o.hasValue() && o.getValue().isPrimitive()) {
-            v = o.getValue().primitiveValue();
-        } else {
-            v = o.getComponent().stream().map(c -> text(c.getCode()) + " " + (c.hasValueQuantity()
-                    ? c.getValueQuantity().getValue().toPlainString() + " " + c.getValueQuantity().getUnit()
-                    : c.hasValue() && c.getValue().isPrimitive() ? c.getValue().primitiveValue() : "")).reduce((a, b) -> a + ", " + b)
-                    .orElse("");
-        }
-        if (o.hasInterpretation()) {
-            v += " [" + String.join(", ", o.getInterpretation().stream().map(SummaryReader::text).toList()) + "]";
-        }
-        return v;
-    }
-
-    /** What a concept says for people: its text, else its first display, else its first code. */
     private static String text(CodeableConcept cc) {
-        if (cc == null) {
-            return "";
-        }
-        if (cc.hasText()) {
-            return cc.getText();
-        }
-        for (Coding c : cc.getCoding()) {
-            if (c.hasDisplay()) {
-                return c.getDisplay();
-            }
-        }
-        return cc.getCoding().stream().map(Coding::getCode).filter(java.util.Objects::nonNull).findFirst().orElse("");
+        return FhirText.concept(cc);
     }
 
-    /** The first reference given, as a name (its display) or as the reference itself. */
-    private static String who(Reference... refs) {
-        for (Reference r : refs) {
-            if (r != null && (r.hasDisplay() || r.hasReference())) {
-                return r.hasDisplay() ? r.getDisplay() : r.getReference();
-            }
-        }
-        return "";
-    }
-
-    /** A date as written (year, month or day precision), a time in kiroku.time-zone to the minute. */
     private String date(BaseDateTimeType t) {
-        if (t == null || t.isEmpty()) {
-            return "";
-        }
-        if (t.getPrecision().ordinal() <= ca.uhn.fhir.model.api.TemporalPrecisionEnum.DAY.ordinal()) {
-            return t.getValueAsString();
-        }
-        return MINUTE.format(t.getValue().toInstant().atZone(zone));
+        return FhirText.date(t, zone);
     }
 }

@@ -196,6 +196,22 @@ public class Ledgers {
                 path, note));
     }
 
+    /**
+     * The leaf index of each of these source rows in log {@code origin} (rows not sequenced yet are left out): where a
+     * printed version can be found again, in one query however many there are.
+     */
+    public Map<Long, Long> leafIndexes(String origin, java.util.Collection<Long> sourceSeqs) {
+        int log = logs().getOrDefault(origin, -1);
+        Map<Long, Long> out = new java.util.HashMap<>();
+        if (sourceSeqs.isEmpty() || log < 0) {
+            return out;
+        }
+        jdbc.query("SELECT source_seq, idx FROM ledger_entry WHERE log = ? AND source_seq = ANY (?)",
+                (org.springframework.jdbc.core.RowCallbackHandler) rs -> out.put(rs.getLong(1), rs.getLong(2)), log,
+                sourceSeqs.toArray(Long[]::new));
+        return out;
+    }
+
     /** A leaf's place in a signed tree: check with {@link MerkleProofs#verifyInclusion} against the note's root. */
     public record InclusionProof(String origin, long index, long treeSize, byte[] leafHash, List<byte[]> path,
                                  String checkpoint) {

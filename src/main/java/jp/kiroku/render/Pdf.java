@@ -84,8 +84,11 @@ public final class Pdf {
         }
     }
 
-    /** Text for XHTML. */
+    /** Text for XHTML; control characters XML does not allow (which would stop the whole document) are left out. */
     public static String escape(String s) {
-        return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return s == null ? "" : NOT_XML.matcher(s).replaceAll("").replace("&", "&amp;").replace("<", "&lt;")
+                .replace(">", "&gt;").replace("\"", "&quot;");
     }
+
+    private static final java.util.regex.Pattern NOT_XML = java.util.regex.Pattern.compile("[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\uFFFE\\uFFFF]");
 }
