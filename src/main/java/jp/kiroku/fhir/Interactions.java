@@ -218,6 +218,49 @@ public class Interactions {
         return entries.stream().map(services.records()::toResource).toList();
     }
 
+    /**
+     * What a printout of the patient's chart may show the person (READ-01): every version of their records recorded
+     * in [{@code from}, {@code to}) (either may be null), with who entered and confirmed each — only those the
+     * person's roles, care relationships and the patient's consents let them read — audited as {@code print} with
+     * every version. 403 (audited) when the patient is outside the person's reach.
+     */
+    public List<RecordStore.AuthoredVersion> printable(Caller caller, String patientId, java.time.Instant from,
+                                                       java.time.Instant to) {
+        services.guard().require(caller, "Patient", Permission.READ, "print");
+        ResourceKey patient = new ResourceKey("Patient", Http.checkId(patientId));
+        if (services.store().current(patient).filter(v -> !v.deleted()).isEmpty()) {
+            throw new ResourceNotFoundException(patient + " is not known");
+        }
+        View view = services.guard().view(caller, Permission.READ);
+        services.guard().requireReach(caller, view, List.of(patient), "print");
+        return printed(caller, services.guard().visibleOnly(view, services.store().patientVersions(patient.id(), from, to,
+                false), v -> new ResourceKey(v.version().type(), v.version().id())), patient.id());
+    }
+
+    /** Every version of one record for a printout, when the person may read it (403 otherwise); audited as print. */
+    public List<RecordStore.AuthoredVersion> printable(Caller caller, String type, String id) {
+        services.guard().require(caller, type, Permission.READ, "print");
+        ResourceKey key = new ResourceKey(type, Http.checkId(id));
+        List<RecordStore.AuthoredVersion> versions = services.store().versions(key);
+        if (versions.isEmpty()) {
+            throw new ResourceNotFoundException(key + " is not known");
+        }
+        services.guard().requireReach(caller, services.guard().view(caller, Permission.READ), List.of(key), "print");
+        return printed(caller, versions, versions.get(versions.size() - 1).version().patientKey());
+    }
+
+    private List<RecordStore.AuthoredVersion> printed(Caller caller, List<RecordStore.AuthoredVersion> versions,
+                                                      String patient) {
+        List<AuditRecord.Touched> touched = new java.util.ArrayList<>(versions.stream().map(v -> new AuditRecord.Touched(
+                v.version().type(), v.version().id(), v.version().versionId(), v.version().patientKey())).toList());
+        if (touched.isEmpty() && patient != null) {
+            touched.add(new AuditRecord.Touched("Patient", patient, null, patient));
+        }
+        services.audit().record(AuditRecord.of(caller.agent(), "print", AuditRecord.Outcome.SUCCESS).onAll(touched)
+                .withDetail("versions=" + versions.size()));
+        return versions;
+    }
+
     /** Who entered each version, on whose behalf, and who confirmed it (for what the caller was just shown). */
     public Map<RecordStore.VersionKey, RecordStore.Authored> authored(java.util.Collection<RecordStore.VersionKey> versions) {
         return services.store().authored(versions);

@@ -14,15 +14,12 @@ import org.hl7.fhir.r4.model.Resource;
 import org.springframework.security.core.Authentication;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 
-import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import jakarta.servlet.http.HttpServletRequest;
-import jp.kiroku.access.BreakGlass;
 import jp.kiroku.fhir.Interactions;
 import jp.kiroku.identity.Accounts;
 import jp.kiroku.identity.Caller;
@@ -147,7 +144,8 @@ class PatientPages {
         int b = to != null && byVersion.containsKey(to) ? to : newest;
         int a = from != null && byVersion.containsKey(from) ? from : byVersion.keySet().stream().filter(v -> v < b)
                 .max(Integer::compare).orElse(b);
-        model.addAttribute("patientId", patient).addAttribute("ref", type + "/" + id).addAttribute("versions", rows)
+        model.addAttribute("patientId", patient).addAttribute("ref", type + "/" + id).addAttribute("type", type)
+                .addAttribute("rid", id).addAttribute("versions", rows)
                 .addAttribute("from", a).addAttribute("to", b)
                 .addAttribute("diff", VersionDiff.of(json(byVersion.get(a)), json(byVersion.get(b))));
         return "patients/history";
@@ -216,24 +214,6 @@ class PatientPages {
         fhir.openBreakGlass(caller(auth, request), id, reason, text, otp.replace(" ", ""));
         return "redirect:/patients/" + id;
     }
-
-    /**
-     * A refusal, a missing or deleted patient, or a bad search: the page says why, never a stack trace. A chart
-     * refused (or a break-glass that failed) offers break-glass.
-     */
-    @ExceptionHandler(BaseServerResponseException.class)
-    String refused(BaseServerResponseException e, HttpServletRequest request, Model model,
-                   jakarta.servlet.http.HttpServletResponse response) {
-        response.setStatus(e.getStatusCode());
-        model.addAttribute("status", e.getStatusCode()).addAttribute("message", e.getMessage());
-        var chart = CHART_PATH.matcher(request.getRequestURI());
-        if (chart.matches() && (e.getStatusCode() == 403 || chart.group(2) != null)) {
-            model.addAttribute("patientId", chart.group(1)).addAttribute("reasons", new java.util.TreeMap<>(BreakGlass.REASONS));
-        }
-        return "patients/refused";
-    }
-
-    private static final java.util.regex.Pattern CHART_PATH = java.util.regex.Pattern.compile("/patients/([^/]+)(/break-glass)?");
 
     private Caller caller(Authentication auth, HttpServletRequest request) {
         return Interactions.person(auth.getName().toLowerCase(Locale.ROOT), request.getRemoteAddr());

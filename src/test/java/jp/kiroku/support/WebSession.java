@@ -51,6 +51,19 @@ public final class WebSession {
                 .header("Accept", "text/html,application/xhtml+xml,*/*;q=0.8").GET()));
     }
 
+    /** The bytes a GET answers (a PDF), with the status; the page's CSRF token is not read from it. */
+    public HttpResponse<byte[]> download(String path) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(root + path)).header("Accept-Language", "ja").GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Posts a form with the CSRF token of the last page (fetch the form first, as a person would). */
     public Page post(String path, Map<String, String> fields) {
         Map<String, String> all = new LinkedHashMap<>(fields);

@@ -25,6 +25,7 @@ import jp.kiroku.audit.Agent;
 import jp.kiroku.identity.Accounts;
 import jp.kiroku.identity.NewAccount;
 import jp.kiroku.support.Chromium;
+import jp.kiroku.support.PdfText;
 import jp.kiroku.support.PersonLogin;
 import jp.kiroku.support.ServerTest;
 import jp.kiroku.support.WebSession;
@@ -131,6 +132,38 @@ class ChartPagesTest extends ServerTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM audit_log WHERE agent_id = ? AND action = 'chart'"
                 + " AND outcome = 'denied'", Integer.class, doctor)).isEqualTo(1);
         assertThat(browser.get("/patients/no-such-" + s).status()).isEqualTo(404);
+    }
+
+    @Test
+    @Tag("READ-02")
+    void theChartAndARecordPrintAsPdfWithWhatThePhysicianMaySee() {
+        WebSession browser = new WebSession(anonymous.root());
+        PersonLogin.firstLogin(browser, doctor, otp);
+        assertThat(browser.get("/patients/" + inCare).body()).contains("id=\"print-form\"");
+        var pdf = browser.download("/patients/" + inCare + "/print.pdf");
+        assertThat(pdf.statusCode()).isEqualTo(200);
+        assertThat(pdf.headers().firstValue("Content-Type").orElse("")).startsWith("application/pdf");
+        String text = PdfText.of(pdf.body());
+        assertThat(text).contains("山田花子", "ヤマダハナコ", "ペニシリン", "2型糖尿病", "メトホルミン塩酸塩錠250mg", "HbA1c",
+                ADMIN_ID, "kiroku/record").doesNotContain("ソバ");
+        assertThat(jdbc.queryForObject("SELECT cardinality(entities) FROM audit_log WHERE agent_id = ? AND action = 'print'"
+                + " ORDER BY seq DESC LIMIT 1", Integer.class, doctor)).as("every version printed is in the log")
+                .isEqualTo(9); // the patient, an encounter, an allergy, a problem, a medication, 3 results, a document
+
+        String yesterday = java.time.LocalDate.now(java.time.ZoneId.of("Asia/Tokyo")).minusDays(1).toString();
+        String none = PdfText.of(browser.download("/patients/" + inCare + "/print.pdf?to=" + yesterday).body());
+        assertThat(none).as("nothing was recorded before today").doesNotContain("ペニシリン");
+        assertThat(browser.get("/patients/" + inCare + "/print.pdf?from=2026-12-02&to=2026-12-01").status()).isEqualTo(400);
+        assertThat(browser.get("/patients/" + inCare + "/print.pdf?from=yesterday").status()).isEqualTo(400);
+        assertThat(browser.get("/patients/" + elsewhere + "/print.pdf").status()).isEqualTo(403);
+
+        String condition = created("{\"resourceType\":\"Condition\",\"subject\":{\"reference\":\"Patient/" + inCare
+                + "\"},\"code\":{\"text\":\"脂質異常症\"}}");
+        assertThat(browser.get("/patients/" + inCare + "/history/Condition/" + condition).body())
+                .contains("href=\"/patients/" + inCare + "/history/Condition/" + condition + "/print.pdf\"");
+        var record = browser.download("/patients/" + inCare + "/history/Condition/" + condition + "/print.pdf");
+        assertThat(record.statusCode()).isEqualTo(200);
+        assertThat(PdfText.of(record.body())).contains("脂質異常症", "山田花子").doesNotContain("ペニシリン");
     }
 
     @Test
