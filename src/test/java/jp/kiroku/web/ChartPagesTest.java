@@ -338,6 +338,19 @@ class ChartPagesTest extends ServerTest {
             assertThat(browser.findElement(By.id("allergies")).getText()).contains("ペニシリン", "蕁麻疹");
             assertThat(browser.findElement(By.id("labs")).findElements(By.tagName("svg"))).hasSize(1);
             screenshot(browser, "chart.png");
+            // keyboard: the search form is reached and sent without a mouse
+            browser.get(base + "/patients");
+            var name = await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("name")));
+            name.sendKeys("ヤマダ", org.openqa.selenium.Keys.ENTER);
+            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("patients")));
+            // a tablet in portrait: the chart does not scroll sideways (wide tables scroll inside their card)
+            browser.manage().window().setSize(new org.openqa.selenium.Dimension(768, 1024));
+            browser.get(base + "/patients/" + inCare);
+            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("patient-name")));
+            Object overflow = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+            assertThat(((Number) overflow).intValue()).as("horizontal overflow at 768 px").isLessThanOrEqualTo(0);
+            screenshot(browser, "chart-tablet.png");
         } finally {
             browser.quit();
         }
