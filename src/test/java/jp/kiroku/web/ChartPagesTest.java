@@ -311,21 +311,22 @@ class ChartPagesTest extends ServerTest {
         return PersonLogin.totp(secret, System.currentTimeMillis() / 30_000 + 1);
     }
 
+    /**
+     * The issue's end-to-end path in a real browser: first login with the authenticator, search by kana, the chart,
+     * a record's versions side by side, the chart printed (its PDF read back), break-glass with its banner, keyboard
+     * and tablet; then the administrator disables the physician and the open page dies. Another physician's idle
+     * session no longer shows the chart.
+     */
     @Test
-    void inARealBrowserLoginWithASecondFactorSearchByKanaAndOpenTheChart() throws Exception {
-        byte[] secret = PersonLogin.firstLogin(new WebSession(anonymous.root()), doctor, otp).secret();
+    @Tag("AUTH-09")
+    @Tag("ACL-04")
+    void inARealBrowserFromLoginToBreakGlassUntilTheAccountIsDisabled() throws Exception {
         WebDriver browser = Chromium.start(1280, 800);
         try {
             String base = "http://127.0.0.1:" + port;
             browser.get(base + "/patients/" + inCare);
             await(browser).until(ExpectedConditions.urlContains("/login"));
-            browser.findElement(By.id("username")).sendKeys(doctor);
-            browser.findElement(By.id("password")).sendKeys(PersonLogin.GOOD_PASSWORD);
-            browser.findElement(By.cssSelector("button[type=submit]")).click();
-            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("code")));
-            // the enrolment spent this 30-second step's code; the next step's is accepted too (clock tolerance)
-            browser.findElement(By.id("code")).sendKeys(code(secret));
-            browser.findElement(By.cssSelector("button[type=submit]")).click();
+            byte[] secret = firstLogin(browser, doctor, otp);
             await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("find-patient"))).click();
             await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("name"))).sendKeys("ヤマダ");
             browser.findElement(By.cssSelector("#patient-search button[type=submit]")).click();
@@ -338,11 +339,42 @@ class ChartPagesTest extends ServerTest {
             assertThat(browser.findElement(By.id("allergies")).getText()).contains("ペニシリン", "蕁麻疹");
             assertThat(browser.findElement(By.id("labs")).findElements(By.tagName("svg"))).hasSize(1);
             screenshot(browser, "chart.png");
+
+            // the printout, fetched with this browser's session
+            String cookie = browser.manage().getCookieNamed("SESSION") != null
+                    ? "SESSION=" + browser.manage().getCookieNamed("SESSION").getValue()
+                    : browser.manage().getCookies().stream().map(c -> c.getName() + "=" + c.getValue())
+                    .collect(java.util.stream.Collectors.joining("; "));
+            var pdf = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(base + "/patients/" + inCare + "/print.pdf")).header("Cookie", cookie).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(pdf.statusCode()).isEqualTo(200);
+            assertThat(PdfText.of(pdf.body())).contains("山田花子", "ヤマダハナコ", "ペニシリン", ADMIN_ID);
+
+            // a record's versions side by side
+            browser.findElement(By.cssSelector("#allergies a.record")).click();
+            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("diff")));
+            assertThat(browser.findElement(By.id("versions")).getText()).contains("v1");
+            screenshot(browser, "versions.png");
+
             // keyboard: the search form is reached and sent without a mouse
             browser.get(base + "/patients");
-            var name = await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("name")));
-            name.sendKeys("ヤマダ", org.openqa.selenium.Keys.ENTER);
+            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("name")))
+                    .sendKeys("ヤマダ", org.openqa.selenium.Keys.ENTER);
             await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("patients")));
+
+            // break-glass: refused, then opened with a reason and a fresh code; the banner stays
+            browser.get(base + "/patients/" + elsewhere);
+            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("break-glass-form")));
+            new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("reason"))).selectByValue("emergency");
+            browser.findElement(By.id("text")).sendKeys("救急搬送、意識なし、既往歴の確認");
+            browser.findElement(By.id("otp")).sendKeys(code(secret));
+            browser.findElement(By.cssSelector("#break-glass-form button[type=submit]")).click();
+            assertThat(await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("break-glass"))).getText())
+                    .contains("緊急アクセス");
+            assertThat(browser.findElement(By.id("allergies")).getText()).contains("ソバ");
+            screenshot(browser, "break-glass.png");
+
             // a tablet in portrait: the chart does not scroll sideways (wide tables scroll inside their card)
             browser.manage().window().setSize(new org.openqa.selenium.Dimension(768, 1024));
             browser.get(base + "/patients/" + inCare);
@@ -351,9 +383,60 @@ class ChartPagesTest extends ServerTest {
                     "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
             assertThat(((Number) overflow).intValue()).as("horizontal overflow at 768 px").isLessThanOrEqualTo(0);
             screenshot(browser, "chart-tablet.png");
+
+            // an administrator disables the physician on the users page: the open page dies at the next request
+            String admin = "chart.admin." + s;
+            String adminOtp = accounts.create(new NewAccount(admin, "staff", List.of("admin"), "管理 " + s,
+                    PersonLogin.katakana(admin), null, LocalDate.of(1970, 7, 7), "system-administrator", null, null, null),
+                    Agent.localOperator()).oneTimePassword();
+            WebSession console = new WebSession(anonymous.root());
+            byte[] adminSecret = PersonLogin.firstLogin(console, admin, adminOtp).secret();
+            console.get("/console/users?q=" + doctor);
+            assertThat(console.post("/console/users/" + doctor + "/disable", java.util.Map.of("reason",
+                    "アカウント不正利用の疑い", "otp", code(adminSecret))).redirect()).startsWith("/console/users");
+            browser.navigate().refresh();
+            await(browser).until(ExpectedConditions.urlContains("/login"));
+            assertThat(browser.getPageSource()).doesNotContain("山田 花子");
+
+            // another physician, idle too long: the chart is gone
+            browser.manage().deleteAllCookies();
+            String other = "chart.dr2." + s;
+            String otherOtp = accounts.create(new NewAccount(other, "staff", List.of("physician"), "高橋 医師",
+                    PersonLogin.katakana(other), null, LocalDate.of(1976, 6, 6), "physician", null, null,
+                    "Practitioner/dr-" + s), Agent.localOperator()).oneTimePassword();
+            browser.get(base + "/login");
+            firstLogin(browser, other, otherOtp);
+            browser.get(base + "/patients/" + inCare);
+            await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("patient-name")));
+            int idle = jdbc.queryForObject("SELECT max_inactive_interval FROM spring_session WHERE principal_name = ?",
+                    Integer.class, other);
+            jdbc.update("UPDATE spring_session SET last_access_time = last_access_time - ?, expiry_time = expiry_time - ?"
+                    + " WHERE principal_name = ?", (idle + 60) * 1000L, (idle + 60) * 1000L, other);
+            browser.navigate().refresh();
+            await(browser).until(ExpectedConditions.urlContains("/login"));
+            assertThat(browser.getPageSource()).doesNotContain("ペニシリン");
         } finally {
             browser.quit();
         }
+    }
+
+    /** A first login in the browser (one-time password, own password, authenticator); the authenticator's secret. */
+    private static byte[] firstLogin(WebDriver browser, String username, String oneTimePassword) {
+        await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys(username);
+        browser.findElement(By.id("password")).sendKeys(oneTimePassword);
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("confirm")));
+        browser.findElement(By.id("password")).sendKeys(PersonLogin.GOOD_PASSWORD);
+        browser.findElement(By.id("confirm")).sendKeys(PersonLogin.GOOD_PASSWORD);
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        String shown = await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("totp-secret"))).getText();
+        byte[] secret = new org.apache.commons.codec.binary.Base32().decode(shown.replace(" ", ""));
+        browser.findElement(By.id("code")).sendKeys(PersonLogin.totp(secret, System.currentTimeMillis() / 30_000));
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("recovery-codes")));
+        browser.findElement(By.cssSelector("a.button")).click();
+        await(browser).until(ExpectedConditions.presenceOfElementLocated(By.id("signed-in-as")));
+        return secret;
     }
 
     private static WebDriverWait await(WebDriver browser) {
