@@ -46,9 +46,19 @@ class AdministratorPages {
     private final AccessMatrix matrix;
     private final Devices devices;
     private final Backups backups;
+    private final jp.kiroku.retention.Retention retention;
+    private final jp.kiroku.crypto.KeyProvider master;
+    private final jp.kiroku.crypto.DataKeys dataKeys;
+    private final jp.kiroku.crypto.BlindIndex blindIndex;
 
     AdministratorPages(ConsolePeople people, Accounts accounts, ClientRegistry clients, OperatingMode modes,
-                       AuditTrail audit, KirokuProperties props, AccessMatrix matrix, Devices devices, Backups backups) {
+                       AuditTrail audit, KirokuProperties props, AccessMatrix matrix, Devices devices, Backups backups,
+                       jp.kiroku.retention.Retention retention, jp.kiroku.crypto.KeyProvider master,
+                       jp.kiroku.crypto.DataKeys dataKeys, jp.kiroku.crypto.BlindIndex blindIndex) {
+        this.retention = retention;
+        this.master = master;
+        this.dataKeys = dataKeys;
+        this.blindIndex = blindIndex;
         this.matrix = matrix;
         this.devices = devices;
         this.backups = backups;
@@ -132,6 +142,31 @@ class AdministratorPages {
         model.addAttribute("runs", runs).addAttribute("zone", props.getTimeZone())
                 .addAttribute("maxAge", props.getBackup().getMaxAge());
         return "console/backups";
+    }
+
+    /** The facilities and their kind (what the retention rules go by). */
+    @GetMapping("/console/facilities")
+    String facilities(Authentication auth, HttpServletRequest request, Model model) {
+        Agent admin = people.require(auth, request, "facility.list", "admin");
+        var list = retention.facilities();
+        audit.record(AuditRecord.of(admin, "facility.list", AuditRecord.Outcome.SUCCESS).withDetail(list.size() + " facilities"));
+        model.addAttribute("facilities", list);
+        return "console/facilities";
+    }
+
+    /**
+     * The keys (issue 7): the master key in use and those still held (a rotation not finished keeps the old one), the
+     * data keys still wrapped under an older master key, and the generations of the search index key with their
+     * re-indexing progress. No key material is shown.
+     */
+    @GetMapping("/console/keys")
+    String keys(Authentication auth, HttpServletRequest request, Model model) {
+        Agent admin = people.require(auth, request, "keys.status", "admin");
+        audit.record(AuditRecord.of(admin, "keys.status", AuditRecord.Outcome.SUCCESS));
+        model.addAttribute("master", master.masterKeyId()).addAttribute("held", master.masterKeyIds())
+                .addAttribute("toRewrap", master.masterKeyIds().size() > 1 ? dataKeys.toRewrap() : 0L)
+                .addAttribute("wrapped", dataKeys.wrappedLeft()).addAttribute("index", blindIndex.list());
+        return "console/keys";
     }
 
     /** The operating mode (BCP-02): normal, read-only (writes refused) or isolate (also only this host served). */

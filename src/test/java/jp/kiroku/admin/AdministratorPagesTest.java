@@ -106,8 +106,14 @@ class AdministratorPagesTest extends ServerTest {
         java.nio.file.Path target = java.nio.file.Files.createTempDirectory("kiroku-console-backup-");
         backups.create(target, false, false, Agent.localOperator(), n -> { });
         assertThat(admin.browser().get("/console/backups").body()).contains(target.toString(), "full");
+        Page keys = admin.browser().get("/console/keys");
+        assertThat(keys.body()).contains("id=\"master\">" + masterKey.masterKeyId() + "<", "id=\"index-1\"");
+        retention.setFacility("adminpage-" + s, "記録クリニック " + s, "clinic", Agent.localOperator());
+        assertThat(admin.browser().get("/console/facilities").body()).contains("id=\"facility-adminpage-" + s + "\"",
+                "記録クリニック " + s, "clinic");
         WebSession nurse = signedIn("adminpage.nurse2." + s, "nurse", "nurse").browser();
         assertThat(nurse.get("/console/matrix").status()).isEqualTo(403);
+        assertThat(nurse.get("/console/keys").status()).isEqualTo(403);
     }
 
     @Autowired
@@ -116,6 +122,10 @@ class AdministratorPagesTest extends ServerTest {
     jp.kiroku.devices.Devices devices;
     @Autowired
     jp.kiroku.backup.Backups backups;
+    @Autowired
+    jp.kiroku.crypto.KeyProvider masterKey;
+    @Autowired
+    jp.kiroku.retention.Retention retention;
 
     /** A signed-in person and their authenticator. */
     record Signed(WebSession browser, byte[] secret) {
