@@ -36,9 +36,12 @@ class ConsolePages {
     private final BreakGlass breakGlass;
     private final ConsolePeople people;
     private final jp.kiroku.ledger.Ledgers ledgers;
+    private final jp.kiroku.incidents.IncidentReports reports;
 
     ConsolePages(Detection detection, Incidents incidents, AuditTrail audit, KirokuProperties props,
-                 BreakGlass breakGlass, ConsolePeople people, jp.kiroku.ledger.Ledgers ledgers) {
+                 BreakGlass breakGlass, ConsolePeople people, jp.kiroku.ledger.Ledgers ledgers,
+                 jp.kiroku.incidents.IncidentReports reports) {
+        this.reports = reports;
         this.ledgers = ledgers;
         this.breakGlass = breakGlass;
         this.people = people;
@@ -69,6 +72,40 @@ class ConsolePages {
     String open(@RequestParam long alert, @RequestParam String title, Authentication auth, HttpServletRequest request) {
         incidents.open(title, List.of(alert), List.of(), null, officer(auth, request, "incident.open"));
         return "redirect:/console/alerts";
+    }
+
+    /** One incident: its fields, its timeline, the affected patients from the audit ledger, forms to go on. */
+    @GetMapping("/console/incidents/{id}")
+    String incident(@PathVariable long id, Authentication auth, HttpServletRequest request, Model model) {
+        Agent officer = officer(auth, request, "incident.show");
+        model.addAttribute("incident", incidents.get(id)).addAttribute("timeline", incidents.timeline(id))
+                .addAttribute("patients", incidents.affectedPatients(id, officer))
+                .addAttribute("zone", props.getTimeZone()).addAttribute("statuses", Incidents.STATUSES)
+                .addAttribute("kinds", Incidents.ENTRY_KINDS);
+        return "console/incident";
+    }
+
+    /** Adds an action taken, a contact made, a note or a report sent. */
+    @PostMapping("/console/incidents/{id}/timeline")
+    String log(@PathVariable long id, @RequestParam String kind, @RequestParam(defaultValue = "") String text,
+               Authentication auth, HttpServletRequest request) {
+        incidents.log(id, kind, text, officer(auth, request, "incident.log"));
+        return "redirect:/console/incidents/" + id;
+    }
+
+    @PostMapping("/console/incidents/{id}/status")
+    String status(@PathVariable long id, @RequestParam String status, Authentication auth, HttpServletRequest request) {
+        incidents.status(id, status, officer(auth, request, "incident.status"));
+        return "redirect:/console/incidents/" + id;
+    }
+
+    /** The report for the ministry with the PPC items, as the Japanese PDF. */
+    @GetMapping(path = "/console/incidents/{id}/report.pdf", produces = "application/pdf")
+    org.springframework.http.ResponseEntity<byte[]> report(@PathVariable long id, Authentication auth,
+                                                           HttpServletRequest request) {
+        byte[] pdf = reports.report(id, officer(auth, request, "incident.report")).pdf();
+        return org.springframework.http.ResponseEntity.ok().contentType(org.springframework.http.MediaType.APPLICATION_PDF)
+                .header("Content-Disposition", "inline; filename=\"incident-" + id + "-report.pdf\"").body(pdf);
     }
 
     /** The break-glass review queue (ACL-04): uses waiting for review, oldest first, with the clinician's words. */

@@ -88,6 +88,27 @@ class ConsolePagesTest extends ServerTest {
         assertThat(officer.post("/console/alerts/" + raised.get(0).id() + "/acknowledge", Map.of()).status())
                 .as("already acknowledged").isEqualTo(400);
 
+        // the incident's page: its fields, the affected patients, the timeline; an action and a status from the page
+        long incidentId = incidents.list(false).stream().filter(i -> i.title().equals("パスワード総当たり")).findFirst()
+                .orElseThrow().id();
+        assertThat(after.body()).contains("href=\"/console/incidents/" + incidentId + "\"");
+        Page incident = officer.get("/console/incidents/" + incidentId);
+        assertThat(incident.status()).isEqualTo(200);
+        assertThat(incident.body()).contains("id=\"incident-title\">パスワード総当たり", "account:" + target + ".2",
+                "id=\"incident-report\"", "brute-force");
+        assertThat(officer.post("/console/incidents/" + incidentId + "/timeline", java.util.Map.of("kind", "action",
+                "text", "アカウントをロックした")).redirect()).isEqualTo("/console/incidents/" + incidentId);
+        officer.get("/console/incidents/" + incidentId);
+        assertThat(officer.post("/console/incidents/" + incidentId + "/status", java.util.Map.of("status", "contained"))
+                .redirect()).isEqualTo("/console/incidents/" + incidentId);
+        assertThat(officer.get("/console/incidents/" + incidentId).body()).contains("アカウントをロックした", "封じ込め済み");
+        officer.get("/console/incidents/" + incidentId);
+        assertThat(officer.post("/console/incidents/" + incidentId + "/status", java.util.Map.of("status", "forgotten"))
+                .status()).isEqualTo(400);
+        var report = officer.download("/console/incidents/" + incidentId + "/report.pdf");
+        assertThat(report.statusCode()).isEqualTo(200);
+        assertThat(jp.kiroku.support.PdfText.of(report.body())).contains("パスワード総当たり", "アカウントをロックした");
+
         String nurseName = "console.nurse." + suffix;
         WebSession nurse = signedIn(nurseName, List.of("nurse"), "nurse");
         assertThat(nurse.get("/console/alerts").status()).isEqualTo(403);
