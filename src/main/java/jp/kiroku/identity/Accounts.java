@@ -42,7 +42,7 @@ public class Accounts {
         }
     }
 
-    static final Set<String> ROLES = Set.of("physician", "dentist", "nurse", "pharmacist", "technician", "therapist",
+    public static final Set<String> ROLES = Set.of("physician", "dentist", "nurse", "pharmacist", "technician", "therapist",
             "dietitian", "doctor-assistant", "clerk", "admin", "auditor", "patient");
     static final Set<String> PROFESSIONS = Set.of("physician", "dentist", "nurse", "assistant-nurse", "midwife",
             "public-health-nurse", "pharmacist", "radiologic-technologist", "clinical-lab-technician",

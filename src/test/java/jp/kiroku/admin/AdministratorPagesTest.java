@@ -2,8 +2,6 @@ package jp.kiroku.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.LocalDate;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -13,7 +11,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 
 import jp.kiroku.audit.Agent;
 import jp.kiroku.identity.Accounts;
-import jp.kiroku.identity.NewAccount;
 import jp.kiroku.incidents.OperatingMode;
 import jp.kiroku.support.PersonLogin;
 import jp.kiroku.support.ServerTest;
@@ -36,8 +33,8 @@ class AdministratorPagesTest extends ServerTest {
     @Test
     void anAdministratorDisablesAUserAndTheirOpenSessionDies() {
         String s = UUID.randomUUID().toString().substring(0, 8);
-        Signed admin = signedIn("adminpage.admin." + s, "admin", "system-administrator");
-        Signed nurse = signedIn("adminpage.nurse." + s, "nurse", "nurse");
+        PersonLogin.SignedIn admin = signedIn("adminpage.admin." + s, "admin", "system-administrator");
+        PersonLogin.SignedIn nurse = signedIn("adminpage.nurse." + s, "nurse", "nurse");
         assertThat(nurse.browser().get("/").status()).isEqualTo(200);
         assertThat(nurse.browser().get("/console/users").status()).as("not an administrator").isEqualTo(403);
 
@@ -70,7 +67,7 @@ class AdministratorPagesTest extends ServerTest {
     @Tag("BCP-02")
     void theOperatingModeIsSwitchedFromThePage() {
         String s = UUID.randomUUID().toString().substring(0, 8);
-        Signed admin = signedIn("adminpage.mode." + s, "admin", "system-administrator");
+        PersonLogin.SignedIn admin = signedIn("adminpage.mode." + s, "admin", "system-administrator");
         assertThat(admin.browser().get("/console/mode").body()).contains("id=\"current-mode\"", "通常運用");
         try {
             assertThat(admin.browser().post("/console/mode", Map.of("mode", "read-only", "reason", "", "otp",
@@ -89,7 +86,7 @@ class AdministratorPagesTest extends ServerTest {
     @Tag("ACL-01")
     void theMatrixTheDevicesAndTheBackupsAreShown() throws Exception {
         String s = UUID.randomUUID().toString().substring(0, 8);
-        Signed admin = signedIn("adminpage.lists." + s, "admin", "system-administrator");
+        PersonLogin.SignedIn admin = signedIn("adminpage.lists." + s, "admin", "system-administrator");
         Page matrix = admin.browser().get("/console/matrix");
         assertThat(matrix.status()).isEqualTo(200);
         String physician = matrix.body().substring(matrix.body().indexOf("id=\"role-physician\""));
@@ -127,19 +124,7 @@ class AdministratorPagesTest extends ServerTest {
     @Autowired
     jp.kiroku.retention.Retention retention;
 
-    /** A signed-in person and their authenticator. */
-    record Signed(WebSession browser, byte[] secret) {
-        /** The code of the next 30-second step (the login spent the current one). */
-        String nextCode() {
-            return PersonLogin.totp(secret, System.currentTimeMillis() / 30_000 + 1);
-        }
-    }
-
-    private Signed signedIn(String username, String role, String profession) {
-        String otp = accounts.create(new NewAccount(username, "staff", List.of(role), "試験 " + username,
-                PersonLogin.katakana(username), null, LocalDate.of(1982, 6, 1), profession, null, null, null),
-                Agent.localOperator()).oneTimePassword();
-        WebSession browser = new WebSession(anonymous.root());
-        return new Signed(browser, PersonLogin.firstLogin(browser, username, otp).secret());
+    private PersonLogin.SignedIn signedIn(String username, String role, String profession) {
+        return PersonLogin.signedIn(accounts, anonymous.root(), username, role, profession, null);
     }
 }

@@ -15,7 +15,6 @@ import jp.kiroku.audit.Agent;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
 import jp.kiroku.identity.Accounts;
-import jp.kiroku.identity.NewAccount;
 import jp.kiroku.incidents.Detection;
 import jp.kiroku.incidents.Incidents;
 import jp.kiroku.support.PersonLogin;
@@ -171,17 +170,14 @@ class ConsolePagesTest extends ServerTest {
                 "救急外来で意識なし、既往歴の確認のため", new Agent(Agent.Kind.USER, clinician, "127.0.0.1"));
 
         String officerName = "console.reviewer." + suffix;
-        String otp = accounts.create(new NewAccount(officerName, "staff", List.of("auditor"), "試験 " + officerName,
-                PersonLogin.katakana(officerName), null, LocalDate.of(1980, 4, 1), "other", null, null, null),
-                Agent.localOperator()).oneTimePassword();
-        WebSession officer = new WebSession(anonymous.root());
-        byte[] secret = PersonLogin.firstLogin(officer, officerName, otp).secret();
+        PersonLogin.SignedIn signed = PersonLogin.signedIn(accounts, anonymous.root(), officerName, "auditor", "other", null);
+        WebSession officer = signed.browser();
         Page queue = officer.get("/console/break-glass");
         assertThat(queue.status()).isEqualTo(200);
         assertThat(queue.body()).contains("id=\"use-" + use.id() + "\"", clinician, "救急外来で意識なし、既往歴の確認のため",
                 "救急対応");
         String path = "/console/break-glass/" + use.id() + "/review";
-        String next = PersonLogin.totp(secret, System.currentTimeMillis() / 30_000 + 1);
+        String next = signed.nextCode();
         assertThat(officer.post(path, java.util.Map.of("outcome", "justified", "note", "",
                 "otp", next)).status()).as("no note: refused before the code is spent").isEqualTo(400);
         officer.get("/console/break-glass");
@@ -223,11 +219,6 @@ class ConsolePagesTest extends ServerTest {
     }
 
     private WebSession signedIn(String username, List<String> roles, String profession) {
-        String otp = accounts.create(new NewAccount(username, "staff", roles, "試験 " + username,
-                PersonLogin.katakana(username), null, LocalDate.of(1980, 4, 1), profession, null, null, null),
-                Agent.localOperator()).oneTimePassword();
-        WebSession browser = new WebSession(anonymous.root());
-        PersonLogin.firstLogin(browser, username, otp);
-        return browser;
+        return PersonLogin.signedIn(accounts, anonymous.root(), username, roles.get(0), profession, null).browser();
     }
 }

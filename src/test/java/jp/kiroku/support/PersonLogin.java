@@ -53,6 +53,24 @@ public final class PersonLogin {
                 jp.kiroku.audit.Agent.localOperator()).oneTimePassword();
     }
 
+    /** A person signed in to the pages, and their authenticator's secret. */
+    public record SignedIn(WebSession browser, byte[] secret) {
+        /** The code of the next 30-second step (the login spent the current one). */
+        public String nextCode() {
+            return totp(secret, System.currentTimeMillis() / 30_000 + 1);
+        }
+    }
+
+    /** A new staff account (kana from the username) signed in to the pages through its first login. */
+    public static SignedIn signedIn(jp.kiroku.identity.Accounts accounts, String root, String username, String role,
+                                    String profession, String department) {
+        String otp = accounts.create(new jp.kiroku.identity.NewAccount(username, "staff", java.util.List.of(role),
+                "試験 " + username, katakana(username), null, java.time.LocalDate.of(1984, 8, 8), profession, department,
+                null, null), jp.kiroku.audit.Agent.localOperator()).oneTimePassword();
+        WebSession browser = new WebSession(root);
+        return new SignedIn(browser, firstLogin(browser, username, otp).secret());
+    }
+
     /** A new account's first login in {@code browser}: own password, then TOTP enrolment. */
     public static FirstLogin firstLogin(WebSession browser, String username, String oneTimePassword) {
         assertThat(passwordStep(browser, username, oneTimePassword).redirect()).isEqualTo("/login/password");
