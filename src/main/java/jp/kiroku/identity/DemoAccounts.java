@@ -12,9 +12,10 @@ import org.springframework.transaction.annotation.Transactional;
 import jp.kiroku.audit.Agent;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.platform.KirokuProperties;
 
 /**
- * Demo mode only ({@code kiroku serve --demo}): accounts that log in at once, with a password and an enrolled TOTP
+ * Demo mode only ({@code kiroku serve --demo}, refused otherwise): accounts that log in at once, with a password and an enrolled TOTP
  * secret that the demo prints, so that a newcomer tries every role without first-login steps. Never used outside a
  * database marked demo; a real account always starts with a one-time password and enrols its own authenticator.
  */
@@ -37,13 +38,16 @@ public class DemoAccounts {
     private final PasswordEncoder encoder;
     private final AuditTrail audit;
     private final Clock clock;
+    private final boolean demo;
 
-    DemoAccounts(Accounts accounts, JdbcTemplate jdbc, PasswordEncoder encoder, AuditTrail audit, Clock clock) {
+    DemoAccounts(Accounts accounts, JdbcTemplate jdbc, PasswordEncoder encoder, AuditTrail audit, Clock clock,
+                 KirokuProperties props) {
         this.accounts = accounts;
         this.jdbc = jdbc;
         this.encoder = encoder;
         this.audit = audit;
         this.clock = clock;
+        this.demo = props.isDemo();
     }
 
     /**
@@ -52,6 +56,9 @@ public class DemoAccounts {
      */
     @Transactional
     public Credentials create(NewAccount a, Agent by) {
+        if (!demo) { // a known password and secret are for a demo's fictitious people only
+            throw new IllegalStateException("demo accounts are created only in demo mode (kiroku.demo=true)");
+        }
         String username = accounts.create(a, by).username();
         String password = "demo-" + random(12);
         byte[] secret = Totp.newSecret();
