@@ -135,6 +135,10 @@ public final class KirokuCli implements Runnable {
         @Option(names = "--host", description = "Address to listen on (default 127.0.0.1; non-loopback needs TLS).")
         String host;
 
+        @Option(names = "--demo", description = "Demo mode: example patients and one account per role (printed at start),"
+                + " no terminal rule; only on a fresh or demo data directory, never with real data.")
+        boolean demo;
+
         @Override
         public Integer call() {
             List<String> args = common.args(settings);
@@ -143,6 +147,11 @@ public final class KirokuCli implements Runnable {
             }
             if (host != null) {
                 args.add("--kiroku.host=" + host);
+            }
+            if (demo) {
+                // a newcomer's browser is not an enrolled terminal; the start banner says that the rule is off
+                args.add("--kiroku.demo=true");
+                args.add("--kiroku.devices.terminal-required=false");
             }
             new SpringApplicationBuilder(application).properties("kiroku.runtime.role=serve")
                     .run(args.toArray(String[]::new));

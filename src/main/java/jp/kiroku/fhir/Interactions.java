@@ -42,12 +42,15 @@ public class Interactions {
     private final Searches searches;
     private final BreakGlass breakGlass;
     private final Accounts accounts;
+    private final TransactionProcessor transactions;
 
-    Interactions(FhirServices services, Searches searches, BreakGlass breakGlass, Accounts accounts) {
+    Interactions(FhirServices services, Searches searches, BreakGlass breakGlass, Accounts accounts,
+                 TransactionProcessor transactions) {
         this.services = services;
         this.searches = searches;
         this.breakGlass = breakGlass;
         this.accounts = accounts;
+        this.transactions = transactions;
     }
 
     /** The caller for a person signed in to the web pages. */
@@ -65,6 +68,14 @@ public class Interactions {
             org.slf4j.MDC.put(AuditTrail.PURPOSE, "BTG");
         }
         return opened;
+    }
+
+    /**
+     * A transaction or batch Bundle, as {@code POST [base]} with no X-Provenance: the same scope checks, validation,
+     * reference rules, ledger leaves and audit events as over REST (used by demo mode to load its examples).
+     */
+    public Bundle transaction(Caller caller, Bundle bundle) {
+        return transactions.process(caller, RecordStatus.Attribution.NONE, bundle, null);
     }
 
     /** The current version (404, 410, 403 as HAPI's exceptions). */

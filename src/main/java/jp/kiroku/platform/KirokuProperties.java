@@ -45,6 +45,12 @@ public class KirokuProperties {
     private java.time.ZoneId timeZone = java.time.ZoneId.of("Asia/Tokyo");
     /** Instance validation level: "profiled" validates resources that claim a profile, "full" validates all. */
     private ValidationLevel validation = ValidationLevel.PROFILED;
+    /**
+     * Demo mode (kiroku serve --demo): loads the JP Core examples and a few Synthea patients, creates one demo
+     * account per role (credentials printed at start), shows a demo banner on every page and turns the terminal rule
+     * off. Refuses a database that holds non-demo data; a database marked demo is refused without it. Never for real data.
+     */
+    private boolean demo;
     private final Db db = new Db();
     private final Tokens tokens = new Tokens();
     private final Bootstrap bootstrap = new Bootstrap();
@@ -461,6 +467,8 @@ public class KirokuProperties {
         public void setCheckCommand(List<String> checkCommand) { this.checkCommand = List.copyOf(checkCommand); }
     }
 
+    public boolean isDemo() { return demo; }
+    public void setDemo(boolean demo) { this.demo = demo; }
     public String getMasterKeyPassphrase() { return masterKeyPassphrase; }
     public void setMasterKeyPassphrase(String p) { this.masterKeyPassphrase = p; }
     public Path getMasterKeyPassphraseFile() { return masterKeyPassphraseFile; }

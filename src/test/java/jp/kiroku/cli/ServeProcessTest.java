@@ -51,7 +51,8 @@ class ServeProcessTest {
         }
     }
 
-    private static ProcessBuilder kiroku(String... args) {
+    /** {@code kiroku ...} as a separate JVM on the test class path (also used by DemoModeTest). */
+    static ProcessBuilder kiroku(String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), "jp.kiroku.KirokuApplication"));
         cmd.addAll(List.of(args));
@@ -62,7 +63,7 @@ class ServeProcessTest {
         return pb;
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
@@ -102,10 +103,11 @@ class ServeProcessTest {
         return new FhirHttp(root()).withToken(FhirHttp.fetchToken(root(), CLIENT, SECRET, null));
     }
 
-    private static record Result(int exit, String out) {
+    record Result(int exit, String out) {
     }
 
-    private static Result run(String... args) throws Exception {
+    /** A command run to its end: exit code and output (stdout and stderr). */
+    static Result run(String... args) throws Exception {
         Process p = kiroku(args).redirectErrorStream(true).start();
         String out;
         try (InputStream in = p.getInputStream()) {

@@ -103,7 +103,8 @@ public final class PersonLogin {
         }
     }
 
-    private static byte[] base32(String s) {
+    /** RFC 4648 Base32 decoding (a printed or shown TOTP secret). */
+    public static byte[] base32(String s) {
         String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         var out = new java.io.ByteArrayOutputStream();
         int buffer = 0;
