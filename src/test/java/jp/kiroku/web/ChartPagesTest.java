@@ -115,6 +115,11 @@ class ChartPagesTest extends ServerTest {
                 .contains("id=\"patient-" + inCare + "\"");
         assertThat(browser.get("/patients?number=K" + s).body()).contains("id=\"patient-" + inCare + "\"");
         assertThat(browser.get("/patients?number=L" + s).body()).contains("id=\"no-patients\"");
+        created("{\"resourceType\":\"Coverage\",\"status\":\"active\",\"identifier\":[{\"value\":\"HK-" + s + "\"}],"
+                + "\"beneficiary\":{\"reference\":\"Patient/" + inCare + "\"},\"payor\":[{\"display\":\"全国健康保険協会\"}]}");
+        assertThat(browser.get("/patients?insurance=HK-" + s).body()).as("by the insurance card's number")
+                .contains("id=\"patient-" + inCare + "\"");
+        assertThat(browser.get("/patients?insurance=HK-none-" + s).body()).contains("id=\"no-patients\"");
 
         Page chart = browser.get("/patients/" + inCare);
         assertThat(chart.status()).isEqualTo(200);
