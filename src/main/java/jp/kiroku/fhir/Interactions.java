@@ -104,6 +104,15 @@ public class Interactions {
         return searches.everything(caller, Searches.SearchRequest.internal(params), patientId, "chart");
     }
 
+    /**
+     * Everything of the patient the caller may read, as for the chart, audited as {@code download}: a person taking
+     * their records with them (PHR-03), which the export-spike rule does not count as staff exports.
+     */
+    public Bundle download(Caller caller, String patientId, Map<String, List<String>> params) {
+        services.guard().require(caller, "Patient", Permission.READ, "download");
+        return searches.everything(caller, Searches.SearchRequest.internal(params), patientId, "download");
+    }
+
     /** Every version of one resource, newest first (at most {@code limit}), as {@code [type]/[id]/_history}. */
     public List<Resource> history(Caller caller, String type, String id, int limit) {
         services.guard().require(caller, type, Permission.READ, "history");

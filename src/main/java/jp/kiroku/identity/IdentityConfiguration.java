@@ -148,7 +148,7 @@ class IdentityConfiguration {
     /** People's pages: login steps and the signed-in session (cookies, CSRF, strict CSP; AUTH-01, AUTH-09). */
     static final String[] PEOPLE_PAGES = {"/", "/login", "/login/**", "/logout", "/logout/**", "/assets/**", "/account/**",
             "/device/enroll", "/console/**",
-            "/patients", "/patients/**", "/worklist", "/worklist/**", "/rights", "/rights/**"};
+            "/patients", "/patients/**", "/worklist", "/worklist/**", "/rights", "/rights/**", "/my", "/my/**"};
 
     @Bean
     @Order(2)

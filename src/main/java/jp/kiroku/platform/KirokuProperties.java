@@ -62,6 +62,7 @@ public class KirokuProperties {
     private final Backup backup = new Backup();
     private final DeviceSettings devices = new DeviceSettings();
     private final Incidents incidents = new Incidents();
+    private final Phr phr = new Phr();
 
     public enum ValidationLevel { PROFILED, FULL }
 
@@ -261,6 +262,18 @@ public class KirokuProperties {
         public void setZone(java.time.ZoneId zone) { this.zone = zone; }
         public List<String> getExemptRoles() { return exemptRoles; }
         public void setExemptRoles(List<String> roles) { this.exemptRoles = List.copyOf(roles); }
+    }
+
+    /** The patients' portal (PHR, issue 12). */
+    public static class Phr {
+        /**
+         * "Who looked at my record" names the staff member; off (the default) it shows their role, facility and
+         * purpose only. A facility policy decides (PHR guideline; many institutions do not name staff).
+         */
+        private boolean showStaffNames = false;
+
+        public boolean isShowStaffNames() { return showStaffNames; }
+        public void setShowStaffNames(boolean show) { this.showStaffNames = show; }
     }
 
     /** One detection rule's settings; unset values keep the rule's default. */
@@ -501,6 +514,7 @@ public class KirokuProperties {
     public Backup getBackup() { return backup; }
     public DeviceSettings getDevices() { return devices; }
     public Incidents getIncidents() { return incidents; }
+    public Phr getPhr() { return phr; }
     /** The backup target: kiroku.backup.target, or data-dir/backups. */
     public Path backupTarget() { return backup.target != null ? backup.target : dataDir.resolve("backups"); }
     public ClockSettings getClock() { return clock; }

@@ -226,7 +226,7 @@ class PatientPages {
     }
 
     /** The parameters of the bundle's next page, or null on the last one. */
-    private static Map<String, List<String>> next(Bundle page) {
+    static Map<String, List<String>> next(Bundle page) {
         Bundle.BundleLinkComponent next = page.getLink("next");
         if (next == null || next.getUrl() == null || !next.getUrl().contains("?")) {
             return null;
