@@ -109,6 +109,20 @@ record Chart(Header patient, List<Item> encounters, List<Item> problems, List<It
         };
     }
 
+    /**
+     * Which version a resource read is: its meta.versionId, or (a deleted version in a history, which has no body)
+     * the version in its id.
+     */
+    static RecordStore.VersionKey versionKey(Resource r) {
+        String version = r.getMeta().hasVersionId() ? r.getMeta().getVersionId() : r.getIdElement().getVersionIdPart();
+        return new RecordStore.VersionKey(r.fhirType(), r.getIdElement().getIdPart(), Integer.parseInt(version));
+    }
+
+    /** The versions of resources read, to ask who entered and confirmed them. */
+    static List<RecordStore.VersionKey> versionKeys(List<Resource> resources) {
+        return resources.stream().map(Chart::versionKey).toList();
+    }
+
     /** One entry described for a list of entries from several patients and types (a worklist). */
     static Item entry(Resource r, Map<RecordStore.VersionKey, RecordStore.Authored> authored,
                       Function<String, String> personName, Display show) {
@@ -219,9 +233,10 @@ record Chart(Header patient, List<Item> encounters, List<Item> problems, List<It
         }
 
         Item of(Resource r, String title, String detail, String when) {
-            String id = r.getIdElement().getIdPart();
-            int version = Integer.parseInt(r.getMeta().getVersionId());
-            RecordStore.Authored a = authored.get(new RecordStore.VersionKey(r.fhirType(), id, version));
+            RecordStore.VersionKey key = versionKey(r);
+            String id = key.id();
+            int version = key.versionId();
+            RecordStore.Authored a = authored.get(key);
             String status = r.getMeta().getTag().stream().filter(t -> STATUS_SYSTEM.equals(t.getSystem()))
                     .map(Coding::getCode).findFirst().orElse("draft");
             boolean undisclosed = java.util.stream.Stream.concat(r.getMeta().getSecurity().stream(),

@@ -99,16 +99,8 @@ class PatientPages {
     String chart(@PathVariable String id, Authentication auth, HttpServletRequest request, Model model) {
         Caller caller = caller(auth, request);
         banner(caller, model);
-        List<Resource> resources = new ArrayList<>();
-        Map<String, List<String>> params = new HashMap<>(Map.of("_count", List.of(Integer.toString(CHART_PAGE))));
-        while (params != null) {
-            Bundle page = fhir.chart(caller, id, params);
-            page.getEntry().forEach(e -> resources.add(e.getResource()));
-            params = next(page);
-        }
-        List<RecordStore.VersionKey> versions = resources.stream().map(r -> new RecordStore.VersionKey(r.fhirType(),
-                r.getIdElement().getIdPart(), Integer.parseInt(r.getMeta().getVersionId()))).toList();
-        Chart chart = Chart.of(resources, fhir.authored(versions), personNames(), show);
+        List<Resource> resources = allPages(params -> fhir.chart(caller, id, params));
+        Chart chart = Chart.of(resources, fhir.authored(Chart.versionKeys(resources)), personNames(), show);
         model.addAttribute("chart", chart);
         return "patients/chart";
     }
@@ -130,14 +122,12 @@ class PatientPages {
             throw new ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException("Unknown resource type: " + type);
         }
         List<Resource> versions = fhir.history(caller, type, id, HISTORY_LIMIT);
-        Map<RecordStore.VersionKey, RecordStore.Authored> authored = fhir.authored(versions.stream()
-                .map(r -> new RecordStore.VersionKey(type, id, Integer.parseInt(r.getIdElement().getVersionIdPart()))).toList());
+        Map<RecordStore.VersionKey, RecordStore.Authored> authored = fhir.authored(Chart.versionKeys(versions));
         List<Chart.Item> rows = new ArrayList<>();
         Map<Integer, Resource> byVersion = new LinkedHashMap<>();
         var people = personNames();
         for (Resource r : versions) {
-            r.getMeta().setVersionId(r.getIdElement().getVersionIdPart());
-            byVersion.put(Integer.parseInt(r.getMeta().getVersionId()), r);
+            byVersion.put(Chart.versionKey(r).versionId(), r);
             rows.add(Chart.entry(r, authored, people, show));
         }
         int newest = byVersion.keySet().stream().max(Integer::compare).orElseThrow();
@@ -172,8 +162,7 @@ class PatientPages {
         Caller caller = caller(auth, request);
         banner(caller, model);
         List<Resource> entries = fhir.unapproved(caller);
-        var authored = fhir.authored(entries.stream().map(r -> new RecordStore.VersionKey(r.fhirType(),
-                r.getIdElement().getIdPart(), Integer.parseInt(r.getMeta().getVersionId()))).toList());
+        var authored = fhir.authored(Chart.versionKeys(entries));
         var people = personNames();
         model.addAttribute("entries", entries.stream().map(r -> new WorkItem(Display.patientOf(r, ctx),
                 Chart.entry(r, authored, people, show))).toList());
@@ -215,8 +204,24 @@ class PatientPages {
         return "redirect:/patients/" + id;
     }
 
-    private Caller caller(Authentication auth, HttpServletRequest request) {
+    /** The signed-in person of a page request, as the FHIR interactions see them. */
+    static Caller caller(Authentication auth, HttpServletRequest request) {
         return Interactions.person(auth.getName().toLowerCase(Locale.ROOT), request.getRemoteAddr());
+    }
+
+    /**
+     * Every entry of a paged read (a chart: $everything as the person), page after page of the API's largest page
+     * (1000), following each page's next link.
+     */
+    static List<Resource> allPages(java.util.function.Function<Map<String, List<String>>, Bundle> read) {
+        List<Resource> out = new ArrayList<>();
+        Map<String, List<String>> params = new HashMap<>(Map.of("_count", List.of(Integer.toString(CHART_PAGE))));
+        while (params != null) {
+            Bundle page = read.apply(params);
+            page.getEntry().forEach(e -> out.add(e.getResource()));
+            params = next(page);
+        }
+        return out;
     }
 
     /** The break-glass banner: shown on every page while the person has patients opened so. */
@@ -226,7 +231,7 @@ class PatientPages {
     }
 
     /** The parameters of the bundle's next page, or null on the last one. */
-    static Map<String, List<String>> next(Bundle page) {
+    private static Map<String, List<String>> next(Bundle page) {
         Bundle.BundleLinkComponent next = page.getLink("next");
         if (next == null || next.getUrl() == null || !next.getUrl().contains("?")) {
             return null;

@@ -3,7 +3,6 @@ package jp.kiroku.web;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 import org.hl7.fhir.r4.model.Bundle;
@@ -45,7 +44,6 @@ class PortalPages {
 
     /** The most access-log events the page lists, newest first. */
     static final int ACCESS_LOG_LIMIT = 200;
-    private static final int PAGE = 1000;
 
     private final Interactions fhir;
     private final Accounts accounts;
@@ -73,10 +71,8 @@ class PortalPages {
     @GetMapping("/my")
     String records(Authentication auth, HttpServletRequest request, Model model) {
         Me me = me(auth, request);
-        List<Resource> resources = everything(me, false);
-        var versions = resources.stream().map(r -> new RecordStore.VersionKey(r.fhirType(), r.getIdElement().getIdPart(),
-                Integer.parseInt(r.getMeta().getVersionId()))).toList();
-        Chart chart = Chart.of(resources, fhir.authored(versions), username -> accounts.find(username)
+        List<Resource> resources = PatientPages.allPages(params -> fhir.chart(me.caller(), me.patientId(), params));
+        Chart chart = Chart.of(resources, fhir.authored(Chart.versionKeys(resources)), username -> accounts.find(username)
                 .map(Account::name).orElse(username), show);
         model.addAttribute("chart", chart);
         return "my/records";
@@ -87,7 +83,7 @@ class PortalPages {
     ResponseEntity<String> json(Authentication auth, HttpServletRequest request) {
         Me me = me(auth, request);
         Bundle out = new Bundle().setType(Bundle.BundleType.COLLECTION);
-        everything(me, true).forEach(r -> out.addEntry().setFullUrl(r.fhirType() + "/" + r.getIdElement().getIdPart())
+        PatientPages.allPages(params -> fhir.download(me.caller(), me.patientId(), params)).forEach(r -> out.addEntry().setFullUrl(r.fhirType() + "/" + r.getIdElement().getIdPart())
                 .setResource(r));
         return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/fhir+json;charset=UTF-8"))
                 .header("Content-Disposition", "attachment; filename=\"kiroku-my-records.json\"")
@@ -139,27 +135,13 @@ class PortalPages {
 
     /** The signed-in patient; a staff account (or a patient account without its record) is refused, audited. */
     private Me me(Authentication auth, HttpServletRequest request) {
-        String username = auth.getName().toLowerCase(Locale.ROOT);
-        Caller caller = Interactions.person(username, request.getRemoteAddr());
-        Account a = accounts.activeAccount(username).orElse(null);
+        Caller caller = PatientPages.caller(auth, request);
+        Account a = accounts.activeAccount(caller.agent().id()).orElse(null);
         if (a == null || !"patient".equals(a.kind()) || a.fhirRef() == null || !a.fhirRef().startsWith("Patient/")) {
             audit.record(AuditRecord.of(caller.agent(), "phr.open", AuditRecord.Outcome.DENIED)
                     .withDetail("not a patient's own account"));
             throw new ResponseStatusException(HttpStatus.FORBIDDEN, "the portal is for patients' own accounts");
         }
         return new Me(caller, a.fhirRef().substring("Patient/".length()));
-    }
-
-    /** The patient's records page by page; {@code download} audits it as a download rather than a look. */
-    private List<Resource> everything(Me me, boolean download) {
-        List<Resource> out = new ArrayList<>();
-        Map<String, List<String>> params = new HashMap<>(Map.of("_count", List.of(Integer.toString(PAGE))));
-        while (params != null) {
-            Bundle page = download ? fhir.download(me.caller(), me.patientId(), params)
-                    : fhir.chart(me.caller(), me.patientId(), params);
-            page.getEntry().forEach(e -> out.add(e.getResource()));
-            params = PatientPages.next(page);
-        }
-        return out;
     }
 }

@@ -3,7 +3,6 @@ package jp.kiroku.web;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.List;
-import java.util.Locale;
 
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -48,7 +47,7 @@ class PrintPages {
         if (from != null && to != null && to.isBefore(from)) {
             throw new IllegalArgumentException("the period ends (" + to + ") before it starts (" + from + ")");
         }
-        Caller caller = caller(auth, request);
+        Caller caller = PatientPages.caller(auth, request);
         List<RecordStore.AuthoredVersion> versions = fhir.printable(caller, id,
                 from == null ? null : from.atStartOfDay(zone).toInstant(),
                 to == null ? null : to.plusDays(1).atStartOfDay(zone).toInstant());
@@ -62,7 +61,7 @@ class PrintPages {
     @GetMapping("/patients/{patient}/history/{type}/{id}/print.pdf")
     ResponseEntity<byte[]> record(@PathVariable String patient, @PathVariable String type, @PathVariable String id,
                                   Authentication auth, HttpServletRequest request) {
-        Caller caller = caller(auth, request);
+        Caller caller = PatientPages.caller(auth, request);
         List<RecordStore.AuthoredVersion> versions = fhir.printable(caller, type, id);
         String owner = versions.get(versions.size() - 1).version().patientKey();
         return pdf(charts.printout(ChartPrint.Purpose.CHART, owner == null ? null : charts.patient(owner).orElse(null),
@@ -75,7 +74,4 @@ class PrintPages {
                 .header("Cache-Control", "no-store").body(ChartPdf.pdf(print));
     }
 
-    private static Caller caller(Authentication auth, HttpServletRequest request) {
-        return Interactions.person(auth.getName().toLowerCase(Locale.ROOT), request.getRemoteAddr());
-    }
 }
