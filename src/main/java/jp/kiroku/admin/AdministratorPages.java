@@ -5,7 +5,6 @@ import java.util.List;
 import org.springframework.security.core.Authentication;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -187,12 +186,5 @@ class AdministratorPages {
         people.reauthenticate(admin, otp, "mode.set");
         modes.set(mode, reason, admin);
         return "redirect:/console/mode";
-    }
-
-    /** Bad input on these pages: a plain answer, 400. */
-    @ExceptionHandler(IllegalArgumentException.class)
-    org.springframework.http.ResponseEntity<String> badRequest(IllegalArgumentException e) {
-        return org.springframework.http.ResponseEntity.badRequest()
-                .contentType(org.springframework.http.MediaType.TEXT_PLAIN).body(e.getMessage());
     }
 }

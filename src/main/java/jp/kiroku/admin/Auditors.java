@@ -33,12 +33,7 @@ class Auditors {
         if (caller.agent().kind() != Agent.Kind.USER) {
             return scope;
         }
-        return scope && isAuditor(caller.agent().id());
-    }
-
-    /** A person signed in to the web pages: whether their account is active and has the auditor role. */
-    boolean isAuditor(String username) {
-        return accounts.activeAccount(username).map(a -> a.roles().contains("auditor")).orElse(false);
+        return scope && accounts.hasRole(caller.agent().id(), "auditor");
     }
 
     /** The refusal (403), audited as {@code action} denied; {@code message} says what the API is for. */

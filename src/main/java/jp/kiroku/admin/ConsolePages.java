@@ -260,13 +260,6 @@ class ConsolePages {
         return s.matches("(?s).*[,\"\r\n].*") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 
-    /** An alert or incident that does not exist (or was taken up meanwhile): say so, 400. */
-    @org.springframework.web.bind.annotation.ExceptionHandler(IllegalArgumentException.class)
-    org.springframework.http.ResponseEntity<String> badRequest(IllegalArgumentException e) {
-        return org.springframework.http.ResponseEntity.badRequest()
-                .contentType(org.springframework.http.MediaType.TEXT_PLAIN).body(e.getMessage());
-    }
-
     private Agent officer(Authentication auth, HttpServletRequest request, String action) {
         return people.require(auth, request, action, "auditor");
     }

@@ -29,10 +29,15 @@ class ConsolePeople {
         this.audit = audit;
     }
 
+    /** The person signed in to the page as the acting agent (whatever their roles). */
+    Agent person(Authentication auth, HttpServletRequest request) {
+        return new Agent(Agent.Kind.USER, auth.getName().toLowerCase(Locale.ROOT), request.getRemoteAddr());
+    }
+
     /** The signed-in person as the acting agent, when their account has {@code role}. */
     Agent require(Authentication auth, HttpServletRequest request, String action, String role) {
-        Agent person = new Agent(Agent.Kind.USER, auth.getName().toLowerCase(Locale.ROOT), request.getRemoteAddr());
-        if (!accounts.activeAccount(person.id()).map(a -> a.roles().contains(role)).orElse(false)) {
+        Agent person = person(auth, request);
+        if (!accounts.hasRole(person.id(), role)) {
             audit.record(AuditRecord.of(person, action, AuditRecord.Outcome.DENIED).withDetail("not " + role));
             throw new ResponseStatusException(HttpStatus.FORBIDDEN, "this page is for the " + role + " role");
         }

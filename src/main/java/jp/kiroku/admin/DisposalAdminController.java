@@ -134,7 +134,7 @@ class DisposalAdminController {
 
     private boolean administrator(Caller caller) {
         return caller.agent().kind() == Agent.Kind.USER
-                && accounts.activeAccount(caller.agent().id()).map(a -> a.roles().contains("admin")).orElse(false);
+                && accounts.hasRole(caller.agent().id(), "admin");
     }
 
     private ResponseEntity<Object> refused(Caller caller, String action) {

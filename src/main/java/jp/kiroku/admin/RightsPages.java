@@ -2,7 +2,6 @@ package jp.kiroku.admin;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.UUID;
 
 import org.springframework.http.HttpStatus;
@@ -45,7 +44,7 @@ class RightsPages {
     /** The request form, and for a department's manager the requests waiting for their decision. */
     @GetMapping("/rights")
     String page(Authentication auth, HttpServletRequest request, Model model) {
-        Agent person = person(auth, request);
+        Agent person = people.person(auth, request);
         List<String> managed = rights.managedBy(person.id());
         List<RightsRequests.Request> pending = managed.isEmpty() ? List.of() : rights.list(false, managed);
         audit.record(AuditRecord.of(person, "rights.list", AuditRecord.Outcome.SUCCESS).withDetail("pending " + pending.size()));
@@ -58,7 +57,7 @@ class RightsPages {
     String ask(@RequestParam(defaultValue = "") String user, @RequestParam(defaultValue = "") String department,
                @RequestParam(defaultValue = "") String roles, @RequestParam(defaultValue = "") String reason,
                Authentication auth, HttpServletRequest request) {
-        Agent person = person(auth, request);
+        Agent person = people.person(auth, request);
         rights.request(user.strip(), department.strip(), Arrays.stream(roles.split("[,\\s]+")).filter(r -> !r.isBlank())
                 .toList(), reason, person);
         return "redirect:/rights?asked";
@@ -71,7 +70,7 @@ class RightsPages {
         if (!List.of("approve", "reject").contains(decision)) {
             throw new IllegalArgumentException("decision must be approve or reject");
         }
-        rights.decide(id, decision.equals("approve"), note, otp.replace(" ", ""), person(auth, request));
+        rights.decide(id, decision.equals("approve"), note, otp.replace(" ", ""), people.person(auth, request));
         return "redirect:/rights";
     }
 
@@ -88,19 +87,16 @@ class RightsPages {
     /** A refusal by the workflow's rules (not a manager, one's own rights, a wrong code): 403, audited. */
     @ExceptionHandler(SecurityException.class)
     ResponseEntity<String> refused(SecurityException e, HttpServletRequest request, Authentication auth) {
-        audit.record(AuditRecord.of(person(auth, request), "rights.decide", AuditRecord.Outcome.DENIED)
+        audit.record(AuditRecord.of(people.person(auth, request), "rights.decide", AuditRecord.Outcome.DENIED)
                 .withDetail(e.getMessage()));
         return ResponseEntity.status(HttpStatus.FORBIDDEN).contentType(org.springframework.http.MediaType.TEXT_PLAIN)
                 .body(e.getMessage());
     }
 
-    /** Bad input or a request decided already: 400 with what was wrong. */
-    @ExceptionHandler({IllegalArgumentException.class, IllegalStateException.class})
-    ResponseEntity<String> badRequest(RuntimeException e) {
+    /** A request decided already: 400 with what was wrong (bad input is answered by {@link ConsoleErrors}). */
+    @ExceptionHandler(IllegalStateException.class)
+    ResponseEntity<String> decidedAlready(IllegalStateException e) {
         return ResponseEntity.badRequest().contentType(org.springframework.http.MediaType.TEXT_PLAIN).body(e.getMessage());
     }
 
-    private static Agent person(Authentication auth, HttpServletRequest request) {
-        return new Agent(Agent.Kind.USER, auth.getName().toLowerCase(Locale.ROOT), request.getRemoteAddr());
-    }
 }

@@ -246,6 +246,11 @@ public class Accounts {
         return username == null ? Optional.empty() : active.get(username.toLowerCase(Locale.ROOT));
     }
 
+    /** Whether the account is active and has {@code role} (the administrators' and auditors' pages and APIs ask). */
+    public boolean hasRole(String username, String role) {
+        return activeAccount(username).map(a -> a.roles().contains(role)).orElse(false);
+    }
+
     /**
      * Assigns the person to departments and wards ({@code Organization/id}, {@code Location/id}), replacing the
      * previous assignment: the patients those units care for come within the person's reach.
