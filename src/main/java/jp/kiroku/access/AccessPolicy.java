@@ -1,6 +1,7 @@
 package jp.kiroku.access;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 
@@ -31,11 +32,13 @@ public class AccessPolicy {
     private final Clock clock;
     private final LoadingCache<Boolean, Matrix> matrix;
     private final ConsentRestrictions consents;
+    private final SharingConsents sharing;
 
     AccessPolicy(JdbcTemplate jdbc, CareRelations relations, KirokuProperties props, Clock clock,
-                 jp.kiroku.store.RecordStore store, ConsentRestrictions consents) {
+                 jp.kiroku.store.RecordStore store, ConsentRestrictions consents, SharingConsents sharing) {
         this.store = store;
         this.consents = consents;
+        this.sharing = sharing;
         this.relations = relations;
         this.props = props;
         this.clock = clock;
@@ -60,7 +63,8 @@ public class AccessPolicy {
 
     private View view(Subject subject, Matrix.Action action) {
         Map<String, Reach> reach = subject.person() ? matrix().reach(subject.roles(), action) : Map.of();
-        return new View(subject, reach, relations, clock.instant().minus(props.getAccess().getCareAfterEnd()), store, consents);
+        Instant now = clock.instant();
+        return new View(subject, reach, relations, now, now.minus(props.getAccess().getCareAfterEnd()), store, consents, sharing);
     }
 
     /** The information category of a resource: a security label or tag that names one wins (sensitive first), else its type's. */

@@ -68,14 +68,7 @@ public class ConsentRestrictions {
 
     private static void collect(Consent.ProvisionComponent p, List<Restriction> out) {
         if (p.getType() == Consent.ConsentProvisionType.DENY) {
-            List<String> categories = new ArrayList<>();
-            for (CodeableConcept code : p.getCode()) {
-                for (Coding coding : code.getCoding()) {
-                    if (CATEGORY_SYSTEM.equals(coding.getSystem()) && coding.hasCode()) {
-                        categories.add(coding.getCode());
-                    }
-                }
-            }
+            List<String> categories = categories(p);
             List<String> types = new ArrayList<>();
             for (Coding coding : p.getClass_()) {
                 if (TYPE_SYSTEM.equals(coding.getSystem()) && coding.hasCode()) {
@@ -105,8 +98,21 @@ public class ConsentRestrictions {
         p.getProvision().forEach(nested -> collect(nested, out));
     }
 
+    /** The information categories a provision names ({@code provision.code}, system {@link #CATEGORY_SYSTEM}). */
+    static List<String> categories(Consent.ProvisionComponent p) {
+        List<String> categories = new ArrayList<>();
+        for (CodeableConcept code : p.getCode()) {
+            for (Coding coding : code.getCoding()) {
+                if (CATEGORY_SYSTEM.equals(coding.getSystem()) && coding.hasCode()) {
+                    categories.add(coding.getCode());
+                }
+            }
+        }
+        return categories;
+    }
+
     /** The first instant after a (possibly partial) end: "2019" ends at the start of 2020. */
-    private static Instant endExclusive(org.hl7.fhir.r4.model.DateTimeType end) {
+    static Instant endExclusive(org.hl7.fhir.r4.model.DateTimeType end) {
         java.util.Calendar cal = end.getValueAsCalendar();
         switch (end.getPrecision()) {
             case YEAR -> cal.add(java.util.Calendar.YEAR, 1);

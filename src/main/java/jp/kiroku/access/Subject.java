@@ -5,7 +5,8 @@ import java.util.Set;
 
 /**
  * Whom an access decision is about. A system (a registered client or the local operator) is limited by its scopes
- * only; a person by their roles, facility and care relationships as well.
+ * only; a person by their roles, facility and care relationships as well ({@code person}: decided by the role matrix —
+ * also a sharing partner's client, see {@link #partner}).
  *
  * @param parties     what the person's care relationships are recorded against: their Practitioner (or
  *                    PractitionerRole) and the departments and wards they are assigned to ({@code Organization/…},
@@ -21,6 +22,17 @@ public record Subject(boolean person, String id, Set<String> roles, String facil
 
     public static Subject system(String id) {
         return new Subject(false, id, Set.of(), HOME_FACILITY, List.of(), null, Set.of());
+    }
+
+    /** The role of a sharing partner's client (another facility's system; issue 12, item 4). */
+    public static final String PARTNER_ROLE = "partner";
+
+    /**
+     * A sharing partner's client: decided like a person of the partner's facility with the role {@link #PARTNER_ROLE}
+     * (the matrix says which categories), so it reaches only what patients have shared with that facility.
+     */
+    public static Subject partner(String clientId, String facility) {
+        return new Subject(true, clientId, Set.of(PARTNER_ROLE), facility, List.of(), null, Set.of());
     }
 
     public static Subject person(String id, Set<String> roles, String facility, List<String> parties, String selfPatient) {

@@ -27,12 +27,16 @@ public final class View {
     private final Instant careCutoff;
     private final jp.kiroku.store.RecordStore store;
     private final ConsentRestrictions consents;
+    private final SharingConsents sharing;
+    private final Instant now;
     /** The patients in the subject's care, looked up (from the per-person cache) when first needed. */
     private CareRelations.Patients inCare;
 
-    View(Subject subject, Map<String, Reach> reach, CareRelations relations, Instant careCutoff,
-         jp.kiroku.store.RecordStore store, ConsentRestrictions consents) {
+    View(Subject subject, Map<String, Reach> reach, CareRelations relations, Instant now, Instant careCutoff,
+         jp.kiroku.store.RecordStore store, ConsentRestrictions consents, SharingConsents sharing) {
         this.consents = consents;
+        this.sharing = sharing;
+        this.now = now;
         this.subject = subject;
         this.reach = Map.copyOf(reach);
         this.relations = relations;
@@ -82,9 +86,14 @@ public final class View {
         }
         return switch (r) {
             case SELF -> p.patientKey() != null && p.patientKey().equals(subject.selfPatient());
-            case FACILITY -> subject.facility().equals(p.facility());
-            case CARE -> subject.facility().equals(p.facility()) && (p.patientKey() == null || inCare().contains(p.patientKey()));
+            case FACILITY -> ownOrShared(p);
+            case CARE -> ownOrShared(p) && (p.patientKey() == null || inCare().contains(p.patientKey()));
         };
+    }
+
+    /** A record of the subject's facility, or one the patient has shared with it ({@link SharingConsents}). */
+    private boolean ownOrShared(Placement p) {
+        return subject.facility().equals(p.facility()) || sharing.shared(subject.facility(), p.patientKey(), p.category(), now);
     }
 
     /**
@@ -152,8 +161,16 @@ public final class View {
         List<Object> args = new ArrayList<>();
         List<String> any = new ArrayList<>();
         if (!facility.isEmpty() || !care.isEmpty()) {
-            StringBuilder in = new StringBuilder(alias + ".facility_id = ? AND (");
-            args.add(subject.facility());
+            StringBuilder in = new StringBuilder();
+            Condition shared = sharing.condition(subject.facility(), alias, now);
+            if (shared == null) {
+                in.append(alias).append(".facility_id = ? AND (");
+                args.add(subject.facility());
+            } else {
+                in.append("(").append(alias).append(".facility_id = ? OR ").append(shared.sql()).append(") AND (");
+                args.add(subject.facility());
+                args.addAll(shared.args());
+            }
             List<String> parts = new ArrayList<>();
             if (!facility.isEmpty()) {
                 parts.add(alias + ".category = ANY (?)");

@@ -11,11 +11,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code kiroku client create|list|disable}: system clients (OAuth2 client credentials). */
+/** {@code kiroku client create|create-app|create-partner|list|disable}: system clients, apps and sharing partners (OAuth2). */
 @Command(name = "client", mixinStandardHelpOptions = true, description = "Manage system clients (OAuth2).",
         subcommands = {ClientCommands.Create.class, ClientCommands.CreateApp.class, ClientCommands.ListClients.class,
-                ClientCommands.Disable.class})
+                ClientCommands.Disable.class, ClientCommands.CreatePartner.class})
 final class ClientCommands extends CommandGroup {
+
+    /** A new client's id and secret (the only time the secret is shown) and one more line about it. */
+    private static void shownOnce(java.io.PrintWriter out, ClientRegistry.NewClient client, String about) {
+        out.println("client_id:     " + client.clientId());
+        out.println("client_secret: " + client.secret());
+        out.println(about);
+        out.println("The secret is shown only now; store it safely.");
+    }
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Register a client; prints its id and secret once (the secret is stored only as a hash).")
@@ -30,10 +38,29 @@ final class ClientCommands extends CommandGroup {
         int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
             List<String> list = Arrays.stream(scopes.trim().split("[\\s,]+")).filter(s -> !s.isEmpty()).toList();
             var client = ctx.getBean(ClientRegistry.class).create(name, list, Agent.localOperator());
-            out.println("client_id:     " + client.clientId());
-            out.println("client_secret: " + client.secret());
-            out.println("scopes:        " + String.join(" ", client.scopes()));
-            out.println("The secret is shown only now; store it safely.");
+            shownOnce(out, client, "scopes:        " + String.join(" ", client.scopes()));
+            return 0;
+        }
+    }
+
+    @Command(name = "create-partner", mixinStandardHelpOptions = true,
+            description = {"Register another facility's system (e.g. its Kiroku) that reads what patients share with that",
+                    "facility (their consents, PHR-01): client credentials, read and search only; prints id and secret once."})
+    static final class CreatePartner extends AdminCommand {
+        @Option(names = "--name", required = true, description = "Who the partner is, e.g. \"B clinic's Kiroku\".")
+        String name;
+
+        @Option(names = "--facility", required = true, description = "The partner's facility id in the facility register"
+                + " (kiroku facility set), the one patients choose when they consent.")
+        String facility;
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, java.io.PrintWriter out) {
+            if (ctx.getBean(jp.kiroku.retention.Retention.class).facilities().stream().noneMatch(f -> f.id().equals(facility))) {
+                return fail("no facility '" + facility + "' in the register; add it first with kiroku facility set");
+            }
+            var client = ctx.getBean(ClientRegistry.class).createPartner(name, facility, Agent.localOperator());
+            shownOnce(out, client, "reads for:     " + facility + " (what patients share with it)");
             return 0;
         }
     }

@@ -28,7 +28,7 @@ import jp.kiroku.store.Written;
 @Component
 record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecords records, TransactionTemplate tx,
                     HistoryPaging history, SearchIndex search, Conditions conditions, CareRelations careRelations,
-                    ConsentRestrictions consents, RecordStatus status, jp.kiroku.incidents.OperatingMode mode,
+                    ConsentRestrictions consents, jp.kiroku.access.SharingConsents sharing, RecordStatus status, jp.kiroku.incidents.OperatingMode mode,
                     jp.kiroku.devices.Lendings lendings) {
 
     /** A write together with its new version as a resource and that version's search-index values (null for a delete). */
@@ -131,6 +131,9 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
                     if (ConsentRestrictions.carriesRestrictions(w.key().type())) {
                         consents.replace(w.key(), patient, w.deleted() ? List.of()
                                 : consents.restrictions(changes.get(i).resource()));
+                    }
+                    if (jp.kiroku.access.SharingConsents.carriesShares(w.key().type())) {
+                        sharing.replace(w.key(), patient, w.deleted() ? List.of() : sharing.shares(changes.get(i).resource()));
                     }
                 }
                 touched.add(new AuditRecord.Touched(w.key().type(), w.key().id(), w.versionId(), patient));

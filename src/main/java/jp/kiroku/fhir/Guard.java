@@ -38,8 +38,11 @@ class Guard {
     private final AccessPolicy policy;
     private final Accounts accounts;
     private final BreakGlass breakGlass;
+    private final jp.kiroku.identity.ClientRegistry clients;
 
-    Guard(AuditTrail audit, AccessPolicy policy, Accounts accounts, BreakGlass breakGlass) {
+    Guard(AuditTrail audit, AccessPolicy policy, Accounts accounts, BreakGlass breakGlass,
+          jp.kiroku.identity.ClientRegistry clients) {
+        this.clients = clients;
         this.audit = audit;
         this.policy = policy;
         this.accounts = accounts;
@@ -114,6 +117,10 @@ class Guard {
      * once per HTTP request and kept with it.
      */
     Subject subject(Caller caller) {
+        if (caller.agent().kind() == Agent.Kind.CLIENT) {
+            return clients.sharingFacility(caller.agent().id()).map(f -> Subject.partner(caller.agent().id(), f))
+                    .orElseGet(() -> Subject.system(caller.agent().id()));
+        }
         if (caller.agent().kind() != Agent.Kind.USER) {
             return Subject.system(caller.agent().id());
         }

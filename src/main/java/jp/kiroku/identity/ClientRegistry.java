@@ -53,6 +53,7 @@ public class ClientRegistry {
     private final AuditTrail audit;
     private final Clock clock;
     private final LoadingCache<String, Boolean> active;
+    private final LoadingCache<String, java.util.Optional<String>> partners;
     private final Set<String> resourceTypes;
     private final java.time.Duration accessTokenLifetime;
     private final java.time.Duration refreshTokenLifetime;
@@ -69,6 +70,10 @@ public class ClientRegistry {
         this.refreshTokenLifetime = props.getTokens().getRefreshTokenLifetime();
         this.active = Caffeine.newBuilder().expireAfterWrite(props.getTokens().getActiveCheckCache())
                 .maximumSize(10_000).build(this::loadActive);
+        this.partners = Caffeine.newBuilder().expireAfterWrite(props.getTokens().getActiveCheckCache())
+                .maximumSize(10_000).build(id -> java.util.Optional.ofNullable(jdbc.query(
+                        "SELECT sharing_facility FROM oauth2_registered_client WHERE client_id = ?",
+                        (rs, i) -> rs.getString(1), id).stream().filter(java.util.Objects::nonNull).findFirst().orElse(null)));
     }
 
     /** Registers a system client with a generated secret. */
@@ -205,6 +210,29 @@ public class ClientRegistry {
     public boolean anyExists() {
         Boolean any = jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM oauth2_registered_client)", Boolean.class);
         return Boolean.TRUE.equals(any);
+    }
+
+    /**
+     * Registers a sharing partner's client (issue 12, item 4): another Kiroku, or another facility's system, that reads
+     * what patients share with {@code facility} — client credentials, read and search only ({@code system/*.rs}). Its
+     * requests are decided as the role {@code partner} of that facility, so it reaches the records patients have
+     * shared with the facility (their consents), and nothing else.
+     */
+    @Transactional
+    public NewClient createPartner(String name, String facility, Agent by) {
+        if (facility == null || !facility.matches("[A-Za-z0-9._-]{1,100}")) {
+            throw new IllegalArgumentException("a partner needs the id of the facility it reads for (--facility)");
+        }
+        NewClient client = create(name, List.of("system/*.rs"), by);
+        jdbc.update("UPDATE oauth2_registered_client SET sharing_facility = ? WHERE client_id = ?", facility, client.clientId());
+        audit.record(AuditRecord.of(by, "client.partner", AuditRecord.Outcome.SUCCESS)
+                .withDetail("client=" + client.clientId() + " facility=" + facility));
+        return client;
+    }
+
+    /** The facility a sharing partner's client reads for; empty for every other client (cached like the active check). */
+    public java.util.Optional<String> sharingFacility(String clientId) {
+        return partners.get(clientId);
     }
 
     /** True when the client exists and is not disabled. */

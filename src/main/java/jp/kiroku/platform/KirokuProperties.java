@@ -272,8 +272,16 @@ public class KirokuProperties {
          */
         private boolean showStaffNames = false;
 
+        /**
+         * The version of the sharing terms patients agree to when they consent to third-party provision (PHR-01);
+         * each Consent names it in policy.uri. Raise it when the text of the terms changes.
+         */
+        private String sharingTermsVersion = "1";
+
         public boolean isShowStaffNames() { return showStaffNames; }
         public void setShowStaffNames(boolean show) { this.showStaffNames = show; }
+        public String getSharingTermsVersion() { return sharingTermsVersion; }
+        public void setSharingTermsVersion(String version) { this.sharingTermsVersion = version; }
     }
 
     /** One detection rule's settings; unset values keep the rule's default. */

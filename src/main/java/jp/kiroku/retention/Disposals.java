@@ -86,6 +86,7 @@ public class Disposals {
     private final SearchIndex search;
     private final CareRelations careRelations;
     private final ConsentRestrictions consents;
+    private final jp.kiroku.access.SharingConsents sharing;
     private final DataKeys keys;
     private final AuditTrail audit;
     private final Clock clock;
@@ -95,7 +96,7 @@ public class Disposals {
     private final jp.kiroku.incidents.OperatingMode mode;
 
     Disposals(JdbcTemplate jdbc, Retention retention, RecordStore store, SearchIndex search, CareRelations careRelations,
-              ConsentRestrictions consents, DataKeys keys, AuditTrail audit, Clock clock, PlatformTransactionManager transactions,
+              ConsentRestrictions consents, jp.kiroku.access.SharingConsents sharing, DataKeys keys, AuditTrail audit, Clock clock, PlatformTransactionManager transactions,
               KirokuProperties props, jp.kiroku.ledger.Ledgers ledgers, jp.kiroku.incidents.OperatingMode mode) {
         this.jdbc = jdbc;
         this.retention = retention;
@@ -103,6 +104,7 @@ public class Disposals {
         this.search = search;
         this.careRelations = careRelations;
         this.consents = consents;
+        this.sharing = sharing;
         this.keys = keys;
         this.audit = audit;
         this.clock = clock;
@@ -327,6 +329,9 @@ public class Disposals {
             }
             if (ConsentRestrictions.carriesRestrictions(k.type())) {
                 consents.replace(k, patient, List.of());
+            }
+            if (jp.kiroku.access.SharingConsents.carriesShares(k.type())) {
+                sharing.replace(k, patient, List.of());
             }
         }
         // 2. the versions that held content: listed in the register, then removed (the owner's function, only those)

@@ -47,7 +47,7 @@ public class Residuals {
     /** The tables whose rows a disposal removes or replaces. */
     private static final List<String> TOUCHED = List.of("resource_version", "resource_current", "resource_reference",
             "search_token", "search_string", "search_date", "search_reference", "search_number", "search_quantity",
-            "search_uri", "search_composite", "care_relation", "consent_restriction", "data_key");
+            "search_uri", "search_composite", "care_relation", "consent_restriction", "consent_share", "data_key");
 
     /** One thing the scan looked at: what, and what it found (empty = nothing). */
     public record Check(String what, List<String> found) {

@@ -17,7 +17,7 @@ import jp.kiroku.access.BreakGlass;
  * What the clinicians' pages answer when a read is refused, a record is missing or deleted, or the input is wrong:
  * the refusal page saying why — never a stack trace. A chart refused (or a break-glass that failed) offers break-glass.
  */
-@ControllerAdvice(assignableTypes = {PatientPages.class, PrintPages.class, PortalPages.class})
+@ControllerAdvice(assignableTypes = {PatientPages.class, PrintPages.class, PortalPages.class, ConsentPages.class})
 class PageErrors {
 
     private static final Pattern CHART_PATH = Pattern.compile("/patients/([^/]+)(/break-glass)?");

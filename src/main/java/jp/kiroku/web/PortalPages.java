@@ -65,7 +65,7 @@ class PortalPages {
     }
 
     /** A patient signed in: the caller and their own patient id. */
-    private record Me(Caller caller, String patientId) {
+    record Me(Caller caller, String patientId) {
     }
 
     @GetMapping("/my")
@@ -134,7 +134,7 @@ class PortalPages {
     }
 
     /** The signed-in patient; a staff account (or a patient account without its record) is refused, audited. */
-    private Me me(Authentication auth, HttpServletRequest request) {
+    Me me(Authentication auth, HttpServletRequest request) {
         Caller caller = PatientPages.caller(auth, request);
         Account a = accounts.activeAccount(caller.agent().id()).orElse(null);
         if (a == null || !"patient".equals(a.kind()) || a.fhirRef() == null || !a.fhirRef().startsWith("Patient/")) {
