@@ -27,7 +27,7 @@ import jp.kiroku.store.ResourceKey;
  * {@code permit} provision names a facility as actor ({@code provision.actor.reference.identifier}, system
  * {@link #FACILITY_SYSTEM}) lets that facility's people reach the patient's records made anywhere in this Kiroku — of
  * the categories the provision names ({@code provision.code}, system {@link ConsentRestrictions#CATEGORY_SYSTEM}; all
- * when none) while now is within {@code provision.period} — exactly as far as their roles reach records of their own
+ * but {@link #NAMED_ONLY} when none) while now is within {@code provision.period} — exactly as far as their roles reach records of their own
  * facility (a clinician still needs a care relationship with the patient). Derived when a Consent is written, in the
  * same transaction; a revoked (inactive) or deleted Consent shares nothing from its commit on. {@link View} applies it.
  */
@@ -37,10 +37,14 @@ public class SharingConsents {
     /** The identifier system of a facility (the ids of the facility register, {@code kiroku facility}). */
     public static final String FACILITY_SYSTEM = "http://kiroku.jp/fhir/NamingSystem/facility";
 
+    /** Categories shared only when a provision names them: "all" never includes them. */
+    static final List<String> NAMED_ONLY = List.of("sensitive", "undisclosed");
+
     /** One facility's right to one patient's records. */
     public record Share(String recipient, List<String> categories, List<String> purposes, Instant from, Instant to) {
         boolean covers(String category, Instant now) {
-            return (categories == null || categories.contains(category)) && (from == null || !now.isBefore(from))
+            return (categories == null ? !NAMED_ONLY.contains(category) : categories.contains(category))
+                    && (from == null || !now.isBefore(from))
                     && (to == null || now.isBefore(to));
         }
     }
@@ -166,8 +170,8 @@ public class SharingConsents {
         Timestamp at = Timestamp.from(now);
         return new View.Condition("((" + c + ".patient_key || '') = ANY (?) AND EXISTS (SELECT 1 FROM consent_share s"
                 + " WHERE s.recipient = ? AND s.patient_key = " + c + ".patient_key"
-                + " AND (s.categories IS NULL OR " + c + ".category = ANY (s.categories))"
+                + " AND (s.categories IS NULL AND " + c + ".category <> ALL (?) OR " + c + ".category = ANY (s.categories))"
                 + " AND (s.valid_from IS NULL OR s.valid_from <= ?) AND (s.valid_to IS NULL OR s.valid_to > ?)))",
-                List.of(patients.toArray(String[]::new), facility, at, at));
+                List.of(patients.toArray(String[]::new), facility, NAMED_ONLY.toArray(String[]::new), at, at));
     }
 }

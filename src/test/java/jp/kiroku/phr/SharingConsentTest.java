@@ -142,6 +142,11 @@ class SharingConsentTest extends ServerTest {
                 .isEqualTo("/my/consents");
         assertThat(doctorB.get("Observation/" + observation).status()).as("from today, every category").isEqualTo(200);
         assertThat(doctorB.get("Patient/" + patient).status()).isEqualTo(200);
+        String psy = created("{\"resourceType\":\"Condition\",\"meta\":{\"security\":[{\"system\":"
+                + "\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"PSY\"}]},\"code\":{\"text\":\"うつ病\"},"
+                + "\"subject\":{\"reference\":\"Patient/" + patient + "\"}}");
+        assertThat(doctorB.get("Condition/" + psy).status()).as("sensitive records only when named").isEqualTo(403);
+        assertThat(total(doctorB.get("Condition?patient=" + patient))).isEqualTo(1);
         // bad input is answered on the page and writes nothing
         int before = count("Consent");
         assertThat(portal.post("/my/consents", Map.of("recipient", "no-such-facility", "purpose", "TREAT")).body())
