@@ -89,6 +89,13 @@ class SharingPartnerTest extends ServerTest {
                 "{\"resourceType\":\"Consent\",\"id\":\"" + consent + "\",")).status()).isEqualTo(200);
         assertThat(partner.get("Observation/" + obs).status()).isEqualTo(403);
         assertThat(CliRun.kiroku(DATA_DIR, fetch.toArray(String[]::new)).err()).contains("shares no patient");
+        // the partner role is a client's only: no person gets it (it would reach a whole facility)
+        assertThat(CliRun.kiroku(DATA_DIR, "user", "create", "--username", "pt-role-" + s, "--name", "試験", "--kana", "シケン",
+                "--roles", "partner", "--profession", "other").err()).contains("unknown role 'partner'");
+        // plain http to another host is refused before anything is sent
+        assertThat(CliRun.kiroku(DATA_DIR, "phr", "fetch", "--source", "http://kiroku.example.jp", "--client-id", clientId,
+                "--secret-file", secretFile.toString(), "--patient", patient, "--out", out.toString()).err())
+                .contains("must be https");
     }
 
     private static String consent(String patient, String facility, String status) {
