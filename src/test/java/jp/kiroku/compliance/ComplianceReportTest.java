@@ -30,8 +30,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The compliance report (issue 12, item 6) against the running server: an item turns red when its setting is switched
- * off (two-factor authentication no longer required for a role: the same live settings object the login reads) and
- * back when it is switched on again; database state turns items red and back (a break-glass use left unreviewed for
+ * off (two-factor authentication no longer required for a role: the same live settings object the login reads, so a
+ * clerk then gets in with a password alone) and back when it is switched on again; database state turns items red and back (a break-glass use left unreviewed for
  * more than a week, a device whose responsible person left, a staff account unused for more than 90 days); the report
  * comes as JSON and as PDFs in Japanese and English with the state and evidence; organisational items take the
  * officer's answer; the console page shows it all to the auditor and refuses others.
@@ -74,6 +74,8 @@ class ComplianceReportTest extends ServerTest {
         props.getAuth().setTwoFactorExemptRoles(List.of("clerk"));
         try {
             assertThat(accounts.secondFactorExemptRoles()).containsExactly("clerk");
+            assertThat(afterOwnPassword("compliance.clerk1." + UUID.randomUUID().toString().substring(0, 8)))
+                    .as("the login lets a clerk in with a password alone now").isEqualTo("/login/finish");
             ComplianceReport.Report off = report();
             ComplianceReport.Item item = off.requirement("AUTH-07");
             assertThat(item.status()).isEqualTo(Status.RED);
@@ -103,6 +105,20 @@ class ComplianceReportTest extends ServerTest {
             props.getAuth().setTwoFactorExemptRoles(List.of());
         }
         assertThat(report().requirement("AUTH-07").status()).isEqualTo(Status.GREEN);
+        assertThat(afterOwnPassword("compliance.clerk2." + UUID.randomUUID().toString().substring(0, 8)))
+                .as("and asks a clerk for a second factor again").isEqualTo("/login/totp/enroll");
+    }
+
+    /** Where a new clerk's first login goes after they set their own password: the second factor, or straight in. */
+    private String afterOwnPassword(String username) {
+        String otp = accounts.create(new jp.kiroku.identity.NewAccount(username, "staff", List.of("clerk"), "試験 " + username,
+                PersonLogin.katakana(username), null, java.time.LocalDate.of(1990, 4, 1), "medical-clerk", null, null, null),
+                operator).oneTimePassword();
+        WebSession browser = new WebSession(anonymous.root());
+        assertThat(PersonLogin.passwordStep(browser, username, otp).redirect()).isEqualTo("/login/password");
+        browser.get("/login/password");
+        return browser.post("/login/password", Map.of("password", PersonLogin.GOOD_PASSWORD, "confirm",
+                PersonLogin.GOOD_PASSWORD)).redirect();
     }
 
     @Test
