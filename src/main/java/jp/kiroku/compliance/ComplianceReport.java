@@ -153,7 +153,7 @@ public class ComplianceReport {
                 List.copyOf(list), counts);
     }
 
-    private static Finding byTests(String id, List<TestEvidence.TestRef> proof) {
+    static Finding byTests(String id, List<TestEvidence.TestRef> proof) {
         if (EvidenceChecks.NOT_BUILT.contains(id)) {
             return new Finding(Status.UNKNOWN, "Kiroku has no feature for this: it must be met by other means.",
                     "Kiroku にはこの機能がありません。他の手段で対応してください。");
@@ -165,11 +165,15 @@ public class ComplianceReport {
         long passed = proof.stream().filter(t -> "passed".equals(t.result())).count();
         String newest = proof.stream().map(TestEvidence.TestRef::ran).filter(java.util.Objects::nonNull).max(String::compareTo)
                 .orElse(null);
-        return new Finding(Status.IMPLEMENTED, "Built in, no setting to check; proven by " + proof.size() + " automated"
-                + " test(s)" + (newest == null ? " (no recorded run in this build)" : ", " + passed + " passed at the last"
-                + " recorded run (newest " + newest + ")") + ".",
-                "組み込みの機能で設定項目はありません。自動試験" + proof.size() + "件で証明" + (newest == null ? "（このビルドでの実行記録なし）"
-                        : "（直近の記録で" + passed + "件合格、最新 " + newest + "）") + "。");
+        if (passed == 0) { // tagged, but no run of them was recorded when the index was written: not proven here
+            return new Finding(Status.UNKNOWN, "Built in, no setting to check; " + proof.size() + " automated test(s) carry"
+                    + " this tag, but none has a recorded pass in this build's test index.",
+                    "組み込みの機能で設定項目はありません。タグ付きの自動試験が" + proof.size() + "件ありますが、このビルドの試験記録に合格の記録がありません。");
+        }
+        return new Finding(Status.IMPLEMENTED, "Built in, no setting to check; proven by automated tests: " + passed + " of "
+                + proof.size() + " passed at their last recorded run (newest " + newest + ").",
+                "組み込みの機能で設定項目はありません。自動試験で証明：" + proof.size() + "件中" + passed + "件が直近の記録で合格（最新 "
+                        + newest + "）。");
     }
 
     /** The report as JSON (UTF-8). */

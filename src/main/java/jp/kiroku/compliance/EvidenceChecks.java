@@ -232,7 +232,9 @@ class EvidenceChecks {
     }
 
     Finding ledgerVerified() {
-        List<StoredEvent> last = audit.find(new AuditQuery(null, null, null, null, List.of("ledger.verify"), null, null, 1));
+        // refused attempts (no role) are audited under the same action: only verifications that ran count
+        List<StoredEvent> last = audit.find(new AuditQuery(null, null, null, null, List.of("ledger.verify"),
+                jp.kiroku.audit.AuditRecord.Outcome.SUCCESS.code(), null, 1));
         if (last.isEmpty()) {
             return new Finding(Status.AMBER, "The ledgers have never been verified (kiroku verify, or /console/ledger);"
                     + " the logs are append-only and ledgered.",

@@ -197,7 +197,8 @@ class ComplianceReportTest extends ServerTest {
             assertThat(i.evidenceEn()).as(i.id()).isNotBlank();
             assertThat(i.evidenceJa()).as(i.id()).isNotBlank();
             if (i.status() == Status.IMPLEMENTED) {
-                assertThat(i.tests()).as(i.id() + " is built in: tests prove it").isNotEmpty();
+                assertThat(i.tests()).as(i.id() + " is built in: a recorded pass proves it")
+                        .anyMatch(t -> "passed".equals(t.result()));
             }
             if (i.status() == Status.GREEN) {
                 assertThat(checks.all().keySet()).as(i.id() + " is green only from a computed check").contains(i.id());
@@ -208,6 +209,19 @@ class ComplianceReportTest extends ServerTest {
         // the trial key setting of the test server is flagged (no master key passphrase)
         assertThat(r.requirement("BACKUP-05").status()).isEqualTo(Status.RED);
         assertThat(r.requirement("BACKUP-05").evidenceEn()).contains("TRIAL KEYS");
+    }
+
+    @Test
+    void aBuiltInFeatureIsProvenOnlyByARecordedPassOfItsTests() {
+        var passed = new TestEvidence.TestRef("jp.kiroku.identity.TotpTest", null, "passed", "2026-12-01T02:00:00Z");
+        var notRun = new TestEvidence.TestRef("jp.kiroku.identity.PasskeysTest", null, "not run", null);
+        Finding proven = ComplianceReport.byTests("AUTH-05", List.of(passed, notRun));
+        assertThat(proven.status()).isEqualTo(Status.IMPLEMENTED);
+        assertThat(proven.en()).contains("1 of 2 passed", "2026-12-01T02:00:00Z");
+        assertThat(ComplianceReport.byTests("AUTH-05", List.of(notRun)).status()).as("tagged but never run here")
+                .isEqualTo(Status.UNKNOWN);
+        assertThat(ComplianceReport.byTests("INTEG-05", List.of()).status()).isEqualTo(Status.UNKNOWN);
+        assertThat(ComplianceReport.byTests("SIGN-01", List.of(passed)).status()).as("not built").isEqualTo(Status.UNKNOWN);
     }
 
     @Test
