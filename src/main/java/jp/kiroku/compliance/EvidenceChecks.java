@@ -27,6 +27,7 @@ import jp.kiroku.backup.Backups;
 import jp.kiroku.devices.Devices;
 import jp.kiroku.identity.Account;
 import jp.kiroku.identity.Accounts;
+import jp.kiroku.identity.RightsRequests;
 import jp.kiroku.incidents.Incidents;
 import jp.kiroku.platform.ClockCheck;
 import jp.kiroku.platform.KirokuProperties;
@@ -61,9 +62,12 @@ class EvidenceChecks {
     private final Incidents incidents;
     private final Environment env;
     private final Clock time;
+    private final RightsRequests rights;
 
     EvidenceChecks(KirokuProperties props, Accounts accounts, BreakGlass breakGlass, Devices devices, Backups backups,
-                   ClockCheck clock, AuditTrail audit, Incidents incidents, Environment env, Clock time) {
+                   ClockCheck clock, AuditTrail audit, Incidents incidents, Environment env, Clock time,
+                   RightsRequests rights) {
+        this.rights = rights;
         this.props = props;
         this.accounts = accounts;
         this.breakGlass = breakGlass;
@@ -84,6 +88,7 @@ class EvidenceChecks {
         c.put("AUTH-07", this::secondFactor);
         c.put("AUTH-09", this::idleTimeout);
         c.put("AUTH-10", this::unusedAccounts);
+        c.put("ACL-02", this::rightsApproved);
         c.put("ACL-03", this::administrators);
         c.put("ACL-04", this::breakGlassReviews);
         c.put("LOG-02", this::ledgerVerified);
@@ -215,6 +220,27 @@ class EvidenceChecks {
         return new Finding(Status.GREEN, admins.size() + " named administrator(s): " + names(admins)
                 + "; roles change only through approved rights requests.",
                 "管理者は" + admins.size() + "名（個人アカウント）：" + names(admins) + "。役割は承認された申請でのみ変わります。");
+    }
+
+    Finding rightsApproved() {
+        List<RightsRequests.ReportLine> active = rights.report().stream().filter(RightsRequests.ReportLine::active).toList();
+        List<String> differ = active.stream().filter(l -> l.finding() == RightsRequests.Finding.DIFFERS)
+                .map(RightsRequests.ReportLine::username).toList();
+        List<String> none = active.stream().filter(l -> l.finding() == RightsRequests.Finding.NO_APPROVED_REQUEST)
+                .map(RightsRequests.ReportLine::username).toList();
+        if (!differ.isEmpty()) {
+            return new Finding(Status.RED, differ.size() + " active staff account(s) whose roles differ from their approved"
+                    + " request (changed outside the workflow): " + names(differ) + ".",
+                    "承認された申請と役割が異なる有効な職員アカウントが" + differ.size() + "件あります（申請外の変更）：" + names(differ) + "。");
+        }
+        if (!none.isEmpty()) {
+            return new Finding(Status.AMBER, none.size() + " of " + active.size() + " active staff account(s) hold roles"
+                    + " set at creation without an approved department request: " + names(none) + " (/console/rights).",
+                    "有効な職員アカウント" + active.size() + "件のうち" + none.size() + "件は、部門の承認済み申請のない役割（作成時の設定）です："
+                            + names(none) + "（/console/rights）。");
+        }
+        return new Finding(Status.GREEN, "Every active staff account's roles match its latest approved department request ("
+                + active.size() + " accounts).", "有効な職員アカウント" + active.size() + "件すべての役割が承認された申請と一致しています。");
     }
 
     Finding breakGlassReviews() {

@@ -205,6 +205,9 @@ class ComplianceReportTest extends ServerTest {
             }
         }
         assertThat(r.requirement("SIGN-01").status()).as("not built: unknown, never green").isEqualTo(Status.UNKNOWN);
+        // accounts made by the tests hold roles set at creation, without an approved department request (ACL-02)
+        assertThat(r.requirement("ACL-02").status()).isIn(Status.AMBER, Status.RED);
+        assertThat(r.requirement("ACL-02").evidenceEn()).contains("approved");
         assertThat(r.requirement("NET-01").status()).as("organisational").isIn(Status.QUESTION, Status.ANSWERED);
         // the trial key setting of the test server is flagged (no master key passphrase)
         assertThat(r.requirement("BACKUP-05").status()).isEqualTo(Status.RED);
