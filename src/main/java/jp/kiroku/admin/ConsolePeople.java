@@ -44,6 +44,17 @@ class ConsolePeople {
         return person;
     }
 
+    /** The signed-in person as the acting agent, when their account has one of {@code roles} (e.g. auditor or admin). */
+    Agent requireAny(Authentication auth, HttpServletRequest request, String action, java.util.List<String> roles) {
+        Agent person = person(auth, request);
+        if (roles.stream().noneMatch(r -> accounts.hasRole(person.id(), r))) {
+            audit.record(AuditRecord.of(person, action, AuditRecord.Outcome.DENIED).withDetail("not " + String.join("/", roles)));
+            throw new ResponseStatusException(HttpStatus.FORBIDDEN, "this page is for the " + String.join(" or ", roles)
+                    + " role");
+        }
+        return person;
+    }
+
     /** Refuses (403, audited) unless {@code otp} is a current code of the person's authenticator. */
     void reauthenticate(Agent person, String otp, String action) {
         if (!accounts.confirmSecondFactor(person.id(), otp == null ? null : otp.replace(" ", ""), person.address())) {

@@ -339,6 +339,14 @@ public class Accounts {
         return List.of();
     }
 
+    /**
+     * The roles whose accounts may log in without a second factor, as the login reads them now
+     * (kiroku.auth.two-factor-exempt-roles; empty: everybody needs one, AUTH-07).
+     */
+    public List<String> secondFactorExemptRoles() {
+        return List.copyOf(settings.getTwoFactorExemptRoles());
+    }
+
     /** Whether this account must present a second factor (AUTH-07: everyone unless their role is exempted). */
     boolean needsSecondFactor(Account a) {
         return a.roles().stream().anyMatch(r -> !settings.getTwoFactorExemptRoles().contains(r));

@@ -526,4 +526,11 @@ public class KirokuProperties {
     /** The backup target: kiroku.backup.target, or data-dir/backups. */
     public Path backupTarget() { return backup.target != null ? backup.target : dataDir.resolve("backups"); }
     public ClockSettings getClock() { return clock; }
+
+    /** Whether the server listens with TLS (server.ssl.*: a bundle, key store or certificate, not disabled; NET-03). */
+    public static boolean tlsConfigured(org.springframework.core.env.Environment env) {
+        boolean any = env.containsProperty("server.ssl.bundle") || env.containsProperty("server.ssl.key-store")
+                || env.containsProperty("server.ssl.certificate");
+        return any && env.getProperty("server.ssl.enabled", Boolean.class, true);
+    }
 }

@@ -101,9 +101,7 @@ class PlatformConfiguration {
     }
 
     static boolean tlsConfigured(Environment env) {
-        boolean any = env.containsProperty("server.ssl.bundle") || env.containsProperty("server.ssl.key-store")
-                || env.containsProperty("server.ssl.certificate");
-        return any && env.getProperty("server.ssl.enabled", Boolean.class, true);
+        return KirokuProperties.tlsConfigured(env);
     }
 
     @EventListener
