@@ -200,6 +200,9 @@ class CheckupImportTest extends ServerTest {
                 .isEqualTo("2026-04-05");
         assertThat(o.getReferenceRangeFirstRep().getHigh().getValue()).isEqualByComparingTo("5.8");
         assertThat(observations("patient=" + patient + "&code=" + JLAC10 + "%7C3D046000001906202")).hasSize(1);
+        Observation height = observations("patient=" + patient + "&code=" + CHECKUP + "%7C9N001000000000001").get(0);
+        assertThat(admin.get(height.getPerformerFirstRep().getReference()).as(Organization.class).getName())
+                .isEqualTo("厚生労働省第一病院");
 
         Bundle refs = admin.get("DocumentReference?patient=" + patient).as(Bundle.class);
         assertThat(refs.getEntry()).hasSize(1);
@@ -211,6 +214,18 @@ class CheckupImportTest extends ServerTest {
         FhirHttp.Response again = upload("application/fhir+json", json, false);
         assertThat(again.body()).as(again.body()).contains("\"written\":false");
         assertThat(observations("patient=" + patient)).hasSize((int) observations);
+
+        // the same document as XML is other bytes under the same identifier: a corrected report, a new version of each
+        String xml = FhirHttp.CTX.newXmlParser().encodeResourceToString(doc);
+        FhirHttp.Response asXml = upload("application/fhir+xml", xml, false);
+        assertThat(asXml.status()).as(asXml.body()).isEqualTo(200);
+        assertThat(number(asXml.body(), "updated")).isEqualTo(entries - 1 + 1);
+        assertThat(number(asXml.body(), "created") + number(asXml.body(), "patientsCreated")).isZero();
+        assertThat(observations("patient=" + patient)).hasSize((int) observations);
+        DocumentReference replaced = (DocumentReference) admin.get("DocumentReference?patient=" + patient).as(Bundle.class)
+                .getEntryFirstRep().getResource();
+        assertThat(replaced.getMeta().getVersionId()).isEqualTo("2");
+        assertThat(replaced.getContentFirstRep().getAttachment().getContentType()).isEqualTo("application/fhir+xml");
 
         // not a document: refused, nothing written
         Bundle collection = document("col-" + s, s).setType(Bundle.BundleType.COLLECTION);
@@ -249,6 +264,8 @@ class CheckupImportTest extends ServerTest {
         hba1c.addInterpretation(new CodeableConcept(new Coding(
                 "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "H", null)));
         Observation height = result(p, new Coding(CHECKUP, "9N001000000000001", "身長"), "162.3", "cm", null, null);
+        centre.setId("centre-1");
+        height.addPerformer(new Reference("Organization/centre-1")); // by the entry's Type/id, not its fullUrl
         List<Resource> resources = List.of(c, patient, centre, visit, hba1c, height);
         List<String> urls = List.of("urn:uuid:" + UUID.randomUUID(), p, org, enc, "urn:uuid:" + UUID.randomUUID(),
                 "urn:uuid:" + UUID.randomUUID());
