@@ -215,10 +215,17 @@ public class CheckupImport {
                         .setIfMatch("W/\"" + old.getMeta().getVersionId() + "\"");
             }
         }
+        int patientsCreated = 0;
         if (!tx.getEntry().isEmpty()) {
-            fhir.transaction(caller, tx);
+            Bundle response = fhir.transaction(caller, tx);
+            for (int i = 0; i < response.getEntry().size(); i++) {
+                String status = response.getEntry().get(i).getResponse().getStatus();
+                if (tx.getEntry().get(i).getResource() instanceof Patient && status != null && status.startsWith("201")) {
+                    patientsCreated++; // not one another import created in the meantime (the condition matched it)
+                }
+            }
         }
-        return new Report(Format.CSV, false, !tx.getEntry().isEmpty(), newResults, updated, unchanged, created.size(),
+        return new Report(Format.CSV, false, !tx.getEntry().isEmpty(), newResults, updated, unchanged, patientsCreated,
                 rejected, rejected.isEmpty() ? List.of() : List.of("the valid rows were imported; the rejected rows were not"));
     }
 
