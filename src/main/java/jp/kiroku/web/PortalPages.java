@@ -75,6 +75,7 @@ class PortalPages {
         Chart chart = Chart.of(resources, fhir.authored(Chart.versionKeys(resources)), username -> accounts.find(username)
                 .map(Account::name).orElse(username), show);
         model.addAttribute("chart", chart);
+        model.addAttribute("checkups", CheckupResults.of(resources, show));
         return "my/records";
     }
 
