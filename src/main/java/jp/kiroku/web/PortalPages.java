@@ -72,7 +72,10 @@ class PortalPages {
     String records(Authentication auth, HttpServletRequest request, Model model) {
         Me me = me(auth, request);
         List<Resource> resources = PatientPages.allPages(params -> fhir.chart(me.caller(), me.patientId(), params));
-        Chart chart = Chart.of(resources, fhir.authored(Chart.versionKeys(resources)), username -> accounts.find(username)
+        // health-check results have a section of their own (by item, with trends); the rest is the chart's
+        List<Resource> others = resources.stream().filter(r -> !(r instanceof org.hl7.fhir.r4.model.Observation o
+                && CheckupResults.isCheckupResult(o))).toList();
+        Chart chart = Chart.of(others, fhir.authored(Chart.versionKeys(others)), username -> accounts.find(username)
                 .map(Account::name).orElse(username), show);
         model.addAttribute("chart", chart);
         model.addAttribute("checkups", CheckupResults.of(resources, show));

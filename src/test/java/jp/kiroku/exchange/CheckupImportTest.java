@@ -171,6 +171,8 @@ class CheckupImportTest extends ServerTest {
                 "<polyline");
         assertThat(row.contains("out-of-range")).isEqualTo(value.compareTo(high) > 0 || value.compareTo(low) < 0);
         assertThat(page.substring(section)).contains("尿糖", "(-)", "身長").doesNotContain("中性脂肪");
+        assertThat(page.substring(page.indexOf("id=\"labs\""), section)).as("shown once, in their own section")
+                .doesNotContain("HbA1c(NGSP)");
     }
 
     @Test
