@@ -20,9 +20,8 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
 import org.springframework.stereotype.Component;
 
+import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
-import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
-import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import jp.kiroku.audit.Agent;
 import jp.kiroku.fhir.Interactions;
 import jp.kiroku.identity.Caller;
@@ -67,12 +66,17 @@ public class Ssmix2Import {
         void done(String dataType);
     }
 
+    /** Ids per {@code _id} search when the current versions are looked up. */
+    private static final int SEARCH_CHUNK = 50;
+
     private final Interactions fhir;
     private final KirokuProperties props;
+    private final FhirContext ctx;
 
-    Ssmix2Import(Interactions fhir, KirokuProperties props) {
+    Ssmix2Import(Interactions fhir, KirokuProperties props, FhirContext ctx) {
         this.fhir = fhir;
         this.props = props;
+        this.ctx = ctx;
     }
 
     public Ssmix2Report run(Path root, Options options, Listener listener) {
@@ -97,7 +101,7 @@ public class Ssmix2Import {
         Map<String, Ssmix2Report.TypeCount> types = new TreeMap<>();
         run.counts.forEach((type, c) -> types.put(type, new Ssmix2Report.TypeCount(c.found, c.imported, c.superseded,
                 c.cancelled, c.notMapped, c.rejected)));
-        return new Ssmix2Report(types, new TreeMap<>(run.written), List.copyOf(run.rejected), scan.ignored());
+        return new Ssmix2Report(types, new TreeMap<>(run.written), run.unchanged, List.copyOf(run.rejected), scan.ignored());
     }
 
     private static final class Count {
@@ -113,6 +117,7 @@ public class Ssmix2Import {
         final Map<String, Count> counts = new HashMap<>();
         final Map<String, Integer> written = new HashMap<>();
         final List<Ssmix2Report.Rejected> rejected = new ArrayList<>();
+        int unchanged;
 
         Run(Options options, Listener listener) {
             this.messages = new Ssmix2Messages(options.encoding());
@@ -219,12 +224,9 @@ public class Ssmix2Import {
                 return;
             }
             try {
-                List<Resource> existing = new ArrayList<>();
-                for (Resource r : resources(newest, parsed, true)) {
-                    if (exists(r)) {
-                        existing.add(r);
-                    }
-                }
+                List<Resource> cancelled = resources(newest, parsed, true);
+                Map<String, Resource> stored = stored(cancelled);
+                List<Resource> existing = cancelled.stream().filter(r -> stored.containsKey(key(r))).toList();
                 String error = existing.isEmpty() ? null : write(existing);
                 if (error == null) {
                     skip(newest, true);
@@ -236,13 +238,24 @@ public class Ssmix2Import {
             }
         }
 
-        private boolean exists(Resource r) {
-            try {
-                fhir.read(operator, r.fhirType(), r.getIdElement().getIdPart());
-                return true;
-            } catch (ResourceNotFoundException | ResourceGoneException e) {
-                return false;
-            }
+        /**
+         * The current versions of those of {@code resources} that are stored (deleted ones are not), by "Type/id": one
+         * {@code _id} search per type and 50 ids.
+         */
+        private Map<String, Resource> stored(List<? extends Resource> resources) {
+            Map<String, List<String>> ids = new TreeMap<>();
+            resources.forEach(r -> ids.computeIfAbsent(r.fhirType(), t -> new ArrayList<>()).add(r.getIdElement().getIdPart()));
+            Map<String, Resource> out = new HashMap<>();
+            ids.forEach((type, all) -> {
+                for (int i = 0; i < all.size(); i += SEARCH_CHUNK) {
+                    List<String> chunk = all.subList(i, Math.min(all.size(), i + SEARCH_CHUNK));
+                    Bundle found = fhir.search(operator, type, Map.of("_id", List.of(String.join(",", chunk)),
+                            "_count", List.of(Integer.toString(SEARCH_CHUNK))));
+                    found.getEntry().stream().map(Bundle.BundleEntryComponent::getResource).filter(r -> r != null)
+                            .forEach(r -> out.put(key(r), r));
+                }
+            });
+            return out;
         }
 
         private List<Resource> resources(Ssmix2Storage.Entry e, Ssmix2Messages.Parsed parsed, boolean cancelled)
@@ -281,10 +294,20 @@ public class Ssmix2Import {
             listener.done(e.dataType());
         }
 
-        /** Writes the resources as one transaction of PUTs; null when done, else why it was refused. */
+        /**
+         * Writes the resources as one transaction of PUTs, leaving out those whose stored current version says the
+         * same (an import run again adds no versions); null when done, else why it was refused.
+         */
         private String write(List<? extends Resource> resources) {
+            Map<String, Resource> stored = stored(resources);
+            List<Resource> changed = resources.stream().filter(r -> !same(r, stored.get(key(r)))).map(Resource.class::cast)
+                    .toList();
+            unchanged += resources.size() - changed.size();
+            if (changed.isEmpty()) {
+                return null;
+            }
             Bundle bundle = new Bundle().setType(Bundle.BundleType.TRANSACTION);
-            for (Resource r : resources) {
+            for (Resource r : changed) {
                 String url = r.fhirType() + "/" + r.getIdElement().getIdPart();
                 bundle.addEntry().setFullUrl(url).setResource(r).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(url);
             }
@@ -293,9 +316,35 @@ public class Ssmix2Import {
             } catch (BaseServerResponseException e) {
                 return "refused by the server (" + e.getStatusCode() + "): " + outcome(e);
             }
-            resources.forEach(r -> written.merge(r.fhirType(), 1, Integer::sum));
+            changed.forEach(r -> written.merge(r.fhirType(), 1, Integer::sum));
             return null;
         }
+    }
+
+    private static String key(Resource r) {
+        return r.fhirType() + "/" + r.getIdElement().getIdPart();
+    }
+
+    /**
+     * The same content, whatever the server keeps in meta (version, time, tags) and the narrative it may add; compared
+     * as JSON, which does not tell a Quantity from a SimpleQuantity or a time zone from its offset, as storage does not.
+     */
+    private boolean same(Resource mapped, Resource stored) {
+        if (stored == null) {
+            return false;
+        }
+        var json = ctx.newJsonParser();
+        return json.encodeResourceToString(comparable(mapped)).equals(json.encodeResourceToString(comparable(stored)));
+    }
+
+    private static Resource comparable(Resource r) {
+        Resource c = r.copy();
+        c.setIdElement(new org.hl7.fhir.r4.model.IdType(r.fhirType(), r.getIdElement().getIdPart()));
+        c.setMeta(new org.hl7.fhir.r4.model.Meta().setProfile(r.getMeta().getProfile()));
+        if (c instanceof org.hl7.fhir.r4.model.DomainResource d) {
+            d.setText(null);
+        }
+        return c;
     }
 
     /** The first error of the server's OperationOutcome (where, what), or the exception's message. */

@@ -59,7 +59,7 @@ final class Ssmix2Mapper {
     static final String JP_LAB_RESULT = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_LabResult";
     static final String JP_SPECIMEN = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Specimen";
     /** The 3-digit material codes of JLAC10 (SPM-4, coding system JC10): no FHIR system is published for them. */
-    static final String JLAC10_MATERIAL = "urn:kiroku:ssmix2:jlac10-material";
+    static final String JLAC10_MATERIAL = "http://kiroku.jp/fhir/CodeSystem/jlac10-material";
     private static final String REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
 
     /** HL7 v2 coding system names used by SS-MIX2 / JAHIS, and the FHIR system of each (JP Core / JP-CLINS). */
@@ -74,6 +74,8 @@ final class Ssmix2Mapper {
             Map.entry("HL70162", "http://jpfhir.jp/fhir/core/CodeSystem/route-codes"),
             Map.entry("JAMISDP01", "urn:oid:1.2.392.200250.2.2.20"),
             Map.entry("MR9P", "urn:oid:1.2.392.100495.20.2.101"));
+    /** A hospital's own code systems (JAHIS "99xxx" names and any other name not above): this + institution/name. */
+    static final String LOCAL_SYSTEM = "http://kiroku.jp/fhir/CodeSystem/ssmix2/";
     private static final String MERIT9_CATEGORY = "http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationCategoryMERIT9_CS";
 
     private final String institution;
@@ -505,7 +507,7 @@ final class Ssmix2Mapper {
 
     /** A code system the mapping does not know (a hospital's own, "99xxx" in JAHIS): kept under this institution. */
     private String local(String name) {
-        return name == null ? null : "urn:kiroku:ssmix2:" + institution + ":" + name.replaceAll("[^A-Za-z0-9._-]", "_");
+        return name == null ? null : LOCAL_SYSTEM + institution + "/" + name.replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
     private <Q extends Quantity> Q quantity(Q q, BigDecimal value, Segment s, int unitField) {

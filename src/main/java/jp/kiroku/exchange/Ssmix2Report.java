@@ -6,11 +6,11 @@ import java.util.TreeMap;
 
 /**
  * What an SS-MIX2 import did: per data type (ADT-00, PPR-01, OMP-01, OML-11, …) how many files were found, imported,
- * skipped and rejected; the resources written per FHIR type; and every rejected file with its reason. A rejected file
- * never stops the others.
+ * skipped and rejected; the resources written per FHIR type and how many were left as they were (stored already with
+ * the same content); and every rejected file with its reason. A rejected file never stops the others.
  */
-public record Ssmix2Report(Map<String, TypeCount> types, Map<String, Integer> written, List<Rejected> rejected,
-                           int ignored) {
+public record Ssmix2Report(Map<String, TypeCount> types, Map<String, Integer> written, int unchanged,
+                           List<Rejected> rejected, int ignored) {
 
     /**
      * One data type's files: {@code imported} were written; {@code superseded}: an older or cancelled (condition flag
@@ -40,6 +40,7 @@ public record Ssmix2Report(Map<String, TypeCount> types, Map<String, Integer> wr
             b.append(" none");
         }
         new TreeMap<>(written).forEach((type, n) -> b.append(' ').append(type).append(' ').append(n));
+        b.append("\nUnchanged (stored already as imported): ").append(unchanged);
         b.append("\n\nRejected messages: ").append(rejected.size()).append('\n');
         for (Rejected r : rejected) {
             b.append(r.file()).append('\t').append(r.reason()).append('\n');

@@ -36,7 +36,7 @@ import jp.kiroku.support.ServerTest;
  * per RXE of each order's newest valid file, an Observation per OBX with its JLAC10 code and a Specimen per SPM —
  * readable over FHIR; the
  * files that are not SS-MIX2 messages are rejected by name and the rest still imports; ISO-2022-JP and Shift_JIS
- * files are read right; a second import adds nothing; an order cancelled after an import is marked cancelled; bad
+ * files are read right; a second import writes nothing (not even new versions); an order cancelled after an import is marked cancelled; bad
  * input is a plain CLI error.
  */
 @Tag("SHARE-03")
@@ -236,6 +236,9 @@ class Ssmix2ImportTest extends ServerTest {
         Ssmix2Report again = imports.run(FIXTURE, new Ssmix2Import.Options(null, INSTITUTION), quiet());
         assertThat(again.rejected()).extracting(Ssmix2Report.Rejected::file).containsExactlyInAnyOrderElementsOf(MALFORMED);
         assertThat(stored(current)).isEqualTo(ids);
+        assertThat(again.written()).as("nothing changed, nothing written").isEmpty();
+        assertThat(again.unchanged()).isEqualTo(ids.values().stream().mapToInt(List::size).sum());
+        assertThat(patient("0000067890").getMeta().getVersionId()).isEqualTo("1");
     }
 
     @Test
@@ -259,6 +262,7 @@ class Ssmix2ImportTest extends ServerTest {
         Files.move(root.resolve(order + "1"), root.resolve(order + "0")); // the order is cancelled in the storage
         Ssmix2Report report = imports.run(root, new Ssmix2Import.Options(null, other), quiet());
         assertThat(report.types().get("OMP-01").cancelled()).isEqualTo(3);
+        assertThat(report.written()).isEqualTo(Map.of("MedicationRequest", 2)); // the rest is as it was
         assertThat(found("MedicationRequest?subject=Patient/" + pid, MedicationRequest.class))
                 .extracting(MedicationRequest::getStatus).containsOnly(MedicationRequest.MedicationRequestStatus.CANCELLED).hasSize(2);
     }
