@@ -24,7 +24,7 @@ final class Ssmix2Commands extends CommandGroup {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = {"Import an SS-MIX2 standardized storage directory: patients (ADT-00), problems (PPR-01),",
-                    "prescription and injection orders (OMP-01, OMP-02) and lab results (OML-11) as JP Core resources,",
+                    "prescription orders (OMP-01) and lab results (OML-11) as JP Core resources,",
                     "validated, ledgered and audited like any FHIR write. Running it again updates the same resources.",
                     "Rejected messages are listed with their reason; they never stop the rest."})
     static final class Import extends AdminCommand {

@@ -15,6 +15,9 @@ import java.util.TreeMap;
 
 import org.hl7.fhir.instance.model.api.IBaseOperationOutcome;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.DomainResource;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Meta;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
@@ -28,8 +31,8 @@ import jp.kiroku.identity.Caller;
 import jp.kiroku.platform.KirokuProperties;
 
 /**
- * Imports an SS-MIX2 standardized storage (SHARE-03): patient data (ADT-00), problems (PPR-01), prescription and
- * injection orders (OMP-01, OMP-02) and lab results (OML-11), HL7 v2.5 read with HAPI's v2 library, as JP Core
+ * Imports an SS-MIX2 standardized storage (SHARE-03): patient data (ADT-00), problems (PPR-01), prescription orders
+ * (OMP-01) and lab results (OML-11), HL7 v2.5 read with HAPI's v2 library, as JP Core
  * resources written through {@link Interactions#transaction} as the local operator — validated, indexed, ledgered
  * and audited like any FHIR write. Each message is one transaction, so a rejected message never stops the others;
  * every entry is a PUT at a stable id, so an import run again updates the same resources instead of adding copies.
@@ -40,11 +43,11 @@ import jp.kiroku.platform.KirokuProperties;
 public class Ssmix2Import {
 
     /** The data types that are mapped; files of other types are counted as "not mapped". */
-    public static final Set<String> MAPPED = Set.of("ADT-00", "PPR-01", "OMP-01", "OMP-02", "OML-11");
+    public static final Set<String> MAPPED = Set.of("ADT-00", "PPR-01", "OMP-01", "OML-11");
 
     /** The HL7 message type each mapped data type holds. */
     private static final Map<String, String> MESSAGE_TYPES = Map.of("ADT-00", "ADT^A08", "PPR-01", "PPR^ZD1",
-            "OMP-01", "RDE^O11", "OMP-02", "RDE^O11", "OML-11", "OUL^R22");
+            "OMP-01", "RDE^O11", "OML-11", "OUL^R22");
 
     /**
      * {@code encoding}: the files' character set, or null to detect it per file; {@code institution}: the 10-digit
@@ -178,7 +181,7 @@ public class Ssmix2Import {
                     imported(adt);
                 }
             }
-            if (patient == null && !current.isEmpty()) { // no ADT-00: the patient as the first usable PID shows them
+            if (patient == null && !current.isEmpty()) { // no usable ADT-00: the patient as the first good PID shows them
                 for (Ssmix2Messages.Parsed p : current.values()) {
                     try {
                         patient = mapper.patient(p, ssmixId);
@@ -187,11 +190,10 @@ public class Ssmix2Import {
                         // that message is rejected for it below
                     }
                 }
-                if (patient != null && adt == null) {
-                    failure = write(List.of(patient));
-                    if (failure != null) {
-                        patient = null;
-                    }
+                String refused = patient == null ? null : write(List.of(patient));
+                if (refused != null) {
+                    failure = refused;
+                    patient = null;
                 }
             }
             for (Map.Entry<Ssmix2Storage.Entry, Ssmix2Messages.Parsed> m : current.entrySet()) {
@@ -264,7 +266,7 @@ public class Ssmix2Import {
             return switch (e.dataType()) {
                 case "ADT-00" -> List.of(mapper.patient(parsed, e.patientId()));
                 case "PPR-01" -> mapper.conditions(parsed, e.patientId(), cancelled);
-                case "OMP-01", "OMP-02" -> mapper.medicationRequests(parsed, e.patientId(), order, cancelled);
+                case "OMP-01" -> mapper.medicationRequests(parsed, e.patientId(), order, cancelled);
                 case "OML-11" -> mapper.observations(parsed, e.patientId(), order, cancelled);
                 default -> throw new Ssmix2Mapper.Refused("data type " + e.dataType() + " is not mapped");
             };
@@ -339,9 +341,9 @@ public class Ssmix2Import {
 
     private static Resource comparable(Resource r) {
         Resource c = r.copy();
-        c.setIdElement(new org.hl7.fhir.r4.model.IdType(r.fhirType(), r.getIdElement().getIdPart()));
-        c.setMeta(new org.hl7.fhir.r4.model.Meta().setProfile(r.getMeta().getProfile()));
-        if (c instanceof org.hl7.fhir.r4.model.DomainResource d) {
+        c.setIdElement(new IdType(r.fhirType(), r.getIdElement().getIdPart()));
+        c.setMeta(new Meta().setProfile(r.getMeta().getProfile()));
+        if (c instanceof DomainResource d) {
             d.setText(null);
         }
         return c;

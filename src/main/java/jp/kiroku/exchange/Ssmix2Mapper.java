@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.TimeZone;
 
 import org.hl7.fhir.r4.model.Address;
+import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -36,8 +37,8 @@ import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.SimpleQuantity;
 import org.hl7.fhir.r4.model.Specimen;
 import org.hl7.fhir.r4.model.StringType;
-import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import ca.uhn.hl7v2.HL7Exception;
 import ca.uhn.hl7v2.model.Segment;
 import ca.uhn.hl7v2.util.Terser;
@@ -158,7 +159,7 @@ final class Ssmix2Mapper {
         }
         String birth = v(pid, 7, 0, 1);
         if (birth != null) {
-            p.setBirthDateElement(new DateType(date(birth, "PID-7 birth date").getValue(), TemporalPrecisionEnum.DAY));
+            p.setBirthDateElement(date(birth, "PID-7 birth date"));
         }
         String sex = v(pid, 8, 0, 1);
         p.setGender(sex == null ? null : switch (sex) {
@@ -195,7 +196,7 @@ final class Ssmix2Mapper {
         if (died != null) {
             p.setDeceased(dateTime(died, "PID-29 death date"));
         } else if ("Y".equals(v(pid, 30, 0, 1))) {
-            p.setDeceased(new org.hl7.fhir.r4.model.BooleanType(true));
+            p.setDeceased(new BooleanType(true));
         }
         return p;
     }
@@ -250,7 +251,7 @@ final class Ssmix2Mapper {
         return out;
     }
 
-    // --- OMP-01/02 (ORC, RXE, TQ1, RXR) -> MedicationRequest --------------------------------------------------------
+    // --- OMP-01 (ORC, RXE, TQ1, RXR) -> MedicationRequest --------------------------------------------------------
 
     List<Resource> medicationRequests(Ssmix2Messages.Parsed message, String ssmixId, String orderNumber, boolean cancelled)
             throws Refused {
