@@ -26,6 +26,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
+import jp.kiroku.audit.AuditQuery;
+import jp.kiroku.audit.AuditTrail;
+import jp.kiroku.audit.StoredEvent;
 import jp.kiroku.exchange.Ssmix2Import;
 import jp.kiroku.exchange.Ssmix2Report;
 import jp.kiroku.support.ServerTest;
@@ -54,6 +57,8 @@ class Ssmix2ImportTest extends ServerTest {
 
     @Autowired
     Ssmix2Import imports;
+    @Autowired
+    AuditTrail audit;
 
     /** A storage file as the test reads it, independently of the importer: its name's parts and its segments. */
     record Stored(String relative, String patient, String type, String order, String timestamp, boolean valid,
@@ -196,6 +201,12 @@ class Ssmix2ImportTest extends ServerTest {
         var serum = admin.get(alt.getSpecimen().getReference()).as(org.hl7.fhir.r4.model.Specimen.class);
         assertThat(serum.getType().getText()).isEqualTo("血清");
 
+        // written like any FHIR write: audited as transactions of the local operator that name the patient
+        List<StoredEvent> events = audit.find(new AuditQuery(a, null, null, null, List.of("transaction"), "success", null, 20));
+        assertThat(events).isNotEmpty().allSatisfy(e -> assertThat(e.agentKind()).isEqualTo("operator"));
+        assertThat(events.stream().flatMap(e -> e.entities().stream())).anyMatch(e -> e.startsWith("Observation/"))
+                .anyMatch(e -> e.startsWith("MedicationRequest/")).anyMatch(e -> e.startsWith("Condition/"));
+
         // the changed order (two drugs), not its first version; the cancelled order not at all
         List<MedicationRequest> rx = found("MedicationRequest?subject=Patient/" + a, MedicationRequest.class);
         assertThat(rx).extracting(r -> r.getMedicationCodeableConcept().getCodingFirstRep().getCode())
@@ -265,6 +276,13 @@ class Ssmix2ImportTest extends ServerTest {
         assertThat(report.written()).isEqualTo(Map.of("MedicationRequest", 2)); // the rest is as it was
         assertThat(found("MedicationRequest?subject=Patient/" + pid, MedicationRequest.class))
                 .extracting(MedicationRequest::getStatus).containsOnly(MedicationRequest.MedicationRequestStatus.CANCELLED).hasSize(2);
+    }
+
+    @Test
+    void aCharacterSetGivenForEveryFileRejectsTheFilesNotInIt() {
+        Ssmix2Report report = imports.run(FIXTURE, new Ssmix2Import.Options(StandardCharsets.UTF_8, "1319999997"), quiet());
+        assertThat(report.rejected()).filteredOn(r -> r.file().endsWith("0000099999_-_PPR-01_-_20240410100000000_-_1"))
+                .singleElement().satisfies(r -> assertThat(r.reason()).contains("not valid UTF-8", "--encoding"));
     }
 
     @Test
