@@ -164,7 +164,14 @@ public class Ssmix2Import {
                     current.put(newest, parsed);
                 }
             }
-            Ssmix2Storage.Entry adt = current.keySet().stream().filter(e -> e.dataType().equals("ADT-00")).findFirst().orElse(null);
+            // the newest ADT-00 is the patient (should a system give ADT-00 order numbers, the older ones are superseded)
+            List<Ssmix2Storage.Entry> adts = current.keySet().stream().filter(e -> e.dataType().equals("ADT-00"))
+                    .sorted(Comparator.comparing(Ssmix2Storage.Entry::timestamp)).toList();
+            Ssmix2Storage.Entry adt = adts.isEmpty() ? null : adts.get(adts.size() - 1);
+            adts.stream().filter(e -> e != adt).forEach(e -> {
+                current.remove(e);
+                skip(e, false);
+            });
             Patient patient = null;
             String failure = null;
             if (adt != null) {
@@ -181,7 +188,9 @@ public class Ssmix2Import {
                     imported(adt);
                 }
             }
-            if (patient == null && !current.isEmpty()) { // no usable ADT-00: the patient as the first good PID shows them
+            if (patient == null && !current.isEmpty()) {
+                // no usable ADT-00: the patient as the first good PID shows them, unless stored already (an earlier
+                // import's ADT-00 says more than a PID of an order)
                 for (Ssmix2Messages.Parsed p : current.values()) {
                     try {
                         patient = mapper.patient(p, ssmixId);
@@ -190,10 +199,11 @@ public class Ssmix2Import {
                         // that message is rejected for it below
                     }
                 }
-                String refused = patient == null ? null : write(List.of(patient));
-                if (refused != null) {
-                    failure = refused;
-                    patient = null;
+                if (patient != null && !stored(List.of(patient)).isEmpty()) {
+                    unchanged++;
+                } else if (patient != null) {
+                    failure = write(List.of(patient));
+                    patient = failure == null ? patient : null;
                 }
             }
             for (Map.Entry<Ssmix2Storage.Entry, Ssmix2Messages.Parsed> m : current.entrySet()) {
