@@ -23,10 +23,12 @@ import picocli.CommandLine.Parameters;
 final class Ssmix2Commands extends CommandGroup {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
-            description = {"Import an SS-MIX2 standardized storage directory: patients (ADT-00), problems (PPR-01),",
-                    "prescription orders (OMP-01) and lab results (OML-11) as JP Core resources,",
-                    "validated, ledgered and audited like any FHIR write. Running it again updates the same resources.",
-                    "Rejected messages are listed with their reason; they never stop the rest."})
+            description = {"Import an SS-MIX2 standardized storage directory: patients (ADT-00), problems",
+                    "(PPR-01), prescription orders (OMP-01) and lab results (OML-11) as JP Core",
+                    "resources, validated, ledgered and audited like any FHIR write. Running it",
+                    "again updates the same resources and adds no versions where nothing changed.",
+                    "Rejected messages are listed with their reason; they never stop the rest.",
+                    "Exit status 2 when some messages were rejected."})
     static final class Import extends AdminCommand {
         @Parameters(index = "0", paramLabel = "DIR", description = "The storage's root directory.")
         Path dir;
@@ -34,8 +36,9 @@ final class Ssmix2Commands extends CommandGroup {
                 description = "The 10-digit medical institution number (医療機関コード) whose patient ids the storage holds.")
         String institution;
         @Option(names = "--encoding", paramLabel = "CHARSET", defaultValue = "auto",
-                description = {"The files' character set: auto (default: ISO-2022-JP by its escape sequences, else UTF-8",
-                        "if the bytes are valid UTF-8, else Windows-31J/Shift_JIS), ISO-2022-JP, Shift_JIS, UTF-8, EUC-JP, ..."})
+                description = "The files' character set: auto (the default: ISO-2022-JP when a file holds its escape "
+                        + "sequences, else UTF-8 when its bytes are valid UTF-8, else Windows-31J/Shift_JIS), or ISO-2022-JP, "
+                        + "Shift_JIS, UTF-8, EUC-JP, ... for every file.")
         String encoding;
         @Option(names = "--report", paramLabel = "FILE", description = "Also write the report (counts, rejected files) here.")
         Path report;
