@@ -24,7 +24,8 @@ import picocli.CommandLine.Unmatched;
         subcommands = {KirokuCli.Serve.class, ClientCommands.class, UserCommands.class, AccessCommands.class, RightsCommands.class, RetentionCommands.class, FacilityCommands.class, DisposalCommands.class, DisposalCommands.ResidualScan.class, KeyCommands.class, DecommissionCommand.class, ModeCommand.class, AlertCommands.class, IncidentCommands.class, BcpCommands.class, DeviceCommands.class, BackupCommands.class, BackupCommands.Restore.class, BreakGlassCommands.class, EmergencyCommands.class, LedgerCommands.Verify.class, PrintCommands.Print.class, PrintCommands.Disclosure.class,
                 LedgerCommands.Checkpoints.class, AuditCommands.class, PhrCommands.class,
                 ComplianceCommands.class,
-                CheckupCommands.class})
+                CheckupCommands.class,
+                Ssmix2Commands.class})
 public final class KirokuCli implements Runnable {
 
     static Class<?> application;
