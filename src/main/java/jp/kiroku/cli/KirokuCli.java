@@ -22,7 +22,7 @@ import picocli.CommandLine.Unmatched;
 @Command(name = "kiroku", mixinStandardHelpOptions = true, versionProvider = KirokuCli.Version.class,
         description = "Kiroku medical record vault (FHIR R4).",
         subcommands = {KirokuCli.Serve.class, ClientCommands.class, UserCommands.class, AccessCommands.class, RightsCommands.class, RetentionCommands.class, FacilityCommands.class, DisposalCommands.class, DisposalCommands.ResidualScan.class, KeyCommands.class, DecommissionCommand.class, ModeCommand.class, AlertCommands.class, IncidentCommands.class, BcpCommands.class, DeviceCommands.class, BackupCommands.class, BackupCommands.Restore.class, BreakGlassCommands.class, EmergencyCommands.class, LedgerCommands.Verify.class, PrintCommands.Print.class, PrintCommands.Disclosure.class,
-                LedgerCommands.Checkpoints.class, AuditCommands.class})
+                LedgerCommands.Checkpoints.class, AuditCommands.class, ClinsCommands.class})
 public final class KirokuCli implements Runnable {
 
     static Class<?> application;
