@@ -185,6 +185,7 @@ public class ClinsExport {
         b.getMeta().addTag(RESOURCE_TYPE_TAG, kind.type, null);
         b.getIdentifier().setSystem(BUNDLE_IDENTIFIER).setValue(bundleIdentifier(institution));
         b.setTimestamp(Date.from(clock.instant()));
+        b.getMeta().setLastUpdated(b.getTimestamp());
         String patientUrl = addPatient(b, data.patient);
         for (Resource r : resources) {
             Resource copy = entryCopy(r, kind.profile, institution);
@@ -244,10 +245,9 @@ public class ClinsExport {
         return "urn:uuid:" + UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Server meta (version, last updated, Kiroku's own tags) is not part of what is sent. */
+    /** The server's version id and Kiroku's own tags are not sent; lastUpdated (JP-CLINS requires it) is the stored one. */
     static void clean(Resource r) {
         r.getMeta().setVersionId(null);
-        r.getMeta().setLastUpdated(null);
         r.getMeta().getTag().removeIf(t -> t.getSystem() != null && t.getSystem().startsWith(KIROKU_TAGS));
         r.getMeta().getSecurity().removeIf(t -> t.getSystem() != null && t.getSystem().startsWith(KIROKU_TAGS));
         r.setIdElement(new org.hl7.fhir.r4.model.IdType(r.fhirType(), r.getIdElement().getIdPart()));

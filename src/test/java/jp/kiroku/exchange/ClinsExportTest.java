@@ -1,0 +1,174 @@
+package jp.kiroku.exchange;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+
+import org.hl7.fhir.r4.model.AllergyIntolerance;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import jp.kiroku.fhir.UnavailableCodeSystems;
+import jp.kiroku.support.FhirHttp;
+import jp.kiroku.support.FhirHttp.Response;
+import jp.kiroku.support.ServerTest;
+
+/**
+ * JP-CLINS export (SHARE-01, SHARE-02) of a realistic patient: a JP Core patient with MEDIS-coded conditions,
+ * JFAGY-coded allergies and JLAC10-coded laboratory results with local codes, stored the ordinary way (a transaction).
+ * Each JP_Bundle_CLINS validates against the package with no errors, and every "unknown code system" warning is about
+ * a listed unavailable code system; missing mandatory data refuses the export naming it.
+ */
+@Tag("SHARE-01")
+@Tag("SHARE-02")
+class ClinsExportTest extends ServerTest {
+
+    static final String PATIENT = "clins-export-patient";
+
+    static Resource example(String file) throws Exception {
+        return ClinsExchangeTest.parse(Files.readString(ClinsExchangeTest.EXAMPLES.resolve(file)));
+    }
+
+    /** The examples' content, attached to one stored patient by reference (as Kiroku's own records are). */
+    private Map<String, List<Resource>> storeRealisticPatient(String patientId, String... labs) throws Exception {
+        Patient p = (Patient) example("Patient-Example-JP-Patient-eCS-MAKINO.json");
+        p.setId(patientId);
+        Encounter enc = (Encounter) example("Encounter-Example-JP-Encounter-eCS-AMB-01.json");
+        List<Resource> conditions = new java.util.ArrayList<>();
+        for (String f : List.of("Condition-Example-JP-Condition-eCS-01.json", "Condition-Example-JP-Condition-eCS-02.json",
+                "Condition-Example-JP-Condition-eCS-03.json")) {
+            Condition c = (Condition) example(f);
+            c.setId(patientId + "-" + c.getIdElement().getIdPart());
+            c.setSubject(new Reference("Patient/" + patientId));
+            conditions.add(c);
+        }
+        List<Resource> allergies = new java.util.ArrayList<>();
+        for (String f : List.of("AllergyIntolerance-Example-JP-AllergyIntolerance-eCS-01.json",
+                "AllergyIntolerance-Example-JP-AllergyIntolerance-eCS-02.json", "AllergyIntolerance-Example-JP-AllergyIntolerance-eCS-03.json")) {
+            AllergyIntolerance a = (AllergyIntolerance) example(f);
+            a.setId(patientId + "-" + a.getIdElement().getIdPart());
+            a.setPatient(new Reference("Patient/" + patientId));
+            allergies.add(a);
+        }
+        List<Resource> results = new java.util.ArrayList<>();
+        for (String f : labs) {
+            Observation o = (Observation) example(f);
+            o.setId(patientId + "-" + o.getIdElement().getIdPart());
+            o.setSubject(new Reference("Patient/" + patientId));
+            results.add(o);
+        }
+        Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+        List<Resource> all = new java.util.ArrayList<>(List.of(p, enc));
+        all.addAll(conditions);
+        all.addAll(allergies);
+        all.addAll(results);
+        for (Resource r : all) {
+            String ref = r.fhirType() + "/" + r.getIdElement().getIdPart();
+            tx.addEntry().setFullUrl(ref).setResource(r).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(ref);
+        }
+        Response r = admin.post("", FhirHttp.json(tx));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        return Map.of("Condition", conditions, "AllergyIntolerance", allergies, "Observation", results);
+    }
+
+    private Bundle export(String patient, String type) {
+        Response r = admin.get("Patient/" + patient + "/$clins-export?type=" + type);
+        assertThat(r.status()).as(() -> type + ": " + (r.status() == 422 ? String.join("\n", ClinsExchangeTest.errors(r)) : r.body()))
+                .isEqualTo(200);
+        return r.as(Bundle.class);
+    }
+
+    /** The package's verdict on a Bundle, asked of the server's own validator ($validate). */
+    private OperationOutcome validate(Bundle b) {
+        Response r = admin.post("Bundle/$validate", FhirHttp.json(b));
+        assertThat(r.status()).as(r.body()).isIn(200, 422);
+        return r.as(OperationOutcome.class);
+    }
+
+    private static void assertOnlyListedUnavailableCodeSystems(OperationOutcome oo) {
+        assertThat(ClinsOutcomes.errors(oo)).isEmpty();
+        List<String> unknown = oo.getIssue().stream().map(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics)
+                .filter(d -> d.contains("CodeSystem is unknown")).toList();
+        assertThat(unknown).isNotEmpty().allSatisfy(d -> assertThat(d).contains("listed unavailable code system"));
+        assertThat(unknown).allSatisfy(d -> assertThat(UnavailableCodeSystems.SYSTEMS.keySet()).anySatisfy(s -> assertThat(d).contains(s)));
+    }
+
+    @Test
+    void aRealisticPatientsInformationBundlesValidateWithNoErrors() throws Exception {
+        Map<String, List<Resource>> stored = storeRealisticPatient(PATIENT, "Observation-Example-JP-Obs-LabResult-eCS-Alb.json",
+                "Observation-Example-JP-Obs-LabResult-eCS-K.json");
+        for (var kind : List.of(List.of("conditions", "Condition"), List.of("allergies", "AllergyIntolerance"), List.of("labs", "Observation"))) {
+            Bundle b = export(PATIENT, kind.get(0));
+            assertThat(b.getType()).isEqualTo(Bundle.BundleType.COLLECTION);
+            assertThat(b.getMeta().getProfile().get(0).getValue()).isEqualTo("http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_CLINS");
+            assertThat(b.getMeta().getTagFirstRep().getCode()).isEqualTo(kind.get(1));
+            assertThat(b.getIdentifier().getValue()).startsWith("1318814790^"); // from the patient's local id system
+            assertThat(b.getEntry().get(0).getResource()).isInstanceOf(Patient.class);
+            List<Resource> sent = b.getEntry().subList(1, b.getEntry().size()).stream().map(Bundle.BundleEntryComponent::getResource).toList();
+            List<Resource> expected = stored.get(kind.get(1));
+            assertThat(sent).hasSize(expected.size());
+            for (Resource e : expected) {
+                Resource s = sent.stream().filter(x -> x.getIdElement().getIdPart().equals(e.getIdElement().getIdPart())).findFirst().orElseThrow();
+                assertThat(code(s).equalsDeep(code(e))).as("codes kept as stored: " + FhirHttp.json(s)).isTrue();
+            }
+            assertOnlyListedUnavailableCodeSystems(validate(b));
+        }
+        // the MEDIS disease code of the data is in the Bundle
+        Bundle conditions = export(PATIENT, "conditions");
+        assertThat(FhirHttp.json(conditions)).contains("http://medis.or.jp/CodeSystem/master-disease-keyNumber");
+        assertThat(FhirHttp.json(export(PATIENT, "labs"))).contains("JP_CLINS_ObsLabResult_LocalCode_CS");
+        // information: the three of them
+        Bundle information = export(PATIENT, "information");
+        assertThat(information.getEntry()).extracting(e -> ((Bundle) e.getResource()).getMeta().getTagFirstRep().getCode())
+                .containsExactly("Condition", "AllergyIntolerance", "Observation");
+    }
+
+    private static CodeableConcept code(Resource r) {
+        if (r instanceof Condition c) {
+            return c.getCode();
+        }
+        if (r instanceof AllergyIntolerance a) {
+            return a.getCode();
+        }
+        return ((Observation) r).getCode();
+    }
+
+    @Test
+    void missingMandatoryDataRefusesTheExportNamingIt() throws Exception {
+        String patient = "clins-export-missing";
+        storeRealisticPatient(patient, "Observation-Example-JP-Obs-LabResult-eCS-eGFR.json");
+        // the eGFR result has no department (JP_eCS_Department), which a CLINS Bundle requires of every Observation
+        Response r = admin.get("Patient/" + patient + "/$clins-export?type=labs");
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(ClinsExchangeTest.errors(r)).anySatisfy(e -> assertThat(e).contains("R9014O"));
+
+        // a patient with no institution number anywhere
+        Patient bare = new Patient();
+        bare.setId("clins-export-bare");
+        bare.addName().setFamily("無番号");
+        assertThat(admin.put("Patient/clins-export-bare", FhirHttp.json(bare)).status()).isIn(200, 201);
+        Response none = admin.get("Patient/clins-export-bare/$clins-export?type=conditions");
+        assertThat(none.status()).isEqualTo(422);
+        assertThat(none.body()).contains("institution number").contains("urn:oid:1.2.392.100495.20.3.51.1");
+    }
+
+    @Test
+    void theExportIsAReadOfThePatientsRecords() throws Exception {
+        storeRealisticPatient("clins-export-auth", "Observation-Example-JP-Obs-LabResult-eCS-K.json");
+        Response refused = clientWith("system/Observation.r").get("Patient/clins-export-auth/$clins-export?type=labs");
+        assertThat(refused.status()).isEqualTo(403);
+        Response unknown = admin.get("Patient/no-such-patient/$clins-export?type=labs");
+        assertThat(unknown.status()).isEqualTo(404);
+    }
+}
