@@ -51,6 +51,12 @@ final class ClinsCommands extends CommandGroup {
         String type;
         @Option(names = "--bundle", paramLabel = "ID", description = "Instead: a stored Bundle (as imported).")
         String bundle;
+        @Option(names = "--to-organization", paramLabel = "ID", description = "referral: the receiving Organization's id.")
+        String toOrganization;
+        @Option(names = "--to-practitioner", paramLabel = "ID", description = "referral: the receiving doctor's Practitioner id.")
+        String toPractitioner;
+        @Option(names = "--purpose", paramLabel = "TEXT", description = "referral: the purpose of the referral.")
+        String purpose;
         @Option(names = "--out", required = true, paramLabel = "FILE", description = "The JSON file to write.")
         Path out;
 
@@ -83,7 +89,8 @@ final class ClinsCommands extends CommandGroup {
                         }
                     }
                     case "referral", "discharge" -> write(console, fhir, out, export.document(operator(), patient,
-                            type.equals("referral") ? ClinsDocuments.Type.REFERRAL : ClinsDocuments.Type.DISCHARGE).bundle());
+                            type.equals("referral") ? ClinsDocuments.Type.REFERRAL : ClinsDocuments.Type.DISCHARGE,
+                            new ClinsDocuments.Referral(toOrganization, toPractitioner, purpose)).bundle());
                     default -> write(console, fhir, out, export.information(operator(), patient,
                             ClinsExport.Kind.valueOf(type.toUpperCase())).bundle());
                 }

@@ -1,10 +1,51 @@
 package jp.kiroku.exchange;
 
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.BiFunction;
+
+import org.hl7.fhir.r4.model.AllergyIntolerance;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Composition;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.DomainResource;
+import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.MedicationRequest;
+import org.hl7.fhir.r4.model.Narrative;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Organization;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.StringType;
+import org.hl7.fhir.utilities.xhtml.XhtmlNode;
 
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 
-/** JP-CLINS documents (referral letter, discharge summary) built from a patient's stored data. */
+/**
+ * The referral letter (診療情報提供書, JP_Bundle_eReferral with JP_Composition_eReferral) as a document Bundle built from
+ * a patient's stored data: the Composition first, then the Patient, the author (the Patient's general practitioner),
+ * the two organizations (the Patient's managing organization sends, the one named by the caller receives), a purpose
+ * Encounter carrying the caller's purpose text, and the patient's conditions, allergies, prescriptions
+ * (MedicationRequests) and laboratory results in the structured section (300) as the profile prescribes: 920 紹介元,
+ * 910 紹介先, 950 紹介目的, 340 傷病名・主訴, 360 現病歴, 510 アレルギー, 430 投薬指示, 620 検査結果 (titles and displays as the
+ * profile fixes them). Every section's narrative is made from the
+ * entries' own text. Missing mandatory parts (author, sending or receiving organization, purpose) refuse the export
+ * naming them; the Bundle is then validated like any other export.
+ *
+ * <p>Not built yet: the discharge summary (退院時サマリー, JP_Bundle_eDischargeSummary): its structured section needs
+ * eleven mandatory sections (admission details, diagnoses on admission and discharge, hospital course, discharge
+ * instructions, …) that Kiroku's records do not hold in a form that could be filled without inventing content, so it
+ * is refused with a message saying so.
+ */
 @org.springframework.stereotype.Component
 public class ClinsDocuments {
 
@@ -13,7 +54,220 @@ public class ClinsDocuments {
         REFERRAL, DISCHARGE
     }
 
-    Bundle build(ClinsExport.PatientData data, Type type, String institution, ClinsExport export) {
-        throw new UnprocessableEntityException("JP-CLINS " + type.name().toLowerCase() + " documents are not built yet");
+    /** What the caller gives for a referral letter: the receiving organization (and doctor), the purpose. */
+    public record Referral(String toOrganization, String toPractitioner, String purpose) {
+    }
+
+    static final String BUNDLE_REFERRAL = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eReferral";
+    static final String COMPOSITION_REFERRAL = "http://jpfhir.jp/fhir/eReferral/StructureDefinition/JP_Composition_eReferral";
+    static final String SECTION_SYSTEM = "http://jpfhir.jp/fhir/clins/CodeSystem/document-section";
+    static final String ECS = "http://jpfhir.jp/fhir/eCS/StructureDefinition/";
+    static final Map<String, String> PROFILES = Map.of(
+            "Practitioner", ECS + "JP_Practitioner_eCS", "Organization", ECS + "JP_Organization_eCS",
+            "Encounter", ECS + "JP_Encounter_eCS", "Condition", ECS + "JP_Condition_eCS",
+            "AllergyIntolerance", ECS + "JP_AllergyIntolerance_eCS", "MedicationRequest", ECS + "JP_MedicationRequest_eCS",
+            "Observation", ECS + "JP_Observation_LabResult_eCS");
+
+    Bundle build(ClinsExport.PatientData data, Type type, String institution, ClinsExport export,
+                 BiFunction<String, String, Resource> read, Referral referral) {
+        if (type == Type.DISCHARGE) {
+            throw new UnprocessableEntityException("The JP-CLINS discharge summary (退院時サマリー) is not built by Kiroku yet:"
+                    + " its eleven mandatory structured sections (admission details, diagnoses on admission and discharge,"
+                    + " hospital course, discharge instructions, ...) are not held in Kiroku's records");
+        }
+        List<String> missing = new ArrayList<>();
+        Reference gp = data.patient.getGeneralPractitioner().stream()
+                .filter(r -> "Practitioner".equals(r.getReferenceElement().getResourceType())).findFirst().orElse(null);
+        if (gp == null) {
+            missing.add("the author: Patient.generalPractitioner (a Practitioner)");
+        }
+        if (!data.patient.hasManagingOrganization()) {
+            missing.add("the sending institution: Patient.managingOrganization");
+        }
+        if (referral == null || referral.toOrganization() == null || referral.toOrganization().isBlank()) {
+            missing.add("the receiving institution: to-organization (an Organization id)");
+        }
+        if (referral == null || referral.purpose() == null || referral.purpose().isBlank()) {
+            missing.add("the purpose of the referral: purpose (text)");
+        }
+        if (!missing.isEmpty()) {
+            throw new UnprocessableEntityException("A referral letter needs " + String.join("; ", missing));
+        }
+        String patientId = data.patient.getIdElement().getIdPart();
+        Practitioner author = (Practitioner) read.apply("Practitioner", gp.getReferenceElement().getIdPart());
+        Organization from = (Organization) read.apply("Organization", data.patient.getManagingOrganization().getReferenceElement().getIdPart());
+        Organization to = (Organization) read.apply("Organization", referral.toOrganization());
+        Practitioner toDoctor = referral.toPractitioner() == null || referral.toPractitioner().isBlank() ? null
+                : (Practitioner) read.apply("Practitioner", referral.toPractitioner());
+
+        Bundle b = new Bundle().setType(Bundle.BundleType.DOCUMENT);
+        b.setId(UUID.randomUUID().toString());
+        b.getMeta().addProfile(BUNDLE_REFERRAL);
+        b.getIdentifier().setSystem(ClinsExport.BUNDLE_IDENTIFIER).setValue(export.bundleIdentifier(institution));
+        b.setTimestamp(new Date());
+        b.getMeta().setLastUpdated(b.getTimestamp());
+        b.setLanguage("ja");
+
+        Composition c = new Composition();
+        c.setId(UUID.randomUUID().toString());
+        c.getMeta().addProfile(COMPOSITION_REFERRAL).setLastUpdated(b.getTimestamp());
+        c.setLanguage("ja");
+        c.addExtension("http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber", new StringType("1.0"));
+        c.getIdentifier().setSystem("http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier")
+                .setValue(institution + "-" + LocalDate.now(ZoneId.of("Asia/Tokyo")).getYear() + "-" + c.getIdElement().getIdPart());
+        c.setStatus(Composition.CompositionStatus.FINAL);
+        c.getType().addCoding().setSystem("http://jpfhir.jp/fhir/Common/CodeSystem/doc-typecodes").setCode("57133-1").setDisplay("診療情報提供書");
+        c.addCategory().addCoding().setSystem("http://jpfhir.jp/fhir/Common/CodeSystem/doc-subtypecodes").setCode("OUTPATIENT").setDisplay("外来文書");
+        c.setDate(b.getTimestamp());
+        c.setTitle("診療情報提供書");
+        c.addEvent().addCode(new CodeableConcept().setText("診療情報提供書発行")).getPeriod().setStart(b.getTimestamp());
+        b.addEntry().setFullUrl("urn:uuid:" + c.getIdElement().getIdPart()).setResource(c);
+
+        String patientUrl = export.addPatient(b, data.patient);
+        c.setSubject(ClinsExport.ref(patientUrl, "Patient"));
+
+        // every included resource: Type/id -> its fullUrl, so references inside the document resolve inside it
+        Map<String, String> urls = new LinkedHashMap<>();
+        urls.put("Patient/" + patientId, patientUrl);
+        List<Resource> included = new ArrayList<>();
+        String authorUrl = include(export, author, institution, urls, included, false);
+        String fromUrl = include(export, from, institution, urls, included, false);
+        String toUrl = include(export, to, institution, urls, included, false);
+        String toDoctorUrl = toDoctor == null ? null : include(export, toDoctor, institution, urls, included, false);
+
+        Encounter purpose = new Encounter();
+        purpose.setId(UUID.randomUUID().toString());
+        purpose.setStatus(Encounter.EncounterStatus.FINISHED);
+        purpose.getClass_().setSystem("http://terminology.hl7.org/CodeSystem/v3-ActCode").setCode("AMB").setDisplay("外来");
+        purpose.addReasonCode().setText(referral.purpose());
+        purpose.setSubject(new Reference("Patient/" + patientId));
+        String purposeUrl = include(export, purpose, institution, urls, included, false);
+
+        List<Condition> conditions = data.of(Condition.class);
+        List<AllergyIntolerance> allergies = data.of(AllergyIntolerance.class);
+        List<MedicationRequest> prescriptions = data.of(MedicationRequest.class).stream().filter(ClinsExport::isPrescription).toList();
+        List<Observation> labs = data.of(Observation.class).stream().filter(ClinsExport::isLaboratory).toList();
+        List<String> conditionUrls = conditions.stream().map(r -> include(export, r, institution, urls, included, true)).toList();
+        List<String> allergyUrls = allergies.stream().map(r -> include(export, r, institution, urls, included, true)).toList();
+        List<String> prescriptionUrls = prescriptions.stream().map(r -> include(export, r, institution, urls, included, true)).toList();
+        List<String> labUrls = labs.stream().map(r -> include(export, r, institution, urls, included, true)).toList();
+
+        c.addAuthor(ClinsExport.ref(authorUrl, "Practitioner"));
+        c.addAuthor(ClinsExport.ref(fromUrl, "Organization"));
+        c.setCustodian(ClinsExport.ref(fromUrl, "Organization"));
+
+        section(c.addSection(), "紹介元情報", "920", "紹介元情報セクション", List.of(from.getName(), name(author)))
+                .addEntry(ClinsExport.ref(fromUrl, "Organization")).addEntry(ClinsExport.ref(authorUrl, "Practitioner"));
+        Composition.SectionComponent toSection = section(c.addSection(), "紹介先情報", "910", "紹介先情報セクション",
+                toDoctor == null ? List.of(to.getName()) : List.of(to.getName(), name(toDoctor)));
+        toSection.addEntry(ClinsExport.ref(toUrl, "Organization"));
+        if (toDoctorUrl != null) {
+            toSection.addEntry(ClinsExport.ref(toDoctorUrl, "Practitioner"));
+        }
+        Composition.SectionComponent structured = c.addSection().setTitle("構造情報");
+        structured.getCode().addCoding().setSystem(SECTION_SYSTEM).setCode("300").setDisplay("構造情報セクション");
+        section(structured.addSection(), "紹介目的", "950", "紹介目的セクション", List.of(referral.purpose()))
+                .addEntry(ClinsExport.ref(purposeUrl, "Encounter"));
+        List<String> conditionTexts = conditions.stream().map(x -> text(x.getCode())).toList();
+        entries(section(structured.addSection(), "傷病名・主訴", "340", "傷病名・主訴セクション", orNone(conditionTexts)), conditionUrls, "Condition");
+        entries(section(structured.addSection(), "現病歴", "360", "現病歴セクション", orNone(conditions.stream()
+                .map(x -> text(x.getCode()) + (x.hasOnsetDateTimeType() ? "（" + x.getOnsetDateTimeType().getValueAsString() + "〜）" : ""))
+                .toList())), conditionUrls, "Condition");
+        if (!allergies.isEmpty()) {
+            entries(section(structured.addSection(), "アレルギー・不耐性反応", "510", "アレルギー・不耐性反応セクション",
+                    allergies.stream().map(x -> text(x.getCode())).toList()), allergyUrls, "AllergyIntolerance");
+        }
+        if (!prescriptions.isEmpty()) {
+            entries(section(structured.addSection(), "投薬指示", "430", "投薬指示セクション",
+                    prescriptions.stream().map(x -> x.hasMedicationCodeableConcept() ? text(x.getMedicationCodeableConcept()) : "処方").toList()),
+                    prescriptionUrls, "MedicationRequest");
+        }
+        if (!labs.isEmpty()) {
+            entries(section(structured.addSection(), "検査結果", "620", "検査結果セクション",
+                    labs.stream().map(x -> text(x.getCode()) + (x.hasValueQuantity() ? " " + x.getValueQuantity().getValue().toPlainString()
+                            + " " + x.getValueQuantity().getUnit() : "")).toList()), labUrls, "Observation");
+        }
+
+        List<Resource> repointed = new ArrayList<>(included);
+        repointed.add(b.getEntry().get(1).getResource()); // the Patient: its general practitioner, managing organization
+        for (Resource r : repointed) {
+            for (var info : export.fhirContext().newTerser().getAllResourceReferences(r)) {
+                var ref = info.getResourceReference();
+                String value = ref.getReferenceElement().getValue();
+                if (value != null) {
+                    String unversioned = value.contains("/_history/") ? value.substring(0, value.indexOf("/_history/")) : value;
+                    String url = urls.get(unversioned);
+                    if (url != null) {
+                        ref.setReference(url);
+                    }
+                }
+            }
+        }
+        for (Resource r : included) {
+            b.addEntry().setFullUrl(urls.get(r.fhirType() + "/" + r.getIdElement().getIdPart())).setResource(r);
+        }
+        return b;
+    }
+
+    private static List<String> orNone(List<String> texts) {
+        return texts.isEmpty() ? List.of("記載なし") : texts;
+    }
+
+    private static String include(ClinsExport export, Resource r, String institution, Map<String, String> urls,
+                                  List<Resource> included, boolean clinical) {
+        String key = r.fhirType() + "/" + r.getIdElement().getIdPart();
+        String existing = urls.get(key);
+        if (existing != null) {
+            return existing;
+        }
+        Resource copy = clinical ? export.entryCopy(r, PROFILES.get(r.fhirType()), institution) : plainCopy(r);
+        String url = "urn:uuid:" + UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8));
+        urls.put(key, url);
+        included.add(copy);
+        return url;
+    }
+
+    /** Practitioners, organizations, the purpose encounter: profiled, Kiroku's meta removed, no institution extension. */
+    private static Resource plainCopy(Resource r) {
+        Resource copy = r.copy();
+        ClinsExport.clean(copy);
+        if (!copy.getMeta().hasLastUpdated()) {
+            copy.getMeta().setLastUpdated(new Date());
+        }
+        copy.getMeta().getProfile().clear();
+        copy.getMeta().addProfile(PROFILES.get(r.fhirType()));
+        return copy;
+    }
+
+    private static Composition.SectionComponent section(Composition.SectionComponent s, String title, String code, String display,
+                                                        List<String> lines) {
+        s.setTitle(title);
+        s.getCode().addCoding().setSystem(SECTION_SYSTEM).setCode(code).setDisplay(display);
+        XhtmlNode div = new XhtmlNode(org.hl7.fhir.utilities.xhtml.NodeType.Element, "div");
+        div.setAttribute("xmlns", "http://www.w3.org/1999/xhtml");
+        for (String line : lines) {
+            div.addTag("p").addText(line == null ? "" : line);
+        }
+        s.getText().setStatus(Narrative.NarrativeStatus.ADDITIONAL).setDiv(div);
+        return s;
+    }
+
+    private static void entries(Composition.SectionComponent s, List<String> urls, String type) {
+        urls.forEach(u -> s.addEntry(ClinsExport.ref(u, type)));
+    }
+
+    private static String text(CodeableConcept cc) {
+        if (cc.hasText()) {
+            return cc.getText();
+        }
+        return cc.getCoding().stream().filter(x -> x.hasDisplay()).map(x -> x.getDisplay()).findFirst()
+                .orElse(cc.getCodingFirstRep().getCode());
+    }
+
+    private static String name(DomainResource r) {
+        if (r instanceof Practitioner p && p.hasName()) {
+            return p.getNameFirstRep().hasText() ? p.getNameFirstRep().getText() : p.getNameFirstRep().getNameAsSingleString();
+        }
+        return r.getIdElement().getIdPart();
     }
 }

@@ -153,12 +153,19 @@ public class ClinsExport {
         return out;
     }
 
-    /** A referral letter or discharge summary document (see {@link ClinsDocuments}). */
-    public Exported document(Caller caller, String patientId, ClinsDocuments.Type type) {
+    /**
+     * A referral letter or discharge summary document (see {@link ClinsDocuments}); the practitioners and organizations
+     * it names are read with the caller's rights (and audited as reads).
+     */
+    public Exported document(Caller caller, String patientId, ClinsDocuments.Type type, ClinsDocuments.Referral referral) {
         PatientData data = gather(caller, patientId);
         String institution = institutionNumber(data);
-        Bundle doc = documents.build(data, type, institution, this);
+        Bundle doc = documents.build(data, type, institution, this, (t, id) -> interactions.read(caller, t, id), referral);
         return validated(doc);
+    }
+
+    FhirContext fhirContext() {
+        return ctx;
     }
 
     private List<? extends Resource> selected(PatientData data, Kind kind) {
@@ -187,6 +194,11 @@ public class ClinsExport {
         b.setTimestamp(Date.from(clock.instant()));
         b.getMeta().setLastUpdated(b.getTimestamp());
         String patientUrl = addPatient(b, data.patient);
+        // a collection's references resolve inside it: the Patient's links to records not sent are left out
+        Patient sentPatient = (Patient) b.getEntryFirstRep().getResource();
+        sentPatient.getGeneralPractitioner().clear();
+        sentPatient.setManagingOrganization(null);
+        sentPatient.getLink().clear();
         for (Resource r : resources) {
             Resource copy = entryCopy(r, kind.profile, institution);
             repointPatient(copy, data.patient.getIdElement().getIdPart(), patientUrl);

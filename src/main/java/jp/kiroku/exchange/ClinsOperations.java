@@ -38,17 +38,22 @@ public class ClinsOperations implements OperationProvider {
     }
 
     /**
-     * {@code type}: {@code referral} or {@code discharge} (a document Bundle), {@code conditions}, {@code allergies} or
+     * {@code type}: {@code referral} (a document Bundle; with {@code to-organization}, optionally {@code to-practitioner},
+     * and {@code purpose}) or {@code discharge} (refused: not built yet), {@code conditions}, {@code allergies} or
      * {@code labs} (one JP_Bundle_CLINS collection), or {@code information} (a plain collection Bundle holding the JP_Bundle_CLINS
      * Bundles that have content, one per information type).
      */
     @Operation(name = "$clins-export", type = Patient.class, idempotent = true)
-    public Bundle clinsExport(@IdParam IdType id, @OperationParam(name = "type", min = 1) String type, RequestDetails request) {
+    public Bundle clinsExport(@IdParam IdType id, @OperationParam(name = "type", min = 1) String type,
+                              @OperationParam(name = "to-organization") String toOrganization,
+                              @OperationParam(name = "to-practitioner") String toPractitioner,
+                              @OperationParam(name = "purpose") String purpose, RequestDetails request) {
+        ClinsDocuments.Referral referral = new ClinsDocuments.Referral(toOrganization, toPractitioner, purpose);
         Caller caller = interactions.caller(request);
         String patient = id.getIdPart();
         return switch (type == null ? "" : type) {
-            case "referral" -> export.document(caller, patient, ClinsDocuments.Type.REFERRAL).bundle();
-            case "discharge" -> export.document(caller, patient, ClinsDocuments.Type.DISCHARGE).bundle();
+            case "referral" -> export.document(caller, patient, ClinsDocuments.Type.REFERRAL, referral).bundle();
+            case "discharge" -> export.document(caller, patient, ClinsDocuments.Type.DISCHARGE, referral).bundle();
             case "conditions" -> export.information(caller, patient, ClinsExport.Kind.CONDITIONS).bundle();
             case "allergies" -> export.information(caller, patient, ClinsExport.Kind.ALLERGIES).bundle();
             case "labs" -> export.information(caller, patient, ClinsExport.Kind.LABS).bundle();

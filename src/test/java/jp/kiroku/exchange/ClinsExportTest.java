@@ -145,6 +145,68 @@ class ClinsExportTest extends ServerTest {
     }
 
     @Test
+    void aReferralLetterIsADocumentWithTheCompositionFirstAndValidates() throws Exception {
+        String patient = "clins-referral-patient";
+        Map<String, List<Resource>> stored = storeRealisticPatient(patient, "Observation-Example-JP-Obs-LabResult-eCS-Alb.json");
+        // the author, both institutions and two prescriptions, as the examples give them
+        Resource author = example("Practitioner-Example-JP-Practitioner-eCS-ReferralFrom01.json");
+        Resource from = example("Organization-Example-JP-Org-eCS-Inst-Referral01.json");
+        Resource to = example("Organization-Example-JP-Org-eCS-ReferralTo01.json");
+        Resource toDoctor = example("Practitioner-Example-JP-Practitioner-eCS-ReferralTo01.json");
+        List<Resource> prescriptions = new java.util.ArrayList<>();
+        for (String f : List.of("MedicationRequest-Example-JP-MedReq-PO-TID-2days.json", "MedicationRequest-Example-JP-MedReq-PO-SID-28days.json")) {
+            org.hl7.fhir.r4.model.MedicationRequest m = (org.hl7.fhir.r4.model.MedicationRequest) example(f);
+            m.setId(patient + "-" + m.getIdElement().getIdPart());
+            m.setSubject(new Reference("Patient/" + patient));
+            prescriptions.add(m);
+        }
+        Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+        List<Resource> all = new java.util.ArrayList<>(List.of(author, from, to, toDoctor));
+        all.addAll(prescriptions);
+        for (Resource r : all) {
+            String ref = r.fhirType() + "/" + r.getIdElement().getIdPart();
+            tx.addEntry().setFullUrl(ref).setResource(r).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(ref);
+        }
+        assertThat(admin.post("", FhirHttp.json(tx)).status()).isEqualTo(200);
+        Patient p = admin.get("Patient/" + patient).as(Patient.class);
+        p.addGeneralPractitioner(new Reference("Practitioner/" + author.getIdElement().getIdPart()));
+        p.setManagingOrganization(new Reference("Organization/" + from.getIdElement().getIdPart()));
+        assertThat(admin.put("Patient/" + patient, FhirHttp.json(p)).status()).isEqualTo(200);
+
+        String query = "Patient/" + patient + "/$clins-export?type=referral&to-organization=" + to.getIdElement().getIdPart()
+                + "&to-practitioner=" + toDoctor.getIdElement().getIdPart() + "&purpose=" + java.net.URLEncoder.encode("腹痛精査のお願い", java.nio.charset.StandardCharsets.UTF_8);
+        Response r = admin.get(query);
+        assertThat(r.status()).as(() -> r.status() == 422 ? String.join("\n", ClinsExchangeTest.errors(r)) : r.body()).isEqualTo(200);
+        Bundle doc = r.as(Bundle.class);
+        assertThat(doc.getType()).isEqualTo(Bundle.BundleType.DOCUMENT);
+        org.hl7.fhir.r4.model.Composition c = (org.hl7.fhir.r4.model.Composition) doc.getEntry().get(0).getResource();
+        assertThat(c.getTitle()).isEqualTo("診療情報提供書");
+        assertThat(c.getSection()).extracting(sec -> sec.getCode().getCodingFirstRep().getCode()).containsExactly("920", "910", "300");
+        assertThat(c.getSection().get(2).getSection()).extracting(sec -> sec.getCode().getCodingFirstRep().getCode())
+                .contains("950", "340", "360", "510", "430", "620");
+        assertThat(c.getSection().get(2).getSection().get(0).getText().getDivAsString()).contains("腹痛精査のお願い");
+        // prescriptions are inside the document, as stored
+        List<Resource> sentPrescriptions = doc.getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+                .filter(x -> x.fhirType().equals("MedicationRequest")).toList();
+        assertThat(sentPrescriptions).hasSize(prescriptions.size());
+        assertThat(doc.getEntry().stream().filter(e -> e.getResource().fhirType().equals("Condition")).count())
+                .isEqualTo(stored.get("Condition").size());
+        assertOnlyListedUnavailableCodeSystems(validate(doc));
+
+        // the information Bundles of a patient with a general practitioner and managing organization still validate
+        assertOnlyListedUnavailableCodeSystems(validate(export(patient, "conditions")));
+
+        // missing: the receiving institution and the purpose
+        Response missing = admin.get("Patient/" + patient + "/$clins-export?type=referral");
+        assertThat(missing.status()).isEqualTo(422);
+        assertThat(missing.body()).contains("receiving institution").contains("purpose");
+        // the discharge summary is not built (refused in words, not faked)
+        Response discharge = admin.get("Patient/" + patient + "/$clins-export?type=discharge");
+        assertThat(discharge.status()).isEqualTo(422);
+        assertThat(discharge.body()).contains("not built");
+    }
+
+    @Test
     void missingMandatoryDataRefusesTheExportNamingIt() throws Exception {
         String patient = "clins-export-missing";
         storeRealisticPatient(patient, "Observation-Example-JP-Obs-LabResult-eCS-eGFR.json");
