@@ -31,7 +31,7 @@ import org.hl7.fhir.utilities.xhtml.XhtmlNode;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 
 /**
- * The referral letter (診療情報提供書, JP_Bundle_eReferral with JP_Composition_eReferral) as a document Bundle built from
+ * The two JP-CLINS documents. The referral letter (診療情報提供書, JP_Bundle_eReferral with JP_Composition_eReferral) as a document Bundle built from
  * a patient's stored data: the Composition first, then the Patient, the author (the Patient's general practitioner),
  * the two organizations (the Patient's managing organization sends, the one named by the caller receives), a purpose
  * Encounter carrying the caller's purpose text, and the patient's conditions, allergies, prescriptions
@@ -41,10 +41,8 @@ import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
  * entries' own text. Missing mandatory parts (author, sending or receiving organization, purpose) refuse the export
  * naming them; the Bundle is then validated like any other export.
  *
- * <p>Not built yet: the discharge summary (退院時サマリー, JP_Bundle_eDischargeSummary): its structured section needs
- * eleven mandatory sections (admission details, diagnoses on admission and discharge, hospital course, discharge
- * instructions, …) that Kiroku's records do not hold in a form that could be filled without inventing content, so it
- * is refused with a message saying so.
+ * <p>The discharge summary (退院時サマリー, JP_Bundle_eDischargeSummary with JP_Composition_eDischargeSummary) is built
+ * from the patient's latest finished inpatient stay: see {@link #discharge}.
  */
 @org.springframework.stereotype.Component
 public class ClinsDocuments {
@@ -66,14 +64,17 @@ public class ClinsDocuments {
             "Practitioner", ECS + "JP_Practitioner_eCS", "Organization", ECS + "JP_Organization_eCS",
             "Encounter", ECS + "JP_Encounter_eCS", "Condition", ECS + "JP_Condition_eCS",
             "AllergyIntolerance", ECS + "JP_AllergyIntolerance_eCS", "MedicationRequest", ECS + "JP_MedicationRequest_eCS",
-            "Observation", ECS + "JP_Observation_LabResult_eCS");
+            "Observation", ECS + "JP_Observation_LabResult_eCS", "DocumentReference", ECS + "JP_DocumentReference_eCS",
+            "CarePlan", ECS + "JP_CarePlan_eCS");
+    static final String BUNDLE_DISCHARGE = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eDischargeSummary";
+    static final String COMPOSITION_DISCHARGE =
+            "http://jpfhir.jp/fhir/eDischargeSummary/StructureDefinition/JP_Composition_eDischargeSummary";
+    static final String DIAGNOSIS_ROLE = "http://terminology.hl7.org/CodeSystem/diagnosis-role";
 
     Bundle build(ClinsExport.PatientData data, Type type, String institution, ClinsExport export,
                  BiFunction<String, String, Resource> read, Referral referral) {
         if (type == Type.DISCHARGE) {
-            throw new UnprocessableEntityException("The JP-CLINS discharge summary (退院時サマリー) is not built by Kiroku yet:"
-                    + " its eleven mandatory structured sections (admission details, diagnoses on admission and discharge,"
-                    + " hospital course, discharge instructions, ...) are not held in Kiroku's records");
+            return discharge(data, institution, export, read);
         }
         List<String> missing = new ArrayList<>();
         Reference gp = data.patient.getGeneralPractitioner().stream()
@@ -100,28 +101,10 @@ public class ClinsDocuments {
         Practitioner toDoctor = referral.toPractitioner() == null || referral.toPractitioner().isBlank() ? null
                 : (Practitioner) read.apply("Practitioner", referral.toPractitioner());
 
-        Bundle b = new Bundle().setType(Bundle.BundleType.DOCUMENT);
-        b.setId(UUID.randomUUID().toString());
-        b.getMeta().addProfile(BUNDLE_REFERRAL);
-        b.getIdentifier().setSystem(ClinsExport.BUNDLE_IDENTIFIER).setValue(export.bundleIdentifier(institution));
-        b.setTimestamp(new Date());
-        b.getMeta().setLastUpdated(b.getTimestamp());
-        b.setLanguage("ja");
+        Bundle b = document(BUNDLE_REFERRAL, export.bundleIdentifier(institution));
 
-        Composition c = new Composition();
-        c.setId(UUID.randomUUID().toString());
-        c.getMeta().addProfile(COMPOSITION_REFERRAL).setLastUpdated(b.getTimestamp());
-        c.setLanguage("ja");
-        c.addExtension("http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber", new StringType("1.0"));
-        c.getIdentifier().setSystem("http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier")
-                .setValue(institution + "-" + LocalDate.now(ZoneId.of("Asia/Tokyo")).getYear() + "-" + c.getIdElement().getIdPart());
-        c.setStatus(Composition.CompositionStatus.FINAL);
-        c.getType().addCoding().setSystem("http://jpfhir.jp/fhir/Common/CodeSystem/doc-typecodes").setCode("57133-1").setDisplay("診療情報提供書");
-        c.addCategory().addCoding().setSystem("http://jpfhir.jp/fhir/Common/CodeSystem/doc-subtypecodes").setCode("OUTPATIENT").setDisplay("外来文書");
-        c.setDate(b.getTimestamp());
-        c.setTitle("診療情報提供書");
-        c.addEvent().addCode(new CodeableConcept().setText("診療情報提供書発行")).getPeriod().setStart(b.getTimestamp());
-        b.addEntry().setFullUrl("urn:uuid:" + c.getIdElement().getIdPart()).setResource(c);
+        Composition c = composition(b, COMPOSITION_REFERRAL, institution, "57133-1", "診療情報提供書", "OUTPATIENT", "外来文書",
+                "診療情報提供書");
 
         String patientUrl = export.addPatient(b, data.patient);
         c.setSubject(ClinsExport.ref(patientUrl, "Patient"));
@@ -188,6 +171,177 @@ public class ClinsDocuments {
                             + " " + x.getValueQuantity().getUnit() : "")).toList()), labUrls, "Observation");
         }
 
+        finish(b, export, urls, included);
+        return b;
+    }
+
+    /**
+     * 退院時サマリー from the patient's latest finished inpatient Encounter (class IMP): admission and discharge details
+     * from its period and hospitalization, diagnoses on admission and discharge from {@code Encounter.diagnosis}
+     * (roles AD and DD), chief complaint and reason from its {@code reasonCode}/{@code reasonReference}, the hospital
+     * course from the DocumentReferences of that encounter, discharge medication from its MedicationRequests and the
+     * discharge instructions from its CarePlans. The author is the encounter's first practitioner participant (else
+     * the general practitioner), the custodian its service provider (else the managing organization). What the
+     * profile requires and the records lack is named in the refusal.
+     */
+    private Bundle discharge(ClinsExport.PatientData data, String institution, ClinsExport export,
+                             BiFunction<String, String, Resource> read) {
+        String patientId = data.patient.getIdElement().getIdPart();
+        Encounter stay = data.of(Encounter.class).stream()
+                .filter(e -> "IMP".equals(e.getClass_().getCode()) && e.getStatus() == Encounter.EncounterStatus.FINISHED)
+                .max(java.util.Comparator.comparing(e -> e.getPeriod().hasEnd() ? e.getPeriod().getEnd() : new Date(0)))
+                .orElseThrow(() -> new UnprocessableEntityException("A discharge summary needs a finished inpatient stay:"
+                        + " an Encounter of Patient/" + patientId + " with class IMP and status finished"));
+        String stayKey = "Encounter/" + stay.getIdElement().getIdPart();
+        List<String> missing = new ArrayList<>();
+        Reference authorRef = stay.getParticipant().stream().map(Encounter.EncounterParticipantComponent::getIndividual)
+                .filter(r -> "Practitioner".equals(r.getReferenceElement().getResourceType())).findFirst()
+                .orElse(data.patient.getGeneralPractitioner().stream()
+                        .filter(r -> "Practitioner".equals(r.getReferenceElement().getResourceType())).findFirst().orElse(null));
+        Reference custodianRef = stay.hasServiceProvider() ? stay.getServiceProvider()
+                : data.patient.hasManagingOrganization() ? data.patient.getManagingOrganization() : null;
+        if (authorRef == null) {
+            missing.add("the author: a Practitioner participant of " + stayKey + " or Patient.generalPractitioner");
+        }
+        if (custodianRef == null) {
+            missing.add("the institution: " + stayKey + ".serviceProvider or Patient.managingOrganization");
+        }
+        if (!stay.getPeriod().hasStart() || !stay.getPeriod().hasEnd()) {
+            missing.add("the admission and discharge dates: " + stayKey + ".period.start and .end");
+        }
+        Map<String, Condition> conditionsById = new LinkedHashMap<>();
+        data.of(Condition.class).forEach(c -> conditionsById.put("Condition/" + c.getIdElement().getIdPart(), c));
+        List<Condition> onAdmission = diagnoses(stay, "AD", conditionsById);
+        List<Condition> onDischarge = diagnoses(stay, "DD", conditionsById);
+        if (onDischarge.isEmpty()) {
+            missing.add("the diagnoses on discharge: " + stayKey + ".diagnosis with use DD (diagnosis-role) referring to Conditions");
+        }
+        List<org.hl7.fhir.r4.model.DocumentReference> course = data.of(org.hl7.fhir.r4.model.DocumentReference.class).stream()
+                .filter(d -> d.getContext().getEncounter().stream().anyMatch(r -> refersTo(r, stayKey))).toList();
+        if (course.isEmpty()) {
+            missing.add("the hospital course: a DocumentReference whose context.encounter is " + stayKey);
+        }
+        if (!missing.isEmpty()) {
+            throw new UnprocessableEntityException("A discharge summary needs " + String.join("; ", missing));
+        }
+        List<MedicationRequest> dischargeMeds = data.of(MedicationRequest.class).stream()
+                .filter(m -> refersTo(m.getEncounter(), stayKey)).filter(ClinsExport::isPrescription).toList();
+        List<org.hl7.fhir.r4.model.CarePlan> instructions = data.of(org.hl7.fhir.r4.model.CarePlan.class).stream()
+                .filter(cp -> refersTo(cp.getEncounter(), stayKey)).toList();
+        List<Condition> complaints = stay.getReasonReference().stream()
+                .map(r -> conditionsById.get(r.getReferenceElement().toUnqualifiedVersionless().getValue()))
+                .filter(java.util.Objects::nonNull).toList();
+        List<AllergyIntolerance> allergies = data.of(AllergyIntolerance.class);
+
+        Practitioner author = (Practitioner) read.apply("Practitioner", authorRef.getReferenceElement().getIdPart());
+        Organization custodian = (Organization) read.apply("Organization", custodianRef.getReferenceElement().getIdPart());
+
+        Bundle b = document(BUNDLE_DISCHARGE, export.bundleIdentifier(institution));
+        Composition c = composition(b, COMPOSITION_DISCHARGE, institution, "18842-5", "退院時サマリー", "DISCHARGE", "退院時文書",
+                "退院時サマリー");
+        // the event of a discharge summary is the stay itself (no code; start and end required)
+        c.getEventFirstRep().getCode().clear();
+        c.getEventFirstRep().setPeriod(stay.getPeriod().copy());
+        String patientUrl = export.addPatient(b, data.patient);
+        c.setSubject(ClinsExport.ref(patientUrl, "Patient"));
+
+        Map<String, String> urls = new LinkedHashMap<>();
+        urls.put("Patient/" + patientId, patientUrl);
+        List<Resource> included = new ArrayList<>();
+        String authorUrl = include(export, author, institution, urls, included, false);
+        String custodianUrl = include(export, custodian, institution, urls, included, false);
+        String stayUrl = include(export, stay, institution, urls, included, false);
+        c.setEncounter(ClinsExport.ref(stayUrl, "Encounter"));
+        c.addAuthor(ClinsExport.ref(authorUrl, "Practitioner"));
+        c.addAuthor(ClinsExport.ref(custodianUrl, "Organization"));
+        c.setCustodian(ClinsExport.ref(custodianUrl, "Organization"));
+
+        java.util.function.Function<List<? extends Resource>, List<String>> urlsOf = list -> list.stream()
+                .map(r -> include(export, r, institution, urls, included, true)).toList();
+        Composition.SectionComponent structured = c.addSection().setTitle("構造情報");
+        structured.getCode().addCoding().setSystem(SECTION_SYSTEM).setCode("300").setDisplay("構造情報セクション");
+        String admitted = stay.getPeriod().getStartElement().getValueAsString();
+        String discharged = stay.getPeriod().getEndElement().getValueAsString();
+        section(structured.addSection(), "入院時詳細", "322", "入院時詳細セクション", List.of("入院日: " + admitted))
+                .addEntry(ClinsExport.ref(stayUrl, "Encounter"));
+        entries(section(structured.addSection(), "入院時診断", "342", "入院時診断セクション",
+                orNone(onAdmission.stream().map(x -> text(x.getCode())).toList())), urlsOf.apply(onAdmission), "Condition");
+        if (!allergies.isEmpty()) {
+            entries(section(structured.addSection(), "アレルギー・不耐性反応", "510", "アレルギー・不耐性反応セクション",
+                    allergies.stream().map(x -> text(x.getCode())).toList()), urlsOf.apply(allergies), "AllergyIntolerance");
+        }
+        List<String> reasons = stay.getReasonCode().stream().map(ClinsDocuments::text).toList();
+        entries(section(structured.addSection(), "主訴", "352", "主訴セクション",
+                orNone(reasons.isEmpty() ? complaints.stream().map(x -> text(x.getCode())).toList() : reasons)),
+                urlsOf.apply(complaints), "Condition");
+        section(structured.addSection(), "入院理由", "312", "入院理由セクション", orNone(reasons))
+                .addEntry(ClinsExport.ref(stayUrl, "Encounter"));
+        entries(section(structured.addSection(), "現病歴", "362", "現病歴セクション", orNone(onAdmission.stream()
+                .map(x -> text(x.getCode()) + (x.hasOnsetDateTimeType() ? "（" + x.getOnsetDateTimeType().getValueAsString() + "〜）" : ""))
+                .toList())), urlsOf.apply(onAdmission), "Condition");
+        entries(section(structured.addSection(), "入院中経過", "333", "入院中経過セクション",
+                course.stream().map(d -> d.hasDescription() ? d.getDescription() : text(d.getType())).toList()),
+                urlsOf.apply(course), "DocumentReference");
+        section(structured.addSection(), "退院時詳細", "324", "退院時詳細セクション", List.of("退院日: " + discharged
+                + (stay.getHospitalization().hasDischargeDisposition() ? "、" + text(stay.getHospitalization().getDischargeDisposition()) : "")))
+                .addEntry(ClinsExport.ref(stayUrl, "Encounter"));
+        entries(section(structured.addSection(), "退院時診断", "344", "退院時診断セクション",
+                onDischarge.stream().map(x -> text(x.getCode())).toList()), urlsOf.apply(onDischarge), "Condition");
+        entries(section(structured.addSection(), "退院時投薬指示", "444", "退院時投薬指示セクション",
+                orNone(dischargeMeds.stream().map(x -> x.hasMedicationCodeableConcept() ? text(x.getMedicationCodeableConcept()) : "処方").toList())),
+                urlsOf.apply(dischargeMeds), "MedicationRequest");
+        entries(section(structured.addSection(), "退院時方針指示", "424", "退院時方針指示セクション",
+                orNone(instructions.stream().map(cp -> cp.hasDescription() ? cp.getDescription() : cp.getTitle()).toList())),
+                urlsOf.apply(instructions), "CarePlan");
+        finish(b, export, urls, included);
+        return b;
+    }
+
+    private static List<Condition> diagnoses(Encounter stay, String role, Map<String, Condition> conditions) {
+        return stay.getDiagnosis().stream()
+                .filter(d -> d.getUse().getCoding().stream().anyMatch(x -> DIAGNOSIS_ROLE.equals(x.getSystem()) && role.equals(x.getCode())))
+                .map(d -> conditions.get(d.getCondition().getReferenceElement().toUnqualifiedVersionless().getValue()))
+                .filter(java.util.Objects::nonNull).toList();
+    }
+
+    private static boolean refersTo(Reference r, String key) {
+        return r != null && r.hasReference() && key.equals(r.getReferenceElement().toUnqualifiedVersionless().getValue());
+    }
+
+    /** An empty document Bundle of the profile: identifier (R2152), timestamp, lastUpdated, language. */
+    private static Bundle document(String profile, String identifier) {
+        Bundle b = new Bundle().setType(Bundle.BundleType.DOCUMENT);
+        b.setId(UUID.randomUUID().toString());
+        b.getMeta().addProfile(profile);
+        b.getIdentifier().setSystem(ClinsExport.BUNDLE_IDENTIFIER).setValue(identifier);
+        b.setTimestamp(new Date());
+        b.getMeta().setLastUpdated(b.getTimestamp());
+        b.setLanguage("ja");
+        return b;
+    }
+
+    /** The Composition (first entry) with what both documents share. */
+    private static Composition composition(Bundle b, String profile, String institution, String typeCode, String typeDisplay,
+                                           String category, String categoryDisplay, String title) {
+        Composition c = new Composition();
+        c.setId(UUID.randomUUID().toString());
+        c.getMeta().addProfile(profile).setLastUpdated(b.getTimestamp());
+        c.setLanguage("ja");
+        c.addExtension("http://hl7.org/fhir/StructureDefinition/composition-clinicaldocument-versionNumber", new StringType("1.0"));
+        c.getIdentifier().setSystem("http://jpfhir.jp/fhir/core/IdSystem/resourceInstance-identifier")
+                .setValue(institution + "-" + LocalDate.now(ZoneId.of("Asia/Tokyo")).getYear() + "-" + c.getIdElement().getIdPart());
+        c.setStatus(Composition.CompositionStatus.FINAL);
+        c.getType().addCoding().setSystem("http://jpfhir.jp/fhir/Common/CodeSystem/doc-typecodes").setCode(typeCode).setDisplay(typeDisplay);
+        c.addCategory().addCoding().setSystem("http://jpfhir.jp/fhir/Common/CodeSystem/doc-subtypecodes").setCode(category).setDisplay(categoryDisplay);
+        c.setDate(b.getTimestamp());
+        c.setTitle(title);
+        c.addEvent().addCode(new CodeableConcept().setText(title + "発行")).getPeriod().setStart(b.getTimestamp());
+        b.addEntry().setFullUrl("urn:uuid:" + c.getIdElement().getIdPart()).setResource(c);
+        return c;
+    }
+
+    /** References inside the document to included resources resolve to their fullUrls; the entries are appended. */
+    private static void finish(Bundle b, ClinsExport export, Map<String, String> urls, List<Resource> included) {
         List<Resource> repointed = new ArrayList<>(included);
         repointed.add(b.getEntry().get(1).getResource()); // the Patient: its general practitioner, managing organization
         for (Resource r : repointed) {
@@ -206,7 +360,6 @@ public class ClinsDocuments {
         for (Resource r : included) {
             b.addEntry().setFullUrl(urls.get(r.fhirType() + "/" + r.getIdElement().getIdPart())).setResource(r);
         }
-        return b;
     }
 
     private static List<String> orNone(List<String> texts) {

@@ -77,6 +77,9 @@ public class ClinsExport {
     static final String LOCAL_PATIENT_ID_PREFIX = "urn:oid:1.2.392.100495.20.3.51.1";
     static final String INSURANCE_MEMBER_ID = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
     static final String KIROKU_TAGS = "http://kiroku.jp/";
+    /** The types JP_eCS_InstitutionNumber may be used on (its context in the package). */
+    static final java.util.Set<String> INSTITUTION_NUMBERED = java.util.Set.of("MedicationRequest", "AllergyIntolerance",
+            "Condition", "Patient", "Observation");
 
     /** A JP-CLINS Bundle and the validator's outcome for it (warnings only: an error refuses the export). */
     public record Exported(Bundle bundle, OperationOutcome outcome) {
@@ -233,7 +236,7 @@ public class ClinsExport {
         clean(copy);
         copy.getMeta().getProfile().clear();
         copy.getMeta().addProfile(profile);
-        if (copy instanceof org.hl7.fhir.r4.model.DomainResource d
+        if (copy instanceof org.hl7.fhir.r4.model.DomainResource d && INSTITUTION_NUMBERED.contains(copy.fhirType())
                 && d.getExtension().stream().noneMatch(x -> INSTITUTION_EXTENSION.equals(x.getUrl()))) {
             d.addExtension(new Extension(INSTITUTION_EXTENSION, new Identifier().setSystem(INSTITUTION_SYSTEM).setValue(institution)));
         }

@@ -39,7 +39,7 @@ public class ClinsOperations implements OperationProvider {
 
     /**
      * {@code type}: {@code referral} (a document Bundle; with {@code to-organization}, optionally {@code to-practitioner},
-     * and {@code purpose}) or {@code discharge} (refused: not built yet), {@code conditions}, {@code allergies} or
+     * and {@code purpose}) or {@code discharge} (the latest finished inpatient stay), {@code conditions}, {@code allergies} or
      * {@code labs} (one JP_Bundle_CLINS collection), or {@code information} (a plain collection Bundle holding the JP_Bundle_CLINS
      * Bundles that have content, one per information type).
      */

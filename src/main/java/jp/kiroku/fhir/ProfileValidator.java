@@ -110,6 +110,9 @@ final class ProfileValidator {
         return afterValidation(resource, outcome);
     }
 
+    static final String DISCHARGE_SECTIONS_VS = "http://jpfhir.jp/fhir/eDischargeSummary/ValueSet/document-section";
+    static final String SECTION_CS = "http://jpfhir.jp/fhir/clins/CodeSystem/document-section";
+
     /** JP Core's extension for the 7-digit insurance institution code, its 1.1.2 fixed system and JP-CLINS 1.5.2's. */
     static final String ORGANIZATION_NO_EXTENSION =
             "http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Organization_InsuranceOrganizationNo";
@@ -222,6 +225,12 @@ final class ProfileValidator {
         if (referral != null) {
             patches.addStructureDefinition(withoutReslice(referral));
         }
+        var sections = (org.hl7.fhir.r4.model.ValueSet) jpCore.fetchValueSet(DISCHARGE_SECTIONS_VS);
+        var sectionCodes = (org.hl7.fhir.r4.model.CodeSystem) jpCore.fetchCodeSystem(SECTION_CS);
+        if (sections != null && sectionCodes != null) {
+            patches.addValueSet(withDischargeSections(sections));
+            patches.addCodeSystem(withPresentIllness362(sectionCodes));
+        }
         StructureDefinition organizationNo = (StructureDefinition) jpCore.fetchStructureDefinition(ORGANIZATION_NO_EXTENSION);
         if (organizationNo != null) {
             patches.addStructureDefinition(withoutFixedSystem(organizationNo));
@@ -277,6 +286,34 @@ final class ProfileValidator {
         for (ElementDefinition e : copy.getDifferential().getElement()) {
             if ("Bundle.entry:observation".equals(e.getId())) {
                 e.setSlicing(null);
+            }
+        }
+        return copy;
+    }
+
+    /**
+     * The discharge summary's section value set (JP-CLINS 1.5.2) includes the descendants of {@code REF} (the referral
+     * letter's sections) and {@code COMMON}, while the discharge summary's own section codes (312, 322, 324, 333, 342,
+     * 344, 352, 424, 432, 444, 612, 614, 623, 713), which JP_Composition_eDischargeSummary fixes, are the descendants
+     * of {@code DIS}: every correct discharge summary would fail its required binding. The copy also includes DIS.
+     */
+    static org.hl7.fhir.r4.model.ValueSet withDischargeSections(org.hl7.fhir.r4.model.ValueSet original) {
+        var copy = original.copy();
+        copy.getCompose().addInclude().setSystem(SECTION_CS).addFilter().setProperty("concept")
+                .setOp(org.hl7.fhir.r4.model.ValueSet.FilterOperator.DESCENDENTOF).setValue("DIS");
+        return copy;
+    }
+
+    /**
+     * JP_Composition_eDischargeSummary fixes the present-illness section's code to 362 (「現病歴セクション」), which the
+     * section CodeSystem (1.4.0, marked complete) lacks: the copy has it under {@code DIS}, with the profile's own
+     * display. Nothing else is added.
+     */
+    static org.hl7.fhir.r4.model.CodeSystem withPresentIllness362(org.hl7.fhir.r4.model.CodeSystem original) {
+        var copy = original.copy();
+        for (var concept : copy.getConcept()) {
+            if ("DIS".equals(concept.getCode()) && concept.getConcept().stream().noneMatch(c -> "362".equals(c.getCode()))) {
+                concept.addConcept().setCode("362").setDisplay("現病歴セクション");
             }
         }
         return copy;

@@ -200,10 +200,67 @@ class ClinsExportTest extends ServerTest {
         Response missing = admin.get("Patient/" + patient + "/$clins-export?type=referral");
         assertThat(missing.status()).isEqualTo(422);
         assertThat(missing.body()).contains("receiving institution").contains("purpose");
-        // the discharge summary is not built (refused in words, not faked)
+        // no inpatient stay: no discharge summary, said in words
         Response discharge = admin.get("Patient/" + patient + "/$clins-export?type=discharge");
         assertThat(discharge.status()).isEqualTo(422);
-        assertThat(discharge.body()).contains("not built");
+        assertThat(discharge.body()).contains("finished inpatient stay");
+    }
+
+    @Test
+    void aDischargeSummaryIsADocumentWithTheCompositionFirstAndValidates() throws Exception {
+        String patient = "clins-discharge-patient";
+        Map<String, List<Resource>> stored = storeRealisticPatient(patient, "Observation-Example-JP-Obs-LabResult-eCS-K.json");
+        Resource author = example("Practitioner-Example-JP-Practitioner-eCS-ReferralFrom01.json");
+        Resource hospital = example("Organization-Example-JP-Org-eCS-Inst-Referral01.json");
+        List<Resource> conditions = stored.get("Condition");
+        Encounter stay = new Encounter();
+        stay.setId(patient + "-stay");
+        stay.setStatus(Encounter.EncounterStatus.FINISHED);
+        stay.getClass_().setSystem("http://terminology.hl7.org/CodeSystem/v3-ActCode").setCode("IMP").setDisplay("入院");
+        stay.setSubject(new Reference("Patient/" + patient));
+        stay.getPeriod().setStartElement(new org.hl7.fhir.r4.model.DateTimeType("2024-01-10T10:00:00+09:00"))
+                .setEndElement(new org.hl7.fhir.r4.model.DateTimeType("2024-01-20T11:00:00+09:00"));
+        stay.addParticipant().setIndividual(new Reference("Practitioner/" + author.getIdElement().getIdPart()));
+        stay.setServiceProvider(new Reference("Organization/" + hospital.getIdElement().getIdPart()));
+        stay.addReasonCode().setText("腹痛精査");
+        stay.addDiagnosis().setCondition(new Reference("Condition/" + conditions.get(0).getIdElement().getIdPart()))
+                .setUse(new CodeableConcept().addCoding(new org.hl7.fhir.r4.model.Coding("http://terminology.hl7.org/CodeSystem/diagnosis-role", "AD", "Admission diagnosis")));
+        stay.addDiagnosis().setCondition(new Reference("Condition/" + conditions.get(1).getIdElement().getIdPart()))
+                .setUse(new CodeableConcept().addCoding(new org.hl7.fhir.r4.model.Coding("http://terminology.hl7.org/CodeSystem/diagnosis-role", "DD", "Discharge diagnosis")));
+        stay.getHospitalization().getDischargeDisposition().setText("軽快退院")
+                .addCoding().setSystem("http://jpfhir.jp/fhir/Common/CodeSystem/discharge-disposition").setCode("1").setDisplay("傷病が治癒・軽快");
+        org.hl7.fhir.r4.model.DocumentReference course = (org.hl7.fhir.r4.model.DocumentReference)
+                example("DocumentReference-Example-JP-DocRef-eCS-clinical-ccourse-Referral01.json");
+        course.setId(patient + "-course");
+        course.setSubject(new Reference("Patient/" + patient));
+        course.getContext().addEncounter(new Reference("Encounter/" + stay.getIdElement().getIdPart()));
+        org.hl7.fhir.r4.model.MedicationRequest med = (org.hl7.fhir.r4.model.MedicationRequest)
+                example("MedicationRequest-Example-JP-MedReq-PO-SID-28days.json");
+        med.setId(patient + "-discharge-med");
+        med.setSubject(new Reference("Patient/" + patient));
+        med.setEncounter(new Reference("Encounter/" + stay.getIdElement().getIdPart()));
+        Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+        for (Resource r : List.of(author, hospital, stay, course, med)) {
+            String ref = r.fhirType() + "/" + r.getIdElement().getIdPart();
+            tx.addEntry().setFullUrl(ref).setResource(r).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(ref);
+        }
+        Response w = admin.post("", FhirHttp.json(tx));
+        assertThat(w.status()).as(w.body()).isEqualTo(200);
+
+        Response r = admin.get("Patient/" + patient + "/$clins-export?type=discharge");
+        assertThat(r.status()).as(() -> r.status() == 422 ? String.join("\n", ClinsExchangeTest.errors(r)) : r.body()).isEqualTo(200);
+        Bundle doc = r.as(Bundle.class);
+        assertThat(doc.getType()).isEqualTo(Bundle.BundleType.DOCUMENT);
+        org.hl7.fhir.r4.model.Composition c = (org.hl7.fhir.r4.model.Composition) doc.getEntry().get(0).getResource();
+        assertThat(c.getTitle()).isEqualTo("退院時サマリー");
+        assertThat(c.getSection().get(0).getSection()).extracting(sec -> sec.getCode().getCodingFirstRep().getCode())
+                .contains("322", "342", "352", "312", "362", "333", "324", "344", "444", "424");
+        // the discharge diagnosis and the discharge prescription are the stored ones
+        org.hl7.fhir.r4.model.Composition.SectionComponent dd = c.getSection().get(0).getSection().stream()
+                .filter(sec -> sec.getCode().getCodingFirstRep().getCode().equals("344")).findFirst().orElseThrow();
+        assertThat(dd.getEntry()).hasSize(1);
+        assertThat(doc.getEntry().stream().filter(e -> e.getResource().fhirType().equals("MedicationRequest")).count()).isEqualTo(1);
+        assertOnlyListedUnavailableCodeSystems(validate(doc));
     }
 
     @Test
