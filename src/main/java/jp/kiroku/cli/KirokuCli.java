@@ -25,7 +25,8 @@ import picocli.CommandLine.Unmatched;
                 LedgerCommands.Checkpoints.class, AuditCommands.class, PhrCommands.class,
                 ComplianceCommands.class,
                 CheckupCommands.class,
-                Ssmix2Commands.class})
+                Ssmix2Commands.class,
+                ClinsCommands.class})
 public final class KirokuCli implements Runnable {
 
     static Class<?> application;

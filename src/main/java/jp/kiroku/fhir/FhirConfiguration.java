@@ -83,9 +83,12 @@ class FhirConfiguration {
     @Bean
     ServletRegistrationBean<KirokuFhirServer> fhirServlet(FhirContext ctx, FhirServices services,
                                                           TransactionProcessor transactions, Searches searches,
-                                                          Interactions interactions, KirokuProperties props) {
-        var reg = new ServletRegistrationBean<>(new KirokuFhirServer(ctx, services, transactions, searches, interactions,
-                props.getTimeZone(), new BreakGlassProvider(services, interactions)), "/fhir/*");
+                                                          Interactions interactions, KirokuProperties props,
+                                                          org.springframework.beans.factory.ObjectProvider<OperationProvider> more) {
+        var server = new KirokuFhirServer(ctx, services, transactions, searches, interactions,
+                props.getTimeZone(), new BreakGlassProvider(services, interactions));
+        more.orderedStream().forEach(server::registerProvider);
+        var reg = new ServletRegistrationBean<>(server, "/fhir/*");
         reg.setName("fhir");
         reg.setLoadOnStartup(1);
         return reg;

@@ -127,9 +127,16 @@ class FhirRecords {
                 .findFirst().orElse(null);
     }
 
-    /** Local references (Type/id) in the resource, which must resolve; absolute URLs and #contained are not local. */
+    /**
+     * Local references (Type/id) in the resource, which must resolve; absolute URLs and #contained are not local. A
+     * stored Bundle (a JP-CLINS document or collection kept as received) is self-contained: the references of its
+     * entries resolve inside it by fullUrl (FHIR's Bundle resolution rules), so none are checked or rewritten.
+     */
     List<ResourceKey> localReferences(Resource resource) {
         List<ResourceKey> refs = new ArrayList<>();
+        if (resource instanceof org.hl7.fhir.r4.model.Bundle) {
+            return refs;
+        }
         for (var info : ctx.newTerser().getAllResourceReferences(resource)) {
             String value = info.getResourceReference().getReferenceElement().getValue();
             if (value == null || value.startsWith("#")) {

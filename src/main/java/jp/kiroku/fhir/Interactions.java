@@ -113,6 +113,28 @@ public class Interactions {
         return searches.everything(caller, Searches.SearchRequest.internal(params), patientId, "download");
     }
 
+    /**
+     * Everything of the patient the caller may read, as for the chart, audited as {@code export}: data leaving
+     * Kiroku in an exchange format (JP-CLINS), which the export-spike rule counts.
+     */
+    public Bundle export(Caller caller, String patientId, Map<String, List<String>> params) {
+        services.guard().require(caller, "Patient", Permission.READ, "export");
+        return searches.everything(caller, Searches.SearchRequest.internal(params), patientId, "export");
+    }
+
+    /**
+     * Validation only (no write, no audit): base R4, the profiles the resource declares, {@code profileUrl} when not
+     * null, JP Core and JP-CLINS, with Kiroku's JP-CLINS checks; codes from unavailable code systems are warnings.
+     */
+    public org.hl7.fhir.r4.model.OperationOutcome validate(Resource resource, String profileUrl) {
+        return services.records().validate(resource, profileUrl);
+    }
+
+    /** The caller of a REST request (the token's client or person), for operation providers outside this module. */
+    public Caller caller(ca.uhn.fhir.rest.api.server.RequestDetails request) {
+        return services.guard().caller(request);
+    }
+
     /** Every version of one resource, newest first (at most {@code limit}), as {@code [type]/[id]/_history}. */
     public List<Resource> history(Caller caller, String type, String id, int limit) {
         services.guard().require(caller, type, Permission.READ, "history");

@@ -313,6 +313,9 @@ class TransactionProcessor {
 
     /** Rewrites references to other entries' fullUrls into their server ids; a urn: left over cannot resolve. */
     private void rewriteReferences(Caller caller, Resource resource, Map<String, String> fullUrlToId) {
+        if (resource instanceof Bundle) { // self-contained: see FhirRecords#localReferences
+            return;
+        }
         for (var info : services.records().context().newTerser().getAllResourceReferences(resource)) {
             var ref = info.getResourceReference();
             String value = ref.getReferenceElement().getValue();
