@@ -11,6 +11,10 @@ SELECT role, 'consents', action, reach FROM access_rule WHERE category = 'clinic
 UNION ALL SELECT 'clerk', 'consents', a, 'facility' FROM unnest(ARRAY['read', 'write']) a
 UNION ALL SELECT 'patient', 'consents', 'write', 'self'
 ON CONFLICT DO NOTHING;
+-- Stored Bundles (JP-CLINS documents and collections kept as received, issue 12) hold a patient's data: they are placed
+-- in that patient's compartment (fhir.FhirRecords#bundlePatient) and are clinical records, not master data.
+UPDATE access_category_type SET category = 'clinical' WHERE res_type = 'Bundle';
+UPDATE resource_current SET category = 'clinical' WHERE res_type = 'Bundle' AND category = 'directory';
 -- Records of third-party provision must be kept 3 years (個人情報保護法29条, 同施行規則14条); consents are kept as long
 -- as the medical record they govern.
 INSERT INTO retention_rule (category, years, legal_minimum, basis) VALUES

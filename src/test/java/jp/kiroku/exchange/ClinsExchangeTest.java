@@ -112,6 +112,46 @@ class ClinsExchangeTest extends ServerTest {
                 .isEqualTo("Patient/Example-JP-Patient-eCS-MAKINOInline");
     }
 
+    @org.springframework.beans.factory.annotation.Autowired
+    jp.kiroku.identity.Accounts accounts;
+    @org.springframework.beans.factory.annotation.Autowired
+    org.springframework.jdbc.core.JdbcTemplate jdbc;
+
+    /**
+     * A stored document holds the patient's data: it is placed in their compartment as a clinical record, so a clerk
+     * (who reads the facility's master data) does not reach it and the patient does.
+     */
+    @Test
+    void aStoredDocumentIsThePatientsClinicalRecord() throws Exception {
+        String text = Files.readString(EXAMPLES.resolve("Bundle-Bundle-CLINS-Observations-Example-01.json"));
+        assertThat(clinsImport(text).status()).isEqualTo(200);
+        Bundle input = (Bundle) parse(text);
+        String bundle = input.getIdElement().getIdPart();
+        var entry = input.getEntry().stream().filter(e -> e.getResource() instanceof Patient).findFirst().orElseThrow();
+        String patient = entry.getResource().getIdElement().hasIdPart() ? entry.getResource().getIdElement().getIdPart()
+                : entry.getFullUrl().substring("urn:uuid:".length());
+        var placement = jdbc.queryForMap("SELECT patient_key, category FROM resource_current WHERE res_type = 'Bundle' AND"
+                + " res_id = ?", bundle);
+        assertThat(placement).containsEntry("patient_key", patient).containsEntry("category", "clinical");
+
+        String s = java.util.UUID.randomUUID().toString().substring(0, 6);
+        var app = clients.createApp("clins test " + s, List.of(anonymous.root() + "/callback"), List.of("openid", "user/*.cruds"),
+                true, jp.kiroku.audit.Agent.localOperator());
+        FhirHttp clerk = person(app.clientId(), "clk" + s, "staff", "clerk", "medical-clerk", null);
+        FhirHttp own = person(app.clientId(), "cpt" + s, "patient", "patient", null, "Patient/" + patient);
+        assertThat(clerk.get("Bundle/" + bundle).status()).isEqualTo(403);
+        assertThat(clerk.get("Bundle?_id=" + bundle).status()).as("no clerk reads clinical records").isEqualTo(403);
+        assertThat(own.get("Bundle/" + bundle).status()).isEqualTo(200);
+    }
+
+    private FhirHttp person(String clientId, String username, String kind, String role, String profession, String fhirRef) {
+        var issued = accounts.create(new jp.kiroku.identity.NewAccount(username, kind, List.of(role), "試験 " + username,
+                jp.kiroku.support.PersonLogin.katakana(username), null, java.time.LocalDate.of(1980, 1, 1), profession, null,
+                null, fhirRef), jp.kiroku.audit.Agent.localOperator());
+        return anonymous.withToken(jp.kiroku.support.PersonLogin.appToken(anonymous.root(), clientId, "openid user/*.cruds",
+                username, issued.oneTimePassword()));
+    }
+
     @Test
     void aBundlesEntriesBecomeSearchableResourcesOfItsPatient() throws Exception {
         String text = Files.readString(EXAMPLES.resolve("Bundle-Bundle-CLINS-Referral-Example-01.json"));
