@@ -77,6 +77,9 @@ class ObservabilityTest extends ServerTest {
         admin.get(URLEncoder.encode(family, StandardCharsets.UTF_8) + "/" + mrn);
         // a failed login by a person: counted, its password nowhere
         PersonLogin.passwordStep(new WebSession(root()), "obs-" + suffix, password);
+        // a request line with raw UTF-8 in its query: Tomcat refuses it (400) and must not log the request target
+        assertThat(rawRequest("GET /fhir/Patient?name=" + family + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Connection: close\r\n\r\n")).startsWith("HTTP/1.1 400");
         ledgers.sequenceNow();
 
         FhirHttp.Response scrape = scraper().get(root() + "/actuator/prometheus");
@@ -152,6 +155,16 @@ class ObservabilityTest extends ServerTest {
                 .filter(p -> p.startsWith("/admin/") && !p.startsWith("/admin/openapi.json")).forEach(p -> served.add(p)));
         assertThat(served).isNotEmpty();
         assertThat(described).containsAll(served);
+    }
+
+    private String rawRequest(String request) {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The lines of a Prometheus scrape for {@code name} (its labels and value). */
