@@ -40,6 +40,9 @@ class ObservabilityTest extends ServerTest {
     Ledgers ledgers;
 
     @Autowired
+    jp.kiroku.incidents.Detection detection;
+
+    @Autowired
     @Qualifier("requestMappingHandlerMapping")
     RequestMappingHandlerMapping mappings;
 
@@ -114,6 +117,21 @@ class ObservabilityTest extends ServerTest {
         // nor in what the server logged while serving all that
         assertThat(output.getAll()).doesNotContain(suffix).doesNotContain(family).doesNotContain(password)
                 .doesNotContain(token).doesNotContain(ADMIN_SECRET);
+    }
+
+    @Test
+    void anAlertIsCountedByItsRule() {
+        double before = value(scraper().get(root() + "/actuator/prometheus").body(), "kiroku_alerts_raised_total",
+                "rule=\"brute-force\"");
+        String account = "obs-brute-" + UUID.randomUUID().toString().substring(0, 8);
+        for (int i = 0; i < 10; i++) { // the brute-force rule's threshold (10 failed logins for one account in 10 min)
+            PersonLogin.passwordStep(new WebSession(root()), account, "wrong-" + i);
+        }
+        detection.scan(); // or the server's own scan got there first: either way this process raised it
+        String text = scraper().get(root() + "/actuator/prometheus").body();
+        assertThat(value(text, "kiroku_alerts_raised_total", "rule=\"brute-force\"")).isGreaterThan(before);
+        assertThat(value(text, "kiroku_login_failures_total", "outcome=")).isGreaterThanOrEqualTo(10);
+        assertThat(text).doesNotContain(account); // the alert's subject is no tag
     }
 
     @Test
