@@ -163,6 +163,9 @@ class ObservabilityTest extends ServerTest {
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         JsonNode doc = new ObjectMapper().readTree(r.body());
         assertThat(doc.path("openapi").asText()).startsWith("3.");
+        assertThat(doc.path("info").path("title").asText()).isEqualTo("Kiroku admin API");
+        assertThat(doc.path("components").path("securitySchemes").path("bearer").path("scheme").asText())
+                .isEqualTo("bearer");
         JsonNode paths = doc.path("paths");
         List<String> described = new ArrayList<>();
         paths.fieldNames().forEachRemaining(described::add);
