@@ -92,6 +92,9 @@ public final class SmartScopes {
             problems.add("at least one scope is required, e.g. system/*.read");
         }
         for (String scope : scopes) {
+            if (scope.equals(METRICS_READ)) {
+                continue;
+            }
             Matcher m = SCOPE.matcher(scope);
             if (!m.matches() || m.group(3).isEmpty()) {
                 problems.add("'" + scope + "' is not a SMART scope (expected e.g. system/*.read, system/Patient.rs)");
@@ -103,6 +106,12 @@ public final class SmartScopes {
         }
         return problems;
     }
+
+    /**
+     * Reading the server's metrics ({@code /actuator/prometheus}): a system client's scope of its own, granted by no
+     * wildcard and granting no record (a monitoring system's client holds only this one).
+     */
+    public static final String METRICS_READ = "system/metrics.read";
 
     /** Non-resource scopes an app acting for a person may have: identity (OpenID Connect) and refresh tokens. */
     public static final Set<String> APP_IDENTITY_SCOPES = Set.of("openid", "fhirUser", "profile", "offline_access",

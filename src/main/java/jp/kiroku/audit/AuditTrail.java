@@ -38,6 +38,7 @@ public class AuditTrail {
     private final org.springframework.transaction.support.TransactionTemplate tx;
     private final GroupCommit groupCommit;
     private final jp.kiroku.crypto.DataKeys keys;
+    private volatile java.util.function.Consumer<AuditRecord> written;
     private final org.springframework.jdbc.core.RowMapper<StoredEvent> event;
 
     /**
@@ -173,9 +174,31 @@ public class AuditTrail {
         }
         if (org.springframework.transaction.support.TransactionSynchronizationManager.isActualTransactionActive()) {
             insert(rows);
+            java.util.function.Consumer<AuditRecord> listener = written;
+            if (listener != null && org.springframework.transaction.support.TransactionSynchronizationManager
+                    .isSynchronizationActive()) { // counted once the caller's transaction commits
+                org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
+                        new org.springframework.transaction.support.TransactionSynchronization() {
+                            @Override
+                            public void afterCommit() {
+                                records.forEach(listener);
+                            }
+                        });
+            } else if (listener != null) {
+                records.forEach(listener);
+            }
         } else {
             groupCommit.commit(rows);
+            java.util.function.Consumer<AuditRecord> listener = written;
+            if (listener != null) {
+                records.forEach(listener);
+            }
         }
+    }
+
+    /** Tells {@code listener} every event once it is durable (metrics). */
+    void onWritten(java.util.function.Consumer<AuditRecord> listener) {
+        this.written = listener;
     }
 
     private void insert(List<Object[]> rows) {

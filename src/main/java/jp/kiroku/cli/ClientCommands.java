@@ -31,7 +31,7 @@ final class ClientCommands extends CommandGroup {
         @Option(names = "--name", required = true, description = "What the client is, e.g. \"lab system\".")
         String name;
 
-        @Option(names = "--scopes", required = true, description = "SMART scopes, space separated, e.g. \"system/*.read\".")
+        @Option(names = "--scopes", required = true, description = "SMART scopes, space separated, e.g. \"system/*.read\"; \"system/metrics.read\" for a monitoring system (/actuator/prometheus only).")
         String scopes;
 
         @Override

@@ -119,7 +119,9 @@ final class KirokuFhirServer extends RestfulServer {
                 return known;
             }
             String ref = UUID.randomUUID().toString();
-            log.error("Internal error {} during {} {}", ref, request.getRequestType(), request.getRequestPath(), exception);
+            // the interaction, not the path: a path names a resource id and may carry what a caller typed (no PHI in logs)
+            log.error("Internal error {} during {} {} {}", ref, request.getRequestType(), request.getResourceName(),
+                    request.getRestOperationType(), exception);
             return new InternalErrorException("Internal error; the server log has the details under reference " + ref);
         }
     }

@@ -184,6 +184,10 @@ class IdentityConfiguration {
         http.authorizeHttpRequests(a -> a
                         .requestMatchers(org.springframework.http.HttpMethod.GET, PUBLIC).permitAll()
                         .requestMatchers("/error").permitAll()
+                        // metrics: only a client holding the scope of its own (no wildcard scope reaches it)
+                        .requestMatchers(org.springframework.http.HttpMethod.GET, "/actuator/prometheus")
+                        .hasAuthority("SCOPE_" + SmartScopes.METRICS_READ)
+                        .requestMatchers("/actuator/**").denyAll()
                         .anyRequest().authenticated())
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .csrf(c -> c.disable()) // bearer-token API: no ambient credentials to forge

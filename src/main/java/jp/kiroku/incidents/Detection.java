@@ -146,6 +146,8 @@ public class Detection {
     private final ClockCheck clockCheck;
     private volatile String lastClockProblem;
     private java.util.concurrent.ScheduledExecutorService background;
+    /** Told the rule of every alert raised (metrics). */
+    private volatile java.util.function.Consumer<String> raised = rule -> { };
 
     Detection(JdbcTemplate jdbc, AuditTrail audit, Clock clock, KirokuProperties props,
               @Value("${kiroku.runtime.role:serve}") ProcessRole role, Notifications notifications, SearchIndex search,
@@ -158,6 +160,10 @@ public class Detection {
         this.clock = clock;
         this.props = props;
         this.role = role;
+    }
+
+    void onRaised(java.util.function.Consumer<String> listener) {
+        this.raised = listener;
     }
 
     /** The rule with its settings applied, or empty when there is no such rule. */
@@ -298,6 +304,7 @@ public class Detection {
         audit.record(AuditRecord.of(Agent.localOperator(), "alert.raise", AuditRecord.Outcome.SUCCESS)
                 .withDetail("alert=" + id + " rule=" + f.rule() + " evidence=" + f.evidence().size()));
         Alert alert = find(id).orElseThrow();
+        raised.accept(f.rule());
         notifications.alert(alert);
         return alert;
     }

@@ -59,6 +59,11 @@ public class Ledgers {
         this.role = role;
     }
 
+    /** Tells {@code listener} the size of every batch the sequencer appends in this process, by log origin. */
+    void onBatch(java.util.function.ObjIntConsumer<String> listener) {
+        sequencer.onBatch(listener);
+    }
+
     /** A log's size and root hash as the sequencer last left them. */
     public record Head(String origin, long size, byte[] root) {
     }

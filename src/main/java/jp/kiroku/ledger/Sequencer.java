@@ -29,6 +29,8 @@ final class Sequencer {
     private final List<LeafSource> sources;
     private final Clock clock;
     private final int batch;
+    /** Told the size of every batch appended, by the log's origin (metrics). */
+    private volatile java.util.function.ObjIntConsumer<String> batches = (origin, n) -> { };
 
     Sequencer(JdbcTemplate jdbc, TransactionTemplate tx, List<LeafSource> sources, Clock clock, int batch) {
         this.jdbc = jdbc;
@@ -36,6 +38,10 @@ final class Sequencer {
         this.sources = sources;
         this.clock = clock;
         this.batch = batch;
+    }
+
+    void onBatch(java.util.function.ObjIntConsumer<String> listener) {
+        this.batches = listener;
     }
 
     /** Appends everything pending; the number of leaves appended, or -1 when another process is the sequencer. */
@@ -109,6 +115,7 @@ final class Sequencer {
             ps.setArray(2, a);
             return ps;
         });
+        batches.accept(source.origin(), seqs.size());
         return seqs.size();
     }
 

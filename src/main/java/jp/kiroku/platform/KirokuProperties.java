@@ -51,6 +51,11 @@ public class KirokuProperties {
      * off. Refuses a database that holds non-demo data; a database marked demo is refused without it. Never for real data.
      */
     private boolean demo;
+    /**
+     * Log output on the console: "plain" (lines for a person at a terminal) or "json" (one JSON object per line, Elastic
+     * Common Schema, for a log collector). Neither carries PHI, passwords or tokens (docs/operations.md, Monitoring).
+     */
+    private String logFormat = "plain";
     private final Db db = new Db();
     private final Tokens tokens = new Tokens();
     private final Bootstrap bootstrap = new Bootstrap();
@@ -518,6 +523,8 @@ public class KirokuProperties {
     public Tokens getTokens() { return tokens; }
     public Bootstrap getBootstrap() { return bootstrap; }
     public Search getSearch() { return search; }
+    public String getLogFormat() { return logFormat; }
+    public void setLogFormat(String logFormat) { this.logFormat = logFormat; }
     public Ledger getLedger() { return ledger; }
     public Backup getBackup() { return backup; }
     public DeviceSettings getDevices() { return devices; }
