@@ -83,21 +83,29 @@ final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = KirokuCli.out(spec);
-        try (ConfigurableApplicationContext ctx = KirokuCli.settingsContext(common, settings)) {
-            KirokuProperties props = ctx.getBean(KirokuProperties.class);
-            Environment env = ctx.getEnvironment();
-            out.println("Kiroku doctor: data directory " + props.getDataDir().toAbsolutePath());
-            boolean dataDirOk = configuration(props, env);
-            Database db = dataDirOk || props.getDb().isExternal() ? database(props)
-                    : skipped("database", "the embedded database lives in the data directory");
-            keys(props, db);
-            clock(props);
-            disk(props);
-            tls(props, env);
+        ConfigurableApplicationContext ctx = null;
+        try {
+            ctx = KirokuCli.settingsContext(common, settings);
         } catch (RuntimeException e) {
             add("configuration", Status.FAIL, "the settings do not load: " + KirokuCli.rootMessage(e),
                     "correct the setting named (kiroku.yml in the data directory, KIROKU_* variables, --kiroku.* arguments;"
                             + " docs/configuration.md)");
+        }
+        if (ctx != null) {
+            try (ConfigurableApplicationContext settingsOnly = ctx) {
+                KirokuProperties props = settingsOnly.getBean(KirokuProperties.class);
+                Environment env = settingsOnly.getEnvironment();
+                out.println("Kiroku doctor: data directory " + props.getDataDir().toAbsolutePath());
+                boolean dataDirOk = configuration(props, env);
+                Database db = dataDirOk || props.getDb().isExternal() ? database(props)
+                        : skipped("database", "the embedded database lives in the data directory");
+                keys(props, db);
+                clock(props);
+                disk(props);
+                tls(props, env);
+            } catch (RuntimeException e) {
+                add("doctor", Status.FAIL, "the checks stopped: " + KirokuCli.rootMessage(e), "report this, with the output above");
+            }
         }
         for (Finding f : findings) {
             out.printf("%-5s %-14s %s%n", f.status(), f.area(), f.message());
