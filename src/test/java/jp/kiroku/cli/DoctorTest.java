@@ -42,6 +42,7 @@ class DoctorTest extends ServerTest {
                 .containsPattern(line("OK", "database", "schema current \\(V" + MigrationVersions.latest() + ", no migration pending\\)"))
                 .containsPattern(line("OK", "database", "role kiroku: only SELECT and INSERT on the \\d+ append-only tables \\(.*audit_log.*resource_version.*\\)"))
                 .containsPattern(line("OK", "keys", "master key store "))
+                .containsPattern(line("OK", "keys", "keys directory .* \\(mode 0700\\)"))
                 // the test server runs with trial keys, and nobody backed them up yet
                 .containsPattern(line("WARN", "keys", "trial keys: the master key passphrase is written beside the key store"))
                 .contains("→ production: set KIROKU_MASTER_KEY_PASSPHRASE_FILE")
@@ -137,13 +138,18 @@ class DoctorTest extends ServerTest {
      */
     @Test
     void pendingMigrationsOfAnInstallationWithoutServer() throws Exception {
-        Path dir = Files.createTempDirectory("kiroku-doctor-old-");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        CliRun fresh = CliRun.kiroku(dir, "doctor");
-        assertThat(fresh.out()).containsPattern(line("WARN", "database", "no embedded database in .* yet"));
+        Path dir = Files.createTempDirectory("kiroku-doctor-old-").resolve("new/kiroku-data");
+        CliRun none = CliRun.kiroku(dir, "doctor");
+        assertThat(none.out()).containsPattern(line("FAIL", "configuration", "data directory .* does not exist"))
+                .containsPattern(line("FAIL", "database", "not checked: "));
+        assertThat(none.code()).isEqualTo(2);
         // any admin command migrates as far as it is told; this one then fails on a table V5 does not have yet
         CliRun.kiroku(dir, "mode", "--spring.flyway.target=5");
         CliRun old = CliRun.kiroku(dir, "doctor");
+        // Kiroku made the data directory, its parents and the keys directory owner-only
+        assertThat(old.out()).containsPattern(line("OK", "configuration", "data directory .* \\(mode 0700\\)"))
+                .containsPattern(line("OK", "keys", "keys directory .* \\(mode 0700\\)"));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.getParent()))).isEqualTo("rwx------");
         int latest = MigrationVersions.latest();
         assertThat(old.out()).containsPattern(line("OK", "database", "reachable as kiroku: embedded PostgreSQL \\(started for this check\\)"))
                 .containsPattern(line("WARN", "database", "schema at V5, " + (latest - 5) + " migration\\(s\\) pending up to V" + latest))
