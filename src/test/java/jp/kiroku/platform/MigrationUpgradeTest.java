@@ -28,6 +28,7 @@ import java.util.stream.Stream;
 
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfoService;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.springframework.util.unit.DataSize;
 
@@ -41,7 +42,9 @@ import org.springframework.util.unit.DataSize;
  * version as the owner role with {@link DatabaseRoles} — as a start of the server does. Checked as the application's
  * role: the rows are there byte for byte, queued for the ledgers, and the reads the application makes (current version
  * of a resource, a patient's access log, an account by name) answer; the ledgers stay append-only for that role.
+ * PRES-05: a software upgrade leaves no record unreadable.
  */
+@Tag("PRES-05")
 class MigrationUpgradeTest {
 
     static final Path MIGRATIONS = Path.of("src/main/resources/db/migration");
