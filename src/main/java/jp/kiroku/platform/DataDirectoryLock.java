@@ -35,7 +35,7 @@ public final class DataDirectoryLock implements AutoCloseable {
     /** Takes the lock, or returns empty when another process (a running server) holds it. */
     public static Optional<DataDirectoryLock> tryAcquire(Path dataDir) {
         try {
-            Path run = Files.createDirectories(dataDir.resolve("run"));
+            Path run = SecretFiles.privateDirectories(dataDir.resolve("run"));
             Path file = run.resolve("kiroku.lock").toAbsolutePath().normalize();
             if (!HELD.add(file)) {
                 return Optional.empty();

@@ -44,7 +44,11 @@ public final class DatabaseRuntime implements AutoCloseable {
         this.sharedWithServer = sharedWithServer;
     }
 
-    static DatabaseRuntime open(KirokuProperties props, ProcessRole role) {
+    /**
+     * Reaches the database as {@code role} would: public for commands that check an installation without starting
+     * the application ({@code kiroku doctor}); close it to stop an embedded cluster it started.
+     */
+    public static DatabaseRuntime open(KirokuProperties props, ProcessRole role) {
         Path dataDir = props.getDataDir().toAbsolutePath();
         Path connectionFile = dataDir.resolve("run").resolve("db.properties");
         Optional<DataDirectoryLock> lock = DataDirectoryLock.tryAcquire(dataDir);

@@ -28,7 +28,7 @@ public final class SecretFiles {
     /** Writes {@code content} to {@code file} with mode 0600, replacing it atomically. */
     public static void write(Path file, byte[] content) {
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
+            privateDirectories(file.toAbsolutePath().getParent());
             Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".tmp-", ".secret",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.write(tmp, content);
@@ -44,7 +44,7 @@ public final class SecretFiles {
      */
     public static byte[] createIfAbsent(Path file, byte[] content) {
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
+            privateDirectories(file.toAbsolutePath().getParent());
             if (!Files.exists(file)) {
                 Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".tmp-", ".secret",
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -61,6 +61,28 @@ public final class SecretFiles {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create " + file, e);
         }
+    }
+
+    /**
+     * Creates {@code dir} and whichever of its parents are missing owner-only (0700: the data and keys directories hold
+     * records and keys; {@code kiroku doctor} checks it); directories that exist keep their mode.
+     */
+    public static Path privateDirectories(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            return abs;
+        }
+        if (abs.getParent() != null) {
+            privateDirectories(abs.getParent());
+        }
+        try {
+            Files.createDirectory(abs, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (FileAlreadyExistsException raced) {
+            // another process made it
+        } catch (UnsupportedOperationException notPosix) {
+            Files.createDirectories(abs);
+        }
+        return abs;
     }
 
     /** Overwrites the file with random bytes, forces them to the disk, then removes it (destroying a key file). */
