@@ -97,13 +97,13 @@ public class KirokuProperties {
         private String replicaUrl;
         /** User for the replica; unset: {@code user}. */
         private String replicaUser;
-        /** Password for the replica (KIROKU_DB_REPLICA_PASSWORD); unset: {@code password}. */
+        /** Password for the replica (KIROKU_DB_REPLICA_PASSWORD, never logged); unset: {@code password}. */
         private String replicaPassword;
         /**
          * The most a read served by the replica may lag behind the primary; a replica further behind (replay paused,
          * network down, unreachable) is not used and reads go to the primary.
          */
-        private java.time.Duration replicaMaxStaleness = java.time.Duration.ofSeconds(5);
+        private Duration replicaMaxStaleness = Duration.ofSeconds(5);
 
         public String getUrl() { return url; }
         public void setUrl(String url) { this.url = url; }
@@ -124,8 +124,8 @@ public class KirokuProperties {
         public void setReplicaUser(String replicaUser) { this.replicaUser = replicaUser; }
         public String getReplicaPassword() { return replicaPassword; }
         public void setReplicaPassword(String replicaPassword) { this.replicaPassword = replicaPassword; }
-        public java.time.Duration getReplicaMaxStaleness() { return replicaMaxStaleness; }
-        public void setReplicaMaxStaleness(java.time.Duration replicaMaxStaleness) { this.replicaMaxStaleness = replicaMaxStaleness; }
+        public Duration getReplicaMaxStaleness() { return replicaMaxStaleness; }
+        public void setReplicaMaxStaleness(Duration replicaMaxStaleness) { this.replicaMaxStaleness = replicaMaxStaleness; }
         public boolean hasReplica() { return replicaUrl != null && !replicaUrl.isBlank(); }
         public DataSize getSharedBuffers() { return sharedBuffers; }
         public void setSharedBuffers(DataSize sharedBuffers) { this.sharedBuffers = sharedBuffers; }

@@ -183,6 +183,8 @@ class ReadReplicaTest {
         assertThat(familyOf(interactions.read(READER, "Patient", id))).isEqualTo("Suzuki");
         assertThat(searchFamily(READER, id)).isEqualTo("Suzuki");
         assertThat(familyOf(interactions.vread(READER, "Patient", id, 2))).isEqualTo("Suzuki");
+        assertThat(interactions.history(READER, "Patient", id, 10)).hasSize(2);
+        assertThat(chartFamily(READER, id)).isEqualTo("Suzuki");
         ReadReplica.Status stale = replica.status();
         assertThat(stale.usable()).isFalse();
         assertThat(stale.primaryReads()).isGreaterThan(primaryBefore);
@@ -195,7 +197,9 @@ class ReadReplicaTest {
         long replicaBefore = replica.status().replicaReads();
         assertThat(familyOf(interactions.read(READER, "Patient", id))).isEqualTo("Suzuki");
         assertThat(searchFamily(READER, id)).isEqualTo("Suzuki");
-        assertThat(replica.status().replicaReads()).isGreaterThan(replicaBefore);
+        assertThat(interactions.history(READER, "Patient", id, 10)).hasSize(2);
+        assertThat(chartFamily(READER, id)).isEqualTo("Suzuki");
+        assertThat(replica.status().replicaReads()).isGreaterThan(replicaBefore + 3);
         assertThat(health.health().getStatus().getCode()).isEqualTo("UP");
     }
 
@@ -217,6 +221,12 @@ class ReadReplicaTest {
         Bundle found = interactions.search(caller, "Patient", Map.of("_id", List.of(id)));
         assertThat(found.getEntry()).hasSize(1);
         return familyOf((Resource) found.getEntryFirstRep().getResource());
+    }
+
+    private String chartFamily(Caller caller, String id) {
+        Bundle chart = interactions.chart(caller, id, Map.of());
+        return chart.getEntry().stream().map(Bundle.BundleEntryComponent::getResource).filter(Patient.class::isInstance)
+                .map(r -> familyOf((Resource) r)).findFirst().orElseThrow();
     }
 
     private static String familyOf(Resource r) {
