@@ -134,7 +134,10 @@ public final class ReadReplica implements AutoCloseable {
             return out;
         } catch (DataAccessResourceFailureException | TransientDataAccessException e) {
             fallbacks.incrementAndGet();
-            problem = "read failed on the replica: " + e.getClass().getSimpleName();
+            if (e instanceof DataAccessResourceFailureException) { // not used again until a check reaches it
+                reachable = false;
+                problem = "unreachable (a read failed: " + e.getClass().getSimpleName() + ")";
+            }
             log.warn("A read failed on the replica ({}); repeated on the primary", e.getMostSpecificCause().getMessage());
         } finally {
             ON_REPLICA.remove();
@@ -201,7 +204,7 @@ public final class ReadReplica implements AutoCloseable {
 
     private String describe() {
         Status s = status();
-        return !s.reachable() ? "unreachable: " + s.problem()
+        return !s.reachable() ? s.problem()
                 : s.staleness() == null ? s.problem() : "fresh as of " + s.staleness().toMillis() + " ms ago";
     }
 

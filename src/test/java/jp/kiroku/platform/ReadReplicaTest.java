@@ -40,7 +40,8 @@ import jp.kiroku.identity.Caller;
  * and {@code kiroku.db.replica-url} on the standby. Replica reads obey the staleness bound: reads and searches are
  * served by the standby while it is fresh; with replay paused, a read within the bound may show the older version
  * (the documented behaviour), the writer itself reads its own write, and once the standby is older than the bound every
- * read shows the new version (from the primary) and the replica is reported STALE; resumed, reads go back to it.
+ * read shows the new version (from the primary) and the replica is reported STALE; resumed, reads go back to it;
+ * stopped, reads go to the primary.
  */
 class ReadReplicaTest {
 
@@ -201,6 +202,17 @@ class ReadReplicaTest {
         assertThat(chartFamily(READER, id)).isEqualTo("Suzuki");
         assertThat(replica.status().replicaReads()).isGreaterThan(replicaBefore + 3);
         assertThat(health.health().getStatus().getCode()).isEqualTo("UP");
+
+        // (4) the standby goes away: reads fall back to the primary (a failed replica read is repeated there)
+        Path standby = started.remove(started.size() - 1);
+        run("pg_ctl", "-D", standby.toString(), "-m", "immediate", "-w", "stop");
+        put(id, "Tanaka");
+        assertThat(familyOf(interactions.read(READER, "Patient", id))).isEqualTo("Tanaka");
+        assertThat(searchFamily(READER, id)).isEqualTo("Tanaka");
+        waitFor("the replica to be reported unreachable", () -> !replica.status().reachable());
+        assertThat(familyOf(interactions.read(READER, "Patient", id))).isEqualTo("Tanaka");
+        assertThat(health.health().getStatus().getCode()).isEqualTo("STALE");
+        assertThat(replica.status().problem()).startsWith("unreachable");
     }
 
     /** Whether the replica would serve this caller now (no recent write of theirs, fresh within the bound). */
