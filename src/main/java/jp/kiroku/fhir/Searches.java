@@ -304,12 +304,20 @@ class Searches {
      * stand-ins that carry the stored JSON ({@link StoredJson}), else parsed.
      */
     private List<Found> load(Caller caller, List<ResourceKey> keys, boolean stored) {
-        return services.onReplica(caller, () -> load(keys, stored));
+        List<StoredVersion> versions = services.onReplica(caller, () -> services.store().currentAll(keys));
+        if (versions.size() < keys.size() && services.replica().configured()) {
+            versions = services.store().currentAll(keys); // matched on the primary, not on the replica yet: the primary
+        }
+        return found(versions, stored);
     }
 
     private List<Found> load(List<ResourceKey> keys, boolean stored) {
-        List<Found> out = new ArrayList<>(keys.size());
-        for (StoredVersion v : services.store().currentAll(keys)) {
+        return found(services.store().currentAll(keys), stored);
+    }
+
+    private List<Found> found(List<StoredVersion> versions, boolean stored) {
+        List<Found> out = new ArrayList<>(versions.size());
+        for (StoredVersion v : versions) {
             if (!v.deleted()) {
                 out.add(new Found(stored ? StoredJson.standIn(services.records().context(), v)
                         : services.records().toResource(v), v));
