@@ -51,6 +51,10 @@ class PlatformConfiguration {
         if (role != ProcessRole.SERVE || !db.hasReplica()) {
             return primary; // admin commands and servers without a replica: the primary alone, as always
         }
+        if (db.getReplicaUrl().matches("jdbc:postgresql://[^/]*,.*")) {
+            throw new IllegalStateException("kiroku.db.replica-url names several servers; it must name one standby, the one"
+                    + " whose staleness is checked (docs/operations.md, 'Read replicas')");
+        }
         HikariConfig r = new HikariConfig();
         r.setJdbcUrl(db.getReplicaUrl());
         r.setUsername(db.getReplicaUser() != null ? db.getReplicaUser() : c.user());
