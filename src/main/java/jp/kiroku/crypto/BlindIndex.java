@@ -139,9 +139,9 @@ public class BlindIndex {
 
     /** Every generation, oldest first. */
     public List<Generation> list() {
-        return jdbc.query("SELECT gen, state, cursor_type, cursor_id, reindexed, reindex_done FROM index_key ORDER BY gen",
+        return jp.kiroku.platform.ReadReplica.onPrimary(() -> jdbc.query("SELECT gen, state, cursor_type, cursor_id, reindexed, reindex_done FROM index_key ORDER BY gen",
                 (rs, i) -> new Generation(rs.getInt(1), State.valueOf(rs.getString(2).toUpperCase(java.util.Locale.ROOT)),
-                        rs.getString(3), rs.getString(4), rs.getLong(5), rs.getBoolean(6)));
+                        rs.getString(3), rs.getString(4), rs.getLong(5), rs.getBoolean(6))));
     }
 
     /**

@@ -129,7 +129,9 @@ public class DataKeys {
     }
 
     private List<Wrapped> stored(String owner) {
-        return jdbc.query("SELECT owner, wrapped, master_key_id FROM data_key WHERE owner = ?", WRAPPED, owner);
+        // the primary even inside a replica read: a key destroyed there must not be cached from a replica behind it
+        return jp.kiroku.platform.ReadReplica.onPrimary(() -> jdbc.query(
+                "SELECT owner, wrapped, master_key_id FROM data_key WHERE owner = ?", WRAPPED, owner));
     }
 
     private static final org.springframework.jdbc.core.RowMapper<Wrapped> WRAPPED = (rs, i) -> new Wrapped(rs.getString(1),

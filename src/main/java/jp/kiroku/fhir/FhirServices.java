@@ -29,7 +29,17 @@ import jp.kiroku.store.Written;
 record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecords records, TransactionTemplate tx,
                     HistoryPaging history, SearchIndex search, Conditions conditions, CareRelations careRelations,
                     ConsentRestrictions consents, jp.kiroku.access.SharingConsents sharing, RecordStatus status, jp.kiroku.incidents.OperatingMode mode,
-                    jp.kiroku.devices.Lendings lendings) {
+                    jp.kiroku.devices.Lendings lendings, jp.kiroku.platform.ReadReplica replica) {
+
+    /** Whose writes a replica read must have seen (read-your-writes, {@link jp.kiroku.platform.ReadReplica}). */
+    static String reader(Caller caller) {
+        return caller.agent().kind().code() + ":" + caller.agent().id();
+    }
+
+    /** A read-only piece of a read, search, history or $everything: on the replica when it is fresh enough. */
+    <T> T onReplica(Caller caller, java.util.function.Supplier<T> work) {
+        return replica.read(reader(caller), work);
+    }
 
     /** A write together with its new version as a resource and that version's search-index values (null for a delete). */
     record Change(Write write, Resource resource, IndexRows rows, String action) {
@@ -112,6 +122,19 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
         String agentKind = caller.agent().kind().code();
         Authorship who = new Authorship(agentKind, caller.agent().id(), by.onBehalfOfName(),
                 by.confirming() ? caller.agent().id() : null, view.subject().facility(), by.reason());
+        // what this commit changes for everybody's reads (who may see what): no replica read until it is replayed
+        boolean everyone = given.stream().map(c -> c.write().key().type()).anyMatch(t -> CareRelations.carriesRelations(t)
+                || ConsentRestrictions.carriesRestrictions(t) || jp.kiroku.access.SharingConsents.carriesShares(t));
+        try {
+            return inTransaction(caller, by, changes, detail, priorStatus, view, agentKind, who);
+        } finally {
+            // also after a failure: the commit's outcome may be unknown, so read it from the primary
+            replica.wrote(reader(caller), everyone);
+        }
+    }
+
+    private List<Written> inTransaction(Caller caller, RecordStatus.Attribution by, List<Change> changes, String detail,
+                                        String priorStatus, View view, String agentKind, Authorship who) {
         return tx.execute(txStatus -> {
             List<Written> out = store.write(changes.stream().map(Change::write).toList(), who);
             List<SearchIndex.Entry> index = new ArrayList<>(out.size());

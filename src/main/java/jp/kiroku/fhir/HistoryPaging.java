@@ -30,17 +30,19 @@ class HistoryPaging {
     private final RecordStore store;
     private final FhirRecords records;
     private final AuditTrail audit;
+    private final jp.kiroku.platform.ReadReplica replica;
 
-    HistoryPaging(RecordStore store, FhirRecords records, AuditTrail audit) {
+    HistoryPaging(RecordStore store, FhirRecords records, AuditTrail audit, jp.kiroku.platform.ReadReplica replica) {
         this.store = store;
         this.records = records;
         this.audit = audit;
+        this.replica = replica;
     }
 
     IBundleProvider open(Caller caller, String type, String id, Date since, RequestDetails request) {
         HistoryQuery q = new HistoryQuery(type, id, since == null ? null : since.toInstant());
         return new Page(Page.offset(request), Page.count(request), (offset, count) -> page(caller, q, offset, count),
-                () -> (int) Math.min(Integer.MAX_VALUE, store.historyCount(q)));
+                () -> (int) Math.min(Integer.MAX_VALUE, replica.read(FhirServices.reader(caller), () -> store.historyCount(q))));
     }
 
     /** Versions of one resource (or a type, or all, for null), newest first, from {@code offset}; audited as history. */
@@ -49,7 +51,7 @@ class HistoryPaging {
     }
 
     private List<IBaseResource> page(Caller caller, HistoryQuery query, int offset, int count) {
-        List<StoredVersion> versions = store.history(query, offset, count);
+        List<StoredVersion> versions = replica.read(FhirServices.reader(caller), () -> store.history(query, offset, count));
         List<IBaseResource> out = new ArrayList<>(versions.size());
         List<AuditRecord.Touched> touched = new ArrayList<>();
         for (StoredVersion v : versions) {

@@ -320,9 +320,12 @@ public class Interactions {
         Placement placement = null; // a plain read brings its placement along (no second query)
         if (version != null) {
             Integer number = parseVersion(version);
-            v = number == null ? null : services.store().version(key, number).orElse(null);
+            v = number == null ? null : services.onReplica(caller, () -> services.store().version(key, number))
+                    .or(() -> onPrimaryToo() ? services.store().version(key, number) : java.util.Optional.empty())
+                    .orElse(null); // not on the replica (yet): the primary
         } else {
-            var placed = services.store().currentPlaced(key);
+            var placed = services.onReplica(caller, () -> services.store().currentPlaced(key))
+                    .or(() -> onPrimaryToo() ? services.store().currentPlaced(key) : java.util.Optional.empty());
             v = placed.map(RecordStore.Placed::version).orElse(null);
             placement = placed.map(RecordStore.Placed::placement).orElse(null);
         }
@@ -343,6 +346,11 @@ public class Interactions {
             throw new ResourceGoneException("Resource " + key + " was deleted (version " + v.versionId() + ")");
         }
         return v;
+    }
+
+    /** A read that found nothing on a replica asks the primary too (it may be younger than the staleness bound). */
+    private boolean onPrimaryToo() {
+        return services.replica().configured();
     }
 
     private static Integer parseVersion(String v) {

@@ -133,7 +133,8 @@ class Searches {
             q = reach == null ? q : q.and(reach.sql(), reach.args());
             ignored.addAll(q.ignored());
             if (isCountOnly(params)) {
-                long n = services.search().count(q);
+                Query counted = q;
+                long n = services.onReplica(caller, () -> services.search().count(counted));
                 audit(caller, "search", type, List.of(), "count " + n, request);
                 return bundle(request, path, selfQuery(params, ignored, q.sortUsed()),
                         new Window(List.of(), (int) Math.min(Integer.MAX_VALUE, n), null, null), List.of(), List.of(),
@@ -141,10 +142,10 @@ class Searches {
             }
         }
         Query query = q;
-        Window w = window(caller, type, snapshot, offset, count, () -> matches(query, offset, count));
+        Window w = window(caller, type, snapshot, offset, count, () -> matches(caller, query, offset, count));
         // a snapshot page is checked again: a care relationship may have ended since the search
         List<ResourceKey> keys = snapshot == null ? w.keys() : services.guard().visibleOnly(view, w.keys(), k -> k);
-        List<Found> matches = load(keys, request.storedJson());
+        List<Found> matches = load(caller, keys, request.storedJson());
         List<Found> included = included(caller, view, matches, includes, request.storedJson());
         audit(caller, "search", type, concat(matches, included), null, request);
         return bundle(request, path, q == null ? null : selfQuery(params, ignored, q.sortUsed()), w, matches, included,
@@ -165,8 +166,9 @@ class Searches {
         View view = services.guard().view(caller, Permission.READ);
         services.guard().requireReach(caller, view, List.of(new ResourceKey("Patient", patientId)),
                 action.equals("everything") ? "$everything" : action);
+        View.Condition reach = view.condition("c", patientId); // access data from the primary, before the replica read
         Window w = window(caller, "Patient/$everything", snapshot, offset, count,
-                () -> everythingMatches(patientId, params, view.condition("c", patientId)));
+                () -> services.onReplica(caller, () -> everythingMatches(patientId, params, reach)));
         // everything spans types: every type returned must be readable with the caller's scopes
         SmartScopes scopes = SmartScopes.of(caller.scopes());
         for (ResourceKey k : w.keys()) {
@@ -175,7 +177,7 @@ class Searches {
             }
         }
         List<ResourceKey> keys = snapshot == null ? w.keys() : services.guard().visibleOnly(view, w.keys(), k -> k);
-        List<Found> resources = load(keys, request.storedJson());
+        List<Found> resources = load(caller, keys, request.storedJson());
         audit(caller, action, "Patient", resources, null, request);
         String path = "Patient/" + patientId + "/$everything";
         return bundle(request, path, snapshot != null ? null : selfQuery(params, List.of(), null), w, resources, List.of(),
@@ -256,6 +258,11 @@ class Searches {
      * it fetch all (up to kiroku.search.max-results) for the snapshot. String sorts load the matches and sort them in
      * memory.
      */
+    private Matches matches(Caller caller, Query q, int offset, int count) {
+        return services.onReplica(caller, () -> matches(q, offset, count));
+    }
+
+    /** Only index and store reads (it runs on the replica when that is fresh enough). */
     private Matches matches(Query q, int offset, int count) {
         SearchIndex index = services.search();
         if (q.sortsInMemory()) {
@@ -296,9 +303,21 @@ class Searches {
      * Current versions in key order; keys deleted since the snapshot are left out. With {@code stored}, resources are
      * stand-ins that carry the stored JSON ({@link StoredJson}), else parsed.
      */
+    private List<Found> load(Caller caller, List<ResourceKey> keys, boolean stored) {
+        List<StoredVersion> versions = services.onReplica(caller, () -> services.store().currentAll(keys));
+        if (versions.size() < keys.size() && services.replica().configured()) {
+            versions = services.store().currentAll(keys); // matched on the primary, not on the replica yet: the primary
+        }
+        return found(versions, stored);
+    }
+
     private List<Found> load(List<ResourceKey> keys, boolean stored) {
-        List<Found> out = new ArrayList<>(keys.size());
-        for (StoredVersion v : services.store().currentAll(keys)) {
+        return found(services.store().currentAll(keys), stored);
+    }
+
+    private List<Found> found(List<StoredVersion> versions, boolean stored) {
+        List<Found> out = new ArrayList<>(versions.size());
+        for (StoredVersion v : versions) {
             if (!v.deleted()) {
                 out.add(new Found(stored ? StoredJson.standIn(services.records().context(), v)
                         : services.records().toResource(v), v));
@@ -354,13 +373,13 @@ class Searches {
         }
         Set<ResourceKey> seen = new LinkedHashSet<>();
         matches.forEach(f -> seen.add(key(f.resource())));
-        List<ResourceKey> found = apply(includes, List.copyOf(seen), false, seen);
-        List<ResourceKey> second = apply(includes, found, true, seen);
+        List<ResourceKey> found = services.onReplica(caller, () -> apply(includes, List.copyOf(seen), false, seen));
+        List<ResourceKey> second = services.onReplica(caller, () -> apply(includes, found, true, seen));
         List<ResourceKey> all = new ArrayList<>(found);
         all.addAll(second);
         SmartScopes scopes = SmartScopes.of(caller.scopes());
         all.removeIf(k -> !scopes.permits(k.type(), Permission.READ));
-        return load(services.guard().visibleOnly(view, all, k -> k), stored);
+        return load(caller, services.guard().visibleOnly(view, all, k -> k), stored);
     }
 
     private List<ResourceKey> apply(List<Include> includes, List<ResourceKey> from, boolean iterateOnly, Set<ResourceKey> seen) {

@@ -93,6 +93,22 @@ public class KirokuProperties {
          * leaving room for the JVM: 2,000 benchmark patients are 3.3 GB on disk.
          */
         private DataSize sharedBuffers = DataSize.ofMegabytes(256);
+        /**
+         * JDBC URL of a PostgreSQL streaming-replication standby of the primary (KIROKU_DB_REPLICA_URL). When set, FHIR
+         * reads, searches, history and $everything are served from it while it is at most {@code replica-max-staleness}
+         * behind; writes, ledgers, audit, sessions, tokens and access checks stay on the primary (docs/operations.md,
+         * "Read replicas"). Unset (the default): everything uses the primary.
+         */
+        private String replicaUrl;
+        /** User for the replica; unset: {@code user}. */
+        private String replicaUser;
+        /** Password for the replica (KIROKU_DB_REPLICA_PASSWORD, never logged); unset: {@code password}. */
+        private String replicaPassword;
+        /**
+         * The most a read served by the replica may lag behind the primary; a replica further behind (replay paused,
+         * network down, unreachable) is not used and reads go to the primary.
+         */
+        private Duration replicaMaxStaleness = Duration.ofSeconds(5);
 
         public String getUrl() { return url; }
         public void setUrl(String url) { this.url = url; }
@@ -107,6 +123,15 @@ public class KirokuProperties {
         public int getPoolSize() { return poolSize; }
         public void setPoolSize(int poolSize) { this.poolSize = poolSize; }
         public boolean isExternal() { return url != null && !url.isBlank(); }
+        public String getReplicaUrl() { return replicaUrl; }
+        public void setReplicaUrl(String replicaUrl) { this.replicaUrl = replicaUrl; }
+        public String getReplicaUser() { return replicaUser; }
+        public void setReplicaUser(String replicaUser) { this.replicaUser = replicaUser; }
+        public String getReplicaPassword() { return replicaPassword; }
+        public void setReplicaPassword(String replicaPassword) { this.replicaPassword = replicaPassword; }
+        public Duration getReplicaMaxStaleness() { return replicaMaxStaleness; }
+        public void setReplicaMaxStaleness(Duration replicaMaxStaleness) { this.replicaMaxStaleness = replicaMaxStaleness; }
+        public boolean hasReplica() { return replicaUrl != null && !replicaUrl.isBlank(); }
         public DataSize getSharedBuffers() { return sharedBuffers; }
         public void setSharedBuffers(DataSize sharedBuffers) { this.sharedBuffers = sharedBuffers; }
     }

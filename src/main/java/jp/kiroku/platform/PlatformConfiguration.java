@@ -46,7 +46,58 @@ class PlatformConfiguration {
         cfg.setPoolName("kiroku");
         cfg.addDataSourceProperty("reWriteBatchedInserts", "true");
         cfg.addDataSourceProperty("ApplicationName", role == ProcessRole.SERVE ? "kiroku-serve" : "kiroku-admin");
-        return new HikariDataSource(cfg);
+        HikariDataSource primary = new HikariDataSource(cfg);
+        KirokuProperties.Db db = props.getDb();
+        if (role != ProcessRole.SERVE || !db.hasReplica()) {
+            return primary; // admin commands and servers without a replica: the primary alone, as always
+        }
+        if (db.getReplicaUrl().matches("jdbc:postgresql://[^/]*,.*")) {
+            throw new IllegalStateException("kiroku.db.replica-url names several servers; it must name one standby, the one"
+                    + " whose staleness is checked (docs/operations.md, 'Read replicas')");
+        }
+        HikariConfig r = new HikariConfig();
+        r.setJdbcUrl(db.getReplicaUrl());
+        r.setUsername(db.getReplicaUser() != null ? db.getReplicaUser() : c.user());
+        r.setPassword(db.getReplicaPassword() != null ? db.getReplicaPassword() : c.password());
+        r.setMaximumPoolSize(db.getPoolSize());
+        r.setPoolName("kiroku-replica");
+        r.setReadOnly(true);
+        r.setConnectionTimeout(2000); // an unreachable replica fails fast; the read is repeated on the primary
+        r.setInitializationFailTimeout(-1); // a replica that is down does not stop the server
+        r.addDataSourceProperty("ApplicationName", "kiroku-serve-replica");
+        log.info("Read replica configured: {} (max staleness {})", db.getReplicaUrl().replaceAll("\\?.*", ""),
+                db.getReplicaMaxStaleness());
+        return new ReplicaRoutingDataSource(primary, new HikariDataSource(r));
+    }
+
+    /** Where reads may go: the replica when one is configured and fresh enough, else the primary (the only choice). */
+    @Bean(destroyMethod = "close")
+    ReadReplica readReplica(DataSource dataSource, KirokuProperties props) {
+        if (dataSource instanceof ReplicaRoutingDataSource routing) {
+            return new ReadReplica(routing.primary(), routing.replica(), props.getDb().getReplicaMaxStaleness());
+        }
+        return ReadReplica.none();
+    }
+
+    /** The "replica" component of /actuator/health, only when a replica is configured. */
+    @Bean
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(prefix = "kiroku.db", name = "replica-url")
+    org.springframework.boot.health.contributor.HealthIndicator replicaHealthIndicator(ReadReplica replica) {
+        return () -> {
+            ReadReplica.Status s = replica.status();
+            var b = s.usable() ? org.springframework.boot.health.contributor.Health.up()
+                    : org.springframework.boot.health.contributor.Health.status(ReadReplica.STALE);
+            b.withDetail("maxStaleness", s.bound().toString())
+                    .withDetail("replicaReads", s.replicaReads()).withDetail("primaryReads", s.primaryReads())
+                    .withDetail("fallbacks", s.fallbacks());
+            if (s.staleness() != null) {
+                b.withDetail("freshAsOfMillisAgo", s.staleness().toMillis());
+            }
+            if (s.problem() != null) {
+                b.withDetail("problem", s.problem());
+            }
+            return b.build();
+        };
     }
 
     /**
