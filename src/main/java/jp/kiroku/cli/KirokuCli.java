@@ -26,7 +26,8 @@ import picocli.CommandLine.Unmatched;
                 ComplianceCommands.class,
                 CheckupCommands.class,
                 Ssmix2Commands.class,
-                ClinsCommands.class})
+                ClinsCommands.class,
+                TlsCommands.class})
 public final class KirokuCli implements Runnable {
 
     static Class<?> application;
