@@ -21,7 +21,8 @@ import org.springframework.core.env.MapPropertySource;
  * property source of the lowest precedence, so that a {@code server.ssl.*} property set explicitly wins key by key.
  * Whenever TLS is on (from either), the protocols default to TLS 1.3 only ({@code kiroku.tls.allow-tls12}: also TLS 1.2)
  * and the cipher suites to the CRYPTREC 「TLS暗号設定ガイドライン」 (GL-3001-3.0.1) high-security ones that the JDK offers:
- * ECDHE key exchange with AES-GCM or ChaCha20-Poly1305 only — no CBC, no RSA key exchange, no SHA-1 MAC.
+ * ECDHE key exchange with AES-GCM or ChaCha20-Poly1305 only — no CBC, no RSA key exchange, no SHA-1 MAC — and handshake
+ * signatures without SHA-1 ({@link #SIGNATURE_SCHEMES}).
  */
 public class TlsSettings implements EnvironmentPostProcessor, Ordered {
 
@@ -33,6 +34,14 @@ public class TlsSettings implements EnvironmentPostProcessor, Ordered {
             "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
             "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
             "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    /**
+     * The handshake signatures the server makes and asks for: no SHA-1 (nor SHA-224). The JDK 17 server would otherwise
+     * sign a TLS 1.2 handshake with ECDSA+SHA1 for a client that offers only that. A -D setting of the JVM wins.
+     */
+    public static final String SIGNATURE_SCHEMES = "ecdsa_secp256r1_sha256,ecdsa_secp384r1_sha384,ecdsa_secp521r1_sha512,"
+            + "ed25519,ed448,rsa_pss_rsae_sha256,rsa_pss_rsae_sha384,rsa_pss_rsae_sha512,rsa_pss_pss_sha256,"
+            + "rsa_pss_pss_sha384,rsa_pss_pss_sha512,rsa_pkcs1_sha256,rsa_pkcs1_sha384,rsa_pkcs1_sha512";
 
     static final String SOURCE = "kiroku-tls";
 
@@ -51,6 +60,9 @@ public class TlsSettings implements EnvironmentPostProcessor, Ordered {
                 ssl.put("server.ssl.enabled-protocols", tls.isAllowTls12() ? "TLSv1.2,TLSv1.3" : "TLSv1.3");
                 ssl.put("server.ssl.ciphers", String.join(",", tls.isAllowTls12()
                         ? concat(TLS13_SUITES, TLS12_SUITES) : TLS13_SUITES));
+                if (System.getProperty("jdk.tls.server.SignatureSchemes") == null) { // read when JSSE first starts
+                    System.setProperty("jdk.tls.server.SignatureSchemes", SIGNATURE_SCHEMES);
+                }
             }
         }
         if (!ssl.isEmpty()) {
