@@ -74,11 +74,11 @@ public class KirokuProperties {
     public static class Tls {
         /** PEM file with the server certificate (and its chain); with private-key. Instead of keystore. */
         private Path certificate;
-        /** PEM file with the certificate's private key (PKCS#8, unencrypted; keep it owner-only). */
+        /** PEM file with the certificate's private key (PKCS#8, SEC1 EC or PKCS#1 RSA, unencrypted; keep it owner-only). */
         private Path privateKey;
         /** PKCS#12 key store with the server's key and certificate chain. Instead of certificate + private-key. */
         private Path keystore;
-        /** Password of the PKCS#12 key store (better KIROKU_TLS_KEYSTORE_PASSWORD or keystore-password-file). */
+        /** Password of the PKCS#12 key store: as the environment variable KIROKU_TLS_KEYSTORE_PASSWORD (or keystore-password-file), never on the command line. */
         private String keystorePassword;
         /** A file holding the key store password (e.g. on a mounted secret volume), instead of keystore-password. */
         private Path keystorePasswordFile;
