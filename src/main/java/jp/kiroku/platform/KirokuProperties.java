@@ -584,7 +584,7 @@ public class KirokuProperties {
     public Path backupTarget() { return backup.target != null ? backup.target : dataDir.resolve("backups"); }
     public ClockSettings getClock() { return clock; }
 
-    /** Whether the server listens with TLS (server.ssl.*: a bundle, key store or certificate, not disabled; NET-03). */
+    /** Whether the server listens with TLS (server.ssl.*, also as mapped from kiroku.tls.* by TlsSettings: a bundle, key store or certificate, not disabled; NET-03). */
     public static boolean tlsConfigured(org.springframework.core.env.Environment env) {
         boolean any = env.containsProperty("server.ssl.bundle") || env.containsProperty("server.ssl.key-store")
                 || env.containsProperty("server.ssl.certificate");

@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Test;
 /**
  * TLS at Kiroku (issue 13, item 1; NET-03/04), probed from outside with {@code openssl s_client} against two real
  * {@code kiroku serve} processes that use a certificate made by {@code kiroku tls self-signed}: one with the defaults
- * (TLS 1.3 only; the key and certificate from a PKCS#12 store), one from the PEM files with {@code allow-tls12=true}
- * and {@code client-auth=need}. What the server offers and refuses is
+ * (TLS 1.3 only; the key and certificate from a PKCS#12 store), one from the PEM files with {@code allow-tls12=true},
+ * {@code client-auth=need} and its own HSTS settings. What the server offers and refuses is
  * what a client sees; HSTS is on every HTTPS response. openssl missing: a skip with the reason, a failure under CI=true.
  */
 @Tag("NET-03")
@@ -100,7 +100,8 @@ class TlsTest {
                 "--kiroku.tls.keystore-password-file=" + DIR.resolve("p12.password")));
         servers.add(serve("tls12", tls12, "--kiroku.tls.certificate=" + cert, "--kiroku.tls.private-key=" + key,
                 "--kiroku.tls.allow-tls12=true", "--kiroku.tls.client-auth=need",
-                "--kiroku.tls.client-ca=" + DIR.resolve("client-ca.pem")));
+                "--kiroku.tls.client-ca=" + DIR.resolve("client-ca.pem"), "--kiroku.tls.hsts-max-age=2h",
+                "--kiroku.tls.hsts-include-subdomains=true"));
         awaitReady(servers.get(0), "strict", strict);
         awaitReady(servers.get(1), "tls12", tls12, withClientCertificate());
     }
@@ -197,6 +198,8 @@ class TlsTest {
             assertThat(sClient(strict, path, new String[0], "-tls1_3")).as(path)
                     .containsPattern("(?i)strict-transport-security: max-age=31536000\r?\n");
         }
+        assertThat(sClient(tls12, "/fhir/metadata", withClientCertificate(), "-tls1_3")).as("set by kiroku.tls.hsts-*")
+                .containsPattern("(?i)strict-transport-security: max-age=7200 ?; ?includeSubDomains\r?\n");
     }
 
     @Test
