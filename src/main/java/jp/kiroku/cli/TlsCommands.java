@@ -60,9 +60,9 @@ final class TlsCommands extends CommandGroup {
             "(?i)^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$");
 
     @Command(name = "self-signed", mixinStandardHelpOptions = true,
-            description = {"Write a self-signed ECDSA P-256 certificate and its key (PEM) for a trial: names the host,",
-                    "127.0.0.1 and localhost. For trials only: clients must be told to trust it; production uses a CA's",
-                    "certificate. Prints the settings to start Kiroku with it."})
+            description = {"Write a self-signed ECDSA P-256 certificate and its key (PEM) for a trial,",
+                    "naming the host, 127.0.0.1 and localhost, and print the settings to start with.",
+                    "For trials only: clients must be told to trust it; production uses a CA's certificate."})
     static final class SelfSigned implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
