@@ -70,7 +70,7 @@ final class DeviceCommands extends CommandGroup {
         @Parameters(paramLabel = "DEVICE")
         String id;
         @Option(names = "--certificate", paramLabel = "PEM", description = {"Enrol the terminal's TLS client certificate",
-                "instead (mutual TLS: TLS ends at Kiroku, server.ssl.client-auth=want and server.ssl.trust-certificate)."})
+                "instead (mutual TLS: TLS ends at Kiroku, kiroku.tls.client-auth=want and kiroku.tls.client-ca)."})
         Path certificate;
 
         @Override

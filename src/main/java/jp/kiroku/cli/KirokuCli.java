@@ -27,7 +27,8 @@ import picocli.CommandLine.Unmatched;
                 CheckupCommands.class,
                 Ssmix2Commands.class,
                 ClinsCommands.class,
-                DoctorCommand.class})
+                DoctorCommand.class,
+                TlsCommands.class})
 public final class KirokuCli implements Runnable {
 
     static Class<?> application;

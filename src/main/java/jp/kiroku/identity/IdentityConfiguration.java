@@ -79,7 +79,8 @@ class IdentityConfiguration {
     @Bean
     @Order(1)
     @ConditionalOnWebApplication
-    SecurityFilterChain authorizationServerChain(HttpSecurity http) throws Exception {
+    SecurityFilterChain authorizationServerChain(HttpSecurity http, KirokuProperties props) throws Exception {
+        hsts(http, props);
         OAuth2AuthorizationServerConfigurer as = new OAuth2AuthorizationServerConfigurer();
         RequestMatcher endpoints = as.getEndpointsMatcher();
         http.securityMatcher(endpoints)
@@ -154,6 +155,7 @@ class IdentityConfiguration {
     @Order(2)
     @ConditionalOnWebApplication
     SecurityFilterChain peopleChain(HttpSecurity http, KirokuProperties props, TerminalCheck terminals) throws Exception {
+        hsts(http, props);
         http.securityMatcher(PEOPLE_PAGES)
                 .authorizeHttpRequests(a -> a
                         .requestMatchers("/login", "/login/**", "/assets/**", "/device/enroll").permitAll()
@@ -178,7 +180,8 @@ class IdentityConfiguration {
     @Order(3)
     @ConditionalOnWebApplication
     SecurityFilterChain apiChain(HttpSecurity http, ClientRegistry clients, Accounts accounts, TerminalCheck terminals,
-                                 AuditTrail audit) throws Exception {
+                                 AuditTrail audit, KirokuProperties props) throws Exception {
+        hsts(http, props);
         var entryPoint = new BearerTokenAuthenticationEntryPoint();
         var denied = new BearerTokenAccessDeniedHandler();
         http.authorizeHttpRequests(a -> a
@@ -207,6 +210,20 @@ class IdentityConfiguration {
                     OperationOutcomeErrors.write(res, 401, "login", "Authentication required: send a bearer token");
                 }));
         return http.build();
+    }
+
+    /**
+     * Strict-Transport-Security on every HTTPS response of every chain (NET-04; kiroku.tls.hsts-max-age, 0: none).
+     * Spring Security writes it only on secure requests, so a loopback HTTP trial gets none.
+     */
+    private static void hsts(HttpSecurity http, KirokuProperties props) throws Exception {
+        java.time.Duration maxAge = props.getTls().getHstsMaxAge();
+        if (maxAge == null || maxAge.isZero() || maxAge.isNegative()) {
+            http.headers(h -> h.httpStrictTransportSecurity(s -> s.disable()));
+        } else {
+            http.headers(h -> h.httpStrictTransportSecurity(s -> s.maxAgeInSeconds(maxAge.toSeconds())
+                    .includeSubDomains(props.getTls().isHstsIncludeSubdomains())));
+        }
     }
 
     /**

@@ -68,8 +68,64 @@ public class KirokuProperties {
     private final DeviceSettings devices = new DeviceSettings();
     private final Incidents incidents = new Incidents();
     private final Phr phr = new Phr();
+    private final Tls tls = new Tls();
 
     public enum ValidationLevel { PROFILED, FULL }
+
+    /**
+     * TLS at Kiroku itself (NET-03/04; docs/operations.md, "TLS"): mapped onto server.ssl.* at start
+     * ({@link TlsSettings}); a server.ssl.* property set explicitly wins over the one derived from these.
+     */
+    public static class Tls {
+        /** PEM file with the server certificate (and its chain); with private-key. Instead of keystore. */
+        private Path certificate;
+        /** PEM file with the certificate's private key (PKCS#8, SEC1 EC or PKCS#1 RSA, unencrypted; keep it owner-only). */
+        private Path privateKey;
+        /** PKCS#12 key store with the server's key and certificate chain. Instead of certificate + private-key. */
+        private Path keystore;
+        /** Password of the PKCS#12 key store: as the environment variable KIROKU_TLS_KEYSTORE_PASSWORD (or keystore-password-file), never on the command line. */
+        private String keystorePassword;
+        /** A file holding the key store password (e.g. on a mounted secret volume), instead of keystore-password. */
+        private Path keystorePasswordFile;
+        /** Alias of the key entry in the key store (default: its only key entry). */
+        private String keyAlias;
+        /**
+         * Also accept TLS 1.2 (with the CRYPTREC high-security suites only: ECDHE with AES-GCM or ChaCha20-Poly1305), for
+         * clients that cannot speak TLS 1.3. Off: TLS 1.3 only.
+         */
+        private boolean allowTls12;
+        /** Client certificates: "none", "want" (asked for, used for terminal binding) or "need" (refused without one). */
+        private String clientAuth = "none";
+        /** PEM file with the CA certificate(s) that issue the client certificates (needed for want and need). */
+        private Path clientCa;
+        /** Strict-Transport-Security max-age sent on every HTTPS response (0: no HSTS header). */
+        private Duration hstsMaxAge = Duration.ofDays(365);
+        /** Whether the HSTS header also covers the host's subdomains. */
+        private boolean hstsIncludeSubdomains;
+
+        public Path getCertificate() { return certificate; }
+        public void setCertificate(Path p) { this.certificate = p; }
+        public Path getPrivateKey() { return privateKey; }
+        public void setPrivateKey(Path p) { this.privateKey = p; }
+        public Path getKeystore() { return keystore; }
+        public void setKeystore(Path p) { this.keystore = p; }
+        public String getKeystorePassword() { return keystorePassword; }
+        public void setKeystorePassword(String s) { this.keystorePassword = s; }
+        public Path getKeystorePasswordFile() { return keystorePasswordFile; }
+        public void setKeystorePasswordFile(Path p) { this.keystorePasswordFile = p; }
+        public String getKeyAlias() { return keyAlias; }
+        public void setKeyAlias(String s) { this.keyAlias = s; }
+        public boolean isAllowTls12() { return allowTls12; }
+        public void setAllowTls12(boolean b) { this.allowTls12 = b; }
+        public String getClientAuth() { return clientAuth; }
+        public void setClientAuth(String s) { this.clientAuth = s; }
+        public Path getClientCa() { return clientCa; }
+        public void setClientCa(Path p) { this.clientCa = p; }
+        public Duration getHstsMaxAge() { return hstsMaxAge; }
+        public void setHstsMaxAge(Duration d) { this.hstsMaxAge = d; }
+        public boolean isHstsIncludeSubdomains() { return hstsIncludeSubdomains; }
+        public void setHstsIncludeSubdomains(boolean b) { this.hstsIncludeSubdomains = b; }
+    }
 
     /** An external PostgreSQL server; when url is empty the embedded database in the data directory is used. */
     public static class Db {
@@ -555,11 +611,12 @@ public class KirokuProperties {
     public DeviceSettings getDevices() { return devices; }
     public Incidents getIncidents() { return incidents; }
     public Phr getPhr() { return phr; }
+    public Tls getTls() { return tls; }
     /** The backup target: kiroku.backup.target, or data-dir/backups. */
     public Path backupTarget() { return backup.target != null ? backup.target : dataDir.resolve("backups"); }
     public ClockSettings getClock() { return clock; }
 
-    /** Whether the server listens with TLS (server.ssl.*: a bundle, key store or certificate, not disabled; NET-03). */
+    /** Whether the server listens with TLS (server.ssl.*, also as mapped from kiroku.tls.* by TlsSettings: a bundle, key store or certificate, not disabled; NET-03). */
     public static boolean tlsConfigured(org.springframework.core.env.Environment env) {
         boolean any = env.containsProperty("server.ssl.bundle") || env.containsProperty("server.ssl.key-store")
                 || env.containsProperty("server.ssl.certificate");

@@ -144,7 +144,8 @@ class PlatformConfiguration {
             if (!address.isLoopbackAddress() && !tls) {
                 throw new IllegalStateException("Refusing to listen on " + props.getHost()
                         + " without TLS (guideline NET-03: no plain HTTP beyond this machine). "
-                        + "Configure TLS (server.ssl.*) or listen on 127.0.0.1.");
+                        + "Configure TLS (kiroku.tls.certificate and kiroku.tls.private-key, or kiroku.tls.keystore;"
+                        + " kiroku tls self-signed makes a trial certificate) or listen on 127.0.0.1.");
             }
             factory.setAddress(address);
             factory.setPort(props.getPort());

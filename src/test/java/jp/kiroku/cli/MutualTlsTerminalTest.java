@@ -1,20 +1,17 @@
 package jp.kiroku.cli;
 
+import static jp.kiroku.support.TestCertificates.certificate;
+import static jp.kiroku.support.TestCertificates.keyPair;
+import static jp.kiroku.support.TestCertificates.pem;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.StringWriter;
-import java.math.BigInteger;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -23,15 +20,6 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -168,35 +156,5 @@ class MutualTlsTerminalTest {
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         return ctx;
-    }
-
-    private static KeyPair keyPair() throws Exception {
-        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-        g.initialize(256);
-        return g.generateKeyPair();
-    }
-
-    private static X509Certificate certificate(String subject, KeyPair subjectKey, String issuer, KeyPair issuerKey,
-                                               boolean authority, boolean serverName) throws Exception {
-        Instant now = Instant.now();
-        var b = new JcaX509v3CertificateBuilder(new X500Name(issuer), BigInteger.valueOf(System.nanoTime()),
-                Date.from(now.minus(1, ChronoUnit.HOURS)), Date.from(now.plus(1, ChronoUnit.DAYS)), new X500Name(subject),
-                subjectKey.getPublic());
-        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(authority));
-        if (serverName) {
-            b.addExtension(Extension.subjectAlternativeName, false,
-                    new GeneralNames(new GeneralName(GeneralName.iPAddress, "127.0.0.1")));
-        }
-        return new JcaX509CertificateConverter().getCertificate(b.build(
-                new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKey.getPrivate())));
-    }
-
-    private static void pem(Path file, Object value) throws Exception {
-        StringWriter w = new StringWriter();
-        try (JcaPEMWriter pem = new JcaPEMWriter(w)) {
-            pem.writeObject(value instanceof java.security.PrivateKey key // PKCS#8, as Spring Boot reads it
-                    ? new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null) : value);
-        }
-        Files.writeString(file, w.toString());
     }
 }
