@@ -365,9 +365,13 @@ final class DoctorCommand implements Callable<Integer> {
             List<String> readable = new ArrayList<>();
             try (var files = Files.list(keysDir)) {
                 for (Path f : (Iterable<Path>) files::iterator) {
+                    // a public key (the ledger's checkpoint key, *.pub.pem) is meant to be read; nobody else may write it
+                    EnumSet<PosixFilePermission> forbidden = f.getFileName().toString().endsWith(".pub.pem")
+                            ? EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE)
+                            : EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ,
+                                    PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE);
                     if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) && !Collections.disjoint(
-                            Files.getPosixFilePermissions(f, LinkOption.NOFOLLOW_LINKS), EnumSet.of(PosixFilePermission.GROUP_READ,
-                                    PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE))) {
+                            Files.getPosixFilePermissions(f, LinkOption.NOFOLLOW_LINKS), forbidden)) {
                         readable.add(f.getFileName().toString());
                     }
                 }

@@ -81,6 +81,19 @@ class DoctorTest extends ServerTest {
             Files.setPosixFilePermissions(store, mode);
         }
         assertThat(CliRun.kiroku(DATA_DIR, "doctor").out()).doesNotContain("key files others may read");
+
+        // a public key may be read by anyone (it verifies checkpoints), written by nobody else
+        Path pub = DATA_DIR.resolve("keys/doctor-test.pub.pem");
+        try {
+            Files.writeString(pub, "-----BEGIN PUBLIC KEY-----\n");
+            Files.setPosixFilePermissions(pub, PosixFilePermissions.fromString("rw-r--r--"));
+            assertThat(CliRun.kiroku(DATA_DIR, "doctor").out()).doesNotContain("key files others may read");
+            Files.setPosixFilePermissions(pub, PosixFilePermissions.fromString("rw-rw-rw-"));
+            assertThat(CliRun.kiroku(DATA_DIR, "doctor").out())
+                    .containsPattern(line("FAIL", "keys", "key files others may read or write: .*doctor-test.pub.pem"));
+        } finally {
+            Files.deleteIfExists(pub);
+        }
     }
 
     @Test
