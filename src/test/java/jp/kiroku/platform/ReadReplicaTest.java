@@ -191,6 +191,7 @@ class ReadReplicaTest {
         assertThat(stale.primaryReads()).isGreaterThan(primaryBefore);
         assertThat(stale.staleness()).isGreaterThan(BOUND);
         assertThat(health.health().getStatus().getCode()).isEqualTo("STALE");
+        assertThat(usableGauge()).as("kiroku.db.replica.usable while stale").isZero();
 
         // (3) replay resumed: reads go back to the replica
         sql(standbyPort, "SELECT pg_wal_replay_resume()");
@@ -201,6 +202,9 @@ class ReadReplicaTest {
         assertThat(interactions.history(READER, "Patient", id, 10)).hasSize(2);
         assertThat(chartFamily(READER, id)).isEqualTo("Suzuki");
         assertThat(replica.status().replicaReads()).isGreaterThan(replicaBefore + 3);
+        assertThat(usableGauge()).as("kiroku.db.replica.usable when fresh again").isEqualTo(1.0);
+        assertThat(context.getBean(io.micrometer.core.instrument.MeterRegistry.class).get("kiroku.db.replica.reads")
+                .tag("target", "replica").functionCounter().count()).isEqualTo((double) replica.status().replicaReads());
         assertThat(health.health().getStatus().getCode()).isEqualTo("UP");
 
         // (4) the standby goes away: reads fall back to the primary (a failed replica read is repeated there)
@@ -307,5 +311,9 @@ class ReadReplicaTest {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
+    }
+
+    private static double usableGauge() {
+        return context.getBean(io.micrometer.core.instrument.MeterRegistry.class).get("kiroku.db.replica.usable").gauge().value();
     }
 }
