@@ -195,7 +195,7 @@ class SharingConsentTest extends ServerTest {
         assertThat(portal.post("/my/deletion", Map.of()).redirect()).isEqualTo("/my/consents");
         var second = requests.of(patient).get(0);
         assertThat(requests.refuse(second.id(), "保存期間中のため削除できません", Agent.localOperator()).state()).isEqualTo("refused");
-        assertThat(jdbc.queryForList("SELECT action FROM audit_log WHERE ? = ANY (patients) AND action LIKE 'phr.deletion%'",
+        assertThat(jdbc.queryForList("SELECT action FROM audit_log WHERE ? = ANY (patients) AND action LIKE 'phr.deletion%' ORDER BY seq",
                 String.class, patient)).containsExactly("phr.deletion-request", "phr.deletion-answer", "phr.deletion-request",
                 "phr.deletion-answer");
     }
