@@ -47,7 +47,7 @@ import ca.uhn.hl7v2.util.Terser;
  * SS-MIX2 (JAHIS HL7 v2.5) segments to JP Core resources. Ids are stable, derived from the institution, the patient id
  * and the order number (and a problem's instance id, a drug's place in its order, a result's test code), so an
  * import run again updates the same resources; they are SHA-256 based so that hospital patient numbers do not appear
- * in URLs, logs and audit entity lists. What is mapped and what is left out: docs/operations.md, "SS-MIX2 import".
+ * in URLs, logs and audit entity lists. What is mapped and what is left out: docs/operations.md, "SS-MIX2 import and export".
  */
 final class Ssmix2Mapper {
 
