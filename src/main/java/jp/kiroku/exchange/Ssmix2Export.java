@@ -262,7 +262,13 @@ public class Ssmix2Export {
             String relative = String.join("/", Ssmix2Storage.prefix(ssmixId, 0), Ssmix2Storage.prefix(ssmixId, 3), ssmixId,
                     day, type, name);
             try {
-                byte[] bytes = encode(message.build());
+                String built;
+                try {
+                    built = message.build();
+                } catch (RuntimeException e) { // HAPI's word for a value it cannot place: that message is left out
+                    throw new Ssmix2Writer.Unwritable("cannot build the HL7 message: " + e.getMessage());
+                }
+                byte[] bytes = encode(built);
                 SecretFiles.write(root.resolve(relative), bytes);
                 written.add(relative);
                 counts.merge(type, 1, Integer::sum);
@@ -281,7 +287,7 @@ public class Ssmix2Export {
                         b.setCharAt(i, jis);
                     }
                 }
-                text = b.toString();
+                text = fullWidthKana(b.toString());
             }
             try {
                 var buffer = cs.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -306,6 +312,28 @@ public class Ssmix2Export {
         private String day(BaseDateTimeType t) {
             return writer.ts(t).substring(0, 8);
         }
+    }
+
+    /**
+     * Half-width katakana (U+FF61-U+FF9F) as full-width: ISO-2022-JP as SS-MIX2 uses it (RFC 1468) has no JIS X 0201
+     * katakana, which Java would write with the ESC ( I escape that strict readers refuse.
+     */
+    static String fullWidthKana(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        int i = 0;
+        while (i < text.length()) {
+            int j = i;
+            while (j < text.length() && text.charAt(j) >= '\uFF61' && text.charAt(j) <= '\uFF9F') {
+                j++;
+            }
+            if (j > i) {
+                out.append(java.text.Normalizer.normalize(text.substring(i, j), java.text.Normalizer.Form.NFKC));
+                i = j;
+            } else {
+                out.append(text.charAt(i++));
+            }
+        }
+        return out.toString();
     }
 
     private interface Message {

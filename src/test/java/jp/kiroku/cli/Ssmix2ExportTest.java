@@ -46,7 +46,9 @@ import jp.kiroku.support.ServerTest;
  * then imported again under another institution number (new ids) and the FHIR content compared with what the test
  * reads from the fixture files itself (names and kana, birth dates, sex, problem codes, drug codes and doses, JLAC10
  * codes, values, units and flags). A patient without the institution's identifier is left out and reported; an
- * unknown patient and a missing institution are plain CLI errors.
+ * unknown patient and a missing institution are plain CLI errors. ISO-2022-JP gets full-width kana,
+ * a character outside JIS X 0208 leaves its message out with a hint to use UTF-8; {@code --all} exports every patient
+ * of the institution.
  */
 @Tag("SHARE-03")
 class Ssmix2ExportTest extends ServerTest {
@@ -286,6 +288,19 @@ class Ssmix2ExportTest extends ServerTest {
                 .decode(ByteBuffer.wrap(Files.readAllBytes(adt))).toString();
         assertThat(text).contains("|UNICODE UTF-8|", "試験^太郎^^^^^L^I~シケン^タロウ^^^^^L^P");
 
+        // --all: every Patient; those of this institution are written, the others (other institutions) left out
+        Patient stranger = new Patient();
+        stranger.addName().setFamily("他院").addGiven("患者");
+        assertThat(admin.post("Patient", jp.kiroku.support.FhirHttp.json(stranger)).status()).isEqualTo(201);
+        Path every = Files.createTempDirectory("ssmix2-all-");
+        CliRun all = CliRun.kiroku(DATA_DIR, "ssmix2", "export", "--all", "--institution", "1319999993", "--out", every.toString());
+        assertThat(all.code()).as(all.out() + all.err()).isEqualTo(2);
+        assertThat(all.out()).contains("left out:", "no identifier " + PREFIX + "1319999993").doesNotContain("Exception");
+        try (Stream<Path> walk = Files.walk(every)) {
+            assertThat(walk.filter(p -> p.getFileName().toString().contains("_ADT-00_")).map(p -> p.getFileName().toString()
+                    .substring(0, 10)).sorted().toList()).containsExactly("0000012345", "0000067890", "0000099999");
+        }
+
         Path other = Files.createTempDirectory("ssmix2-none-");
         CliRun none = CliRun.kiroku(DATA_DIR, "ssmix2", "export", "--patient", pid, "--institution", "1319999992",
                 "--out", other.toString());
@@ -294,6 +309,43 @@ class Ssmix2ExportTest extends ServerTest {
         try (Stream<Path> walk = Files.walk(other)) {
             assertThat(walk.filter(Files::isRegularFile)).isEmpty();
         }
+    }
+
+    @Test
+    void isoTwentyTwoJpGetsFullWidthKanaAndCharactersOutsideJisX0208AreLeftOutWithAHint() throws Exception {
+        String institution = "1319999991";
+        List<String> ids = new ArrayList<>();
+        for (String[] p : new String[][] {{"0000055555", "ﾃｽﾄ", "ﾊﾅｺ"}, {"0000055556", "髙橋", "一郎"}}) {
+            Patient patient = new Patient();
+            patient.addIdentifier().setSystem(PREFIX + institution).setValue(p[0]);
+            patient.addName().setFamily(p[1]).addGiven(p[2]);
+            patient.setGender(org.hl7.fhir.r4.model.Enumerations.AdministrativeGender.FEMALE);
+            var created = admin.post("Patient", jp.kiroku.support.FhirHttp.json(patient));
+            assertThat(created.status()).as(created.body()).isEqualTo(201);
+            ids.add(created.as(Patient.class).getIdElement().getIdPart());
+        }
+        Path out = Files.createTempDirectory("ssmix2-jis-");
+        CliRun jis = CliRun.kiroku(DATA_DIR, "ssmix2", "export", "--patient", ids.get(0), "--patient", ids.get(1),
+                "--institution", institution, "--out", out.toString());
+        assertThat(jis.code()).as(jis.out() + jis.err()).isEqualTo(2);
+        assertThat(jis.out()).contains("Patient/" + ids.get(1) + " ADT-00", "--encoding UTF-8").doesNotContain("Exception");
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(out)) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        assertThat(files).hasSize(1);
+        byte[] bytes = Files.readAllBytes(files.get(0));
+        assertThat(new String(bytes, StandardCharsets.ISO_8859_1)).doesNotContain("\u001B(I"); // no JIS X 0201 katakana
+        assertThat(new String(bytes, Charset.forName("ISO-2022-JP"))).contains("|テスト^ハナコ^");
+
+        Path utf8 = Files.createTempDirectory("ssmix2-jis-utf8-");
+        CliRun all = CliRun.kiroku(DATA_DIR, "ssmix2", "export", "--patient", ids.get(0), "--patient", ids.get(1),
+                "--institution", institution, "--out", utf8.toString(), "--encoding", "UTF-8");
+        assertThat(all.code()).as(all.out() + all.err()).isZero();
+        Ssmix2Report back = imports.run(utf8, new Ssmix2Import.Options(null, "1319999990"), Ssmix2ImportTest.quiet());
+        assertThat(back.rejected()).as(back.text()).isEmpty();
+        assertThat(patient("1319999990", "0000055556").getNameFirstRep().getText()).isEqualTo("髙橋 一郎");
+        assertThat(patient("1319999990", "0000055555").getNameFirstRep().getText()).isEqualTo("ﾃｽﾄ ﾊﾅｺ");
     }
 
     @Test
