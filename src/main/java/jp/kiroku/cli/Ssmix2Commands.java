@@ -10,16 +10,21 @@ import java.util.List;
 
 import org.springframework.context.ConfigurableApplicationContext;
 
+import jp.kiroku.exchange.Ssmix2Export;
 import jp.kiroku.exchange.Ssmix2Import;
 import jp.kiroku.exchange.Ssmix2Report;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code kiroku ssmix2 import}: an SS-MIX2 standardized storage into FHIR (SHARE-03). */
+/**
+ * {@code kiroku ssmix2 import}: an SS-MIX2 standardized storage into FHIR; {@code kiroku ssmix2 export}: patients'
+ * records as one (SHARE-03).
+ */
 @Command(name = "ssmix2", mixinStandardHelpOptions = true,
         description = "SS-MIX2 standardized storage (HL7 v2.5 messages of Japanese hospital systems).",
-        subcommands = {Ssmix2Commands.Import.class})
+        subcommands = {Ssmix2Commands.Import.class, Ssmix2Commands.Export.class})
 final class Ssmix2Commands extends CommandGroup {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
@@ -90,6 +95,55 @@ final class Ssmix2Commands extends CommandGroup {
                 BcpCommands.writePrivate(console, report, text.getBytes(StandardCharsets.UTF_8), "the report");
             }
             return result.rejected().isEmpty() ? 0 : 2;
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = {"Write an SS-MIX2 standardized storage of patients' current records: patient",
+                    "(ADT-00), problems (PPR-01), prescription orders (OMP-01) and lab results with",
+                    "JLAC10 codes (OML-11), HL7 v2.5, files readable by you only. The storage's",
+                    "patient id is the Patient's identifier of the institution; a patient without",
+                    "one is listed and left out. Each patient's reading is audited as an export.",
+                    "Exit status 2 when something was left out."})
+    static final class Export extends AdminCommand {
+        static final class Which {
+            @Option(names = "--patient", paramLabel = "ID", required = true,
+                    description = "A Patient resource id (repeat the option for more).")
+            List<String> patients;
+            @Option(names = "--all", required = true, description = "Every patient.")
+            boolean all;
+        }
+
+        @ArgGroup(multiplicity = "1")
+        Which which;
+        @Option(names = "--institution", required = true, paramLabel = "NUMBER",
+                description = "The 10-digit medical institution number (医療機関コード) whose patient ids to write.")
+        String institution;
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "The storage's root directory.")
+        Path out;
+        @Option(names = "--encoding", paramLabel = "CHARSET", defaultValue = "ISO-2022-JP",
+                description = "ISO-2022-JP (the default, SS-MIX2's) or UTF-8.")
+        String encoding;
+
+        private Ssmix2Export.Options options;
+
+        @Override
+        List<String> before() {
+            Charset charset = Import.charset(encoding);
+            options = new Ssmix2Export.Options(institution, charset);
+            if (Files.exists(out) && !Files.isDirectory(out)) {
+                throw new IllegalArgumentException("not a directory: " + out);
+            }
+            return List.of();
+        }
+
+        @Override
+        int run(ConfigurableApplicationContext ctx, PrintWriter console) {
+            long started = System.nanoTime();
+            Ssmix2Export.Result result = ctx.getBean(Ssmix2Export.class).run(which.all ? null : which.patients, options, out);
+            console.print(result.text());
+            console.println("Wrote " + out + " (readable by you only) in " + (System.nanoTime() - started) / 1_000_000 + " ms.");
+            return result.skipped().isEmpty() ? 0 : 2;
         }
     }
 }

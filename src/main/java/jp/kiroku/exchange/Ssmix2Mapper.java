@@ -47,7 +47,7 @@ import ca.uhn.hl7v2.util.Terser;
  * SS-MIX2 (JAHIS HL7 v2.5) segments to JP Core resources. Ids are stable, derived from the institution, the patient id
  * and the order number (and a problem's instance id, a drug's place in its order, a result's test code), so an
  * import run again updates the same resources; they are SHA-256 based so that hospital patient numbers do not appear
- * in URLs, logs and audit entity lists. What is mapped and what is left out: docs/operations.md, "SS-MIX2 import".
+ * in URLs, logs and audit entity lists. What is mapped and what is left out: docs/operations.md, "SS-MIX2 import and export".
  */
 final class Ssmix2Mapper {
 
@@ -61,10 +61,10 @@ final class Ssmix2Mapper {
     static final String JP_SPECIMEN = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Specimen";
     /** The 3-digit material codes of JLAC10 (SPM-4, coding system JC10): no FHIR system is published for them. */
     static final String JLAC10_MATERIAL = "http://kiroku.jp/fhir/CodeSystem/jlac10-material";
-    private static final String REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
+    static final String REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
 
     /** HL7 v2 coding system names used by SS-MIX2 / JAHIS, and the FHIR system of each (JP Core / JP-CLINS). */
-    private static final Map<String, String> SYSTEMS = Map.ofEntries(
+    static final Map<String, String> SYSTEMS = Map.ofEntries(
             Map.entry("JC10", JLAC10),
             Map.entry("HOT", "urn:oid:1.2.392.200119.4.403.1"),
             Map.entry("HOT9", "urn:oid:1.2.392.200119.4.403.1"),
@@ -77,7 +77,7 @@ final class Ssmix2Mapper {
             Map.entry("MR9P", "urn:oid:1.2.392.100495.20.2.101"));
     /** A hospital's own code systems (JAHIS "99xxx" names and any other name not above): this + institution/name. */
     static final String LOCAL_SYSTEM = "http://kiroku.jp/fhir/CodeSystem/ssmix2/";
-    private static final String MERIT9_CATEGORY = "http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationCategoryMERIT9_CS";
+    static final String MERIT9_CATEGORY = "http://jpfhir.jp/fhir/core/CodeSystem/JP_MedicationCategoryMERIT9_CS";
 
     private final String institution;
     private final ZoneId zone;

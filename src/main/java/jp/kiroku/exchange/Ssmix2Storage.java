@@ -93,7 +93,7 @@ final class Ssmix2Storage {
     }
 
     /** The guideline's folder names: characters 1-3 and 4-6 of the patient id (shorter ids: what there is). */
-    private static String prefix(String patient, int from) {
+    static String prefix(String patient, int from) {
         return patient.length() <= from ? "" : patient.substring(from, Math.min(patient.length(), from + 3));
     }
 }

@@ -299,7 +299,7 @@ class Ssmix2ImportTest extends ServerTest {
         assertThat(charset.err()).contains("unknown character set klingon").doesNotContain("Exception", "\tat ");
     }
 
-    private static Ssmix2Import.Listener quiet() {
+    static Ssmix2Import.Listener quiet() {
         return new Ssmix2Import.Listener() {
             @Override
             public void files(int total) {
