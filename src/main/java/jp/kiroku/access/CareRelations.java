@@ -40,7 +40,7 @@ public class CareRelations {
      * kiroku.tokens.active-check-cache.
      */
     private final com.github.benmanes.caffeine.cache.Cache<List<String>, Known> known;
-    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
+    private final Generation generation = new Generation();
 
     private record Known(long generation, java.util.Map<String, Instant> until, java.util.concurrent.atomic.AtomicReference<Patients> derived) {
     }
@@ -129,15 +129,7 @@ public class CareRelations {
 
     /** Replaces what a resource says about its patient's care (no links, or no patient: it says nothing any more). */
     public void replace(ResourceKey key, String patientKey, List<Link> links) {
-        if (org.springframework.transaction.support.TransactionSynchronizationManager.isSynchronizationActive()) {
-            org.springframework.transaction.support.TransactionSynchronizationManager.registerSynchronization(
-                    new org.springframework.transaction.support.TransactionSynchronization() {
-                        @Override
-                        public void afterCommit() {
-                            generation.incrementAndGet();
-                        }
-                    });
-        }
+        generation.advanceAfterCommit();
         jdbc.update("DELETE FROM care_relation WHERE res_type = ? AND res_id = ?", key.type(), key.id());
         if (patientKey == null || links.isEmpty()) {
             return;
@@ -161,7 +153,7 @@ public class CareRelations {
         if (parties.isEmpty()) {
             return NOBODY;
         }
-        long now = generation.get();
+        long now = generation.current();
         Known k = known.getIfPresent(parties);
         if (k == null || k.generation() != now) {
             java.util.Map<String, Instant> until = new java.util.HashMap<>();

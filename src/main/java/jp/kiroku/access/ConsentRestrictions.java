@@ -15,8 +15,6 @@ import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.Reference;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
@@ -43,7 +41,7 @@ public class ConsentRestrictions {
     }
 
     private final JdbcTemplate jdbc;
-    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
+    private final Generation generation = new Generation();
     /** The patients who have restrictions, by generation (a write here starts a new one; other processes: cache time). */
     private final LoadingCache<Long, Set<String>> restricted;
 
@@ -127,14 +125,7 @@ public class ConsentRestrictions {
 
     /** Replaces what a Consent restricts (a deleted or inactive Consent restricts nothing). */
     public void replace(ResourceKey key, String patientKey, List<Restriction> restrictions) {
-        if (TransactionSynchronizationManager.isSynchronizationActive()) {
-            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-                @Override
-                public void afterCommit() {
-                    generation.incrementAndGet();
-                }
-            });
-        }
+        generation.advanceAfterCommit();
         jdbc.update("DELETE FROM consent_restriction WHERE consent_id = ?", key.id());
         if (patientKey == null || restrictions.isEmpty()) {
             return;
@@ -153,7 +144,7 @@ public class ConsentRestrictions {
 
     /** The patients who have any restriction (cached; empty almost always, which costs searches nothing). */
     Set<String> restrictedPatients() {
-        return restricted.get(generation.get());
+        return restricted.get(generation.current());
     }
 
     /**

@@ -14,8 +14,6 @@ import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.Identifier;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.LoadingCache;
@@ -50,7 +48,7 @@ public class SharingConsents {
     }
 
     private final JdbcTemplate jdbc;
-    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
+    private final Generation generation = new Generation();
     /** recipient facility → patient → shares, by generation (a write here starts a new one; other processes: cache time). */
     private final LoadingCache<Long, Map<String, Map<String, List<Share>>>> shares;
 
@@ -105,14 +103,7 @@ public class SharingConsents {
 
     /** Replaces what a Consent shares (a deleted or inactive Consent shares nothing); takes effect at commit. */
     public void replace(ResourceKey key, String patientKey, List<Share> given) {
-        if (TransactionSynchronizationManager.isSynchronizationActive()) {
-            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-                @Override
-                public void afterCommit() {
-                    generation.incrementAndGet();
-                }
-            });
-        }
+        generation.advanceAfterCommit();
         jdbc.update("DELETE FROM consent_share WHERE consent_id = ?", key.id());
         if (patientKey == null || given.isEmpty()) {
             return;
@@ -144,9 +135,13 @@ public class SharingConsents {
         return new Share(a.recipient(), categories, purposes, from, to);
     }
 
+    private Map<String, List<Share>> sharedWithByPatient(String facility) {
+        return shares.get(generation.current()).getOrDefault(facility, Map.of());
+    }
+
     /** The patients shared with a facility (any category, any time; cached); empty almost always. */
     Set<String> sharedWith(String facility) {
-        return shares.get(generation.get()).getOrDefault(facility, Map.of()).keySet();
+        return sharedWithByPatient(facility).keySet();
     }
 
     /** Whether a record of this patient and category is shared with the facility now. */
@@ -154,7 +149,7 @@ public class SharingConsents {
         if (patientKey == null) {
             return false;
         }
-        List<Share> list = shares.get(generation.get()).getOrDefault(facility, Map.of()).get(patientKey);
+        List<Share> list = sharedWithByPatient(facility).get(patientKey);
         return list != null && list.stream().anyMatch(s -> s.covers(category, now));
     }
 
