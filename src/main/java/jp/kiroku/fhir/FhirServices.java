@@ -8,8 +8,6 @@ import org.hl7.fhir.r4.model.Resource;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
-import jp.kiroku.access.CareRelations;
-import jp.kiroku.access.ConsentRestrictions;
 import jp.kiroku.access.Permission;
 import jp.kiroku.access.View;
 import jp.kiroku.audit.AuditRecord;
@@ -27,8 +25,8 @@ import jp.kiroku.store.Written;
 /** What the providers need, in one place (the providers are plain objects, one per resource type). */
 @Component
 record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecords records, TransactionTemplate tx,
-                    HistoryPaging history, SearchIndex search, Conditions conditions, CareRelations careRelations,
-                    ConsentRestrictions consents, jp.kiroku.access.SharingConsents sharing, RecordStatus status, jp.kiroku.incidents.OperatingMode mode,
+                    HistoryPaging history, SearchIndex search, Conditions conditions, jp.kiroku.access.AccessRows accessRows,
+                    RecordStatus status, jp.kiroku.incidents.OperatingMode mode,
                     jp.kiroku.devices.Lendings lendings, jp.kiroku.platform.ReadReplica replica) {
 
     /** Whose writes a replica read must have seen (read-your-writes, {@link jp.kiroku.platform.ReadReplica}). */
@@ -123,8 +121,7 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
         Authorship who = new Authorship(agentKind, caller.agent().id(), by.onBehalfOfName(),
                 by.confirming() ? caller.agent().id() : null, view.subject().facility(), by.reason());
         // what this commit changes for everybody's reads (who may see what): no replica read until it is replayed
-        boolean everyone = given.stream().map(c -> c.write().key().type()).anyMatch(t -> CareRelations.carriesRelations(t)
-                || ConsentRestrictions.carriesRestrictions(t) || jp.kiroku.access.SharingConsents.carriesShares(t));
+        boolean everyone = given.stream().map(c -> c.write().key().type()).anyMatch(jp.kiroku.access.AccessRows::carried);
         try {
             return inTransaction(caller, by, changes, detail, priorStatus, view, agentKind, who);
         } finally {
@@ -147,17 +144,7 @@ record FhirServices(RecordStore store, AuditTrail audit, Guard guard, FhirRecord
                     unchanged++;
                 } else {
                     index.add(new SearchIndex.Entry(w.key(), patient, w.deleted() ? null : changes.get(i).rows(), w.created()));
-                    if (CareRelations.carriesRelations(w.key().type())) {
-                        careRelations.replace(w.key(), patient, w.deleted() ? List.of()
-                                : careRelations.links(changes.get(i).resource(), w.lastUpdated()));
-                    }
-                    if (ConsentRestrictions.carriesRestrictions(w.key().type())) {
-                        consents.replace(w.key(), patient, w.deleted() ? List.of()
-                                : consents.restrictions(changes.get(i).resource()));
-                    }
-                    if (jp.kiroku.access.SharingConsents.carriesShares(w.key().type())) {
-                        sharing.replace(w.key(), patient, w.deleted() ? List.of() : sharing.shares(changes.get(i).resource()));
-                    }
+                    accessRows.replace(w.key(), patient, w.deleted() ? null : changes.get(i).resource(), w.lastUpdated());
                 }
                 touched.add(new AuditRecord.Touched(w.key().type(), w.key().id(), w.versionId(), patient));
             }

@@ -22,8 +22,6 @@ import org.springframework.stereotype.Service;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
-import jp.kiroku.access.CareRelations;
-import jp.kiroku.access.ConsentRestrictions;
 import jp.kiroku.audit.Agent;
 import jp.kiroku.audit.AuditRecord;
 import jp.kiroku.audit.AuditTrail;
@@ -84,9 +82,7 @@ public class Disposals {
     private final Retention retention;
     private final RecordStore store;
     private final SearchIndex search;
-    private final CareRelations careRelations;
-    private final ConsentRestrictions consents;
-    private final jp.kiroku.access.SharingConsents sharing;
+    private final jp.kiroku.access.AccessRows accessRows;
     private final DataKeys keys;
     private final AuditTrail audit;
     private final Clock clock;
@@ -95,16 +91,14 @@ public class Disposals {
     private final jp.kiroku.ledger.Ledgers ledgers;
     private final jp.kiroku.incidents.OperatingMode mode;
 
-    Disposals(JdbcTemplate jdbc, Retention retention, RecordStore store, SearchIndex search, CareRelations careRelations,
-              ConsentRestrictions consents, jp.kiroku.access.SharingConsents sharing, DataKeys keys, AuditTrail audit, Clock clock, PlatformTransactionManager transactions,
+    Disposals(JdbcTemplate jdbc, Retention retention, RecordStore store, SearchIndex search,
+              jp.kiroku.access.AccessRows accessRows, DataKeys keys, AuditTrail audit, Clock clock, PlatformTransactionManager transactions,
               KirokuProperties props, jp.kiroku.ledger.Ledgers ledgers, jp.kiroku.incidents.OperatingMode mode) {
         this.jdbc = jdbc;
         this.retention = retention;
         this.store = store;
         this.search = search;
-        this.careRelations = careRelations;
-        this.consents = consents;
-        this.sharing = sharing;
+        this.accessRows = accessRows;
         this.keys = keys;
         this.audit = audit;
         this.clock = clock;
@@ -324,15 +318,7 @@ public class Disposals {
                 new Authorship(by.kind().code(), by.id(), null, null, facility, "disposal " + d.id() + ": " + d.reason()));
         search.replace(current.stream().map(k -> new SearchIndex.Entry(k, patient, null, false)).toList());
         for (ResourceKey k : current) {
-            if (CareRelations.carriesRelations(k.type())) {
-                careRelations.replace(k, patient, List.of());
-            }
-            if (ConsentRestrictions.carriesRestrictions(k.type())) {
-                consents.replace(k, patient, List.of());
-            }
-            if (jp.kiroku.access.SharingConsents.carriesShares(k.type())) {
-                sharing.replace(k, patient, List.of());
-            }
+            accessRows.replace(k, patient, null, null);
         }
         // 2. the versions that held content: listed in the register, then removed (the owner's function, only those)
         List<Long> seqs = jdbc.queryForList("SELECT v.seq FROM resource_version v JOIN resource_current c ON c.res_type ="
