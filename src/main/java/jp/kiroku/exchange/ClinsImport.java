@@ -83,7 +83,10 @@ public class ClinsImport {
                 if (r == null || r instanceof org.hl7.fhir.r4.model.Composition) {
                     continue; // the Composition is the document itself: kept only inside the stored Bundle
                 }
-                String id = r.getIdElement().hasIdPart() ? r.getIdElement().getIdPart() : entryId(e);
+                String id = jp.kiroku.fhir.StoredBundles.entryId(e);
+                if (id == null) {
+                    throw new InvalidRequestException("A Bundle entry has neither a resource id nor a fullUrl");
+                }
                 String key = r.fhirType() + "/" + id;
                 if (ids.containsValue(key)) {
                     throw new InvalidRequestException("Two entries of the Bundle are " + key);
@@ -110,17 +113,5 @@ public class ClinsImport {
     private static void put(Bundle tx, Resource r, String type, String id, String fullUrl) {
         r.setId(type + "/" + id);
         tx.addEntry().setFullUrl(fullUrl).setResource(r).getRequest().setMethod(Bundle.HTTPVerb.PUT).setUrl(type + "/" + id);
-    }
-
-    /** An entry without a resource id gets the uuid of its urn:uuid fullUrl, or one derived from the fullUrl. */
-    private static String entryId(Bundle.BundleEntryComponent e) {
-        String full = e.getFullUrl();
-        if (full != null && full.startsWith("urn:uuid:")) {
-            return full.substring("urn:uuid:".length());
-        }
-        if (full == null) {
-            throw new InvalidRequestException("A Bundle entry has neither a resource id nor a fullUrl");
-        }
-        return UUID.nameUUIDFromBytes(full.getBytes(StandardCharsets.UTF_8)).toString();
     }
 }

@@ -117,7 +117,9 @@ class FhirRecords {
             return id;
         }
         if (resource instanceof org.hl7.fhir.r4.model.Bundle bundle) {
-            return bundlePatient(bundle);
+            // FHIR puts no Bundle in the Patient compartment, but a stored document or collection holds the patient's
+            // data: it is placed, sealed and access-checked as theirs (whoever writes it must reach that patient)
+            return StoredBundles.patient(bundle);
         }
         if (ctx.getResourceDefinition(type).getSearchParamsForCompartmentName("Patient").isEmpty()) {
             return null;
@@ -128,25 +130,6 @@ class FhirRecords {
                 .filter(ref -> "Patient".equals(ref.getResourceType()) && ref.hasIdPart() && !ref.isAbsolute())
                 .map(IIdType::getIdPart)
                 .findFirst().orElse(null);
-    }
-
-    /**
-     * The patient a stored Bundle (a JP-CLINS or health-check document or collection kept as received) is about: its
-     * first Patient entry, at the id the importers store it under (the resource's id, else the uuid of an
-     * {@code urn:uuid:} fullUrl). FHIR puts no Bundle in the Patient compartment, but such a Bundle holds the patient's
-     * data: it is placed, sealed and access-checked as theirs (whoever writes it must reach that patient).
-     */
-    static String bundlePatient(org.hl7.fhir.r4.model.Bundle bundle) {
-        for (org.hl7.fhir.r4.model.Bundle.BundleEntryComponent e : bundle.getEntry()) {
-            if (e.getResource() instanceof org.hl7.fhir.r4.model.Patient p) {
-                if (p.getIdElement().hasIdPart()) {
-                    return p.getIdElement().getIdPart();
-                }
-                String full = e.getFullUrl();
-                return full != null && full.startsWith("urn:uuid:") ? full.substring("urn:uuid:".length()) : null;
-            }
-        }
-        return null;
     }
 
     /**
