@@ -69,7 +69,7 @@ public class PartnerRecords {
         if ((identifier == null) == (sourcePatientId == null)) {
             throw new IllegalArgumentException("name the patient by --identifier SYSTEM|VALUE or by --patient ID (at the source)");
         }
-        String token = token(source);
+        String token = token(source, by);
         String patient = sourcePatientId;
         if (identifier != null) {
             Bundle found = get(source, token, "Patient?identifier=" + URLEncoder.encode(identifier, StandardCharsets.UTF_8));
@@ -117,7 +117,7 @@ public class PartnerRecords {
                 .withDetail("source=" + source.base().getHost() + " client=" + source.clientId() + " " + why));
     }
 
-    private String token(Source source) {
+    private String token(Source source, Agent by) {
         String basic = Base64.getEncoder().encodeToString((URLEncoder.encode(source.clientId(), StandardCharsets.UTF_8) + ":"
                 + URLEncoder.encode(source.secret(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
         HttpRequest request = HttpRequest.newBuilder(source.base().resolve("oauth2/token")).timeout(Duration.ofSeconds(30))
@@ -126,7 +126,7 @@ public class PartnerRecords {
                         + URLEncoder.encode("system/*.rs", StandardCharsets.UTF_8))).build();
         HttpResponse<String> r = send(source, request);
         if (r.statusCode() != 200) {
-            failed(Agent.localOperator(), source, "token refused (" + r.statusCode() + ")");
+            failed(by, source, "token refused (" + r.statusCode() + ")");
             throw new IllegalArgumentException("the source refused the partner credentials (HTTP " + r.statusCode() + ")");
         }
         var json = tools.jackson.databind.json.JsonMapper.builder().build().readTree(r.body());
