@@ -19,7 +19,7 @@ import java.util.Set;
 public final class CheckupCsv {
 
     /** JLAC10 17-digit codes (MEDIS 臨床検査マスター): OID 1.2.392.200119.4.504, as JP Core and JP-CLINS write it. */
-    public static final String JLAC10 = "urn:oid:1.2.392.200119.4.504";
+    public static final String JLAC10 = CodeSystems.JLAC10;
     /** 特定健診項目コード (MHLW's specified-health-check item codes, as the eCheckupReport IG writes them). */
     public static final String CHECKUP_ITEM = "urn:oid:1.2.392.200119.6.1005";
     public static final String UCUM = "http://unitsofmeasure.org";

@@ -257,7 +257,7 @@ public class CheckupImport {
     /** A Japanese name as JP Core writes it: family and given split at the first space, IDE (kanji) or SYL (kana). */
     private static HumanName name(String text, String representation) {
         HumanName n = new HumanName().setUse(HumanName.NameUse.OFFICIAL).setText(text);
-        n.addExtension("http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation",
+        n.addExtension(CodeSystems.NAME_REPRESENTATION,
                 new org.hl7.fhir.r4.model.CodeType(representation));
         String[] parts = text.strip().split("[\\s\u3000]+", 2);
         n.setFamily(parts[0]);

@@ -74,7 +74,6 @@ public class ClinsExport {
     static final String BUNDLE_IDENTIFIER = "http://jpfhir.jp/fhir/clins/bundle-identifier";
     static final String INSTITUTION_EXTENSION = "http://jpfhir.jp/fhir/clins/Extension/StructureDefinition/JP_eCS_InstitutionNumber";
     static final String INSTITUTION_SYSTEM = "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no";
-    static final String LOCAL_PATIENT_ID_PREFIX = "urn:oid:1.2.392.100495.20.3.51.1";
     static final String INSURANCE_MEMBER_ID = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID";
     static final String KIROKU_TAGS = "http://kiroku.jp/";
     /** The types JP_eCS_InstitutionNumber may be used on (its context in the package). */
@@ -277,8 +276,8 @@ public class ClinsExport {
     String institutionNumber(PatientData data) {
         for (Identifier id : data.patient.getIdentifier()) {
             String system = id.getSystem();
-            if (system != null && system.startsWith(LOCAL_PATIENT_ID_PREFIX) && system.length() == LOCAL_PATIENT_ID_PREFIX.length() + 10) {
-                return system.substring(LOCAL_PATIENT_ID_PREFIX.length());
+            if (system != null && system.startsWith(CodeSystems.PATIENT_ID_PREFIX) && system.length() == CodeSystems.PATIENT_ID_PREFIX.length() + 10) {
+                return system.substring(CodeSystems.PATIENT_ID_PREFIX.length());
             }
         }
         Optional<String> fromOrganization = data.of(Organization.class).stream()
@@ -288,7 +287,7 @@ public class ClinsExport {
                 .filter(i -> INSTITUTION_SYSTEM.equals(i.getSystem())).map(Identifier::getValue).findFirst();
         return fromOrganization.orElseThrow(() -> new UnprocessableEntityException("Missing the institution number (医療機関番号)"
                 + " for JP-CLINS: give Patient/" + data.patient.getIdElement().getIdPart() + " an identifier with the system "
-                + LOCAL_PATIENT_ID_PREFIX + "<10-digit number> (its institution-local id) or a managingOrganization with an"
+                + CodeSystems.PATIENT_ID_PREFIX + "<10-digit number> (its institution-local id) or a managingOrganization with an"
                 + " identifier of the system " + INSTITUTION_SYSTEM));
     }
 

@@ -195,7 +195,7 @@ public class Ssmix2Export {
         Run(Options options, Path root) {
             this.options = options;
             this.root = root;
-            this.system = Ssmix2Mapper.PATIENT_ID_SYSTEM_PREFIX + options.institution();
+            this.system = CodeSystems.PATIENT_ID_PREFIX + options.institution();
             this.writer = new Ssmix2Writer(options.institution(), zone,
                     options.encoding().equals(StandardCharsets.UTF_8) ? "UNICODE UTF-8" : "~ISO IR87");
         }
@@ -238,7 +238,7 @@ public class Ssmix2Export {
             data.of(Specimen.class).forEach(s -> specimens.put("Specimen/" + s.getIdElement().getIdPart(), s));
             Map<String, List<Observation>> results = new LinkedHashMap<>();
             data.of(Observation.class).stream().filter(Ssmix2Export::current)
-                    .filter(o -> o.getCode().getCoding().stream().anyMatch(c -> Ssmix2Mapper.JLAC10.equals(c.getSystem())))
+                    .filter(o -> o.getCode().getCoding().stream().anyMatch(c -> CodeSystems.JLAC10.equals(c.getSystem())))
                     .sorted(Comparator.comparing((Observation o) -> String.valueOf(o.getCode().getCodingFirstRep().getCode()))
                             .thenComparing(o -> o.getIdElement().getIdPart()))
                     .forEach(o -> results.computeIfAbsent(o.hasSpecimen() && specimens.containsKey(o.getSpecimen().getReference())

@@ -51,9 +51,6 @@ import ca.uhn.hl7v2.util.Terser;
  */
 final class Ssmix2Mapper {
 
-    /** JP Core: the patient id system of a medical institution is this prefix + "1" + its 10-digit number. */
-    static final String PATIENT_ID_SYSTEM_PREFIX = "urn:oid:1.2.392.100495.20.3.51.1";
-    static final String JLAC10 = "urn:oid:1.2.392.200119.4.504";
     static final String JP_PATIENT = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Patient";
     static final String JP_CONDITION = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Condition";
     static final String JP_MEDICATION_REQUEST = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_MedicationRequest";
@@ -61,11 +58,10 @@ final class Ssmix2Mapper {
     static final String JP_SPECIMEN = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Specimen";
     /** The 3-digit material codes of JLAC10 (SPM-4, coding system JC10): no FHIR system is published for them. */
     static final String JLAC10_MATERIAL = "http://kiroku.jp/fhir/CodeSystem/jlac10-material";
-    static final String REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation";
 
     /** HL7 v2 coding system names used by SS-MIX2 / JAHIS, and the FHIR system of each (JP Core / JP-CLINS). */
     static final Map<String, String> SYSTEMS = Map.ofEntries(
-            Map.entry("JC10", JLAC10),
+            Map.entry("JC10", CodeSystems.JLAC10),
             Map.entry("HOT", "urn:oid:1.2.392.200119.4.403.1"),
             Map.entry("HOT9", "urn:oid:1.2.392.200119.4.403.1"),
             Map.entry("HOT7", "urn:oid:1.2.392.200119.4.403.2"),
@@ -95,7 +91,7 @@ final class Ssmix2Mapper {
     }
 
     String patientSystem() {
-        return PATIENT_ID_SYSTEM_PREFIX + institution;
+        return CodeSystems.PATIENT_ID_PREFIX + institution;
     }
 
     String patientId(String ssmixId) {
@@ -154,7 +150,7 @@ final class Ssmix2Mapper {
                 default -> null;
             };
             if (representation != null) {
-                name.addExtension(REPRESENTATION, new CodeType(representation));
+                name.addExtension(CodeSystems.NAME_REPRESENTATION, new CodeType(representation));
             }
         }
         String birth = v(pid, 7, 0, 1);

@@ -62,7 +62,7 @@ final class Ssmix2Writer {
     private static final DateTimeFormatter MINUTES = DateTimeFormatter.ofPattern("yyyyMMddHHmm");
     /** FHIR system to the HL7 coding system name SS-MIX2 uses (the first name where the mapper accepts several). */
     private static final Map<String, String> NAMES = Map.of(
-            Ssmix2Mapper.JLAC10, "JC10",
+            CodeSystems.JLAC10, "JC10",
             "urn:oid:1.2.392.200119.4.403.1", "HOT",
             "urn:oid:1.2.392.200119.4.403.2", "HOT7",
             "urn:oid:1.2.392.200119.4.402.1", "HOT13",
@@ -343,7 +343,7 @@ final class Ssmix2Writer {
             set(pid, 5, rep, 1, n.getFamily());
             set(pid, 5, rep, 2, given);
             set(pid, 5, rep, 7, "L");
-            Extension ext = n.getExtensionByUrl(Ssmix2Mapper.REPRESENTATION);
+            Extension ext = n.getExtensionByUrl(CodeSystems.NAME_REPRESENTATION);
             String representation = ext == null ? null : ext.getValue().primitiveValue();
             set(pid, 5, rep, 8, representation == null ? null : switch (representation) {
                 case "IDE" -> "I";
