@@ -142,7 +142,7 @@ class Searches {
             }
         }
         Query query = q;
-        Window w = window(caller, type, snapshot, offset, count, () -> matches(caller, query, offset, count));
+        Window w = window(caller, type, snapshot, offset, count, () -> matches(caller, query));
         // a snapshot page is checked again: a care relationship may have ended since the search
         List<ResourceKey> keys = snapshot == null ? w.keys() : services.guard().visibleOnly(view, w.keys(), k -> k);
         List<Found> matches = load(caller, keys, request.storedJson());
@@ -254,16 +254,15 @@ class Searches {
     }
 
     /**
-     * All matches in order, as keys. The first query asks for one more than the page; only when there are more does
-     * it fetch all (up to kiroku.search.max-results) for the snapshot. String sorts load the matches and sort them in
-     * memory.
+     * All matches in order, as keys (up to kiroku.search.max-results, with the exact total beyond). String sorts load
+     * the matches and sort them in memory.
      */
-    private Matches matches(Caller caller, Query q, int offset, int count) {
-        return services.onReplica(caller, () -> matches(q, offset, count));
+    private Matches matches(Caller caller, Query q) {
+        return services.onReplica(caller, () -> matches(q));
     }
 
     /** Only index and store reads (it runs on the replica when that is fresh enough). */
-    private Matches matches(Query q, int offset, int count) {
+    private Matches matches(Query q) {
         SearchIndex index = services.search();
         if (q.sortsInMemory()) {
             int max = props.getSearch().getMaxStringSort();
@@ -278,10 +277,7 @@ class Searches {
             List<ResourceKey> sorted = index.sortInMemory(q, resources);
             return new Matches(sorted, sorted.size());
         }
-        List<ResourceKey> first = index.keys(q, 0, offset + count + 1);
-        if (first.size() <= offset + count) {
-            return new Matches(first, first.size());
-        }
+        // one query for the page and the snapshot: asking for the page first ran the search twice whenever it spans pages
         int max = props.getSearch().getMaxResults();
         List<ResourceKey> all = index.keys(q, 0, max + 1);
         if (all.size() > max) {

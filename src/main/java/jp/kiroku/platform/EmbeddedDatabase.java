@@ -70,6 +70,9 @@ final class EmbeddedDatabase implements AutoCloseable {
                     .setServerConfig("max_connections", "100")
                     .setServerConfig("password_encryption", "scram-sha-256")
                     .setServerConfig("shared_buffers", sharedBuffers.toMegabytes() + "MB")
+                    // the index and tables are read from memory or SSD: with the default 4.0 the planner preferred
+                    // scanning a whole type to ~100 index probes (bench/RESULTS.md, 2026-12-07)
+                    .setServerConfig("random_page_cost", "1.1")
                     .setServerConfig("log_min_messages", "warning")
                     .setConnectConfig("password", secrets.getProperty("superuser"))
                     .setPGStartupWait(Duration.ofSeconds(60))
