@@ -20,6 +20,18 @@ public final class Envelope {
     private static final int TAG_BITS = 128;
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /**
+     * One cipher object per thread, initialised anew for every value: looking the transformation up in the providers
+     * cost about as much as decrypting a record (JFR, bench/RESULTS.md 2026-12-07).
+     */
+    private static final ThreadLocal<Cipher> CIPHER = ThreadLocal.withInitial(() -> {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is not available", e);
+        }
+    });
+
     private Envelope() {
     }
 
@@ -27,7 +39,7 @@ public final class Envelope {
         byte[] nonce = new byte[NONCE];
         RANDOM.nextBytes(nonce);
         try {
-            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher c = CIPHER.get();
             c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
             c.updateAAD(associatedData.getBytes(StandardCharsets.UTF_8));
             byte[] sealed = c.doFinal(plaintext);
@@ -43,7 +55,7 @@ public final class Envelope {
             throw new IllegalStateException("not a sealed value of format " + FORMAT);
         }
         try {
-            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher c = CIPHER.get();
             c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, sealed, 1, NONCE));
             c.updateAAD(associatedData.getBytes(StandardCharsets.UTF_8));
             return c.doFinal(sealed, 1 + NONCE, sealed.length - 1 - NONCE);

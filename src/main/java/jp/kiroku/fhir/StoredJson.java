@@ -2,7 +2,6 @@ package jp.kiroku.fhir;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -115,7 +114,8 @@ final class StoredJson {
         }
 
         private void writeBundle(Bundle b, OutputStream out) throws IOException {
-            try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+            try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)
+                    .disable(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM)) {
                 g.writeStartObject();
                 g.writeStringField("resourceType", "Bundle");
                 g.writeStringField("id", b.getIdElement().getIdPart());
@@ -143,8 +143,15 @@ final class StoredJson {
                         }
                         byte[] bytes = (byte[]) e.getResource().getUserData(BYTES);
                         g.writeFieldName("resource");
-                        g.writeRawValue(bytes != null ? new String(bytes, StandardCharsets.UTF_8)
-                                : ctx.newJsonParser().encodeResourceToString(e.getResource()));
+                        if (bytes != null) {
+                            // the stored UTF-8 goes out as it is: an empty raw value writes the separator, the flush
+                            // hands Jackson's buffer to the stream (not further), then the bytes follow
+                            g.writeRawValue("");
+                            g.flush();
+                            out.write(bytes);
+                        } else {
+                            g.writeRawValue(ctx.newJsonParser().encodeResourceToString(e.getResource()));
+                        }
                         g.writeObjectFieldStart("search");
                         g.writeStringField("mode", e.getSearch().getMode().toCode());
                         g.writeEndObject();
