@@ -124,7 +124,7 @@ class Searches {
         Query q = null;
         if (snapshot == null) {
             try {
-                q = services.search().query(type, params, request.strict(), compartment);
+                q = services.search().query(type, params, request.strict(), compartment, onePatient(params, compartment));
             } catch (SearchException e) {
                 throw new InvalidRequestException(e.getMessage());
             }

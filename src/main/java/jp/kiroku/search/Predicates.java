@@ -30,6 +30,16 @@ final class Predicates {
     static final class Sql {
         final List<Object> args = new ArrayList<>();
         private int aliases;
+        /**
+         * Sub-queries end with OFFSET 0, which keeps PostgreSQL from turning them into joins: each is then a check per
+         * candidate row, so the plan starts from the query's anchor whatever the values (see SearchIndex#query).
+         */
+        boolean fenced;
+
+        /** The end of an EXISTS sub-query. */
+        String close() {
+            return fenced ? " OFFSET 0)" : ")";
+        }
 
         String alias(String prefix) {
             return prefix + (++aliases);
@@ -116,7 +126,7 @@ final class Predicates {
         }
         return "EXISTS (SELECT 1 FROM search_reference " + r + " WHERE " + r + ".res_type = " + scope.type() + " AND "
                 + r + ".res_id = " + scope.id() + " AND " + r + ".param = " + literal(name) + " AND ("
-                + String.join(" OR ", ors) + "))";
+                + String.join(" OR ", ors) + ")" + sql.close();
     }
 
     /** {@code _has:Observation:patient:code=x}: some Observation whose patient is this resource matches code=x. */
@@ -141,7 +151,7 @@ final class Predicates {
         }
         return "EXISTS (SELECT 1 FROM search_reference " + r + " WHERE " + r + ".res_type = " + literal(source) + " AND "
                 + r + ".param = " + literal(refParam) + " AND " + r + ".target_type = " + scope.type() + " AND " + r
-                + ".target_id = " + scope.id() + " AND " + inner + ")";
+                + ".target_id = " + scope.id() + " AND " + inner + sql.close();
     }
 
     /**
@@ -192,8 +202,8 @@ final class Predicates {
                 + " AND " + x + ".res_id = " + scope.id() + " AND " + x + ".param = " + literal(name);
         if ("missing".equals(modifier)) {
             return switch (value) {
-                case "true" -> "NOT " + exists + ")";
-                case "false" -> exists + ")";
+                case "true" -> "NOT " + exists + sql.close();
+                case "false" -> exists + sql.close();
                 default -> throw new SearchException(name + ":missing takes true or false, not '" + value + "'");
             };
         }
@@ -250,7 +260,7 @@ final class Predicates {
                 default -> valueCondition(p.type(), col, hashScope, v, "exact".equals(modifier), refType, uriMode, sql.args);
             });
         }
-        String clause = exists + " AND (" + String.join(" OR ", ors) + "))";
+        String clause = exists + " AND (" + String.join(" OR ", ors) + ")" + sql.close();
         return not ? "NOT " + clause : clause;
     }
 
@@ -297,7 +307,7 @@ final class Predicates {
         }
         return "EXISTS (SELECT 1 FROM search_token " + x + " WHERE " + x + ".res_type = " + scope.type() + " AND " + x
                 + ".res_id = " + scope.id() + " AND " + x + ".param = " + literal(name + ParamExtractor.OF_TYPE) + " AND ("
-                + String.join(" OR ", ors) + "))";
+                + String.join(" OR ", ors) + ")" + sql.close();
     }
 
     private String tokenCondition(String x, String v, List<Object> args) {

@@ -19,9 +19,11 @@ public final class Query {
     final List<SortKey> sort;
     private final List<String> ignored;
     private final String sortUsed;
+    /** Starts from one patient's index rows, every other condition checked per row: its plan can be kept. */
+    final boolean anchored;
 
     Query(String type, String where, List<Object> args, String order, List<SortKey> sort, List<String> ignored,
-          String sortUsed) {
+          String sortUsed, boolean anchored) {
         this.type = type;
         this.where = where;
         this.args = List.copyOf(args);
@@ -29,6 +31,7 @@ public final class Query {
         this.sort = List.copyOf(sort);
         this.ignored = List.copyOf(ignored);
         this.sortUsed = sortUsed;
+        this.anchored = anchored;
     }
 
     /**
@@ -41,7 +44,7 @@ public final class Query {
         }
         List<Object> all = new java.util.ArrayList<>(args);
         all.addAll(conditionArgs);
-        return new Query(type, where + " AND " + condition, all, order, sort, ignored, sortUsed);
+        return new Query(type, where + " AND " + condition, all, order, sort, ignored, sortUsed, anchored);
     }
 
     public String type() {

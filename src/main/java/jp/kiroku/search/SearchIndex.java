@@ -37,6 +37,8 @@ public class SearchIndex {
     private static final Set<String> CONTROL = Set.of("_count", "_offset", "_sort", "_total", "_format", "_pretty",
             "_summary", "_elements", "_include", "_revinclude", "_snapshot");
 
+    private static final java.util.regex.Pattern FHIR_ID = java.util.regex.Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+
     /** The compartments R4 defines. */
     private static final Set<String> COMPARTMENTS = Set.of("Patient", "Encounter", "RelatedPerson", "Practitioner", "Device");
 
@@ -184,9 +186,30 @@ public class SearchIndex {
      * strict handling an unknown parameter or modifier is an error; otherwise it is ignored and reported.
      */
     public Query query(String type, Map<String, List<String>> params, boolean strict, Compartment compartment) {
+        return query(type, params, strict, compartment, null);
+    }
+
+    /**
+     * The same for a search that names one patient ({@code patient=X}, {@code subject=X}, X's compartment): it starts
+     * from the index rows that refer to X — a condition every match meets anyway — and checks everything else per
+     * candidate, so its plan does not depend on the values and is prepared once per connection instead of planned for
+     * every search (planning cost as much as running it, bench/RESULTS.md 2026-12-07). Its cost is bounded by X's own
+     * records, however common a code or date is among all patients.
+     */
+    public Query query(String type, Map<String, List<String>> params, boolean strict, Compartment compartment,
+                       String onePatient) {
         Predicates.Sql sql = new Predicates.Sql();
         StringBuilder where = new StringBuilder("c.res_type = ? AND NOT c.deleted");
         sql.args.add(type);
+        // a Patient is not among the rows that refer to it (its own compartment holds it by id)
+        boolean anchored = onePatient != null && !type.equals("Patient") && FHIR_ID.matcher(onePatient).matches();
+        if (anchored) {
+            where.append(" AND c.res_id IN (SELECT a.res_id FROM search_reference a WHERE a.res_type = ? AND a.target_id = ?"
+                    + " OFFSET 0)");
+            sql.args.add(type);
+            sql.args.add(onePatient);
+            sql.fenced = true;
+        }
         Predicates.Scope root = new Predicates.Scope("c.res_type", "c.res_id", "c.last_updated");
         if (compartment != null) {
             where.append(" AND ").append(compartmentCondition(type, compartment, sql));
@@ -217,16 +240,31 @@ public class SearchIndex {
         }
         List<Query.SortKey> sort = sortKeys(type, sortValues, strict, ignored);
         String sortUsed = sort.isEmpty() ? null : String.join(",", sort.stream().map(k -> (k.desc() ? "-" : "") + k.name()).toList());
-        return new Query(type, where.toString(), sql.args, orderBy(sort), sort, ignored, sortUsed);
+        return new Query(type, where.toString(), sql.args, orderBy(sort), sort, ignored, sortUsed, anchored);
     }
 
     /** The keys of the matches from {@code offset}, at most {@code limit}, in the query's order (SQL-sortable only). */
     public List<ResourceKey> keys(Query q, int offset, int limit) {
+        if (q.anchored) { // offset and limit in the text: a prepared plan then knows them, and they rarely change
+            return jdbc.query(prepared("SELECT c.res_type, c.res_id FROM resource_current c WHERE " + q.where + " ORDER BY "
+                    + q.order + " OFFSET " + offset + " LIMIT " + limit, q.args), KEY);
+        }
         List<Object> args = new ArrayList<>(q.args);
         args.add(offset);
         args.add(limit);
         return jdbc.query(planned("SELECT c.res_type, c.res_id FROM resource_current c WHERE " + q.where + " ORDER BY "
                 + q.order + " OFFSET ? LIMIT ?", args), KEY);
+    }
+
+    /** A statement the driver prepares on the server after a few uses, so that PostgreSQL can keep its plan. */
+    private static org.springframework.jdbc.core.PreparedStatementCreator prepared(String sql, List<Object> args) {
+        return con -> {
+            var ps = con.prepareStatement(sql);
+            for (int i = 0; i < args.size(); i++) {
+                ps.setObject(i + 1, args.get(i));
+            }
+            return ps;
+        };
     }
 
     public long count(Query q) {
@@ -382,7 +420,7 @@ public class SearchIndex {
             String k = sql.alias("k");
             ors.add("EXISTS (SELECT 1 FROM search_reference " + k + " WHERE " + k + ".res_type = c.res_type AND " + k
                     + ".res_id = c.res_id AND " + k + ".param IN (" + String.join(", ", params.stream().map(Predicates::literal)
-                    .toList()) + ") AND " + k + ".target_type = ? AND " + k + ".target_id = ?)");
+                    .toList()) + ") AND " + k + ".target_type = ? AND " + k + ".target_id = ?" + sql.close());
             sql.args.add(compartment.type());
             sql.args.add(compartment.id());
         }

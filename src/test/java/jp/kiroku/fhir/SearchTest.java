@@ -101,6 +101,32 @@ class SearchTest extends ServerTest {
                 .isEqualTo(notCode);
     }
 
+    /**
+     * A search for one patient keeps its prepared plan across values (SearchIndex#query): run the same shape for every
+     * LOINC code of the patient, by patient and by compartment, often enough that every pooled connection reuses it,
+     * and each answer must still be that code's observations.
+     */
+    @Test
+    void everyCodeOfThePatientFindsExactlyItsObservationsWithAKeptPlan() {
+        Map<String, Set<String>> byCode = new HashMap<>();
+        for (Observation o : sentObservations()) {
+            o.getCode().getCoding().stream().filter(c -> "http://loinc.org".equals(c.getSystem()))
+                    .forEach(c -> byCode.computeIfAbsent(c.getCode(), k -> new HashSet<>()).add(serverId(o)));
+        }
+        assertThat(byCode).hasSizeGreaterThan(10);
+        for (int round = 0; round < 2; round++) {
+            for (Map.Entry<String, Set<String>> e : byCode.entrySet()) {
+                String code = "http://loinc.org%7C" + e.getKey();
+                assertThat(new HashSet<>(allIds("Observation?patient=" + patientId + "&code=" + code))).as(e.getKey())
+                        .isEqualTo(e.getValue());
+                assertThat(new HashSet<>(allIds("Patient/" + patientId + "/Observation?code=" + code))).as(e.getKey())
+                        .isEqualTo(e.getValue());
+            }
+        }
+        assertThat(allIds("Observation?patient=no-such-patient&code=http://loinc.org%7C" + byCode.keySet().iterator().next()))
+                .isEmpty();
+    }
+
     @Test
     void observationsByDatePrefixesComputedFromTheData() {
         List<Instant> times = sentObservations().stream().filter(Observation::hasEffectiveDateTimeType)
