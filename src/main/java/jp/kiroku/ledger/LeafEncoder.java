@@ -1,7 +1,7 @@
 package jp.kiroku.ledger;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collection;
 
 /**
@@ -11,10 +11,13 @@ import java.util.Collection;
  */
 public final class LeafEncoder {
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    // a plain array, not a ByteArrayOutputStream: its synchronized write per byte and its growth by small steps were
+    // a third of `kiroku verify`'s CPU (JFR, bench/RESULTS.md 2026-12-07)
+    private byte[] buf = new byte[256];
+    private int size;
 
     private LeafEncoder(int format) {
-        out.write(format);
+        put(format);
     }
 
     /** A leaf of the given format (one per leaf source and version of its layout). */
@@ -31,13 +34,15 @@ public final class LeafEncoder {
             return int32(-1);
         }
         int32(value.length);
-        out.writeBytes(value);
+        room(value.length);
+        System.arraycopy(value, 0, buf, size, value.length);
+        size += value.length;
         return this;
     }
 
     public LeafEncoder number(long value) {
         for (int shift = 56; shift >= 0; shift -= 8) {
-            out.write((int) (value >>> shift));
+            put((int) (value >>> shift));
         }
         return this;
     }
@@ -52,7 +57,7 @@ public final class LeafEncoder {
     }
 
     public LeafEncoder flag(boolean value) {
-        out.write(value ? 1 : 0);
+        put(value ? 1 : 0);
         return this;
     }
 
@@ -63,14 +68,25 @@ public final class LeafEncoder {
     }
 
     public byte[] toBytes() {
-        return out.toByteArray();
+        return Arrays.copyOf(buf, size);
     }
 
     private LeafEncoder int32(int v) {
-        out.write(v >>> 24);
-        out.write(v >>> 16);
-        out.write(v >>> 8);
-        out.write(v);
+        put(v >>> 24);
+        put(v >>> 16);
+        put(v >>> 8);
+        put(v);
         return this;
+    }
+
+    private void put(int b) {
+        room(1);
+        buf[size++] = (byte) b;
+    }
+
+    private void room(int n) {
+        if (size + n > buf.length) {
+            buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
+        }
     }
 }

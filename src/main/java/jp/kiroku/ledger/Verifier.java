@@ -24,13 +24,28 @@ final class Verifier {
         this.tx = tx;
     }
 
+    /**
+     * Rows in binary form (bytea and arrays as stored): decoding hex text and text arrays was a third of a
+     * verification's CPU (JFR, bench/RESULTS.md 2026-12-07).
+     */
+    private void stream(String sql, org.springframework.jdbc.core.RowCallbackHandler rows, Object... args) {
+        streaming.query(con -> {
+            var ps = con.prepareStatement(sql);
+            ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(-1); // -1: binary results at once
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            return ps;
+        }, rows);
+    }
+
     Ledgers.LogReport verify(LeafSource source, List<Checkpoint> trusted, LongConsumer progress) {
         return tx.execute(status -> {
             List<Ledgers.Finding> findings = new ArrayList<>();
             CheckpointVerifier tree = new CheckpointVerifier(trusted);
             long[] expected = {0};
             // 1. the log in index order: dense indexes, and the tree against the checkpoints
-            streaming.query("SELECT idx, leaf_hash FROM ledger_entry WHERE log = ? ORDER BY idx", rs -> {
+            stream("SELECT idx, leaf_hash FROM ledger_entry WHERE log = ? ORDER BY idx", rs -> {
                 long idx = rs.getLong(1);
                 if (idx != expected[0]) {
                     findings.add(new Ledgers.Finding("missing-entries", expected[0], null, "log entries " + expected[0]
@@ -45,7 +60,7 @@ final class Verifier {
             long[] pending = {0};
             long[] disposed = {0};
             String register = source.disposalRegister();
-            streaming.query("SELECT e.idx AS e_idx, e.leaf_hash AS e_hash, e.source_seq AS e_seq, s.seq AS s_seq,"
+            stream("SELECT e.idx AS e_idx, e.leaf_hash AS e_hash, e.source_seq AS e_seq, s.seq AS s_seq,"
                     + " p.source_seq IS NOT NULL AS queued, " + (register == null ? "false" : "d.seq IS NOT NULL")
                     + " AS disposed, " + source.columns() + source.checkColumns()
                     + " FROM (SELECT idx, source_seq, leaf_hash FROM ledger_entry WHERE log = ?) e"
