@@ -87,8 +87,16 @@ class Searches {
     private record Include(String source, String param, String target, boolean reverse, boolean iterate) {
     }
 
-    /** The one patient a search is limited to by its compartment or a single patient/subject value, or null. */
+    /**
+     * The one patient a search is limited to by its compartment or a single patient/subject value (a plain id), or
+     * null.
+     */
     private static String onePatient(Map<String, List<String>> params, SearchIndex.Compartment compartment) {
+        String id = namedPatient(params, compartment);
+        return id != null && Http.FHIR_ID.matcher(id).matches() ? id : null;
+    }
+
+    private static String namedPatient(Map<String, List<String>> params, SearchIndex.Compartment compartment) {
         if (compartment != null) {
             return compartment.type().equals("Patient") ? compartment.id() : null;
         }
@@ -123,13 +131,14 @@ class Searches {
         View view = services.guard().view(caller, Permission.SEARCH);
         Query q = null;
         if (snapshot == null) {
+            String patient = onePatient(params, compartment);
             try {
-                q = services.search().query(type, params, request.strict(), compartment, onePatient(params, compartment));
+                q = services.search().query(type, params, request.strict(), compartment, patient);
             } catch (SearchException e) {
                 throw new InvalidRequestException(e.getMessage());
             }
             // hidden records are neither matched nor counted (Bundle.total)
-            View.Condition reach = view.condition("c", onePatient(params, compartment));
+            View.Condition reach = view.condition("c", patient);
             q = reach == null ? q : q.and(reach.sql(), reach.args());
             ignored.addAll(q.ignored());
             if (isCountOnly(params)) {

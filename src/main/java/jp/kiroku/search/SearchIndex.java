@@ -37,8 +37,6 @@ public class SearchIndex {
     private static final Set<String> CONTROL = Set.of("_count", "_offset", "_sort", "_total", "_format", "_pretty",
             "_summary", "_elements", "_include", "_revinclude", "_snapshot");
 
-    private static final java.util.regex.Pattern FHIR_ID = java.util.regex.Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
-
     /** The compartments R4 defines. */
     private static final Set<String> COMPARTMENTS = Set.of("Patient", "Encounter", "RelatedPerson", "Practitioner", "Device");
 
@@ -190,7 +188,7 @@ public class SearchIndex {
     }
 
     /**
-     * The same for a search that names one patient ({@code patient=X}, {@code subject=X}, X's compartment): it starts
+     * The same for a search that names one patient by id ({@code patient=X}, {@code subject=X}, X's compartment): it starts
      * from the index rows that refer to X — a condition every match meets anyway — and checks everything else per
      * candidate, so its plan does not depend on the values and is prepared once per connection instead of planned for
      * every search (planning cost as much as running it, bench/RESULTS.md 2026-12-07). Its cost is bounded by X's own
@@ -202,7 +200,7 @@ public class SearchIndex {
         StringBuilder where = new StringBuilder("c.res_type = ? AND NOT c.deleted");
         sql.args.add(type);
         // a Patient is not among the rows that refer to it (its own compartment holds it by id)
-        boolean anchored = onePatient != null && !type.equals("Patient") && FHIR_ID.matcher(onePatient).matches();
+        boolean anchored = onePatient != null && !type.equals("Patient");
         if (anchored) {
             where.append(" AND c.res_id IN (SELECT a.res_id FROM search_reference a WHERE a.res_type = ? AND a.target_id = ?"
                     + " OFFSET 0)");
@@ -281,11 +279,8 @@ public class SearchIndex {
      */
     private static org.springframework.jdbc.core.PreparedStatementCreator planned(String sql, List<Object> args) {
         return con -> {
-            var ps = con.prepareStatement(sql);
+            var ps = prepared(sql, args).createPreparedStatement(con);
             ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
-            for (int i = 0; i < args.size(); i++) {
-                ps.setObject(i + 1, args.get(i));
-            }
             return ps;
         };
     }
@@ -503,19 +498,9 @@ public class SearchIndex {
                     }
                 }, scanArgs.toArray());
         List<ResourceKey> rest = all.stream().filter(k -> !placed.contains(k)).toList();
-        if (!rest.isEmpty()) {
-            jdbc.query(con -> {
-                var ps = con.prepareStatement("SELECT c.res_type, c.res_id, c.last_updated FROM resource_current c"
-                        + " WHERE (c.res_type, c.res_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) AND " + filter);
-                KeyArrays.bind(con, ps, 1, rest);
-                for (int i = 0; i < filterArgs.size(); i++) {
-                    ps.setObject(i + 3, filterArgs.get(i));
-                }
-                return ps;
-            }, rs -> {
-                listed.add(new Listed(new ResourceKey(rs.getString(1), rs.getString(2)), rs.getTimestamp(3).toInstant()));
-            });
-        }
+        listed.addAll(withKeys("SELECT c.res_type, c.res_id, c.last_updated FROM resource_current c WHERE (c.res_type,"
+                + " c.res_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) AND " + filter, rest, filterArgs,
+                (rs, i) -> new Listed(new ResourceKey(rs.getString(1), rs.getString(2)), rs.getTimestamp(3).toInstant())));
         // the patient first, then by type, newest first, then by id
         listed.sort(java.util.Comparator.<Listed, Boolean>comparing(l -> !l.key().type().equals("Patient"))
                 .thenComparing(l -> l.key().type())
@@ -575,6 +560,12 @@ public class SearchIndex {
 
     /** Runs SQL whose first two parameters are the key arrays, then {@code extra}; maps rows to keys. */
     private List<ResourceKey> withKeys(String sql, Collection<ResourceKey> keys, List<Object> extra) {
+        return withKeys(sql, keys, extra, KEY);
+    }
+
+    /** Runs {@code sql} with the keys as its first two (array) parameters, then {@code extra}; nothing for no keys. */
+    private <T> List<T> withKeys(String sql, Collection<ResourceKey> keys, List<Object> extra,
+                                 org.springframework.jdbc.core.RowMapper<T> rows) {
         if (keys.isEmpty()) {
             return List.of();
         }
@@ -585,7 +576,7 @@ public class SearchIndex {
                 ps.setObject(i + 3, extra.get(i));
             }
             return ps;
-        }, KEY);
+        }, rows);
     }
 
     private static final org.springframework.jdbc.core.RowMapper<ResourceKey> KEY =
