@@ -90,6 +90,31 @@ final class Predicates {
         return simple(scope, type, name, modifier, value, sql);
     }
 
+    /** True when {@code key} is a string parameter of {@code type}, plain or {@code :exact}: {@link #stringMatches} takes it. */
+    boolean isPlainString(String type, String key) {
+        int colon = key.indexOf(':');
+        ParamExtractor.Param p = extractor.param(type, colon < 0 ? key : key.substring(0, colon));
+        return p != null && p.type() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.STRING
+                && (colon < 0 || key.substring(colon + 1).equals("exact"));
+    }
+
+    /**
+     * {@code SELECT res_id} of the {@code type} resources whose string parameter matches, as a search's starting set
+     * (SearchIndex#query); {@code key} must pass {@link #isPlainString}.
+     */
+    String stringMatches(String type, String key, String value, Sql sql) {
+        boolean exact = key.endsWith(":exact");
+        String name = exact ? key.substring(0, key.indexOf(':')) : key;
+        String x = sql.alias("x");
+        sql.args.add(type);
+        List<String> ors = new ArrayList<>();
+        for (String v : splitOr(value)) {
+            ors.add(stringCondition(x + ".", SearchIndex.scope(type, name), v, exact, sql.args));
+        }
+        return "SELECT " + x + ".res_id FROM search_string " + x + " WHERE " + x + ".res_type = ? AND " + x + ".param = "
+                + literal(name) + " AND (" + String.join(" OR ", ors) + ")";
+    }
+
     /** {@code subject:Patient.name=x}: some reference of the parameter points at a resource matching the chained one. */
     private String chain(Scope scope, String type, String left, String right, String value, Sql sql) {
         int colon = left.indexOf(':');

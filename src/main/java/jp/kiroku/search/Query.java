@@ -19,7 +19,10 @@ public final class Query {
     final List<SortKey> sort;
     private final List<String> ignored;
     private final String sortUsed;
-    /** Starts from one patient's index rows, every other condition checked per row: its plan can be kept. */
+    /**
+     * Starts from one set of index rows (one patient's references, or one string parameter's matches), every other
+     * condition checked per row: its plan can be kept.
+     */
     final boolean anchored;
 
     Query(String type, String where, List<Object> args, String order, List<SortKey> sort, List<String> ignored,

@@ -201,13 +201,18 @@ public class SearchIndex {
         sql.args.add(type);
         // a Patient is not among the rows that refer to it (its own compartment holds it by id)
         boolean anchored = onePatient != null && !type.equals("Patient");
+        String byString = anchored || compartment != null ? null : stringAnchor(type, params);
         if (anchored) {
             where.append(" AND c.res_id IN (SELECT a.res_id FROM search_reference a WHERE a.res_type = ? AND a.target_id = ?"
                     + " OFFSET 0)");
             sql.args.add(type);
             sql.args.add(onePatient);
-            sql.fenced = true;
+        } else if (byString != null) {
+            where.append(" AND c.res_id IN (").append(predicates.stringMatches(type, byString, params.get(byString).get(0), sql))
+                    .append(" OFFSET 0)");
+            anchored = true;
         }
+        sql.fenced = anchored;
         Predicates.Scope root = new Predicates.Scope("c.res_type", "c.res_id", "c.last_updated");
         if (compartment != null) {
             where.append(" AND ").append(compartmentCondition(type, compartment, sql));
@@ -221,7 +226,7 @@ public class SearchIndex {
                 sortValues = e.getValue();
                 continue;
             }
-            if (CONTROL.contains(name)) {
+            if (CONTROL.contains(name) || key.equals(byString)) {
                 continue;
             }
             for (String value : e.getValue()) {
@@ -239,6 +244,26 @@ public class SearchIndex {
         List<Query.SortKey> sort = sortKeys(type, sortValues, strict, ignored);
         String sortUsed = sort.isEmpty() ? null : String.join(",", sort.stream().map(k -> (k.desc() ? "-" : "") + k.name()).toList());
         return new Query(type, where.toString(), sql.args, orderBy(sort), sort, ignored, sortUsed, anchored);
+    }
+
+    /**
+     * The string parameter a search by strings alone starts from (e.g. {@code Patient?family=山}): the first, when every
+     * parameter is a plain or {@code :exact} string given once; else null. Like a search naming one patient, it then keeps
+     * its plan: it reads the name's own matches, which any plan must, and checks the other strings per candidate.
+     */
+    private String stringAnchor(String type, Map<String, List<String>> params) {
+        String first = null;
+        for (Map.Entry<String, List<String>> e : params.entrySet()) {
+            String name = e.getKey().contains(":") ? e.getKey().substring(0, e.getKey().indexOf(':')) : e.getKey();
+            if (name.equals("_sort") || CONTROL.contains(name)) {
+                continue;
+            }
+            if (e.getValue().size() != 1 || !predicates.isPlainString(type, e.getKey())) {
+                return null;
+            }
+            first = first == null ? e.getKey() : first;
+        }
+        return first;
     }
 
     /** The keys of the matches from {@code offset}, at most {@code limit}, in the query's order (SQL-sortable only). */

@@ -218,6 +218,49 @@ class SearchTest extends ServerTest {
         assertThat(allIds("Patient?given=" + marker + "&name=yamada")).isEmpty();
     }
 
+    /**
+     * A search by names alone starts from one name's matches and keeps its plan: every prefix of every name, twice over
+     * (more often than the driver and PostgreSQL need to settle on a kept plan), with and without a second name.
+     */
+    @Test
+    void everyPrefixOfEveryFamilyFindsExactlyItsPatientsWithAKeptPlan() {
+        String marker = "k" + System.nanoTime();
+        List<String> families = List.of("Sato", "Saito", "Sasaki", "Suzuki", "山田", "山本", "山口").stream()
+                .map(f -> marker + f).toList();
+        Map<String, String> familyOf = new HashMap<>();
+        Map<String, String> givenOf = new HashMap<>();
+        for (int i = 0; i < families.size(); i++) {
+            String given = i % 2 == 0 ? "太郎" : "花子";
+            String id = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + families.get(i)
+                    + "\",\"given\":[\"" + given + "\"]}]}").as(Patient.class).getIdElement().getIdPart();
+            familyOf.put(id, families.get(i).toLowerCase(java.util.Locale.ROOT));
+            givenOf.put(id, given);
+        }
+        Set<String> prefixes = new java.util.TreeSet<>();
+        for (String f : families) {
+            for (int end = marker.length() + 1; end <= f.length(); end++) {
+                prefixes.add(f.substring(0, end));
+            }
+        }
+        for (int round = 0; round < 2; round++) {
+            for (String prefix : prefixes) {
+                String lower = prefix.toLowerCase(java.util.Locale.ROOT);
+                Set<String> expected = familyOf.entrySet().stream().filter(e -> e.getValue().startsWith(lower))
+                        .map(Map.Entry::getKey).collect(Collectors.toSet());
+                assertThat(expected).as(prefix).isNotEmpty();
+                String asked = prefix.toUpperCase(java.util.Locale.ROOT);
+                assertThat(new HashSet<>(allIds("Patient?family=" + asked))).as(asked).isEqualTo(expected);
+                Set<String> hanako = expected.stream().filter(id -> givenOf.get(id).equals("花子")).collect(Collectors.toSet());
+                assertThat(new HashSet<>(allIds("Patient?family=" + asked + "&given=花"))).as(asked + " 花").isEqualTo(hanako);
+            }
+            for (String f : families) {
+                assertThat(allIds("Patient?family:exact=" + f)).hasSize(1).allMatch(id -> familyOf.get(id).equals(
+                        f.toLowerCase(java.util.Locale.ROOT)));
+            }
+        }
+        assertThat(allIds("Patient?family=" + marker + "X")).isEmpty();
+    }
+
     @Test
     void latinNamesAreCaseAndAccentInsensitivePrefixes() {
         String marker = "m" + System.nanoTime();
