@@ -486,9 +486,21 @@ public class SearchIndex {
                         members.add(new ResourceKey(rs.getString(1), rs.getString(2)));
                     }
                 }, patientId);
+        // What the members refer to: the reference rows of the records placed with the patient come in one range scan
+        // of the patient index of search_reference (one probe per member cost ~1.2 ms, bench/RESULTS.md 2026-12-07);
+        // only members placed with another patient (each refers to this one, so it has reference rows) are probed.
         Set<ResourceKey> all = new java.util.LinkedHashSet<>(members);
+        Set<ResourceKey> unseen = new java.util.HashSet<>(members);
+        unseen.remove(new ResourceKey("Patient", patientId)); // placed with itself; it may refer to nothing
+        jdbc.query("SELECT res_type, res_id, target_type, target_id FROM search_reference WHERE patient_key = ?", rs -> {
+            ResourceKey source = new ResourceKey(rs.getString(1), rs.getString(2));
+            if (members.contains(source)) {
+                unseen.remove(source);
+                all.add(new ResourceKey(rs.getString(3), rs.getString(4)));
+            }
+        }, patientId);
         all.addAll(withKeys("SELECT DISTINCT r.target_type, r.target_id FROM search_reference r WHERE (r.res_type, r.res_id)"
-                + " IN (SELECT * FROM unnest(?::text[], ?::text[]))", members, List.of()));
+                + " IN (SELECT * FROM unnest(?::text[], ?::text[]))", unseen, List.of()));
         StringBuilder filter = new StringBuilder("NOT c.deleted");
         List<Object> filterArgs = new ArrayList<>();
         if (types != null && !types.isEmpty()) {

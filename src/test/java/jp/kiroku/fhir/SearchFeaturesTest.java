@@ -345,6 +345,33 @@ class SearchFeaturesTest extends ServerTest {
         assertThat(admin.get("Patient/no-such-patient/$everything").status()).isEqualTo(404);
     }
 
+    /**
+     * A record in B's compartment that belongs to A (placed with A, its subject) brings what it references into B's
+     * $everything as into A's.
+     */
+    @Test
+    void everythingIncludesWhatARecordPlacedWithAnotherPatientReferences() {
+        String a = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"患者A\"}]}")
+                .as(Patient.class).getIdElement().getIdPart();
+        String b = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"患者B\"}]}")
+                .as(Patient.class).getIdElement().getIdPart();
+        String doctor = admin.post("Practitioner", "{\"resourceType\":\"Practitioner\",\"name\":[{\"family\":\"医師\"}]}")
+                .as(org.hl7.fhir.r4.model.Practitioner.class).getIdElement().getIdPart();
+        Response created = admin.post("Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":"
+                + "\"家族歴の聴取\"},\"subject\":{\"reference\":\"Patient/" + a + "\"},\"performer\":[{\"reference\":\"Patient/" + b
+                + "\"},{\"reference\":\"Practitioner/" + doctor + "\"}]}");
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        String observation = created.as(Observation.class).getIdElement().getIdPart();
+        for (String patient : List.of(a, b)) {
+            Set<String> found = new HashSet<>();
+            pages("Patient/" + patient + "/$everything").forEach(p -> p.getEntry().forEach(e -> found.add(
+                    e.getResource().fhirType() + "/" + e.getResource().getIdElement().getIdPart())));
+            // the record and all it refers to: both patients and the practitioner
+            assertThat(found).as("everything of " + patient).isEqualTo(Set.of("Patient/" + a, "Patient/" + b,
+                    "Observation/" + observation, "Practitioner/" + doctor));
+        }
+    }
+
     @Test
     void pagingThroughASnapshotHasNoDuplicatesOrGapsWhileOthersWrite() {
         String marker = "page" + System.nanoTime();
