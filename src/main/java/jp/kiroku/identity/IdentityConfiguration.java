@@ -60,6 +60,15 @@ class IdentityConfiguration {
     private static final String[] PUBLIC = {"/fhir/metadata", "/fhir/.well-known/**", "/.well-known/**",
             "/oauth2/jwks", "/actuator/health", "/actuator/health/**", "/error"};
 
+    /** Spring Security's strict firewall, with its header rules checked without regular expressions ({@link HeaderText}). */
+    @Bean
+    org.springframework.security.config.annotation.web.configuration.WebSecurityCustomizer strictFirewall() {
+        var firewall = new org.springframework.security.web.firewall.StrictHttpFirewall();
+        firewall.setAllowedHeaderNames(HeaderText::isAllowedName);
+        firewall.setAllowedHeaderValues(HeaderText::isAllowedValue);
+        return web -> web.httpFirewall(firewall);
+    }
+
     /** Wraps Spring Security's filters so that every token request, refused ones included, is audited. */
     @Bean
     @ConditionalOnWebApplication
