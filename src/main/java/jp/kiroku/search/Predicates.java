@@ -90,29 +90,44 @@ final class Predicates {
         return simple(scope, type, name, modifier, value, sql);
     }
 
-    /** True when {@code key} is a string parameter of {@code type}, plain or {@code :exact}: {@link #stringMatches} takes it. */
-    boolean isPlainString(String type, String key) {
+    /**
+     * True when {@link #matches} takes {@code key}: a string parameter of {@code type} (plain or {@code :exact}) or a
+     * reference parameter (plain or with a type modifier).
+     */
+    boolean isAnchor(String type, String key) {
         int colon = key.indexOf(':');
-        ParamExtractor.Param p = extractor.param(type, colon < 0 ? key : key.substring(0, colon));
-        return p != null && p.type() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.STRING
-                && (colon < 0 || key.substring(colon + 1).equals("exact"));
+        ParamExtractor.Param p = key.contains(".") ? null : extractor.param(type, colon < 0 ? key : key.substring(0, colon));
+        String modifier = colon < 0 ? null : key.substring(colon + 1);
+        if (p == null) {
+            return false;
+        }
+        return switch (p.type()) {
+            case STRING -> modifier == null || modifier.equals("exact");
+            case REFERENCE -> modifier == null || ctx.getResourceTypes().contains(modifier);
+            default -> false;
+        };
     }
 
     /**
-     * {@code SELECT res_id} of the {@code type} resources whose string parameter matches, as a search's starting set
-     * (SearchIndex#query); {@code key} must pass {@link #isPlainString}.
+     * {@code SELECT res_id} of the {@code type} resources that match {@code key=value}, as a search's starting set
+     * (SearchIndex#query): the same condition as {@link #condition}, read from the index instead of checked per
+     * resource. {@code key} must pass {@link #isAnchor}.
      */
-    String stringMatches(String type, String key, String value, Sql sql) {
-        boolean exact = key.endsWith(":exact");
-        String name = exact ? key.substring(0, key.indexOf(':')) : key;
+    String matches(String type, String key, String value, Sql sql) {
+        int colon = key.indexOf(':');
+        String name = colon < 0 ? key : key.substring(0, colon);
+        String modifier = colon < 0 ? null : key.substring(colon + 1);
+        ParamExtractor.Param p = extractor.param(type, name);
+        boolean reference = p.type() == ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.REFERENCE;
         String x = sql.alias("x");
         sql.args.add(type);
         List<String> ors = new ArrayList<>();
         for (String v : splitOr(value)) {
-            ors.add(stringCondition(x + ".", SearchIndex.scope(type, name), v, exact, sql.args));
+            ors.add(valueCondition(p.type(), x + ".", SearchIndex.scope(type, name), v, "exact".equals(modifier),
+                    reference ? modifier : null, null, sql.args));
         }
-        return "SELECT " + x + ".res_id FROM search_string " + x + " WHERE " + x + ".res_type = ? AND " + x + ".param = "
-                + literal(name) + " AND (" + String.join(" OR ", ors) + ")";
+        return "SELECT " + x + ".res_id FROM " + table(p.type()) + " " + x + " WHERE " + x + ".res_type = ? AND " + x
+                + ".param = " + literal(name) + " AND (" + String.join(" OR ", ors) + ")";
     }
 
     /** {@code subject:Patient.name=x}: some reference of the parameter points at a resource matching the chained one. */

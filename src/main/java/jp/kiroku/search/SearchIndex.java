@@ -189,8 +189,8 @@ public class SearchIndex {
 
     /**
      * The same for a search that names one patient by id ({@code patient=X}, {@code subject=X}, X's compartment): it starts
-     * from the index rows that refer to X — a condition every match meets anyway — and checks everything else per
-     * candidate, so its plan does not depend on the values and is prepared once per connection instead of planned for
+     * from the index rows of that parameter that refer to X (in X's compartment: every row that refers to X) — a
+     * condition every match meets anyway — and checks everything else per candidate, so its plan does not depend on the values and is prepared once per connection instead of planned for
      * every search (planning cost as much as running it, bench/RESULTS.md 2026-12-07). Its cost is bounded by X's own
      * records, however common a code or date is among all patients.
      */
@@ -200,18 +200,19 @@ public class SearchIndex {
         StringBuilder where = new StringBuilder("c.res_type = ? AND NOT c.deleted");
         sql.args.add(type);
         // a Patient is not among the rows that refer to it (its own compartment holds it by id)
-        boolean anchored = onePatient != null && !type.equals("Patient");
-        String byString = anchored || compartment != null ? null : stringAnchor(type, params);
-        if (anchored) {
+        boolean byPatient = onePatient != null && !type.equals("Patient");
+        // the parameter whose matches the search starts from (its condition then is not checked again per row)
+        String anchor = compartment != null ? null : byPatient ? patientAnchor(type, params) : stringAnchor(type, params);
+        if (anchor != null) {
+            where.append(" AND c.res_id IN (").append(predicates.matches(type, anchor, params.get(anchor).get(0), sql))
+                    .append(" OFFSET 0)");
+        } else if (byPatient) { // the patient's compartment: the rows that refer to X, by any parameter
             where.append(" AND c.res_id IN (SELECT a.res_id FROM search_reference a WHERE a.res_type = ? AND a.target_id = ?"
                     + " OFFSET 0)");
             sql.args.add(type);
             sql.args.add(onePatient);
-        } else if (byString != null) {
-            where.append(" AND c.res_id IN (").append(predicates.stringMatches(type, byString, params.get(byString).get(0), sql))
-                    .append(" OFFSET 0)");
-            anchored = true;
         }
+        boolean anchored = byPatient || anchor != null;
         sql.fenced = anchored;
         Predicates.Scope root = new Predicates.Scope("c.res_type", "c.res_id", "c.last_updated");
         if (compartment != null) {
@@ -226,7 +227,7 @@ public class SearchIndex {
                 sortValues = e.getValue();
                 continue;
             }
-            if (CONTROL.contains(name) || key.equals(byString)) {
+            if (CONTROL.contains(name) || key.equals(anchor)) {
                 continue;
             }
             for (String value : e.getValue()) {
@@ -258,12 +259,27 @@ public class SearchIndex {
             if (name.equals("_sort") || CONTROL.contains(name)) {
                 continue;
             }
-            if (e.getValue().size() != 1 || !predicates.isPlainString(type, e.getKey())) {
+            if (e.getValue().size() != 1 || !predicates.isAnchor(type, e.getKey())
+                    || extractor.param(type, name).type() != RestSearchParameterTypeEnum.STRING) {
                 return null;
             }
             first = first == null ? e.getKey() : first;
         }
         return first;
+    }
+
+    /**
+     * The parameter that names the one patient ({@code patient=X}, {@code subject=Patient/X}), given once: its own
+     * rows are the anchor (only that parameter's, where the compartment's anchor reads every row that refers to X).
+     */
+    private String patientAnchor(String type, Map<String, List<String>> params) {
+        for (String key : List.of("patient", "subject", "subject:Patient", "patient:Patient")) {
+            List<String> values = params.get(key);
+            if (values != null && values.size() == 1 && predicates.isAnchor(type, key)) {
+                return key;
+            }
+        }
+        return null;
     }
 
     /** The keys of the matches from {@code offset}, at most {@code limit}, in the query's order (SQL-sortable only). */

@@ -121,10 +121,15 @@ class SearchTest extends ServerTest {
                         .isEqualTo(e.getValue());
                 assertThat(new HashSet<>(allIds("Patient/" + patientId + "/Observation?code=" + code))).as(e.getKey())
                         .isEqualTo(e.getValue());
+                String subject = round == 0 ? "subject=Patient/" + patientId : "subject:Patient=" + patientId;
+                assertThat(new HashSet<>(allIds("Observation?" + subject + "&code=" + code))).as(e.getKey())
+                        .isEqualTo(e.getValue());
             }
         }
         assertThat(allIds("Observation?patient=no-such-patient&code=http://loinc.org%7C" + byCode.keySet().iterator().next()))
                 .isEmpty();
+        assertThat(allIds("Observation?subject=Group/" + patientId + "&code=http://loinc.org%7C" + byCode.keySet().iterator()
+                .next())).isEmpty();
     }
 
     @Test
