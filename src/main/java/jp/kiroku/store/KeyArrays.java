@@ -16,7 +16,7 @@ public final class KeyArrays {
 
     /** Sets parameter {@code first} to the keys' types and {@code first + 1} to their ids. */
     public static void bind(Connection c, PreparedStatement ps, int first, Collection<ResourceKey> keys) throws SQLException {
-        ps.setArray(first, c.createArrayOf("text", keys.stream().map(ResourceKey::type).toArray()));
-        ps.setArray(first + 1, c.createArrayOf("text", keys.stream().map(ResourceKey::id).toArray()));
+        ps.setArray(first, c.createArrayOf("text", keys.stream().map(ResourceKey::type).toArray(String[]::new)));
+        ps.setArray(first + 1, c.createArrayOf("text", keys.stream().map(ResourceKey::id).toArray(String[]::new)));
     }
 }
