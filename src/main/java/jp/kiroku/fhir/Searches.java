@@ -101,7 +101,7 @@ class Searches {
             return compartment.type().equals("Patient") ? compartment.id() : null;
         }
         String found = null;
-        for (String name : List.of("patient", "subject", "subject:Patient", "patient:Patient")) {
+        for (String name : SearchIndex.PATIENT_PARAMS) {
             List<String> values = params.get(name);
             if (values == null) {
                 continue;

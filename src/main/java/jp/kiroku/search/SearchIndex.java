@@ -33,6 +33,12 @@ public class SearchIndex {
             RestSearchParameterTypeEnum.NUMBER, RestSearchParameterTypeEnum.QUANTITY, RestSearchParameterTypeEnum.URI,
             RestSearchParameterTypeEnum.COMPOSITE);
 
+    /**
+     * The parameters by which a search names one patient ({@code patient=X}, {@code subject=Patient/X}), in the order a
+     * search's one patient is looked for: the caller finds X by them, {@link #query} anchors on the first one given.
+     */
+    public static final List<String> PATIENT_PARAMS = List.of("patient", "subject", "subject:Patient", "patient:Patient");
+
     /** Parameters handled by the FHIR layer or HAPI, not predicates on the index. */
     private static final Set<String> CONTROL = Set.of("_count", "_offset", "_sort", "_total", "_format", "_pretty",
             "_summary", "_elements", "_include", "_revinclude", "_snapshot");
@@ -190,9 +196,10 @@ public class SearchIndex {
     /**
      * The same for a search that names one patient by id ({@code patient=X}, {@code subject=X}, X's compartment): it starts
      * from the index rows of that parameter that refer to X (in X's compartment: every row that refers to X) — a
-     * condition every match meets anyway — and checks everything else per candidate, so its plan does not depend on the values and is prepared once per connection instead of planned for
-     * every search (planning cost as much as running it, bench/RESULTS.md 2026-12-07). Its cost is bounded by X's own
-     * records, however common a code or date is among all patients.
+     * condition every match meets anyway — and checks everything else per candidate, so its plan does not depend on
+     * the values and is prepared once per connection instead of planned for every search (planning cost as much as
+     * running it, bench/RESULTS.md 2026-12-07). Its cost is bounded by X's own records, however common a code or date
+     * is among all patients. A search by string parameters alone is anchored the same way ({@link #stringAnchor}).
      */
     public Query query(String type, Map<String, List<String>> params, boolean strict, Compartment compartment,
                        String onePatient) {
@@ -273,7 +280,7 @@ public class SearchIndex {
      * rows are the anchor (only that parameter's, where the compartment's anchor reads every row that refers to X).
      */
     private String patientAnchor(String type, Map<String, List<String>> params) {
-        for (String key : List.of("patient", "subject", "subject:Patient", "patient:Patient")) {
+        for (String key : PATIENT_PARAMS) {
             List<String> values = params.get(key);
             if (values != null && values.size() == 1 && predicates.isAnchor(type, key)) {
                 return key;
