@@ -35,6 +35,11 @@ final class Predicates {
          * candidate row, so the plan starts from the query's anchor whatever the values (see SearchIndex#query).
          */
         boolean fenced;
+        /**
+         * Set for the records placed with this patient (SearchIndex#query): a date or token condition on such a record
+         * is then read from the patient's index rows as one set, not probed per record.
+         */
+        String placedWith;
 
         /** The end of an EXISTS sub-query. */
         String close() {
@@ -57,6 +62,10 @@ final class Predicates {
         this.zone = zone;
         this.values = values;
     }
+
+    /** The index tables with a (patient_key, res_type, param) index (V34), which a set read per patient needs. */
+    private static final Set<ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum> PATIENT_INDEXED = java.util.EnumSet.of(
+            ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.DATE, ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum.TOKEN);
 
     static String table(ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum type) {
         return switch (type) {
@@ -111,9 +120,10 @@ final class Predicates {
     /**
      * {@code SELECT res_id} of the {@code type} resources that match {@code key=value}, as a search's starting set
      * (SearchIndex#query): the same condition as {@link #condition}, read from the index instead of checked per
-     * resource. {@code key} must pass {@link #isAnchor}.
+     * resource. {@code key} must pass {@link #isAnchor}. With {@code placedElsewhere}, only the resources not placed
+     * with that patient.
      */
-    String matches(String type, String key, String value, Sql sql) {
+    String matches(String type, String key, String value, Sql sql, String placedElsewhere) {
         int colon = key.indexOf(':');
         String name = colon < 0 ? key : key.substring(0, colon);
         String modifier = colon < 0 ? null : key.substring(colon + 1);
@@ -126,8 +136,13 @@ final class Predicates {
             ors.add(valueCondition(p.type(), x + ".", SearchIndex.scope(type, name), v, "exact".equals(modifier),
                     reference ? modifier : null, null, sql.args));
         }
+        String placed = "";
+        if (placedElsewhere != null) {
+            placed = " AND " + x + ".patient_key IS DISTINCT FROM ?";
+            sql.args.add(placedElsewhere);
+        }
         return "SELECT " + x + ".res_id FROM " + table(p.type()) + " " + x + " WHERE " + x + ".res_type = ? AND " + x
-                + ".param = " + literal(name) + " AND (" + String.join(" OR ", ors) + ")";
+                + ".param = " + literal(name) + " AND (" + String.join(" OR ", ors) + ")" + placed;
     }
 
     /** {@code subject:Patient.name=x}: some reference of the parameter points at a resource matching the chained one. */
@@ -238,14 +253,20 @@ final class Predicates {
             return null;
         }
         String x = sql.alias("x");
-        String exists = "EXISTS (SELECT 1 FROM " + table(p.type()) + " " + x + " WHERE " + x + ".res_type = " + scope.type()
-                + " AND " + x + ".res_id = " + scope.id() + " AND " + x + ".param = " + literal(name);
+        // the searched record placed with the patient: its rows are among the patient's, read once (one hashed set)
+        boolean asSet = sql.placedWith != null && scope.lastUpdated() != null && PATIENT_INDEXED.contains(p.type());
+        String exists = asSet
+                ? scope.id() + " IN (SELECT " + x + ".res_id FROM " + table(p.type()) + " " + x + " WHERE " + x
+                        + ".patient_key = ? AND " + x + ".res_type = ? AND " + x + ".param = " + literal(name)
+                : "EXISTS (SELECT 1 FROM " + table(p.type()) + " " + x + " WHERE " + x + ".res_type = " + scope.type()
+                        + " AND " + x + ".res_id = " + scope.id() + " AND " + x + ".param = " + literal(name);
+        String close = asSet ? ")" : sql.close();
         if ("missing".equals(modifier)) {
-            return switch (value) {
-                case "true" -> "NOT " + exists + sql.close();
-                case "false" -> exists + sql.close();
-                default -> throw new SearchException(name + ":missing takes true or false, not '" + value + "'");
-            };
+            if (!value.equals("true") && !value.equals("false")) {
+                throw new SearchException(name + ":missing takes true or false, not '" + value + "'");
+            }
+            placedArgs(asSet, type, sql);
+            return value.equals("true") ? "NOT " + exists + close : exists + close;
         }
         boolean not = false;
         String refType = null;
@@ -294,14 +315,23 @@ final class Predicates {
         }
         String col = x + ".";
         String hashScope = SearchIndex.scope(type, name);
+        placedArgs(asSet, type, sql);
         for (String v : splitOr(value)) {
             ors.add(switch (p.type()) {
                 case COMPOSITE -> compositeCondition(col, hashScope, p.composite().valueType(), v, sql.args);
                 default -> valueCondition(p.type(), col, hashScope, v, "exact".equals(modifier), refType, uriMode, sql.args);
             });
         }
-        String clause = exists + " AND (" + String.join(" OR ", ors) + ")" + sql.close();
-        return not ? "NOT " + clause : clause;
+        String clause = exists + " AND (" + String.join(" OR ", ors) + ")" + close;
+        return not ? "NOT (" + clause + ")" : clause;
+    }
+
+    /** The arguments of a set read from the patient's index rows (its patient and type), in the order of the text. */
+    private static void placedArgs(boolean asSet, String type, Sql sql) {
+        if (asSet) {
+            sql.args.add(sql.placedWith);
+            sql.args.add(type);
+        }
     }
 
     /** One value of a parameter of this type against the index columns that start with {@code col}. */

@@ -3,8 +3,8 @@ package jp.kiroku.search;
 import java.util.List;
 
 /**
- * A parsed search of one resource type: SQL conditions over {@code resource_current c}, the order, and what was left
- * out. Made by {@link SearchIndex#query}; run with {@link SearchIndex#keys} or {@link SearchIndex#count}.
+ * A parsed search of one resource type: the records it reads ({@code resource_current c}, or a union of its parts
+ * with the same columns, also named {@code c}), SQL conditions over them, the order, and what was left out. Made by {@link SearchIndex#query}; run with {@link SearchIndex#keys} or {@link SearchIndex#count}.
  */
 public final class Query {
 
@@ -13,6 +13,7 @@ public final class Query {
     }
 
     final String type;
+    final String from;
     final String where;
     final List<Object> args;
     final String order;
@@ -25,9 +26,10 @@ public final class Query {
      */
     final boolean anchored;
 
-    Query(String type, String where, List<Object> args, String order, List<SortKey> sort, List<String> ignored,
+    Query(String type, String from, String where, List<Object> args, String order, List<SortKey> sort, List<String> ignored,
           String sortUsed, boolean anchored) {
         this.type = type;
+        this.from = from;
         this.where = where;
         this.args = List.copyOf(args);
         this.order = order;
@@ -47,7 +49,7 @@ public final class Query {
         }
         List<Object> all = new java.util.ArrayList<>(args);
         all.addAll(conditionArgs);
-        return new Query(type, where + " AND " + condition, all, order, sort, ignored, sortUsed, anchored);
+        return new Query(type, from, where + " AND " + condition, all, order, sort, ignored, sortUsed, anchored);
     }
 
     public String type() {

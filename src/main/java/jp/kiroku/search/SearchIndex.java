@@ -203,15 +203,19 @@ public class SearchIndex {
      */
     public Query query(String type, Map<String, List<String>> params, boolean strict, Compartment compartment,
                        String onePatient) {
-        Predicates.Sql sql = new Predicates.Sql();
-        StringBuilder where = new StringBuilder("c.res_type = ? AND NOT c.deleted");
-        sql.args.add(type);
         // a Patient is not among the rows that refer to it (its own compartment holds it by id)
         boolean byPatient = onePatient != null && !type.equals("Patient");
         // the parameter whose matches the search starts from (its condition then is not checked again per row)
         String anchor = compartment != null ? null : byPatient ? patientAnchor(type, params) : stringAnchor(type, params);
+        List<String> ignored = new ArrayList<>();
+        if (byPatient && anchor != null) {
+            return byPatient(type, params, strict, anchor, onePatient, ignored);
+        }
+        Predicates.Sql sql = new Predicates.Sql();
+        StringBuilder where = new StringBuilder("c.res_type = ? AND NOT c.deleted");
+        sql.args.add(type);
         if (anchor != null) {
-            where.append(" AND c.res_id IN (").append(predicates.matches(type, anchor, params.get(anchor).get(0), sql))
+            where.append(" AND c.res_id IN (").append(predicates.matches(type, anchor, params.get(anchor).get(0), sql, null))
                     .append(" OFFSET 0)");
         } else if (byPatient) { // the patient's compartment: the rows that refer to X, by any parameter
             where.append(" AND c.res_id IN (SELECT a.res_id FROM search_reference a WHERE a.res_type = ? AND a.target_id = ?"
@@ -221,20 +225,55 @@ public class SearchIndex {
         }
         boolean anchored = byPatient || anchor != null;
         sql.fenced = anchored;
-        Predicates.Scope root = new Predicates.Scope("c.res_type", "c.res_id", "c.last_updated");
         if (compartment != null) {
             where.append(" AND ").append(compartmentCondition(type, compartment, sql));
         }
-        List<String> ignored = new ArrayList<>();
-        List<String> sortValues = List.of();
+        conditions(type, params, anchor, strict, sql, ignored).forEach(c -> where.append(" AND ").append(c));
+        return query(type, "resource_current c", where.toString(), sql.args, params, strict, ignored, anchored);
+    }
+
+    /**
+     * A search naming one patient X by one parameter, in two parts that never overlap. The records placed with X (nearly
+     * all) come from one range scan of X's records of the type; the anchor and the date and token conditions are sets
+     * read once from X's index rows. The records that name X but are placed with another patient come from the
+     * anchor's rows, every condition checked per record, as in any anchored search. Probing X's index rows record by
+     * record cost ~1 ms of a date search's ~1.4 ms of SQL (bench/RESULTS.md, 2026-12-07, "searches by patient").
+     */
+    private Query byPatient(String type, Map<String, List<String>> params, boolean strict, String anchor, String patient,
+                            List<String> ignored) {
+        String value = params.get(anchor).get(0);
+        Predicates.Sql placed = new Predicates.Sql();
+        placed.fenced = true;
+        placed.placedWith = patient;
+        placed.args.add(patient);
+        placed.args.add(type);
+        StringBuilder here = new StringBuilder("c.patient_key = ? AND c.res_type = ? AND NOT c.deleted AND (c.res_id IN (")
+                .append(predicates.matches(type, anchor, value, placed, null)).append(")");
+        conditions(type, params, anchor, strict, placed, ignored).forEach(c -> here.append(" AND ").append(c));
+        // IS TRUE: inside an expression the sub-queries stay sets hashed once; at the top of WHERE PostgreSQL would turn
+        // them into joins, which a kept plan (it expects one row per patient) drives by probing record by record
+        here.append(") IS TRUE");
+        Predicates.Sql other = new Predicates.Sql();
+        other.fenced = true;
+        other.args.add(type);
+        StringBuilder elsewhere = new StringBuilder("c.res_type = ? AND NOT c.deleted AND c.res_id IN (")
+                .append(predicates.matches(type, anchor, value, other, patient)).append(" OFFSET 0)");
+        conditions(type, params, anchor, strict, other, new ArrayList<>()).forEach(c -> elsewhere.append(" AND ").append(c));
+        List<Object> args = new ArrayList<>(placed.args);
+        args.addAll(other.args);
+        return query(type, "(SELECT c.* FROM resource_current c WHERE " + here + " UNION ALL SELECT c.* FROM resource_current c"
+                + " WHERE " + elsewhere + ") c", "TRUE", args, params, strict, ignored, true);
+    }
+
+    /** The conditions of every parameter but the anchor and the control ones; unsupported ones fail or are ignored. */
+    private List<String> conditions(String type, Map<String, List<String>> params, String anchor, boolean strict,
+                                    Predicates.Sql sql, List<String> ignored) {
+        Predicates.Scope root = new Predicates.Scope("c.res_type", "c.res_id", "c.last_updated");
+        List<String> out = new ArrayList<>();
         for (Map.Entry<String, List<String>> e : params.entrySet()) {
             String key = e.getKey();
             String name = key.contains(":") ? key.substring(0, key.indexOf(':')) : key;
-            if (name.equals("_sort")) {
-                sortValues = e.getValue();
-                continue;
-            }
-            if (CONTROL.contains(name) || key.equals(anchor)) {
+            if (name.equals("_sort") || CONTROL.contains(name) || key.equals(anchor)) {
                 continue;
             }
             for (String value : e.getValue()) {
@@ -246,12 +285,23 @@ public class SearchIndex {
                     ignored.add(key);
                     break;
                 }
-                where.append(" AND ").append(clause);
+                out.add(clause);
+            }
+        }
+        return out;
+    }
+
+    private Query query(String type, String from, String where, List<Object> args, Map<String, List<String>> params,
+                        boolean strict, List<String> ignored, boolean anchored) {
+        List<String> sortValues = List.of();
+        for (Map.Entry<String, List<String>> e : params.entrySet()) {
+            if (e.getKey().equals("_sort") || e.getKey().startsWith("_sort:")) {
+                sortValues = e.getValue();
             }
         }
         List<Query.SortKey> sort = sortKeys(type, sortValues, strict, ignored);
         String sortUsed = sort.isEmpty() ? null : String.join(",", sort.stream().map(k -> (k.desc() ? "-" : "") + k.name()).toList());
-        return new Query(type, where.toString(), sql.args, orderBy(sort), sort, ignored, sortUsed, anchored);
+        return new Query(type, from, where, args, orderBy(sort), sort, ignored, sortUsed, anchored);
     }
 
     /**
@@ -292,13 +342,13 @@ public class SearchIndex {
     /** The keys of the matches from {@code offset}, at most {@code limit}, in the query's order (SQL-sortable only). */
     public List<ResourceKey> keys(Query q, int offset, int limit) {
         if (q.anchored) { // offset and limit in the text: a prepared plan then knows them, and they rarely change
-            return jdbc.query(prepared("SELECT c.res_type, c.res_id FROM resource_current c WHERE " + q.where + " ORDER BY "
+            return jdbc.query(prepared("SELECT c.res_type, c.res_id FROM " + q.from + " WHERE " + q.where + " ORDER BY "
                     + q.order + " OFFSET " + offset + " LIMIT " + limit, q.args), KEY);
         }
         List<Object> args = new ArrayList<>(q.args);
         args.add(offset);
         args.add(limit);
-        return jdbc.query(planned("SELECT c.res_type, c.res_id FROM resource_current c WHERE " + q.where + " ORDER BY "
+        return jdbc.query(planned("SELECT c.res_type, c.res_id FROM " + q.from + " WHERE " + q.where + " ORDER BY "
                 + q.order + " OFFSET ? LIMIT ?", args), KEY);
     }
 
@@ -314,7 +364,7 @@ public class SearchIndex {
     }
 
     public long count(Query q) {
-        List<Long> n = jdbc.query(planned("SELECT count(*) FROM resource_current c WHERE " + q.where, q.args),
+        List<Long> n = jdbc.query(planned("SELECT count(*) FROM " + q.from + " WHERE " + q.where, q.args),
                 (rs, i) -> rs.getLong(1));
         return n.isEmpty() ? 0 : n.get(0);
     }

@@ -372,6 +372,55 @@ class SearchFeaturesTest extends ServerTest {
         }
     }
 
+    /**
+     * A search naming one patient reads the records placed with that patient and, apart, those that name the patient
+     * but are placed with another one. An AllergyIntolerance is placed with its asserter when that is a patient (the
+     * asserter comes first in R4's Patient compartment), so these four cover both parts, and a record placed with A
+     * that names B must not be found for A.
+     */
+    @Test
+    void aSearchByPatientFindsRecordsPlacedWithAnotherPatientAndOnlyThoseNamingIt() {
+        String a = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"置き場A\"}]}")
+                .as(Patient.class).getIdElement().getIdPart();
+        String b = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"置き場B\"}]}")
+                .as(Patient.class).getIdElement().getIdPart();
+        Map<String, String> ids = new java.util.LinkedHashMap<>();
+        ids.put("a-asserted-by-b", allergy(a, b, "peanut", "2024-05-01"));
+        ids.put("a", allergy(a, null, "egg", "2024-06-01"));
+        ids.put("a-old", allergy(a, null, "peanut", "2020-01-01"));
+        ids.put("b-asserted-by-a", allergy(b, a, "peanut", "2024-07-01"));
+        Map<String, Set<String>> expected = new java.util.LinkedHashMap<>();
+        expected.put("AllergyIntolerance?patient=" + a, Set.of("a-asserted-by-b", "a", "a-old"));
+        expected.put("AllergyIntolerance?patient=" + a + "&date=ge2024-01-01", Set.of("a-asserted-by-b", "a"));
+        expected.put("AllergyIntolerance?patient=Patient/" + a + "&code=urn:test%7Cpeanut", Set.of("a-asserted-by-b", "a-old"));
+        expected.put("AllergyIntolerance?patient=" + a + "&code:not=urn:test%7Cpeanut", Set.of("a"));
+        expected.put("AllergyIntolerance?patient=" + a + "&date=lt2024-06-01&code=peanut", Set.of("a-asserted-by-b", "a-old"));
+        expected.put("AllergyIntolerance?patient=" + a + "&verification-status:missing=true", Set.of("a-asserted-by-b", "a",
+                "a-old"));
+        expected.put("AllergyIntolerance?patient=" + a + "&verification-status:missing=false", Set.of());
+        expected.put("AllergyIntolerance?patient=" + b + "&date=ge2024-01-01", Set.of("b-asserted-by-a"));
+        expected.put("AllergyIntolerance?patient=" + b + "&date=lt2024-01-01", Set.of());
+        for (Map.Entry<String, Set<String>> e : expected.entrySet()) {
+            Set<String> want = e.getValue().stream().map(ids::get).collect(java.util.stream.Collectors.toSet());
+            for (String paging : List.of("", "&_count=1")) {
+                String query = e.getKey() + paging;
+                List<String> found = pages(query).stream().flatMap(p -> p.getEntry().stream())
+                        .map(en -> en.getResource().getIdElement().getIdPart()).toList();
+                assertThat(found).as(query).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(want);
+                assertThat(admin.get(query + "&_summary=count").as(Bundle.class).getTotal()).as(query).isEqualTo(want.size());
+            }
+        }
+    }
+
+    private String allergy(String patient, String asserter, String code, String recorded) {
+        Response r = admin.post("AllergyIntolerance", "{\"resourceType\":\"AllergyIntolerance\",\"patient\":{\"reference\":"
+                + "\"Patient/" + patient + "\"}," + (asserter == null ? "" : "\"asserter\":{\"reference\":\"Patient/" + asserter
+                + "\"},") + "\"code\":{\"coding\":[{\"system\":\"urn:test\",\"code\":\"" + code + "\"}]},\"recordedDate\":\""
+                + recorded + "\"}");
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.as(org.hl7.fhir.r4.model.AllergyIntolerance.class).getIdElement().getIdPart();
+    }
+
     @Test
     void pagingThroughASnapshotHasNoDuplicatesOrGapsWhileOthersWrite() {
         String marker = "page" + System.nanoTime();
