@@ -17,7 +17,9 @@ import ca.uhn.fhir.parser.DataFormatException;
 /**
  * Turns one search parameter (name, modifier, value) into an SQL condition on a resource "scope": the searched
  * resource itself, or the target of a chained reference, or the source of a {@code _has} reference. Conditions are
- * EXISTS sub-queries on the index tables; index rows exist only for current, not deleted resources.
+ * EXISTS sub-queries on the index tables (for the records a search by patient reads as placed with that patient, date
+ * and token conditions are {@code IN} sets of the patient's index rows instead); index rows exist only for current, not
+ * deleted resources.
  * Returns null for a parameter or modifier that is not supported (the caller decides: error or ignore).
  */
 final class Predicates {
