@@ -398,6 +398,9 @@ class SearchFeaturesTest extends ServerTest {
         expected.put("AllergyIntolerance?patient=" + a + "&verification-status:missing=true", Set.of("a-asserted-by-b", "a",
                 "a-old"));
         expected.put("AllergyIntolerance?patient=" + a + "&verification-status:missing=false", Set.of());
+        // an unsupported modifier is ignored (lenient handling): it must leave the other conditions' arguments in place
+        expected.put("AllergyIntolerance?patient=" + a + "&code:above=peanut&date=ge2024-01-01", Set.of("a-asserted-by-b",
+                "a"));
         expected.put("AllergyIntolerance?patient=" + b + "&date=ge2024-01-01", Set.of("b-asserted-by-a"));
         expected.put("AllergyIntolerance?patient=" + b + "&date=lt2024-01-01", Set.of());
         for (Map.Entry<String, Set<String>> e : expected.entrySet()) {
