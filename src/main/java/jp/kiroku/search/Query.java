@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * A parsed search of one resource type: the records it reads ({@code resource_current c}, or a union of its parts
- * with the same columns, also named {@code c}), SQL conditions over them, the order, and what was left out. Made by {@link SearchIndex#query}; run with {@link SearchIndex#keys} or {@link SearchIndex#count}.
+ * with the same columns, also named {@code c}), SQL conditions over them, the order, and what was left out. Made by
+ * {@link SearchIndex#query}; run with {@link SearchIndex#keys} or {@link SearchIndex#count}.
  */
 public final class Query {
 
@@ -26,8 +27,8 @@ public final class Query {
      */
     final boolean anchored;
 
-    Query(String type, String from, String where, List<Object> args, String order, List<SortKey> sort, List<String> ignored,
-          String sortUsed, boolean anchored) {
+    Query(String type, String from, String where, List<Object> args, String order, List<SortKey> sort,
+          List<String> ignored, String sortUsed, boolean anchored) {
         this.type = type;
         this.from = from;
         this.where = where;

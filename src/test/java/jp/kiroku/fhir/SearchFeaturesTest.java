@@ -351,10 +351,8 @@ class SearchFeaturesTest extends ServerTest {
      */
     @Test
     void everythingIncludesWhatARecordPlacedWithAnotherPatientReferences() {
-        String a = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"患者A\"}]}")
-                .as(Patient.class).getIdElement().getIdPart();
-        String b = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"患者B\"}]}")
-                .as(Patient.class).getIdElement().getIdPart();
+        String a = patientNamed("患者A");
+        String b = patientNamed("患者B");
         String doctor = admin.post("Practitioner", "{\"resourceType\":\"Practitioner\",\"name\":[{\"family\":\"医師\"}]}")
                 .as(org.hl7.fhir.r4.model.Practitioner.class).getIdElement().getIdPart();
         Response created = admin.post("Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":"
@@ -380,10 +378,8 @@ class SearchFeaturesTest extends ServerTest {
      */
     @Test
     void aSearchByPatientFindsRecordsPlacedWithAnotherPatientAndOnlyThoseNamingIt() {
-        String a = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"置き場A\"}]}")
-                .as(Patient.class).getIdElement().getIdPart();
-        String b = admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"置き場B\"}]}")
-                .as(Patient.class).getIdElement().getIdPart();
+        String a = patientNamed("置き場A");
+        String b = patientNamed("置き場B");
         Map<String, String> ids = new java.util.LinkedHashMap<>();
         ids.put("a-asserted-by-b", allergy(a, b, "peanut", "2024-05-01"));
         ids.put("a", allergy(a, null, "egg", "2024-06-01"));
@@ -413,6 +409,12 @@ class SearchFeaturesTest extends ServerTest {
                 assertThat(admin.get(query + "&_summary=count").as(Bundle.class).getTotal()).as(query).isEqualTo(want.size());
             }
         }
+    }
+
+    /** A new Patient with this family name; its id. */
+    private String patientNamed(String family) {
+        return admin.post("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + family + "\"}]}")
+                .as(Patient.class).getIdElement().getIdPart();
     }
 
     private String allergy(String patient, String asserter, String code, String recorded) {
