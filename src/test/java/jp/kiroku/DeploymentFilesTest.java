@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.context.properties.bind.BindResult;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -142,10 +143,10 @@ class DeploymentFilesTest {
     }
 
     @Test
-    void systemdAcceptsTheUnits() throws Exception {
+    void systemdAcceptsTheUnits(@TempDir Path tmp) throws Exception {
         Path analyze = Path.of("/usr/bin/systemd-analyze");
         Assumptions.assumeTrue(Files.isExecutable(analyze), "systemd-analyze is not installed: the unit files are not verified");
-        Path dir = Files.createTempDirectory("kiroku-units-");
+        Path dir = Files.createTempDirectory(tmp, "kiroku-units-");
         List<String> command = new ArrayList<>(List.of(analyze.toString(), "verify"));
         for (String name : List.of("kiroku.service", "kiroku-keys-backup.service", "kiroku-keys-backup.timer")) {
             Files.copy(DEPLOY.resolve(name), dir.resolve(name));

@@ -7,6 +7,7 @@ import java.util.UUID;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import jp.kiroku.audit.Agent;
@@ -84,7 +85,7 @@ class AdministratorPagesTest extends ServerTest {
 
     @Test
     @Tag("ACL-01")
-    void theMatrixTheDevicesAndTheBackupsAreShown() throws Exception {
+    void theMatrixTheDevicesAndTheBackupsAreShown(@TempDir java.nio.file.Path tmp) throws Exception {
         String s = UUID.randomUUID().toString().substring(0, 8);
         PersonLogin.SignedIn admin = signedIn("adminpage.lists." + s, "admin", "system-administrator");
         Page matrix = admin.browser().get("/console/matrix");
@@ -100,7 +101,7 @@ class AdministratorPagesTest extends ServerTest {
                 "facility:main", "managed", null, "adminpage.lists." + s, "Windows 11", null, null, null),
                 Agent.localOperator()).id();
         assertThat(admin.browser().get("/console/devices").body()).contains("id=\"device-" + device + "\"", "病棟端末 " + s);
-        java.nio.file.Path target = java.nio.file.Files.createTempDirectory("kiroku-console-backup-");
+        java.nio.file.Path target = java.nio.file.Files.createTempDirectory(tmp, "kiroku-console-backup-");
         backups.create(target, false, false, Agent.localOperator(), n -> { });
         assertThat(admin.browser().get("/console/backups").body()).contains(target.toString(), "full");
         Page keys = admin.browser().get("/console/keys");

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -56,14 +57,14 @@ class BackupTest extends ServerTest {
     private static final String OWN_DB = "--kiroku.db.url=";
 
     @Test
-    void aRestoreBringsBackEveryVersionAndEventAndNamesWhatWasWrittenAfterTheBackup() throws Exception {
+    void aRestoreBringsBackEveryVersionAndEventAndNamesWhatWasWrittenAfterTheBackup(@TempDir Path tmp) throws Exception {
         try (Stream<Path> bundles = Files.list(Path.of("../shared/data/synthea"))) { // Synthea patients, whole records
             for (Path bundle : bundles.filter(p -> p.toString().endsWith(".json")).sorted().limit(3).toList()) {
                 assertThat(admin.post("", Files.readString(bundle)).status()).as(bundle.toString()).isEqualTo(200);
             }
         }
         writePatients(5);
-        Path target = Files.createTempDirectory("kiroku-backups-");
+        Path target = Files.createTempDirectory(tmp, "kiroku-backups-");
         CliRun made = CliRun.kiroku(DATA_DIR, "backup", "create", "--to", target.toString());
         assertThat(made.code()).as(made.err()).isZero();
         assertThat(made.out()).contains("Backed up (full)").contains("MB/s");
@@ -73,10 +74,10 @@ class BackupTest extends ServerTest {
 
         // written after the backup: the damage report must name exactly these
         List<String> after = writePatients(3);
-        Path checkpoint = Files.createTempFile("kiroku-checkpoint-", ".txt");
+        Path checkpoint = Files.createTempFile(tmp, "kiroku-checkpoint-", ".txt");
         assertThat(CliRun.kiroku(DATA_DIR, "checkpoint", "export", checkpoint.toString()).code()).isZero();
 
-        Path restored = Files.createTempDirectory("kiroku-restored-");
+        Path restored = Files.createTempDirectory(tmp, "kiroku-restored-");
         CliRun r = CliRun.kiroku(restored, "restore", "--from", target.toString(), "--checkpoint", checkpoint.toString(),
                 "--damaged-db-url", liveDatabaseUrl(), keys(), OWN_DB);
         assertThat(r.code()).as(r.out() + r.err()).isZero();
@@ -103,7 +104,7 @@ class BackupTest extends ServerTest {
         }
 
         // with the damaged database gone for good, the checkpoint kept outside still says how much was lost
-        Path second = Files.createTempDirectory("kiroku-restored-");
+        Path second = Files.createTempDirectory(tmp, "kiroku-restored-");
         CliRun blind = CliRun.kiroku(second, "restore", "--from", target.toString(), "--checkpoint", checkpoint.toString(),
                 keys(), OWN_DB);
         assertThat(blind.code()).as(blind.out() + blind.err()).isZero();
@@ -139,9 +140,9 @@ class BackupTest extends ServerTest {
     }
 
     @Test
-    void aDamagedSegmentIsFoundByVerifyAndRefusedByRestore() throws Exception {
+    void aDamagedSegmentIsFoundByVerifyAndRefusedByRestore(@TempDir Path tmp) throws Exception {
         writePatients(2);
-        Path target = Files.createTempDirectory("kiroku-backups-");
+        Path target = Files.createTempDirectory(tmp, "kiroku-backups-");
         assertThat(CliRun.kiroku(DATA_DIR, "backup", "create", "--to", target.toString()).code()).isZero();
         Path generation;
         try (Stream<Path> s = Files.list(target)) {
@@ -158,15 +159,15 @@ class BackupTest extends ServerTest {
         CliRun verified = CliRun.kiroku(DATA_DIR, "backup", "verify", generation.toString());
         assertThat(verified.code()).isEqualTo(1);
         assertThat(verified.out()).contains(generation.getFileName() + "/" + segment.getFileName() + " is damaged");
-        Path restored = Files.createTempDirectory("kiroku-restored-");
+        Path restored = Files.createTempDirectory(tmp, "kiroku-restored-");
         CliRun r = CliRun.kiroku(restored, "restore", "--from", generation.toString(), keys(), OWN_DB);
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains(segment.getFileName() + " is damaged").contains("rolled back");
     }
 
     @Test
-    void anIncrementalChainTakenWhileEightClientsWriteRestoresConsistently() throws Exception {
-        Path target = Files.createTempDirectory("kiroku-backups-");
+    void anIncrementalChainTakenWhileEightClientsWriteRestoresConsistently(@TempDir Path tmp) throws Exception {
+        Path target = Files.createTempDirectory(tmp, "kiroku-backups-");
         List<String> early = writePatients(2);
         assertThat(CliRun.kiroku(DATA_DIR, "backup", "create", "--to", target.toString()).code()).isZero();
         AtomicBoolean writing = new AtomicBoolean(true);
@@ -200,10 +201,10 @@ class BackupTest extends ServerTest {
             clients.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
         }
         // another installation cannot continue this chain: its generation is full, and says why
-        CliRun other = CliRun.kiroku(Files.createTempDirectory("kiroku-other-"), "backup", "create", "--incremental", "--to",
-                Files.createTempDirectory("kiroku-other-backups-").toString(), OWN_DB);
+        CliRun other = CliRun.kiroku(Files.createTempDirectory(tmp, "kiroku-other-"), "backup", "create", "--incremental",
+                "--to", Files.createTempDirectory(tmp, "kiroku-other-backups-").toString(), OWN_DB);
         assertThat(other.out()).contains("Full backup, not incremental: no earlier generation");
-        Path foreign = Files.createTempDirectory("kiroku-other-");
+        Path foreign = Files.createTempDirectory(tmp, "kiroku-other-");
         CliRun mixed = CliRun.kiroku(foreign, "backup", "create", "--incremental", "--to", target.toString(), OWN_DB);
         assertThat(mixed.code()).as(mixed.err()).isZero();
         assertThat(mixed.out()).contains("Full backup, not incremental").contains("is not a backup of this database's ledgers");
@@ -212,7 +213,7 @@ class BackupTest extends ServerTest {
         CliRun list = CliRun.kiroku(DATA_DIR, "backup", "list", "--to", target.toString());
         assertThat(list.out().lines().filter(l -> l.contains("incremental")).count()).isEqualTo(2);
 
-        Path restored = Files.createTempDirectory("kiroku-restored-");
+        Path restored = Files.createTempDirectory(tmp, "kiroku-restored-");
         CliRun r = CliRun.kiroku(restored, "restore", "--from", target.toString(), keys(), OWN_DB);
         assertThat(r.code()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("Restored 3 generation(s)").contains("Ledgers verified: OK");
@@ -239,8 +240,9 @@ class BackupTest extends ServerTest {
     }
 
     @Test
-    void aWriteOnceGenerationRefusesANonRootWriterAndAPlainOneDoesNot() throws Exception {
-        Path target = Files.createTempDirectory("kiroku-worm-");
+    void aWriteOnceGenerationRefusesANonRootWriterAndAPlainOneDoesNot(@TempDir Path tmp) throws Exception {
+        Path target = Files.createTempDirectory(tmp, "kiroku-worm-");
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x")); // the writer gets through, as in /tmp
         Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
         assertThat(CliRun.kiroku(DATA_DIR, "backup", "create", "--to", target.resolve("worm").toString(), "--write-once")
                 .code()).isZero();
@@ -264,9 +266,9 @@ class BackupTest extends ServerTest {
 
     @Test
     @Tag("BACKUP-01")
-    void aDrillRestoresTheNewestBackupIntoAScratchDatabaseAndReportsRtoAndRpo() throws Exception {
+    void aDrillRestoresTheNewestBackupIntoAScratchDatabaseAndReportsRtoAndRpo(@TempDir Path tmp) throws Exception {
         writePatients(1);
-        Path target = Files.createTempDirectory("kiroku-backups-");
+        Path target = Files.createTempDirectory(tmp, "kiroku-backups-");
         assertThat(CliRun.kiroku(DATA_DIR, "backup", "create", "--to", target.toString()).code()).isZero();
         CliRun drill = CliRun.kiroku(DATA_DIR, "backup", "drill", "--to", target.toString());
         assertThat(drill.code()).as(drill.out() + drill.err()).isZero();
@@ -290,8 +292,8 @@ class BackupTest extends ServerTest {
 
     @Test
     @Tag("BACKUP-01")
-    void theHealthEndpointSaysHowOldTheNewestVerifiedBackupIs() throws Exception {
-        Path target = Files.createTempDirectory("kiroku-backups-");
+    void theHealthEndpointSaysHowOldTheNewestVerifiedBackupIs(@TempDir Path tmp) throws Exception {
+        Path target = Files.createTempDirectory(tmp, "kiroku-backups-");
         assertThat(CliRun.kiroku(DATA_DIR, "backup", "create", "--to", target.toString()).code()).isZero();
         assertThat(CliRun.kiroku(DATA_DIR, "backup", "verify", "--to", target.toString()).code()).isZero();
         assertThat(anonymous.get(anonymous.root() + "/actuator/health").body()).contains("\"backup\":{\"status\":\"UP\"}");
@@ -308,8 +310,8 @@ class BackupTest extends ServerTest {
 
     @Test
     @Tag("BACKUP-02")
-    void retentionKeepsTheNewestTheNewestVerifiedTheWriteOnceAndWhatTheyContinue() throws Exception {
-        Path target = Files.createTempDirectory("kiroku-backups-");
+    void retentionKeepsTheNewestTheNewestVerifiedTheWriteOnceAndWhatTheyContinue(@TempDir Path tmp) throws Exception {
+        Path target = Files.createTempDirectory(tmp, "kiroku-backups-");
         String[] one = {"--kiroku.backup.keep-daily=1", "--kiroku.backup.keep-weekly=0", "--kiroku.backup.keep-monthly=0"};
         assertThat(CliRun.kiroku(DATA_DIR, "backup", "create", "--to", target.toString()).code()).isZero();
         Path verified = single(target);

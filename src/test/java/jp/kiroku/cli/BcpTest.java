@@ -12,6 +12,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import jp.kiroku.audit.AuditQuery;
@@ -79,8 +80,8 @@ class BcpTest extends ServerTest {
     }
 
     @Test
-    void wardSummaryHoldsTheWardsInpatientsWithWhatMatters() throws Exception {
-        Path pdf = Files.createTempFile("ward-", ".pdf");
+    void wardSummaryHoldsTheWardsInpatientsWithWhatMatters(@TempDir Path tmp) throws Exception {
+        Path pdf = Files.createTempFile(tmp, "ward-", ".pdf");
         CliRun run = CliRun.kiroku(DATA_DIR, "bcp", "ward", "--ward", wardA, "--out", pdf.toString());
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(Files.getPosixFilePermissions(pdf)).as("patient data: owner-only")
@@ -109,8 +110,8 @@ class BcpTest extends ServerTest {
     }
 
     @Test
-    void patientSummaryAndPlainErrors() throws Exception {
-        Path pdf = Files.createTempFile("patient-", ".pdf");
+    void patientSummaryAndPlainErrors(@TempDir Path tmp) throws Exception {
+        Path pdf = Files.createTempFile(tmp, "patient-", ".pdf");
         CliRun run = CliRun.kiroku(DATA_DIR, "bcp", "summary", "--patient", inB, "--out", pdf.toString());
         assertThat(run.code()).as(run.err()).isZero();
         String text = PdfText.all(Files.readAllBytes(pdf));
@@ -157,8 +158,8 @@ class BcpTest extends ServerTest {
 
     @Test
     @Tag("LOG-01")
-    void downtimeExportOpensOnlyWithItsPassphraseAndWithoutTheSystem() throws Exception {
-        Path dir = Files.createTempDirectory("downtime-");
+    void downtimeExportOpensOnlyWithItsPassphraseAndWithoutTheSystem(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "downtime-");
         Path secret = dir.resolve("passphrase.txt");
         Files.writeString(secret, "正しい馬の電池ホチキス-" + s + "\n");
         Path export = dir.resolve("ward.kdt");
@@ -182,7 +183,7 @@ class BcpTest extends ServerTest {
                 "--passphrase-file", tooShort.toString()).err()).contains("too short");
 
         // a standalone PC: another process, the export copied to an empty directory, no data directory, no database
-        Path pc = Files.createTempDirectory("standalone-");
+        Path pc = Files.createTempDirectory(tmp, "standalone-");
         Path copy = pc.resolve("ward.kdt");
         Files.copy(export, copy);
         Viewer list = viewer(pc, "bcp", "view", "ward.kdt", "--passphrase-file", secret.toString());

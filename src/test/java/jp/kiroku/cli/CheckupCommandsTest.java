@@ -10,6 +10,7 @@ import java.util.List;
 import org.hl7.fhir.r4.model.Bundle;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import jp.kiroku.support.ServerTest;
 
@@ -24,7 +25,7 @@ class CheckupCommandsTest extends ServerTest {
     private static final Path EXAMPLE = Path.of("docs/health-checks-example.csv");
 
     @Test
-    void theDocumentedExampleImportsOnceAndABadFileIsRefusedByLine() throws Exception {
+    void theDocumentedExampleImportsOnceAndABadFileIsRefusedByLine(@TempDir Path tmp) throws Exception {
         List<String[]> rows = Files.readAllLines(EXAMPLE, StandardCharsets.UTF_8).stream().skip(1)
                 .filter(l -> !l.isBlank()).map(l -> l.split(",", -1)).toList();
         List<String> patients = rows.stream().map(r -> r[0] + "|" + r[1]).distinct().toList();
@@ -45,7 +46,7 @@ class CheckupCommandsTest extends ServerTest {
         CliRun again = CliRun.kiroku(DATA_DIR, "checkup", "import", EXAMPLE.toString());
         assertThat(again.out()).contains("nothing new to write: 0 created, 0 updated, " + rows.size() + " unchanged");
 
-        Path bad = Files.createTempFile("checkup-", ".csv");
+        Path bad = Files.createTempFile(tmp, "checkup-", ".csv");
         List<String> lines = Files.readAllLines(EXAMPLE, StandardCharsets.UTF_8);
         Files.write(bad, List.of(lines.get(0), lines.get(1).replace("2025-05-10", "2025-05-32")), StandardCharsets.UTF_8);
         CliRun refused = CliRun.kiroku(DATA_DIR, "checkup", "import", bad.toString());

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import jp.kiroku.compliance.OfficerAnswers;
@@ -26,9 +27,9 @@ class ComplianceCommandsTest extends ServerTest {
     OfficerAnswers answers;
 
     @Test
-    void theOperatorWritesTheReportAndRecordsAnswers() throws Exception {
+    void theOperatorWritesTheReportAndRecordsAnswers(@TempDir Path tmp) throws Exception {
         String s = UUID.randomUUID().toString().substring(0, 8);
-        Path dir = Files.createTempDirectory("compliance-");
+        Path dir = Files.createTempDirectory(tmp, "compliance-");
         CliRun answered = CliRun.kiroku(DATA_DIR, "compliance", "answer", "CL-R7-rules", "--text", "運用管理規程 第3版 " + s);
         assertThat(answered.code()).as(answered.err()).isZero();
         assertThat(answered.out()).contains("Recorded the answer to CL-R7-rules");

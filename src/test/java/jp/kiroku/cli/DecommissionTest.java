@@ -9,6 +9,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import jp.kiroku.KirokuApplication;
@@ -25,8 +26,8 @@ import jp.kiroku.crypto.KeyStoreMasterKey;
 class DecommissionTest {
 
     @Test
-    void everyKeyIsDestroyedWithACertificateAndTheInstallationNeverOpensAgain() throws Exception {
-        Path dir = Files.createTempDirectory("kiroku-decommission-");
+    void everyKeyIsDestroyedWithACertificateAndTheInstallationNeverOpensAgain(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "kiroku-decommission-");
         KirokuCli.application = KirokuApplication.class;
         KirokuCli.Common common = new KirokuCli.Common();
         common.dataDir = dir.toString();
@@ -45,7 +46,7 @@ class DecommissionTest {
         assertThat(unconfirmed.err()).contains("--confirm " + dir.toAbsolutePath().normalize());
         assertThat(keysDir.resolve("master-key.p12")).as("nothing destroyed without confirmation").exists();
 
-        Path certificate = Files.createTempFile("decommission-", ".json");
+        Path certificate = Files.createTempFile(tmp, "decommission-", ".json");
         CliRun run = CliRun.kiroku(dir, "decommission", "--confirm", dir.toString(), "--certificate", certificate.toString());
         assertThat(run.code()).as(run.err()).isZero();
         String json = Files.readString(certificate);

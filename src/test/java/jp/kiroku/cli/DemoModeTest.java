@@ -22,6 +22,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 
 import jp.kiroku.support.PersonLogin;
 import jp.kiroku.support.WebSession;
@@ -39,6 +40,9 @@ class DemoModeTest {
             Pattern.MULTILINE);
     private static final String BANNER = "class=\"demo-banner\"";
     private static final String SYNTHEA_PATIENT = "1ae0605d-e5b8-4d6d-a96d-c93dcbd57e06"; // Luigi Wiegand
+    /** Holds the data directories and the logs; JUnit removes it after {@link #stopServer()}. */
+    @TempDir
+    static Path tmp;
     private static Path data;
     private static Process server;
     private static int port;
@@ -52,7 +56,7 @@ class DemoModeTest {
     /** Starts {@code serve --demo} on {@code data} and waits until it has printed the credentials table. */
     private static Start startDemo() throws Exception {
         port = ServeProcessTest.freePort();
-        Path log = Files.createTempFile("kiroku-demo-", ".log");
+        Path log = Files.createTempFile(tmp, "kiroku-demo-", ".log");
         ProcessBuilder pb = ServeProcessTest.kiroku("serve", "--demo", "--data-dir", data.toString(), "--port",
                 Integer.toString(port));
         pb.environment().remove("KIROKU_BOOTSTRAP_CLIENT_ID");
@@ -112,16 +116,19 @@ class DemoModeTest {
     }
 
     @AfterAll
-    static void stopServer() {
-        if (server != null) {
-            server.destroyForcibly();
+    static void stopServer() throws InterruptedException {
+        if (server != null && server.isAlive()) { // gracefully: a killed server leaves its PostgreSQL running in data
+            server.destroy();
+            if (!server.waitFor(60, TimeUnit.SECONDS)) {
+                server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
         }
     }
 
     @Test
     @Order(1)
     void aFirstDemoStartLoadsTheExamplesAndItsPrintedCredentialsLogInAsEveryRole() throws Exception {
-        data = Files.createTempDirectory("kiroku-demo-");
+        data = Files.createTempDirectory(tmp, "kiroku-demo-");
         Start start = startDemo();
         server = start.process();
         printed = table(start.log());
@@ -197,7 +204,7 @@ class DemoModeTest {
     @Test
     @Order(4)
     void demoModeRefusesADataDirectoryThatHoldsRealData() throws Exception {
-        Path real = Files.createTempDirectory("kiroku-real-");
+        Path real = Files.createTempDirectory(tmp, "kiroku-real-");
         ServeProcessTest.Result client = ServeProcessTest.run("client", "create", "--data-dir", real.toString(), "--name",
                 "lab system", "--scopes", "system/Patient.read");
         assertThat(client.exit()).as(client.out()).isZero();

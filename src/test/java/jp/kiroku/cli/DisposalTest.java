@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -58,7 +59,7 @@ class DisposalTest extends ServerTest {
     PlatformTransactionManager transactions;
 
     @Test
-    void onePatientIsDisposedOfByTwoPeopleAndNothingOfTheirsOpensAfterwards() throws Exception {
+    void onePatientIsDisposedOfByTwoPeopleAndNothingOfTheirsOpensAfterwards(@TempDir Path tmp) throws Exception {
         String s = UUID.randomUUID().toString().substring(0, 6);
         String gone = patientWithRecords("disp-a-" + s);
         String kept = patientWithRecords("disp-b-" + s);
@@ -143,7 +144,7 @@ class DisposalTest extends ServerTest {
         assertThat(at.find()).isTrue();
         assertThat(certificate.body()).contains("\"noCopyOfTheKeysAfter\" : \""
                 + Instant.parse(at.group(1)).plus(30, ChronoUnit.DAYS) + "\"");
-        Path file = Files.createTempFile("disposal-", ".json");
+        Path file = Files.createTempFile(tmp, "disposal-", ".json");
         CliRun written = CliRun.kiroku(DATA_DIR, "dispose", "certificate", id, "--out", file.toString());
         assertThat(written.code()).as(written.err()).isZero();
         assertThat(Files.readString(file)).isEqualTo(certificate.body());
@@ -153,7 +154,7 @@ class DisposalTest extends ServerTest {
         assertThat(pdf.status()).isEqualTo(200);
         assertThat(pdf.headers().firstValue("Content-Type").orElse("")).startsWith("application/pdf");
         assertThat(pdf.body()).startsWith("%PDF");
-        Path pdfFile = Files.createTempFile("disposal-", ".pdf");
+        Path pdfFile = Files.createTempFile(tmp, "disposal-", ".pdf");
         assertThat(CliRun.kiroku(DATA_DIR, "dispose", "certificate", id, "--pdf", pdfFile.toString()).code()).isZero();
         try (var doc = org.apache.pdfbox.Loader.loadPDF(Files.readAllBytes(pdfFile))) {
             String text = new org.apache.pdfbox.text.PDFTextStripper().getText(doc);

@@ -19,6 +19,7 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import jp.kiroku.support.ServerTest;
 
@@ -97,8 +98,8 @@ class DoctorTest extends ServerTest {
     }
 
     @Test
-    void aKeyBackupIsSeen() throws Exception {
-        Path target = Files.createTempDirectory("kiroku-doctor-keys-");
+    void aKeyBackupIsSeen(@TempDir Path tmp) throws Exception {
+        Path target = Files.createTempDirectory(tmp, "kiroku-doctor-keys-");
         CliRun before = CliRun.kiroku(DATA_DIR, "doctor");
         if (before.out().contains("no key backup recorded")) {
             assertThat(before.out()).contains("→ run kiroku keys backup --to");
@@ -111,8 +112,8 @@ class DoctorTest extends ServerTest {
     }
 
     @Test
-    void tlsCertificatesAreCheckedForExpiry() throws Exception {
-        Path dir = Files.createTempDirectory("kiroku-doctor-tls-");
+    void tlsCertificatesAreCheckedForExpiry(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "kiroku-doctor-tls-");
         Path soon = certificate(dir.resolve("soon.pem"), Instant.now().plus(10, ChronoUnit.DAYS));
         Path expired = certificate(dir.resolve("expired.pem"), Instant.now().minus(1, ChronoUnit.DAYS));
         Path good = certificate(dir.resolve("good.pem"), Instant.now().plus(365, ChronoUnit.DAYS));
@@ -150,8 +151,8 @@ class DoctorTest extends ServerTest {
      * the embedded cluster itself and reports the pending migrations.
      */
     @Test
-    void pendingMigrationsOfAnInstallationWithoutServer() throws Exception {
-        Path dir = Files.createTempDirectory("kiroku-doctor-old-").resolve("new/kiroku-data");
+    void pendingMigrationsOfAnInstallationWithoutServer(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "kiroku-doctor-old-").resolve("new/kiroku-data");
         CliRun none = CliRun.kiroku(dir, "doctor");
         assertThat(none.out()).containsPattern(line("FAIL", "configuration", "data directory .* does not exist"))
                 .containsPattern(line("FAIL", "database", "not checked: "));

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import jp.kiroku.support.PdfText;
 import jp.kiroku.support.ServerTest;
@@ -20,7 +21,7 @@ import jp.kiroku.support.ServerTest;
 class IncidentCommandsTest extends ServerTest {
 
     @Test
-    void theContactChartAndAnIncidentByHandWithItsReport() throws Exception {
+    void theContactChartAndAnIncidentByHandWithItsReport(@TempDir Path tmp) throws Exception {
         CliRun police = CliRun.kiroku(DATA_DIR, "incident", "contacts", "add", "--party", "police", "--organisation",
                 "県警察本部 サイバー犯罪対策課", "--phone", "000-0000-0000", "--priority", "30");
         assertThat(police.code()).as(police.err()).isZero();
@@ -48,7 +49,7 @@ class IncidentCommandsTest extends ServerTest {
         assertThat(CliRun.kiroku(DATA_DIR, "incident", "show", id).out()).contains("USBメモリの紛失", "contact",
                 "電子カルテ保守ベンダーに連絡");
 
-        Path out = Files.createTempDirectory("kiroku-incident-");
+        Path out = Files.createTempDirectory(tmp, "kiroku-incident-");
         CliRun report = CliRun.kiroku(DATA_DIR, "incident", "report", id, "--out", out.toString());
         assertThat(report.code()).as(report.err()).isZero();
         assertThat(Files.readString(out.resolve("incident-" + id + "-report.json"))).contains("患者一覧を保存したUSBメモリを紛失");

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.hl7.fhir.r4.model.Bundle;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -63,7 +64,7 @@ class IndexKeyRotationTest extends ServerTest {
 
     @Test
     @Tag("EXT-04")
-    void aRotationKilledWhileReIndexingCompletesWhenRunAgain() throws Exception {
+    void aRotationKilledWhileReIndexingCompletesWhenRunAgain(@TempDir Path tmp) throws Exception {
         String family = "kill" + System.nanoTime();
         List<String> made = new ArrayList<>();
         for (int b = 0; b < 6; b++) { // 1,200 patients in transactions of 200
@@ -81,7 +82,7 @@ class IndexKeyRotationTest extends ServerTest {
         }
         int oldGen = current();
 
-        Path log = Files.createTempFile("kiroku-rotate-", ".log");
+        Path log = Files.createTempFile(tmp, "kiroku-rotate-", ".log");
         Process first = cli(log, "keys", "rotate-index", "--kiroku.search.reindex-batch=5").start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         Long reindexed = null;

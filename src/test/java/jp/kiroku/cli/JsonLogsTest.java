@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,8 +30,8 @@ class JsonLogsTest {
 
     @Test
     @Tag("LOG-01")
-    void logsAreJsonAndCarryNoPhiPasswordOrToken() throws Exception {
-        Path data = Files.createTempDirectory("kiroku-jsonlog-");
+    void logsAreJsonAndCarryNoPhiPasswordOrToken(@TempDir Path tmp) throws Exception {
+        Path data = Files.createTempDirectory(tmp, "kiroku-jsonlog-");
         Path log = data.resolveSibling(data.getFileName() + ".log");
         int port = ServeProcessTest.freePort();
         String root = "http://127.0.0.1:" + port;
@@ -72,7 +73,7 @@ class JsonLogsTest {
         } finally {
             server.destroy(); // SIGTERM: graceful stop, which logs too
             if (!server.waitFor(60, TimeUnit.SECONDS)) {
-                server.destroyForcibly();
+                server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
         }
         List<String> lines = Files.readAllLines(log).stream().filter(l -> !l.isBlank()).toList();

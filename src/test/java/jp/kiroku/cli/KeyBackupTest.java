@@ -10,6 +10,7 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import jp.kiroku.KirokuApplication;
@@ -27,10 +28,10 @@ class KeyBackupTest {
     private static final String PASSPHRASE = "--kiroku.master-key-passphrase=correct horse battery staple";
 
     @Test
-    void lostKeysComeBackFromABackupAndOldBackupsAreRemoved() throws Exception {
-        Path dir = Files.createTempDirectory("kiroku-keybackup-");
+    void lostKeysComeBackFromABackupAndOldBackupsAreRemoved(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "kiroku-keybackup-");
         Path keys = dir.resolve("keys");
-        Path backups = Files.createTempDirectory("kiroku-keybackups-");
+        Path backups = Files.createTempDirectory(tmp, "kiroku-keybackups-");
         byte[] before = patientKey(dir, PASSPHRASE);
         assertThat(CliRun.kiroku(dir, "checkpoint", "export", "-", PASSPHRASE).code()).isZero(); // makes the ledger's key
 

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import jp.kiroku.support.WebSession;
 
@@ -36,19 +37,13 @@ import jp.kiroku.support.WebSession;
 @Tag("BYOD-01")
 class MutualTlsTerminalTest {
 
-    private static final Path DIR;
+    /** JUnit removes it after {@link #stop()}. */
+    @TempDir
+    static Path DIR;
     private static Process server;
     private static int port;
     private static KeyPair caKey;
     private static X509Certificate ca;
-
-    static {
-        try {
-            DIR = Files.createTempDirectory("kiroku-mtls-");
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @BeforeAll
     static void startWithTls() throws Exception {
@@ -69,6 +64,7 @@ class MutualTlsTerminalTest {
                 "--server.ssl.certificate=" + DIR.resolve("server.pem"),
                 "--server.ssl.certificate-private-key=" + DIR.resolve("server.key"),
                 "--server.ssl.trust-certificate=" + DIR.resolve("ca.pem"), "--server.ssl.client-auth=want"));
+        cmd.addAll(1, ServeProcessTest.temporaryFilesIn(DIR.resolve("tmp")));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(DIR.resolve("serve.log").toFile());
         pb.environment().remove("KIROKU_DB_URL");
         server = pb.start();
@@ -91,7 +87,9 @@ class MutualTlsTerminalTest {
     static void stop() throws Exception {
         if (server != null) {
             server.destroy();
-            server.waitFor(30, TimeUnit.SECONDS);
+            if (!server.waitFor(30, TimeUnit.SECONDS)) {
+                server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
         }
     }
 

@@ -17,6 +17,7 @@ import org.hl7.fhir.r4.model.Condition;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import ca.uhn.fhir.context.FhirContext;
@@ -60,13 +61,13 @@ class PrintCommandsTest extends ServerTest {
 
     String s;
     String patient;
+    @TempDir
     Path dir;
 
     @BeforeEach
     void chart() throws Exception {
         s = UUID.randomUUID().toString().substring(0, 8);
         patient = "pr-" + s;
-        dir = Files.createTempDirectory("print-");
         put("Patient/" + patient, "{\"resourceType\":\"Patient\",\"identifier\":[{\"type\":{\"text\":\"診察券番号\"},"
                 + "\"value\":\"MRN-" + s + "\"}],\"name\":[" + name("IDE", "髙橋", "𠮷子") + "," + name("SYL", "タカハシ", "ヨシコ")
                 + "],\"gender\":\"female\",\"birthDate\":\"1948-02-29\"}");

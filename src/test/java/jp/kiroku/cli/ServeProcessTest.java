@@ -19,11 +19,13 @@ import java.util.concurrent.TimeUnit;
 
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 
 import jp.kiroku.support.FhirHttp;
 
@@ -37,30 +39,49 @@ class ServeProcessTest {
 
     private static final String CLIENT = "process-test";
     private static final String SECRET = "process-test-secret-0123456789abcdefghij";
-    private static final Path DATA;
+    /** Holds the data directory and the files written beside it; JUnit removes it after {@link #stop()}. */
+    @TempDir
+    static Path tmp;
+    private static Path DATA;
     private static Process server;
     private static int port;
     private static String tokenBeforeRestart;
     private static final List<String> acknowledged = new ArrayList<>();
 
-    static {
-        try {
-            DATA = Files.createTempDirectory("kiroku-process-");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+    @BeforeAll
+    static void dataDirectory() throws IOException {
+        DATA = Files.createTempDirectory(tmp, "kiroku-process-");
     }
 
     /** {@code kiroku ...} as a separate JVM on the test class path (also used by DemoModeTest). */
     static ProcessBuilder kiroku(String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), "jp.kiroku.KirokuApplication"));
+        int dataDir = List.of(args).indexOf("--data-dir");
+        if (dataDir >= 0 && dataDir + 1 < args.length) {
+            cmd.addAll(1, temporaryFilesIn(Path.of(args[dataDir + 1] + "-tmp")));
+        }
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("KIROKU_BOOTSTRAP_CLIENT_ID", CLIENT);
         pb.environment().put("KIROKU_BOOTSTRAP_CLIENT_SECRET", SECRET);
         pb.environment().remove("KIROKU_DB_URL");
         return pb;
+    }
+
+    /**
+     * The options that give a {@code kiroku} JVM {@code dir} (made now) for its temporary files: Tomcat's directories,
+     * which would stay in /tmp, and what a process killed with {@code kill -9} cannot remove. The tests keep it beside
+     * the data directory in a temporary directory of their own. PostgreSQL's binaries stay in the shared cache.
+     */
+    static List<String> temporaryFilesIn(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return List.of("-Djava.io.tmpdir=" + dir,
+                "-Dot.epg.working-dir=" + Path.of(System.getProperty("java.io.tmpdir"), "embedded-pg"));
     }
 
     static int freePort() throws IOException {
@@ -193,7 +214,7 @@ class ServeProcessTest {
     @Test
     @Order(5)
     void aShortBootstrapSecretIsRefusedAtStart() throws Exception {
-        ProcessBuilder pb = kiroku("serve", "--data-dir", Files.createTempDirectory("kiroku-short-").toString(),
+        ProcessBuilder pb = kiroku("serve", "--data-dir", Files.createTempDirectory(tmp, "kiroku-short-").toString(),
                 "--port", Integer.toString(freePort())).redirectErrorStream(true);
         pb.environment().put("KIROKU_BOOTSTRAP_CLIENT_SECRET", "too-short");
         Process p = pb.start();
@@ -257,7 +278,7 @@ class ServeProcessTest {
     @Order(6)
     @Tag("NET-03")
     void aNonLoopbackAddressWithoutTlsIsRefused() throws Exception {
-        Result r = run("serve", "--data-dir", Files.createTempDirectory("kiroku-net03-").toString(),
+        Result r = run("serve", "--data-dir", Files.createTempDirectory(tmp, "kiroku-net03-").toString(),
                 "--host", "0.0.0.0", "--port", Integer.toString(freePort()));
         assertThat(r.exit()).isNotZero();
         assertThat(r.out()).contains("Refusing to listen on 0.0.0.0 without TLS");
@@ -308,7 +329,7 @@ class ServeProcessTest {
         if (server != null && server.isAlive()) {
             server.destroy();
             if (!server.waitFor(60, TimeUnit.SECONDS)) {
-                server.destroyForcibly();
+                server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
         }
     }

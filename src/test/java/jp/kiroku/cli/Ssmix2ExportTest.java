@@ -30,6 +30,7 @@ import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import jp.kiroku.audit.AuditQuery;
@@ -189,7 +190,7 @@ class Ssmix2ExportTest extends ServerTest {
     }
 
     @Test
-    void theExportedStorageHasTheLayoutAndImportsBackToTheSameRecords() throws Exception {
+    void theExportedStorageHasTheLayoutAndImportsBackToTheSameRecords(@TempDir Path tmp) throws Exception {
         Map<String, Expected> expected = expected();
         assertThat(expected).hasSize(3);
         Ssmix2Report source = imports.run(Ssmix2ImportTest.FIXTURE, new Ssmix2Import.Options(null, SOURCE), Ssmix2ImportTest.quiet());
@@ -199,7 +200,7 @@ class Ssmix2ExportTest extends ServerTest {
         // the imported resources say what the fixture says (so the round trip below compares like with like)
         ids.forEach((ssmixId, pid) -> assertThat(actual(patient(SOURCE, ssmixId))).isEqualTo(expected.get(ssmixId)));
 
-        Path out = Files.createTempDirectory("ssmix2-export-").resolve("storage");
+        Path out = Files.createTempDirectory(tmp, "ssmix2-export-").resolve("storage");
         List<String> args = new ArrayList<>(List.of("ssmix2", "export", "--institution", SOURCE, "--out", out.toString()));
         ids.values().forEach(pid -> args.addAll(List.of("--patient", pid)));
         CliRun run = CliRun.kiroku(DATA_DIR, args.toArray(String[]::new));
@@ -273,10 +274,10 @@ class Ssmix2ExportTest extends ServerTest {
     }
 
     @Test
-    void utf8OnRequestAndAPatientWithoutTheInstitutionsIdIsLeftOut() throws Exception {
+    void utf8OnRequestAndAPatientWithoutTheInstitutionsIdIsLeftOut(@TempDir Path tmp) throws Exception {
         imports.run(Ssmix2ImportTest.FIXTURE, new Ssmix2Import.Options(null, "1319999993"), Ssmix2ImportTest.quiet());
         String pid = patient("1319999993", "0000067890").getIdElement().getIdPart();
-        Path out = Files.createTempDirectory("ssmix2-utf8-");
+        Path out = Files.createTempDirectory(tmp, "ssmix2-utf8-");
         CliRun utf8 = CliRun.kiroku(DATA_DIR, "ssmix2", "export", "--patient", pid, "--institution", "1319999993",
                 "--out", out.toString(), "--encoding", "UTF-8");
         assertThat(utf8.code()).as(utf8.out() + utf8.err()).isZero();
@@ -292,7 +293,7 @@ class Ssmix2ExportTest extends ServerTest {
         Patient stranger = new Patient();
         stranger.addName().setFamily("他院").addGiven("患者");
         assertThat(admin.post("Patient", jp.kiroku.support.FhirHttp.json(stranger)).status()).isEqualTo(201);
-        Path every = Files.createTempDirectory("ssmix2-all-");
+        Path every = Files.createTempDirectory(tmp, "ssmix2-all-");
         CliRun all = CliRun.kiroku(DATA_DIR, "ssmix2", "export", "--all", "--institution", "1319999993", "--out", every.toString());
         assertThat(all.code()).as(all.out() + all.err()).isEqualTo(2);
         assertThat(all.out()).contains("left out:", "no identifier " + PREFIX + "1319999993").doesNotContain("Exception");
@@ -301,7 +302,7 @@ class Ssmix2ExportTest extends ServerTest {
                     .substring(0, 10)).sorted().toList()).containsExactly("0000012345", "0000067890", "0000099999");
         }
 
-        Path other = Files.createTempDirectory("ssmix2-none-");
+        Path other = Files.createTempDirectory(tmp, "ssmix2-none-");
         CliRun none = CliRun.kiroku(DATA_DIR, "ssmix2", "export", "--patient", pid, "--institution", "1319999992",
                 "--out", other.toString());
         assertThat(none.code()).as(none.out() + none.err()).isEqualTo(2);
@@ -312,7 +313,7 @@ class Ssmix2ExportTest extends ServerTest {
     }
 
     @Test
-    void isoTwentyTwoJpGetsFullWidthKanaAndCharactersOutsideJisX0208AreLeftOutWithAHint() throws Exception {
+    void isoTwentyTwoJpGetsFullWidthKanaAndCharactersOutsideJisX0208AreLeftOutWithAHint(@TempDir Path tmp) throws Exception {
         String institution = "1319999991";
         List<String> ids = new ArrayList<>();
         for (String[] p : new String[][] {{"0000055555", "ﾃｽﾄ", "ﾊﾅｺ"}, {"0000055556", "髙橋", "一郎"}}) {
@@ -324,7 +325,7 @@ class Ssmix2ExportTest extends ServerTest {
             assertThat(created.status()).as(created.body()).isEqualTo(201);
             ids.add(created.as(Patient.class).getIdElement().getIdPart());
         }
-        Path out = Files.createTempDirectory("ssmix2-jis-");
+        Path out = Files.createTempDirectory(tmp, "ssmix2-jis-");
         CliRun jis = CliRun.kiroku(DATA_DIR, "ssmix2", "export", "--patient", ids.get(0), "--patient", ids.get(1),
                 "--institution", institution, "--out", out.toString());
         assertThat(jis.code()).as(jis.out() + jis.err()).isEqualTo(2);
@@ -338,7 +339,7 @@ class Ssmix2ExportTest extends ServerTest {
         assertThat(new String(bytes, StandardCharsets.ISO_8859_1)).doesNotContain("\u001B(I"); // no JIS X 0201 katakana
         assertThat(new String(bytes, Charset.forName("ISO-2022-JP"))).contains("|テスト^ハナコ^");
 
-        Path utf8 = Files.createTempDirectory("ssmix2-jis-utf8-");
+        Path utf8 = Files.createTempDirectory(tmp, "ssmix2-jis-utf8-");
         CliRun all = CliRun.kiroku(DATA_DIR, "ssmix2", "export", "--patient", ids.get(0), "--patient", ids.get(1),
                 "--institution", institution, "--out", utf8.toString(), "--encoding", "UTF-8");
         assertThat(all.code()).as(all.out() + all.err()).isZero();
@@ -349,8 +350,8 @@ class Ssmix2ExportTest extends ServerTest {
     }
 
     @Test
-    void badInputIsAPlainError() throws Exception {
-        Path out = Files.createTempDirectory("ssmix2-bad-");
+    void badInputIsAPlainError(@TempDir Path tmp) throws Exception {
+        Path out = Files.createTempDirectory(tmp, "ssmix2-bad-");
         CliRun unknown = CliRun.kiroku(DATA_DIR, "ssmix2", "export", "--patient", "no-such-patient", "--institution", SOURCE,
                 "--out", out.toString());
         assertThat(unknown.code()).isEqualTo(1);

@@ -24,6 +24,7 @@ import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import jp.kiroku.audit.AuditQuery;
@@ -133,7 +134,7 @@ class Ssmix2ImportTest extends ServerTest {
     }
 
     @Test
-    void theFixtureImportsWithTheCountsItHoldsAndAgainWithoutDuplicates() throws Exception {
+    void theFixtureImportsWithTheCountsItHoldsAndAgainWithoutDuplicates(@TempDir Path tmp) throws Exception {
         List<Stored> fixture = fixture();
         Map<String, List<Stored>> current = current(fixture);
         long conditions = 0;
@@ -160,7 +161,7 @@ class Ssmix2ImportTest extends ServerTest {
         assertThat(observations).isEqualTo(5);
         assertThat(specimens).isEqualTo(2);
 
-        Path report = Files.createTempDirectory("ssmix2-").resolve("report.txt");
+        Path report = Files.createTempDirectory(tmp, "ssmix2-").resolve("report.txt");
         CliRun run = CliRun.kiroku(DATA_DIR, "ssmix2", "import", FIXTURE.toString(), "--institution", INSTITUTION,
                 "--report", report.toString());
         assertThat(run.code()).as(run.out() + run.err()).isEqualTo(2); // 2: some messages were rejected
@@ -253,8 +254,8 @@ class Ssmix2ImportTest extends ServerTest {
     }
 
     @Test
-    void anOrderCancelledAfterTheImportIsMarkedCancelled() throws Exception {
-        Path root = Files.createTempDirectory("ssmix2-cancel-");
+    void anOrderCancelledAfterTheImportIsMarkedCancelled(@TempDir Path tmp) throws Exception {
+        Path root = Files.createTempDirectory(tmp, "ssmix2-cancel-");
         String order = "000/001/0000012345/20240402/OMP-01/0000012345_20240402_OMP-01_0000000101_20240402101500000_01_";
         try (Stream<Path> files = Files.walk(FIXTURE)) {
             for (Path p : files.filter(Files::isRegularFile).toList()) {

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * TLS at Kiroku (issue 13, item 1; NET-03/04), probed from outside with {@code openssl s_client} against two real
@@ -41,19 +42,13 @@ import org.junit.jupiter.api.Test;
 class TlsTest {
 
     private static final Path OPENSSL = Path.of("/usr/bin/openssl");
-    private static final Path DIR;
+    /** JUnit removes it after {@link #stop()}. */
+    @TempDir
+    static Path DIR;
     private static final List<Process> servers = new ArrayList<>();
     private static int strict;  // defaults: TLS 1.3 only, no client certificates
     private static int tls12;   // allow-tls12=true, client-auth=need
     private static String selfSigned;
-
-    static {
-        try {
-            DIR = Files.createTempDirectory("kiroku-tls-");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @BeforeAll
     static void startTwoServers() throws Exception {
@@ -112,7 +107,9 @@ class TlsTest {
             p.destroy();
         }
         for (Process p : servers) {
-            p.waitFor(30, TimeUnit.SECONDS);
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
         }
     }
 

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import jp.kiroku.support.FhirHttp;
@@ -53,7 +54,9 @@ class TwoInstancesTest {
 
     private static EmbeddedPostgres postgres;
     private static DataSource db;
-    private static Path work;
+    /** JUnit removes it after {@link #stop()}. */
+    @TempDir
+    static Path work;
     private static final Process[] servers = new Process[2];
     private static final int[] ports = new int[2];
     private static final Path[] logs = new Path[2];
@@ -63,7 +66,6 @@ class TwoInstancesTest {
 
     @BeforeAll
     static void startDatabaseAndTwoServers() throws Exception {
-        work = Files.createTempDirectory("kiroku-two-");
         // the operator's PostgreSQL server: roles and database as operations.md says ("An external PostgreSQL server")
         postgres = EmbeddedPostgres.builder().setServerConfig("max_connections", "80").start();
         try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {

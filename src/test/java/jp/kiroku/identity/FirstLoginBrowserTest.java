@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -30,10 +31,13 @@ class FirstLoginBrowserTest extends ServerTest {
     Accounts accounts;
 
     WebDriver browser;
+    /** The browser's temporary files; JUnit removes them after {@link #close()}. */
+    @TempDir
+    java.nio.file.Path tmp;
 
     @BeforeEach
     void chromium() {
-        browser = jp.kiroku.support.Chromium.start(1024, 900);
+        browser = jp.kiroku.support.Chromium.start(1024, 900, tmp);
     }
 
     @AfterEach

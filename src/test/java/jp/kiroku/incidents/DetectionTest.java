@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -60,6 +61,9 @@ class DetectionTest extends ServerTest {
     BackupChecks checks;
     @Autowired
     jp.kiroku.platform.KirokuProperties props;
+    /** Backup targets and chronyc stand-ins; JUnit removes it after each test. */
+    @TempDir
+    Path tmp;
 
     @Test
     void everyDefaultRuleIsSilentOnNormalWorkAndFiresOnAnAttackWithItsEvidence() throws Exception {
@@ -133,7 +137,7 @@ class DetectionTest extends ServerTest {
         assertThat(working.get("/Patient/" + patient).status()).isEqualTo(401);
         audit.record(AuditRecord.of(Agent.localOperator(), "ledger.verify", AuditRecord.Outcome.SUCCESS)
                 .withDetail("2 findings"));
-        Path target = Files.createTempDirectory("kiroku-detect-");
+        Path target = Files.createTempDirectory(tmp, "kiroku-detect-");
         Path generation = backups.create(target, false, false, Agent.localOperator(), n -> { }).generation();
         try (Stream<Path> s = Files.list(generation)) {
             Path segment = s.filter(p -> p.getFileName().toString().endsWith(".seg")).findFirst().orElseThrow();
@@ -240,7 +244,7 @@ class DetectionTest extends ServerTest {
 
     @Test
     void backupMissedFiresOnlyWithAScheduleAndAnOldLastBackup() throws Exception {
-        backups.create(Files.createTempDirectory("kiroku-missed-"), false, false, Agent.localOperator(), n -> { });
+        backups.create(Files.createTempDirectory(tmp, "kiroku-missed-"), false, false, Agent.localOperator(), n -> { });
         long lastBackup = jdbc.queryForObject("SELECT max(seq) FROM audit_log WHERE action = 'backup.create'"
                 + " AND outcome = 'success'", Long.class);
         Detection.Rule rule = detection.rule("backup-missed").orElseThrow();
@@ -281,8 +285,8 @@ class DetectionTest extends ServerTest {
         detection.observeClock(new ClockCheck(chrony("0.000012345 seconds slow"), Duration.ofSeconds(1), false));
     }
 
-    private static List<String> chrony(String systemTime) throws java.io.IOException {
-        Path script = Files.createTempFile("chronyc-", ".sh");
+    private List<String> chrony(String systemTime) throws java.io.IOException {
+        Path script = Files.createTempFile(tmp, "chronyc-", ".sh");
         Files.writeString(script, "#!/bin/sh\ncat <<'EOF'\nReference ID    : 85F3EEF3 (ntp.nict.jp)\n"
                 + "System time     : " + systemTime + " of NTP time\nLeap status     : Normal\nEOF\n");
         Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.sql.DriverManager;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.util.unit.DataSize;
 
 /** The embedded cluster: its memory setting, on every start; its two roles, also for a data directory from before them. */
@@ -23,8 +24,8 @@ class EmbeddedDatabaseTest {
     }
 
     @Test
-    void sharedBuffersFollowTheSetting() throws Exception {
-        Path dir = Files.createTempDirectory("kiroku-embedded-");
+    void sharedBuffersFollowTheSetting(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "kiroku-embedded-");
         try (EmbeddedDatabase db = EmbeddedDatabase.start(dir, DataSize.ofMegabytes(32))) {
             assertThat(sharedBuffers(db)).isEqualTo("32MB");
         }
@@ -45,8 +46,8 @@ class EmbeddedDatabaseTest {
 
     @Test
     @org.junit.jupiter.api.Tag("LOG-02")
-    void aDataDirectoryWhereTheApplicationOwnedEverythingIsHandedToTheOwnerRole() throws Exception {
-        Path dir = Files.createTempDirectory("kiroku-embedded-");
+    void aDataDirectoryWhereTheApplicationOwnedEverythingIsHandedToTheOwnerRole(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "kiroku-embedded-");
         Path secrets = dir.resolve("postgres.secret");
         try (EmbeddedDatabase db = EmbeddedDatabase.start(dir, DataSize.ofMegabytes(16))) {
             assertThat(query(db.connection(), "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"))

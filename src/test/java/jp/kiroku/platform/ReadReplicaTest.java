@@ -65,6 +65,7 @@ class ReadReplicaTest {
         context = new org.springframework.boot.builder.SpringApplicationBuilder(KirokuApplication.class).properties(Map.of(
                 "kiroku.data-dir", data.toString(),
                 "kiroku.port", "0",
+                "server.tomcat.basedir", dir.resolve("tomcat").toString(), // not a tomcat.0.* in /tmp; removed with dir
                 "kiroku.runtime.role", "serve",
                 "kiroku.db.url", "jdbc:postgresql://127.0.0.1:" + primaryPort + "/kiroku",
                 "kiroku.db.user", "kiroku",
@@ -135,6 +136,12 @@ class ReadReplicaTest {
                 }
             }
             if (dir != null) {
+                // the JVM's first Tomcat makes its base directory catalina.home, which every later one creates again
+                for (String tomcat : List.of("catalina.home", "catalina.base")) {
+                    if (System.getProperty(tomcat, "").startsWith(dir.toString())) {
+                        System.clearProperty(tomcat);
+                    }
+                }
                 try (var walk = Files.walk(dir)) {
                     walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
                 }

@@ -16,8 +16,11 @@ public final class Chromium {
     private Chromium() {
     }
 
-    /** A fresh browser in Japanese at {@code width}×{@code height}; fails with what to install when there is none. */
-    public static WebDriver start(int width, int height) {
+    /**
+     * A fresh browser in Japanese at {@code width}×{@code height}; fails with what to install when there is none. Its
+     * temporary files go to {@code tmp} (TMPDIR), among them the SingletonSocket directory Chromium leaves behind.
+     */
+    public static WebDriver start(int width, int height, Path tmp) {
         Path binary = Path.of("/usr/bin/chromium");
         Path driver = Path.of("/usr/bin/chromedriver");
         assertThat(Files.isExecutable(binary) && Files.isExecutable(driver))
@@ -28,6 +31,7 @@ public final class Chromium {
         options.setBinary(binary.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=ja",
                 "--window-size=" + width + "," + height);
-        return new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile()).build(), options);
+        return new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile())
+                .withEnvironment(java.util.Map.of("TMPDIR", tmp.toString())).build(), options);
     }
 }

@@ -2,13 +2,16 @@ package jp.kiroku.support;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.SpringApplication;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.util.FileSystemUtils;
 
 import jp.kiroku.KirokuApplication;
 import jp.kiroku.audit.Agent;
@@ -45,12 +48,35 @@ public abstract class ServerTest {
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
+        // Not a @TempDir: the server, with its embedded PostgreSQL in DATA_DIR, is one for all the test classes of the
+        // JVM (Spring caches the context) and stops only when the JVM exits. Spring Boot runs its shutdown handlers once
+        // it has closed the application contexts; this one waits for PostgreSQL to be gone, then removes the directory.
+        SpringApplication.getShutdownHandlers().add(() -> removeOnceStopped(DATA_DIR));
+    }
+
+    /** Removes {@code dir} once the embedded PostgreSQL in it has stopped (no postmaster.pid), waiting 20 s at most. */
+    private static void removeOnceStopped(Path dir) {
+        Path postmaster = dir.resolve("postgres/postmaster.pid");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        try {
+            while (Files.exists(postmaster) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            if (Files.exists(postmaster)) {
+                System.err.println("ServerTest: PostgreSQL still runs in " + dir + "; the directory is left in place");
+            } else {
+                FileSystemUtils.deleteRecursively(dir);
+            }
+        } catch (java.io.IOException | InterruptedException e) {
+            System.err.println("ServerTest: could not remove " + dir + ": " + e);
+        }
     }
 
     @DynamicPropertySource
     static void kirokuProperties(DynamicPropertyRegistry registry) {
         registry.add("kiroku.data-dir", DATA_DIR::toString);
         registry.add("kiroku.port", () -> "0");
+        registry.add("server.tomcat.basedir", () -> DATA_DIR.resolve("tomcat").toString()); // not a tomcat.0.* in /tmp
         registry.add("kiroku.runtime.role", () -> "serve");
         registry.add("kiroku.bootstrap.client-id", () -> ADMIN_ID);
         registry.add("kiroku.bootstrap.client-secret", () -> ADMIN_SECRET);

@@ -12,6 +12,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
@@ -322,8 +323,8 @@ class ChartPagesTest extends ServerTest {
     @Test
     @Tag("AUTH-09")
     @Tag("ACL-04")
-    void inARealBrowserFromLoginToBreakGlassUntilTheAccountIsDisabled() throws Exception {
-        WebDriver browser = Chromium.start(1280, 800);
+    void inARealBrowserFromLoginToBreakGlassUntilTheAccountIsDisabled(@TempDir Path tmp) throws Exception {
+        WebDriver browser = Chromium.start(1280, 800, tmp);
         try {
             String base = "http://127.0.0.1:" + port;
             browser.get(base + "/patients/" + inCare);
