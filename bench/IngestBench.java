@@ -72,6 +72,9 @@ public class IngestBench {
             "  --warmup N             bundles posted/inserted before timing, not counted (default 10)",
             "  --client-id ID         OAuth2 client id (default: env KIROKU_BENCH_CLIENT_ID)",
             "  --client-secret S      OAuth2 client secret (default: env KIROKU_BENCH_CLIENT_SECRET)",
+            "  --no-auth              no token request and no Authorization header (a server without authentication,",
+            "                         e.g. HAPI FHIR JPA through bench/run-hapi.sh)",
+            "  --phase-name NAME      name of the HTTP phases in the output (default kiroku-http)",
             "  --jdbc | --no-jdbc     force / skip the raw JDBC reference (default: run it when a connection is",
             "                         configured and reachable)",
             "  --jdbc-url URL         JDBC URL (default: 'url' in <data-dir>/run/db.properties)",
@@ -145,6 +148,8 @@ public class IngestBench {
         boolean help;
         Long seed;
         int timeoutSeconds = 600;
+        boolean noAuth;
+        String phaseName = "kiroku-http";
 
         static Options parse(String[] args) throws UsageException {
             Options o = new Options();
@@ -161,8 +166,10 @@ public class IngestBench {
                     case "--no-jdbc" -> { noValue(name, inline); o.jdbc = JdbcMode.OFF; }
                     case "--no-http" -> { noValue(name, inline); o.http = false; }
                     case "--dry-run" -> { noValue(name, inline); o.dryRun = true; }
+                    case "--no-auth" -> { noValue(name, inline); o.noAuth = true; }
                     case "--base", "--data", "--patients", "--clients", "--warmup", "--client-id", "--client-secret",
-                         "--jdbc-url", "--jdbc-user", "--jdbc-password", "--data-dir", "--seed", "--timeout" -> {
+                         "--jdbc-url", "--jdbc-user", "--jdbc-password", "--data-dir", "--seed", "--timeout",
+                         "--phase-name" -> {
                         String v = inline;
                         if (v == null) {
                             if (i + 1 >= args.length) throw new UsageException(name + " needs a value");
@@ -176,7 +183,7 @@ public class IngestBench {
             if (o.jdbc == JdbcMode.OFF && !o.http && !o.dryRun) {
                 throw new UsageException("--no-http together with --no-jdbc leaves nothing to run");
             }
-            if (o.http && !o.dryRun && !o.help) {
+            if (o.http && !o.dryRun && !o.help && !o.noAuth) {
                 if (o.clientId == null || o.clientId.isEmpty() || o.clientSecret == null || o.clientSecret.isEmpty()) {
                     throw new UsageException("client credentials missing: give --client-id and --client-secret, or set "
                             + "KIROKU_BENCH_CLIENT_ID and KIROKU_BENCH_CLIENT_SECRET");
@@ -223,6 +230,12 @@ public class IngestBench {
                 case "--jdbc-user" -> jdbcUser = v;
                 case "--jdbc-password" -> jdbcPassword = v;
                 case "--data-dir" -> dataDir = Paths.get(v);
+                case "--phase-name" -> {
+                    if (!v.matches("[A-Za-z0-9._-]{1,11}")) {
+                        throw new UsageException("--phase-name: 1-11 letters, digits, '.', '_' or '-', got '" + v + "'");
+                    }
+                    phaseName = v;
+                }
                 case "--seed" -> {
                     try {
                         seed = Long.parseLong(v);
@@ -273,8 +286,12 @@ public class IngestBench {
 
         if (o.http) {
             HttpBench hb = new HttpBench(o);
-            hb.tokens.get();   // fails fast with a plain message on bad credentials / unreachable server
-            System.out.println("token: ok (expires_in " + hb.tokens.expiresIn + " s)");
+            if (o.noAuth) {
+                System.out.println("auth: none (--no-auth)");
+            } else {
+                hb.tokens.get();   // fails fast with a plain message on bad credentials / unreachable server
+                System.out.println("token: ok (expires_in " + hb.tokens.expiresIn + " s)");
+            }
             if (o.warmup > 0) {
                 List<Payload> w = buildPayloads(warmupRange());
                 System.out.printf(Locale.ROOT, "%nwarm-up: %d bundles, %d resources (not counted)%n", w.size(), resources(w));
@@ -288,13 +305,15 @@ public class IngestBench {
             for (int p = 0; p < o.clients.length; p++) {
                 int c = o.clients[p];
                 List<Payload> payloads = buildPayloads(phaseRange(p));
-                Result r = hb.run("kiroku-http", payloads, c);
+                Result r = hb.run(o.phaseName, payloads, c);
                 payloads = null;
                 results.add(r);
                 r.print();
                 errors |= r.errors > 0;
             }
-            System.out.println("token fetches: " + hb.tokens.fetches.get() + ", 401 retries: " + hb.retries401.get());
+            if (!o.noAuth) {
+                System.out.println("token fetches: " + hb.tokens.fetches.get() + ", 401 retries: " + hb.retries401.get());
+            }
         }
 
         if (jdbc != null) {
@@ -375,7 +394,7 @@ public class IngestBench {
                 + " resources)");
         System.out.println("  patients   : " + o.patients + " per phase, clients " + Arrays.toString(o.clients)
                 + ", warm-up " + o.warmup + " bundles");
-        System.out.println("  server     : " + (o.http ? o.base : "(skipped: --no-http)"));
+        System.out.println("  server     : " + (o.http ? o.base + (o.noAuth ? " (no auth)" : "") : "(skipped: --no-http)"));
         System.out.println("  seed       : " + seed);
     }
 
@@ -515,7 +534,7 @@ public class IngestBench {
         boolean header = false;
         for (Result r : results) {
             Result ref = raw.get(r.clients);
-            if (!r.phase.equals("kiroku-http") || ref == null) continue;
+            if (!r.phase.equals(o.phaseName) || ref == null) continue;
             if (!header) {
                 System.out.println("\nKiroku throughput relative to the raw JDBC floor (same rows, same concurrency):");
                 header = true;
@@ -544,7 +563,7 @@ public class IngestBench {
                     .connectTimeout(Duration.ofSeconds(10))
                     .build();
             this.fhir = URI.create(o.base + "/fhir");
-            this.tokens = new Tokens(client, URI.create(o.base + "/oauth2/token"), o.clientId, o.clientSecret);
+            this.tokens = o.noAuth ? null : new Tokens(client, URI.create(o.base + "/oauth2/token"), o.clientId, o.clientSecret);
         }
 
         Result run(String phase, List<Payload> payloads, int clients) throws InterruptedException {
@@ -578,20 +597,21 @@ public class IngestBench {
 
         /** Posts one bundle; null when 2xx, else a description of the failure. */
         String post(Payload p) throws InterruptedException {
-            String token;
-            try {
-                token = tokens.get();
-            } catch (Fatal e) {
-                return "token: " + e.getMessage();
+            String token = null;
+            if (!o.noAuth) {
+                try {
+                    token = tokens.get();
+                } catch (Fatal e) {
+                    return "token: " + e.getMessage();
+                }
             }
             for (int attempt = 0; ; attempt++) {
-                HttpRequest req = HttpRequest.newBuilder(fhir)
+                HttpRequest.Builder b = HttpRequest.newBuilder(fhir)
                         .timeout(Duration.ofSeconds(o.timeoutSeconds))
                         .header("Content-Type", "application/fhir+json")
-                        .header("Accept", "application/fhir+json")
-                        .header("Authorization", "Bearer " + token)
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(p.body()))
-                        .build();
+                        .header("Accept", "application/fhir+json");
+                if (token != null) b.header("Authorization", "Bearer " + token);
+                HttpRequest req = b.POST(HttpRequest.BodyPublishers.ofByteArray(p.body())).build();
                 HttpResponse<byte[]> resp;
                 try {
                     resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
@@ -600,7 +620,7 @@ public class IngestBench {
                 }
                 int s = resp.statusCode();
                 if (s >= 200 && s < 300) return null;
-                if (s == 401 && attempt == 0) {
+                if (s == 401 && attempt == 0 && !o.noAuth) {
                     retries401.incrementAndGet();
                     try {
                         token = tokens.refreshAfter401(token);

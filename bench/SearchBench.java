@@ -56,6 +56,8 @@ public class SearchBench {
             "  --base URL             server base URL (default http://127.0.0.1:8080)",
             "  --client-id ID         OAuth2 client id (default: env KIROKU_BENCH_CLIENT_ID)",
             "  --client-secret S      OAuth2 client secret (default: env KIROKU_BENCH_CLIENT_SECRET)",
+            "  --no-auth              no token request and no Authorization header (a server without authentication,",
+            "                         e.g. HAPI FHIR JPA through bench/run-hapi.sh)",
             "  --clients N            concurrent clients per phase (default 8)",
             "  --seconds N            timed duration of each phase (default 20)",
             "  --warmup-seconds N     untimed warm-up at the start of each phase (default 3)",
@@ -139,6 +141,8 @@ public class SearchBench {
         boolean help;
         /** A person's bearer token (file): every phase runs once as the system client, then once as this person. */
         String personTokenFile;
+        /** No token endpoint, no Authorization header (a server without authentication). */
+        boolean noAuth;
 
         static Options parse(String[] args) throws UsageException {
             Options o = new Options();
@@ -155,6 +159,10 @@ public class SearchBench {
                         if (inline != null) throw new UsageException(name + " takes no value");
                         o.dryRun = true;
                     }
+                    case "--no-auth" -> {
+                        if (inline != null) throw new UsageException(name + " takes no value");
+                        o.noAuth = true;
+                    }
                     case "--base", "--client-id", "--client-secret", "--clients", "--seconds", "--warmup-seconds",
                          "--requests", "--patients-sample", "--codes-per-patient", "--phases", "--seed", "--timeout",
                          "--person-token-file" -> {
@@ -168,7 +176,10 @@ public class SearchBench {
                     default -> throw new UsageException("unknown option: " + a);
                 }
             }
-            if (!o.help && (o.clientId == null || o.clientId.isEmpty() || o.clientSecret == null || o.clientSecret.isEmpty())) {
+            if (o.noAuth && o.personTokenFile != null) {
+                throw new UsageException("--person-token-file needs authentication; it cannot be used with --no-auth");
+            }
+            if (!o.help && !o.noAuth && (o.clientId == null || o.clientId.isEmpty() || o.clientSecret == null || o.clientSecret.isEmpty())) {
                 throw new UsageException("client credentials missing: give --client-id and --client-secret, or set "
                         + "KIROKU_BENCH_CLIENT_ID and KIROKU_BENCH_CLIENT_SECRET");
             }
@@ -304,8 +315,12 @@ public class SearchBench {
             }
         }
         printEnvironment();
-        http.tokens.get();   // fails fast with a plain message on bad credentials / unreachable server
-        System.out.println("token: ok (expires_in " + http.tokens.expiresIn + " s)");
+        if (o.noAuth) {
+            System.out.println("auth: none (--no-auth)");
+        } else {
+            http.tokens.get();   // fails fast with a plain message on bad credentials / unreachable server
+            System.out.println("token: ok (expires_in " + http.tokens.expiresIn + " s)");
+        }
         printServer();
 
         Population pop = discover();
@@ -370,7 +385,9 @@ public class SearchBench {
                     (asPerson.percentileMs(50) / r.percentileMs(50) - 1) * 100,
                     (asPerson.percentileMs(95) / r.percentileMs(95) - 1) * 100);
         }
-        System.out.println("token fetches: " + http.tokens.fetches.get() + ", 401 retries: " + http.retries401.get());
+        if (!o.noAuth) {
+            System.out.println("token fetches: " + http.tokens.fetches.get() + ", 401 retries: " + http.retries401.get());
+        }
 
         printSummary(results);
         if (failed) {
@@ -834,7 +851,7 @@ public class SearchBench {
         if (cpu != null) System.out.println("  cpu        : " + cpu);
         System.out.println("  bench JVM  : " + System.getProperty("java.version") + ", max heap "
                 + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB");
-        System.out.println("  server     : " + o.base);
+        System.out.println("  server     : " + o.base + (o.noAuth ? " (no auth)" : ""));
         System.out.println("  clients    : " + o.clients + ", " + (o.requests > 0 ? o.requests + " requests" : o.seconds + " s")
                 + " per phase after " + o.warmupSeconds + " s warm-up" + (o.dryRun ? " (dry run: no timed phases)" : ""));
         System.out.println("  sample     : " + o.patientsSample + " patients, " + o.codesPerPatient + " LOINC code(s) each");
@@ -931,7 +948,7 @@ public class SearchBench {
                     .connectTimeout(Duration.ofSeconds(10))
                     .build();
             this.fhirBase = o.base + "/fhir/";
-            this.tokens = new Tokens(client, URI.create(o.base + "/oauth2/token"), o.clientId, o.clientSecret);
+            this.tokens = o.noAuth ? null : new Tokens(client, URI.create(o.base + "/oauth2/token"), o.clientId, o.clientSecret);
         }
 
         URI fhirUri(String path) { return URI.create(fhirBase + path); }
@@ -946,16 +963,16 @@ public class SearchBench {
                 if (strict) b.header("Prefer", "handling=strict");
                 return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
             }
-            String token = tokens.get();
+            String token = o.noAuth ? null : tokens.get();
             for (int attempt = 0; ; attempt++) {
                 HttpRequest.Builder b = HttpRequest.newBuilder(uri)
                         .timeout(Duration.ofSeconds(o.timeoutSeconds))
                         .header("Accept", "application/fhir+json")
-                        .header("Authorization", "Bearer " + token)
                         .GET();
+                if (token != null) b.header("Authorization", "Bearer " + token);
                 if (strict) b.header("Prefer", "handling=strict");
                 HttpResponse<byte[]> resp = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-                if (resp.statusCode() == 401 && attempt == 0) {
+                if (resp.statusCode() == 401 && attempt == 0 && token != null) {
                     retries401.incrementAndGet();
                     token = tokens.refreshAfter401(token);
                     continue;

@@ -11,6 +11,9 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+bench_name=run-ingest
+# shellcheck source=server-process.sh
+. "$SCRIPT_DIR/server-process.sh"   # server_pids, tree_ticks, stop_server, ...
 
 usage() {
     sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -90,7 +93,6 @@ fi
 [ -n "$pgjar" ] || die "postgresql-42.7.14.jar not found in ~/.m2"
 
 # --- port, credentials, data directory --------------------------------------------------------------------------
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if [ -z "$port" ]; then
     for p in $(seq 18080 18179); do
         if ! port_in_use "$p"; then port=$p; break; fi
@@ -109,73 +111,6 @@ server_log=$(mktemp "${TMPDIR:-/tmp}/kiroku-bench-server.XXXXXX")
 server_pid=""
 bench_pid=""
 
-# Processes belonging to the server: the JVM and its descendants, plus any process started on the data directory
-# (e.g. an embedded PostgreSQL that daemonised away from the JVM) and its descendants. One `ps` snapshot; the
-# data directory is passed through the environment so that awk's own command line does not match it.
-server_pids() {   # [--on-datadir-only]
-    local root=${server_pid:-0}
-    [ "${1:-}" = --on-datadir-only ] && root=0
-    ps -e -ww -o pid=,ppid=,args= 2>/dev/null \
-        | BENCH_DATADIR="$datadir" BENCH_ROOT="$root" BENCH_SELF="$$" BENCH_ONLY="${1:-}" awk '
-            { pid[NR] = $1; parent[$1] = $2; cmd = $0; sub(/^ *[0-9]+ +[0-9]+ +/, "", cmd)
-              if ($1 == ENVIRON["BENCH_ROOT"] || ($1 != ENVIRON["BENCH_SELF"] && index(cmd, ENVIRON["BENCH_DATADIR"]) > 0 \
-                  && cmd !~ /IngestBench/)) mark[$1] = 1 }
-            END {
-              if (ENVIRON["BENCH_ONLY"] == "") {
-                do { changed = 0
-                     for (i in pid) { p = pid[i]; if (!(p in mark) && (parent[p] in mark)) { mark[p] = 1; changed = 1 } }
-                } while (changed)
-              }
-              for (p in mark) print p
-            }' | sort -n
-}
-status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
-tree_pss() {   # "<kB> <processes>": proportional set size summed over the server's processes
-    local total=0 n=0 p v
-    for p in $(server_pids); do
-        v=$(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true)
-        [ -n "$v" ] || continue
-        total=$((total + v)); n=$((n + 1))
-    done
-    echo "$total $n"
-}
-mib() { awk -v k="${1:-0}" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
-now_ns() { date +%s%N; }
-secs() { awk -v ns="$1" 'BEGIN { printf "%.1f s", ns / 1e9 }'; }
-
-shutdown_s=""
-server_rc=""
-stop_server() {
-    [ -n "$server_pid" ] || return 0
-    if kill -0 "$server_pid" 2>/dev/null; then
-        local t0 i
-        t0=$(now_ns)
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for i in $(seq 1 600); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$server_pid" 2>/dev/null; then
-            echo "run-ingest: server did not stop within 60 s of SIGTERM; sending SIGKILL" >&2
-            kill -KILL "$server_pid" 2>/dev/null || true
-        fi
-        shutdown_s=$(secs $(( $(now_ns) - t0 )))
-    fi
-    set +e
-    wait "$server_pid" 2>/dev/null
-    server_rc=$?
-    set -e
-    server_pid=""
-    # anything still running on the data directory was started by this server: ask it to stop
-    local left
-    left=$(server_pids --on-datadir-only | tr '\n' ' ')
-    if [ -n "${left// /}" ]; then
-        echo "run-ingest: processes still running on $datadir after the server stopped: $left- sending SIGTERM" >&2
-        # shellcheck disable=SC2086
-        kill -TERM $left 2>/dev/null || true
-        sleep 5
-    fi
-}
 cleanup() {
     if [ -n "$bench_pid" ] && kill -0 "$bench_pid" 2>/dev/null; then
         kill -TERM "$bench_pid" 2>/dev/null || true
@@ -203,21 +138,7 @@ KIROKU_BOOTSTRAP_CLIENT_ID=$client_id KIROKU_BOOTSTRAP_CLIENT_SECRET=$secret \
 server_pid=$!
 
 health="http://127.0.0.1:$port/actuator/health"
-while :; do
-    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$health" 2>/dev/null || true)
-    [ "$code" = 200 ] && break
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "run-ingest: the server exited during start-up; last lines of $server_log:" >&2
-        tail -n 40 "$server_log" >&2
-        exit 1
-    fi
-    if [ $(( $(now_ns) - t_launch )) -ge 120000000000 ]; then
-        echo "run-ingest: $health did not return 200 within 120 s (last status: ${code:-none}); last lines of $server_log:" >&2
-        tail -n 40 "$server_log" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
+wait_until_up "$health" 120 0.1
 startup=$(secs $(( $(now_ns) - t_launch )))
 rss_start=$(status_kb "$server_pid" VmRSS)
 read -r pss_start n_start <<<"$(tree_pss)"

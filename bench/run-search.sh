@@ -12,6 +12,9 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+bench_name=run-search
+# shellcheck source=server-process.sh
+. "$SCRIPT_DIR/server-process.sh"   # server_pids, tree_ticks, stop_server, ...
 
 usage() {
     sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -92,11 +95,6 @@ fi
 [ -f "$jar" ] || die "jar not found: $jar"
 jar=$(cd "$(dirname "$jar")" && pwd)/$(basename "$jar")
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-now_ns() { date +%s%N; }
-secs() { awk -v ns="$1" 'BEGIN { printf "%.1f s", ns / 1e9 }'; }
-mib() { awk -v k="${1:-0}" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
-
 # --- a data directory: the given one, or a fresh ingest --------------------------------------------------------
 own_datadir=0
 if [ -z "$datadir" ]; then
@@ -141,81 +139,6 @@ server_pid=""
 bench_pid=""
 cli_pid=""
 
-# The server's processes: the JVM and its descendants, plus anything started on the data directory (the embedded
-# PostgreSQL) and its descendants; not this script's own helpers. One `ps` snapshot (as in run-ingest.sh).
-server_pids() {   # [--on-datadir-only]
-    local root=${server_pid:-0}
-    [ "${1:-}" = --on-datadir-only ] && root=0
-    ps -e -ww -o pid=,ppid=,args= 2>/dev/null \
-        | BENCH_DATADIR="$datadir" BENCH_ROOT="$root" BENCH_SELF="$$" BENCH_ONLY="${1:-}" awk '
-            { pid[NR] = $1; parent[$1] = $2; cmd = $0; sub(/^ *[0-9]+ +[0-9]+ +/, "", cmd)
-              if ($1 == ENVIRON["BENCH_ROOT"] || ($1 != ENVIRON["BENCH_SELF"] && index(cmd, ENVIRON["BENCH_DATADIR"]) > 0 \
-                  && cmd !~ /IngestBench|SearchBench|client create|run-ingest|run-search/)) mark[$1] = 1 }
-            END {
-              if (ENVIRON["BENCH_ONLY"] == "") {
-                do { changed = 0
-                     for (i in pid) { p = pid[i]; if (!(p in mark) && (parent[p] in mark)) { mark[p] = 1; changed = 1 } }
-                } while (changed)
-              }
-              for (p in mark) print p
-            }' | sort -n
-}
-status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
-tree_pss() {
-    local total=0 n=0 p v
-    for p in $(server_pids); do
-        v=$(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true)
-        [ -n "$v" ] || continue
-        total=$((total + v)); n=$((n + 1))
-    done
-    echo "$total $n"
-}
-# CPU ticks (utime+stime+cutime+cstime) summed over the server's processes: "<java ticks> <other ticks>"
-tree_ticks() {
-    local j=0 other=0 p t
-    for p in $(server_pids); do
-        t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$p/stat" 2>/dev/null || true)
-        [ -n "$t" ] || continue
-        if [ "$p" = "$server_pid" ]; then j=$((j + t)); else other=$((other + t)); fi
-    done
-    echo "$j $other"
-}
-clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
-# "<busy ticks> <all ticks>" summed over all CPUs since boot
-machine_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
-
-shutdown_s=""
-server_rc=""
-stop_server() {
-    [ -n "$server_pid" ] || return 0
-    if kill -0 "$server_pid" 2>/dev/null; then
-        local t0 i
-        t0=$(now_ns)
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for i in $(seq 1 600); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$server_pid" 2>/dev/null; then
-            echo "run-search: server did not stop within 60 s of SIGTERM; sending SIGKILL" >&2
-            kill -KILL "$server_pid" 2>/dev/null || true
-        fi
-        shutdown_s=$(secs $(( $(now_ns) - t0 )))
-    fi
-    set +e
-    wait "$server_pid" 2>/dev/null
-    server_rc=$?
-    set -e
-    server_pid=""
-    local left
-    left=$(server_pids --on-datadir-only | tr '\n' ' ')
-    if [ -n "${left// /}" ]; then
-        echo "run-search: processes still running on $datadir after the server stopped: $left- sending SIGTERM" >&2
-        # shellcheck disable=SC2086
-        kill -TERM $left 2>/dev/null || true
-        sleep 5
-    fi
-}
 cleanup() {
     local p
     for p in "$bench_pid" "$cli_pid"; do
@@ -249,21 +172,7 @@ KIROKU_BOOTSTRAP_CLIENT_ID=$client_id KIROKU_BOOTSTRAP_CLIENT_SECRET=$secret KIR
 server_pid=$!
 
 base="http://127.0.0.1:$port"
-while :; do
-    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$base/actuator/health" 2>/dev/null || true)
-    [ "$code" = 200 ] && break
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "run-search: the server exited during start-up; last lines of $server_log:" >&2
-        tail -n 40 "$server_log" >&2
-        exit 1
-    fi
-    if [ $(( $(now_ns) - t_launch )) -ge 120000000000 ]; then
-        echo "run-search: $base/actuator/health did not return 200 within 120 s (last status: ${code:-none}); last lines of $server_log:" >&2
-        tail -n 40 "$server_log" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
+wait_until_up "$base/actuator/health" 120 0.1
 startup=$(secs $(( $(now_ns) - t_launch )))
 rss_start=$(status_kb "$server_pid" VmRSS)
 read -r pss_start n_start <<<"$(tree_pss)"
