@@ -812,7 +812,8 @@ public class SearchBench {
         System.out.println("|----------------|----------------------------------------------------------|---------:|---------:|--------:|--------:|--------:|--------:|------:|-------:|");
         for (Result r : results) System.out.println(r.row());
 
-        System.out.println("\nReference: HAPI FHIR JPA on this machine, 150 patients, 8 clients (from the search issue):");
+        System.out.println("\nReference: HAPI FHIR JPA, 150 patients, 8 clients (the search issue's numbers, from another machine;"
+                + " bench/run-hapi.sh measures HAPI on this one):");
         System.out.printf(Locale.ROOT, "  searches    %.0f-%.0f/s, p95 %.0f-%.0f ms%n", HAPI_SEARCH_LO, HAPI_SEARCH_HI,
                 HAPI_SEARCH_P95_LO, HAPI_SEARCH_P95_HI);
         System.out.printf(Locale.ROOT, "  reads by id %.0f-%.0f/s, p95 %.0f-%.0f ms%n", HAPI_READ_LO, HAPI_READ_HI,

@@ -146,9 +146,6 @@ server_pid=$!
 
 base="http://127.0.0.1:$port"
 wait_until_up "$base/fhir/metadata" 180 0.5
-startup=$(secs $(( $(now_ns) - t_launch )))
-rss_start=$(status_kb "$server_pid" VmRSS)
-read -r pss_start n_start <<<"$(tree_pss)"
 echo "run-hapi: $(grep -m1 '^embedded PostgreSQL' "$server_log" || echo 'embedded PostgreSQL: (no line in the log)')"
 echo "run-hapi: $(grep -m1 '^HAPI bench server ready' "$server_log" || echo 'server ready')"
 echo "run-hapi: /fhir/metadata answered after $startup; JVM VmRSS $(mib "$rss_start");" \
@@ -179,12 +176,7 @@ bench_ns=$(( $(now_ns) - t_bench ))
 read -r ticks_j1 ticks_o1 <<<"$(tree_ticks)"
 read -r busy_m1 all_m1 <<<"$(machine_ticks)"
 
-server_alive=1
-kill -0 "$server_pid" 2>/dev/null || server_alive=0
-rss_end=$(status_kb "$server_pid" VmRSS)
-hwm_end=$(status_kb "$server_pid" VmHWM)
-read -r pss_end n_end <<<"$(tree_pss)"
-errors_in_log=$(grep -cE ' (ERROR|WARN) ' "$server_log" 2>/dev/null || true)
+sample_after_run
 
 stop_server
 
@@ -197,25 +189,10 @@ echo "- $(grep -m1 '^embedded PostgreSQL' "$server_log" || echo 'PostgreSQL: see
 echo "- data directory: $datadir"
 echo "- server JVM options: ${HAPI_BENCH_SERVER_JAVA_OPTS:--Xmx1g}"
 echo "- start-up (launch to /fhir/metadata 200): $startup"
-echo "- RSS after start: JVM VmRSS $(mib "$rss_start"); all server processes PSS $(mib "$pss_start") ($n_start processes)"
+memory_lines
 if [ "$server_alive" = 1 ]; then
-    echo "- RSS after run:   JVM VmRSS $(mib "$rss_end") (peak VmHWM $(mib "$hwm_end")); all server processes PSS $(mib "$pss_end") ($n_end processes)"
-    awk -v j=$(( ticks_j1 - ticks_j0 )) -v o=$(( ticks_o1 - ticks_o0 )) -v hz="$clk_tck" -v ns="$bench_ns" \
-        -v m=$(( busy_m1 - busy_m0 )) -v a=$(( all_m1 - all_m0 )) -v n="$(nproc)" 'BEGIN {
-        w = ns / 1e9
-        printf "- server CPU during the bench: %.1f s JVM + %.1f s PostgreSQL over %.1f s (%.2f cores on average)\n",
-               j / hz, o / hz, w, (j + o) / hz / w
-        pct = 0; if (a > 0) pct = 100 * m / a
-        printf "- machine CPU during the bench: %.1f s busy of %.1f s (%d CPUs, %.0f%%); everything but the server %.1f s\n",
-               m / hz, a / hz, n, pct, (m - j - o) / hz }'
-else
-    echo "- RSS after run:   n/a, THE SERVER EXITED DURING THE RUN (see $server_log)"
+    echo "- server CPU during the bench: $(cpu_line)"
+    echo "- machine CPU during the bench: $(machine_line)"
 fi
 echo "- WARN/ERROR lines in the server log: ${errors_in_log:-0}"
-echo "- shutdown after SIGTERM: ${shutdown_s:-n/a} (exit status $server_rc)"
-echo "- server log: $server_log"
-
-if [ "$server_alive" = 0 ] && [ "$bench_rc" = 0 ]; then
-    bench_rc=1
-fi
-exit "$bench_rc"
+end_report

@@ -139,9 +139,6 @@ server_pid=$!
 
 health="http://127.0.0.1:$port/actuator/health"
 wait_until_up "$health" 120 0.1
-startup=$(secs $(( $(now_ns) - t_launch )))
-rss_start=$(status_kb "$server_pid" VmRSS)
-read -r pss_start n_start <<<"$(tree_pss)"
 
 echo "run-ingest: server healthy on port $port after $startup; JVM VmRSS $(mib "$rss_start");" \
      "server processes PSS $(mib "$pss_start") ($n_start processes)"
@@ -184,11 +181,7 @@ bench_rc=$?
 set -e
 bench_pid=""
 
-server_alive=1
-kill -0 "$server_pid" 2>/dev/null || server_alive=0
-rss_end=$(status_kb "$server_pid" VmRSS)
-hwm_end=$(status_kb "$server_pid" VmHWM)
-read -r pss_end n_end <<<"$(tree_pss)"
+sample_after_run
 
 stop_server
 
@@ -199,16 +192,5 @@ echo "- jar: $jar"
 echo "- validation: ${validation:-server default}"
 echo "- server JVM options: ${KIROKU_BENCH_SERVER_JAVA_OPTS:--Xmx1g}"
 echo "- start-up (launch to /actuator/health 200): $startup"
-echo "- RSS after start: JVM VmRSS $(mib "$rss_start"); all server processes PSS $(mib "$pss_start") ($n_start processes)"
-if [ "$server_alive" = 1 ]; then
-    echo "- RSS after run:   JVM VmRSS $(mib "$rss_end") (peak VmHWM $(mib "$hwm_end")); all server processes PSS $(mib "$pss_end") ($n_end processes)"
-else
-    echo "- RSS after run:   n/a, THE SERVER EXITED DURING THE RUN (see $server_log)"
-fi
-echo "- shutdown after SIGTERM: ${shutdown_s:-n/a} (exit status $server_rc)"
-echo "- server log: $server_log"
-
-if [ "$server_alive" = 0 ] && [ "$bench_rc" = 0 ]; then
-    bench_rc=1
-fi
-exit "$bench_rc"
+memory_lines
+end_report

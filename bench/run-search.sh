@@ -173,9 +173,6 @@ server_pid=$!
 
 base="http://127.0.0.1:$port"
 wait_until_up "$base/actuator/health" 120 0.1
-startup=$(secs $(( $(now_ns) - t_launch )))
-rss_start=$(status_kb "$server_pid" VmRSS)
-read -r pss_start n_start <<<"$(tree_pss)"
 echo "run-search: server healthy on port $port after $startup; JVM VmRSS $(mib "$rss_start");" \
      "server processes PSS $(mib "$pss_start") ($n_start processes)"
 
@@ -282,27 +279,9 @@ read -r ticks_j1 ticks_o1 <<<"$(tree_ticks)"
 read -r busy_m1 all_m1 <<<"$(machine_ticks)"
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
-server_alive=1
-kill -0 "$server_pid" 2>/dev/null || server_alive=0
-rss_end=$(status_kb "$server_pid" VmRSS)
-hwm_end=$(status_kb "$server_pid" VmHWM)
-read -r pss_end n_end <<<"$(tree_pss)"
-errors_in_log=$(grep -cE ' (ERROR|WARN) ' "$server_log" 2>/dev/null || true)
+sample_after_run
 
 stop_server
-
-cpu_line() {
-    awk -v j=$(( ticks_j1 - ticks_j0 )) -v o=$(( ticks_o1 - ticks_o0 )) -v hz="$clk_tck" -v ns="$bench_ns" 'BEGIN {
-        w = ns / 1e9; printf "%.1f s JVM + %.1f s PostgreSQL over %.1f s of bench run (%.2f cores on average)",
-        j / hz, o / hz, w, (j + o) / hz / w }'
-}
-machine_line() {
-    awk -v m=$(( busy_m1 - busy_m0 )) -v a=$(( all_m1 - all_m0 )) -v s=$(( ticks_j1 - ticks_j0 + ticks_o1 - ticks_o0 )) \
-        -v hz="$clk_tck" -v n="$(nproc)" 'BEGIN {
-        pct = 0; if (a > 0) pct = 100 * m / a
-        printf "%.1f s busy of %.1f s (%d CPUs, %.0f%%); server %.1f s, everything else (the bench client and any " \
-               "other process) %.1f s", m / hz, a / hz, n, pct, s / hz, (m - s) / hz }'
-}
 
 echo
 echo "## Server"
@@ -311,19 +290,10 @@ echo "- jar: $jar"
 echo "- data directory: $datadir"
 echo "- server JVM options: ${KIROKU_BENCH_SERVER_JAVA_OPTS:--Xmx1g}"
 echo "- start-up (launch to /actuator/health 200): $startup"
-echo "- RSS after start: JVM VmRSS $(mib "$rss_start"); all server processes PSS $(mib "$pss_start") ($n_start processes)"
+memory_lines
 if [ "$server_alive" = 1 ]; then
-    echo "- RSS after run:   JVM VmRSS $(mib "$rss_end") (peak VmHWM $(mib "$hwm_end")); all server processes PSS $(mib "$pss_end") ($n_end processes)"
     echo "- server CPU during the bench (discovery included): $(cpu_line)"
     echo "- machine CPU during the bench: $(machine_line); load average before $load0, after $load1"
-else
-    echo "- RSS after run:   n/a, THE SERVER EXITED DURING THE RUN (see $server_log)"
 fi
 echo "- WARN/ERROR lines in the server log: ${errors_in_log:-0}"
-echo "- shutdown after SIGTERM: ${shutdown_s:-n/a} (exit status $server_rc)"
-echo "- server log: $server_log"
-
-if [ "$server_alive" = 0 ] && [ "$bench_rc" = 0 ]; then
-    bench_rc=1
-fi
-exit "$bench_rc"
+end_report

@@ -89,13 +89,19 @@ stop_server() {
     fi
 }
 
-# Waits until GET <url> answers 200 (polling every <interval> s); exits the script with the server log's last lines
-# when the server dies first or <limit> seconds have passed since `t_launch`.
+# Waits until GET <url> answers 200 (polling every <interval> s), then sets `startup`, `rss_start`, `pss_start` and
+# `n_start`; exits the script with the server log's last lines when the server dies first or <limit> seconds have
+# passed since `t_launch`.
 wait_until_up() {   # <url> <limit seconds> <interval seconds>
     local code
     while :; do
         code=$(curl -s -o /dev/null -m 10 -w '%{http_code}' "$1" 2>/dev/null || true)
-        [ "$code" = 200 ] && return 0
+        if [ "$code" = 200 ]; then
+            startup=$(secs $(( $(now_ns) - t_launch )))
+            rss_start=$(status_kb "$server_pid" VmRSS)
+            read -r pss_start n_start <<<"$(tree_pss)"
+            return 0
+        fi
         if ! kill -0 "$server_pid" 2>/dev/null; then
             echo "$bench_name: the server exited during start-up; last lines of $server_log:" >&2
             tail -n 40 "$server_log" >&2
@@ -108,4 +114,48 @@ wait_until_up() {   # <url> <limit seconds> <interval seconds>
         fi
         sleep "$3"
     done
+}
+
+# After the bench, before stop_server: whether the server outlived the run, its memory, its log's WARN/ERROR lines
+sample_after_run() {
+    server_alive=1
+    kill -0 "$server_pid" 2>/dev/null || server_alive=0
+    rss_end=$(status_kb "$server_pid" VmRSS)
+    hwm_end=$(status_kb "$server_pid" VmHWM)
+    read -r pss_end n_end <<<"$(tree_pss)"
+    errors_in_log=$(grep -cE ' (ERROR|WARN) ' "$server_log" 2>/dev/null || true)
+}
+
+# The `## Server` block's memory lines: after start, after the run (or that the server died during it)
+memory_lines() {
+    echo "- RSS after start: JVM VmRSS $(mib "$rss_start"); all server processes PSS $(mib "$pss_start") ($n_start processes)"
+    if [ "$server_alive" = 1 ]; then
+        echo "- RSS after run:   JVM VmRSS $(mib "$rss_end") (peak VmHWM $(mib "$hwm_end")); all server processes PSS $(mib "$pss_end") ($n_end processes)"
+    else
+        echo "- RSS after run:   n/a, THE SERVER EXITED DURING THE RUN (see $server_log)"
+    fi
+}
+
+# CPU between the samples (ticks_*0/ticks_*1 from tree_ticks, busy_m*/all_m* from machine_ticks) over bench_ns
+cpu_line() {
+    awk -v j=$(( ticks_j1 - ticks_j0 )) -v o=$(( ticks_o1 - ticks_o0 )) -v hz="$clk_tck" -v ns="$bench_ns" 'BEGIN {
+        w = ns / 1e9; printf "%.1f s JVM + %.1f s PostgreSQL over %.1f s of bench run (%.2f cores on average)",
+        j / hz, o / hz, w, (j + o) / hz / w }'
+}
+machine_line() {
+    awk -v m=$(( busy_m1 - busy_m0 )) -v a=$(( all_m1 - all_m0 )) -v s=$(( ticks_j1 - ticks_j0 + ticks_o1 - ticks_o0 )) \
+        -v hz="$clk_tck" -v n="$(nproc)" 'BEGIN {
+        pct = 0; if (a > 0) pct = 100 * m / a
+        printf "%.1f s busy of %.1f s (%d CPUs, %.0f%%); server %.1f s, everything else (the bench client and any " \
+               "other process) %.1f s", m / hz, a / hz, n, pct, s / hz, (m - s) / hz }'
+}
+
+# The block's last lines, then exit with the bench's status (a failure too when the server died during the run)
+end_report() {
+    echo "- shutdown after SIGTERM: ${shutdown_s:-n/a} (exit status $server_rc)"
+    echo "- server log: $server_log"
+    if [ "$server_alive" = 0 ] && [ "$bench_rc" = 0 ]; then
+        bench_rc=1
+    fi
+    exit "$bench_rc"
 }
