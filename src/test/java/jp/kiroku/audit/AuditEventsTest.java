@@ -89,6 +89,42 @@ class AuditEventsTest extends ServerTest {
         }
     }
 
+    /**
+     * The response names the request by one X-Request-ID, the one its audit event carries: the caller's when it is a
+     * plain token (so that a client can find its request in the log), else one the server made. Whether Kiroku writes
+     * the response (a read) or HAPI does (an error, the CapabilityStatement).
+     */
+    @Test
+    void theResponseCarriesTheRequestIdOfItsAuditEvent() {
+        String id = admin.post("Patient", "{\"resourceType\":\"Patient\"}").as(Patient.class).getIdElement().getIdPart();
+        Map<String, String> given = Map.of(
+                "caller's plain id", "ward3.order-42_x",
+                "id with a space", "ward3 order",
+                "id with markup", "<script>",
+                "no id", "");
+        Map<String, Integer> paths = Map.of("Patient/" + id, 200, "Patient/no-such-id", 404, "metadata", 200);
+        for (var c : given.entrySet()) {
+            for (var p : paths.entrySet()) {
+                String what = c.getKey() + ", GET " + p.getKey();
+                long before = lastSeq();
+                FhirHttp.Response r = c.getValue().isEmpty() ? admin.get(p.getKey())
+                        : admin.get(p.getKey(), Map.of("X-Request-ID", c.getValue()));
+                assertThat(r.status()).as(what).isEqualTo(p.getValue());
+                List<String> sent = r.headers().allValues("X-Request-ID");
+                assertThat(sent).as(what).hasSize(1);
+                if (c.getKey().equals("caller's plain id")) {
+                    assertThat(sent.get(0)).as(what).isEqualTo(c.getValue());
+                } else {
+                    assertThat(sent.get(0)).as(what).matches("[0-9a-f-]{36}");
+                }
+                if (!p.getKey().equals("metadata")) { // the CapabilityStatement names no patient: not an access
+                    assertThat(jdbc.queryForList("SELECT request_id FROM audit_log WHERE seq > ?", String.class, before))
+                            .as(what).containsExactly(sent.get(0));
+                }
+            }
+        }
+    }
+
     @Test
     void aTransactionIsOneEventNamingEveryVersionItWrote() {
         long before = lastSeq();
