@@ -61,6 +61,9 @@ public class SearchBench {
             "  --clients N            concurrent clients per phase (default 8)",
             "  --seconds N            timed duration of each phase (default 20)",
             "  --warmup-seconds N     untimed warm-up at the start of each phase (default 3)",
+            "  --warmup-pass N        before the first timed phase, run every selected phase N s untimed, so that each",
+            "                         phase is timed on a warm server (JIT, connection and database caches); a phase",
+            "                         that runs first on a cold server is ~2x slower for ~40 s (default 10; 0: none)",
             "  --requests N           instead of --seconds: N timed requests per phase (after the warm-up)",
             "  --patients-sample N    patients whose data the queries use (default 150; all if fewer exist)",
             "  --codes-per-patient N  LOINC codes per sampled patient for the code phase (default 3)",
@@ -131,6 +134,7 @@ public class SearchBench {
         int clients = 8;
         int seconds = 20;
         int warmupSeconds = 3;
+        int warmupPass = 10;    // seconds per phase, before the first timed phase
         int requests;           // 0: run for --seconds
         int patientsSample = 150;
         int codesPerPatient = 3;
@@ -163,7 +167,7 @@ public class SearchBench {
                         if (inline != null) throw new UsageException(name + " takes no value");
                         o.noAuth = true;
                     }
-                    case "--base", "--client-id", "--client-secret", "--clients", "--seconds", "--warmup-seconds",
+                    case "--base", "--client-id", "--client-secret", "--clients", "--seconds", "--warmup-seconds", "--warmup-pass",
                          "--requests", "--patients-sample", "--codes-per-patient", "--phases", "--seed", "--timeout",
                          "--person-token-file" -> {
                         String v = inline;
@@ -205,6 +209,7 @@ public class SearchBench {
                 case "--clients" -> clients = number(name, v, 1);
                 case "--seconds" -> seconds = number(name, v, 1);
                 case "--warmup-seconds" -> warmupSeconds = number(name, v, 0);
+                case "--warmup-pass" -> warmupPass = number(name, v, 0);
                 case "--requests" -> requests = number(name, v, 1);
                 case "--patients-sample" -> patientsSample = number(name, v, 1);
                 case "--codes-per-patient" -> codesPerPatient = number(name, v, 1);
@@ -351,6 +356,7 @@ public class SearchBench {
                 }
             }
         }
+        warmUp(plan);
         for (Phase p : o.phases) {
             List<Query> qs = plan.get(p);
             if (qs == null || qs.isEmpty()) {
@@ -602,6 +608,23 @@ public class SearchBench {
         int warmupRequests;
     }
 
+    /**
+     * Every phase's queries once, untimed, before anything is timed: a server fresh from start-up runs its first ~40 s of
+     * load at about half its later rate (JIT compilation competing with the requests on two CPUs, new database
+     * connections), so without this the first phase of a run (reads, by default) measured the warm-up.
+     */
+    void warmUp(Map<Phase, List<Query>> plan) throws InterruptedException {
+        if (o.warmupPass == 0) return;
+        System.out.printf(Locale.ROOT, "%nwarm-up pass: every phase %d s, not counted%n", o.warmupPass);
+        for (Phase p : o.phases) {
+            List<Query> qs = plan.get(p);
+            if (qs == null || qs.isEmpty()) continue;
+            Result r = runPhase(p, qs, TimeUnit.SECONDS.toNanos(o.warmupPass), false);
+            System.out.printf(Locale.ROOT, "  %s: %d requests, %.0f req/s%s%n", p.label, r.requests + r.warmupRequests,
+                    (r.requests + r.warmupRequests) / (r.phaseNanos / 1e9), r.errors > 0 ? ", " + r.errors + " errors" : "");
+        }
+    }
+
     /** One phase with the person's token (access checks on). */
     Result runAsPerson(Phase phase, List<Query> qs, String token, long timedNanos) throws InterruptedException {
         http.personToken = token;
@@ -617,6 +640,10 @@ public class SearchBench {
     }
 
     Result runPhase(Phase phase, List<Query> qs, long timedNanos) throws InterruptedException {
+        return runPhase(phase, qs, timedNanos, true);
+    }
+
+    Result runPhase(Phase phase, List<Query> qs, long timedNanos, boolean announce) throws InterruptedException {
         int clients = o.clients;
         ErrorLog errors = new ErrorLog();
         AtomicLong cursor = new AtomicLong();
@@ -662,7 +689,7 @@ public class SearchBench {
                 return null;
             }));
         }
-        System.out.printf(Locale.ROOT, "%n%s%s: %d client%s, %d s warm-up, then %s ...%n", phase.label,
+        if (announce) System.out.printf(Locale.ROOT, "%n%s%s: %d client%s, %d s warm-up, then %s ...%n", phase.label,
                 http.personToken != null ? " [person]" : "", clients, clients == 1 ? "" : "s", o.warmupSeconds,
                 o.requests > 0 ? o.requests + " requests" : String.format(Locale.ROOT, "%.1f s", timedNanos / 1e9));
         long cpu0 = processCpuNanos();
@@ -805,9 +832,9 @@ public class SearchBench {
     void printSummary(List<Result> results) {
         if (results.isEmpty()) return;
         System.out.println("\n## Summary\n");
-        System.out.printf(Locale.ROOT, "%d clients, %s per phase after a %d s warm-up, _count=%d; latency in ms; "
-                        + "entries = mean entries per page%n%n", o.clients,
-                o.requests > 0 ? o.requests + " requests" : o.seconds + " s", o.warmupSeconds, COUNT);
+        System.out.printf(Locale.ROOT, "%d clients, %s per phase after a %d s warm-up (and a warm-up pass of %d s per phase"
+                        + " before the first), _count=%d; latency in ms; entries = mean entries per page%n%n", o.clients,
+                o.requests > 0 ? o.requests + " requests" : o.seconds + " s", o.warmupSeconds, o.warmupPass, COUNT);
         System.out.println("| phase          | query                                                    | requests |    req/s |  p50 ms |  p95 ms |  p99 ms | entries | empty | errors |");
         System.out.println("|----------------|----------------------------------------------------------|---------:|---------:|--------:|--------:|--------:|--------:|------:|-------:|");
         for (Result r : results) System.out.println(r.row());
@@ -854,7 +881,8 @@ public class SearchBench {
                 + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB");
         System.out.println("  server     : " + o.base + (o.noAuth ? " (no auth)" : ""));
         System.out.println("  clients    : " + o.clients + ", " + (o.requests > 0 ? o.requests + " requests" : o.seconds + " s")
-                + " per phase after " + o.warmupSeconds + " s warm-up" + (o.dryRun ? " (dry run: no timed phases)" : ""));
+                + " per phase after " + o.warmupSeconds + " s warm-up; before the first phase a warm-up pass of "
+                + o.warmupPass + " s per phase" + (o.dryRun ? " (dry run: no timed phases)" : ""));
         System.out.println("  sample     : " + o.patientsSample + " patients, " + o.codesPerPatient + " LOINC code(s) each");
         System.out.println("  phases     : " + String.join(", ", o.phases.stream().map(p -> p.label).toList()));
         System.out.println("  seed       : " + seed);
