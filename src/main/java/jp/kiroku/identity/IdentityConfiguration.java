@@ -204,7 +204,6 @@ class IdentityConfiguration {
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .csrf(c -> c.disable()) // bearer-token API: no ambient credentials to forge
                 .oauth2ResourceServer(rs -> rs
-                        .bearerTokenResolver(new BearerHeader())
                         .jwt(j -> j.jwtAuthenticationConverter(activeClientsOnly(clients, accounts, terminals, audit)))
                         .authenticationEntryPoint((req, res, ex) -> {
                             entryPoint.commence(req, res, ex);
