@@ -61,9 +61,10 @@ public class SearchBench {
             "  --clients N            concurrent clients per phase (default 8)",
             "  --seconds N            timed duration of each phase (default 20)",
             "  --warmup-seconds N     untimed warm-up at the start of each phase (default 3)",
-            "  --warmup-pass N        before the first timed phase, run every selected phase N s untimed, so that each",
-            "                         phase is timed on a warm server (JIT, connection and database caches); a phase",
-            "                         that runs first on a cold server is ~2x slower for ~40 s (default 10; 0: none)",
+            "  --warmup-pass N        before the first timed phase, N s in all of untimed load, shared out equally",
+            "                         among the selected phases, so that each phase is timed on a warm server (JIT,",
+            "                         connection and database caches): on a cold 2-core server the first minute or so",
+            "                         of load runs at about half rate (default 90; 0: none)",
             "  --requests N           instead of --seconds: N timed requests per phase (after the warm-up)",
             "  --patients-sample N    patients whose data the queries use (default 150; all if fewer exist)",
             "  --codes-per-patient N  LOINC codes per sampled patient for the code phase (default 3)",
@@ -134,7 +135,7 @@ public class SearchBench {
         int clients = 8;
         int seconds = 20;
         int warmupSeconds = 3;
-        int warmupPass = 10;    // seconds per phase, before the first timed phase
+        int warmupPass = 90;    // seconds in all, shared among the phases, before the first timed phase
         int requests;           // 0: run for --seconds
         int patientsSample = 150;
         int codesPerPatient = 3;
@@ -609,17 +610,19 @@ public class SearchBench {
     }
 
     /**
-     * Every phase's queries once, untimed, before anything is timed: a server fresh from start-up runs its first ~40 s of
-     * load at about half its later rate (JIT compilation competing with the requests on two CPUs, new database
+     * Every phase's queries, untimed, before anything is timed: a server fresh from start-up runs its first minute or so
+     * of load at about half its later rate (JIT compilation competing with the requests on two CPUs, new database
      * connections), so without this the first phase of a run (reads, by default) measured the warm-up.
      */
     void warmUp(Map<Phase, List<Query>> plan) throws InterruptedException {
         if (o.warmupPass == 0) return;
-        System.out.printf(Locale.ROOT, "%nwarm-up pass: every phase %d s, not counted%n", o.warmupPass);
-        for (Phase p : o.phases) {
-            List<Query> qs = plan.get(p);
-            if (qs == null || qs.isEmpty()) continue;
-            Result r = runPhase(p, qs, TimeUnit.SECONDS.toNanos(o.warmupPass), false);
+        List<Phase> phases = o.phases.stream().filter(p -> plan.get(p) != null && !plan.get(p).isEmpty()).toList();
+        if (phases.isEmpty()) return;
+        long each = TimeUnit.SECONDS.toNanos(o.warmupPass) / phases.size();
+        System.out.printf(Locale.ROOT, "%nwarm-up pass: %d s in all, %.1f s per phase, not counted%n", o.warmupPass,
+                each / 1e9);
+        for (Phase p : phases) {
+            Result r = runPhase(p, plan.get(p), each, false);
             System.out.printf(Locale.ROOT, "  %s: %d requests, %.0f req/s%s%n", p.label, r.requests + r.warmupRequests,
                     (r.requests + r.warmupRequests) / (r.phaseNanos / 1e9), r.errors > 0 ? ", " + r.errors + " errors" : "");
         }
@@ -832,7 +835,7 @@ public class SearchBench {
     void printSummary(List<Result> results) {
         if (results.isEmpty()) return;
         System.out.println("\n## Summary\n");
-        System.out.printf(Locale.ROOT, "%d clients, %s per phase after a %d s warm-up (and a warm-up pass of %d s per phase"
+        System.out.printf(Locale.ROOT, "%d clients, %s per phase after a %d s warm-up (and a warm-up pass of %d s in all"
                         + " before the first), _count=%d; latency in ms; entries = mean entries per page%n%n", o.clients,
                 o.requests > 0 ? o.requests + " requests" : o.seconds + " s", o.warmupSeconds, o.warmupPass, COUNT);
         System.out.println("| phase          | query                                                    | requests |    req/s |  p50 ms |  p95 ms |  p99 ms | entries | empty | errors |");
@@ -882,7 +885,7 @@ public class SearchBench {
         System.out.println("  server     : " + o.base + (o.noAuth ? " (no auth)" : ""));
         System.out.println("  clients    : " + o.clients + ", " + (o.requests > 0 ? o.requests + " requests" : o.seconds + " s")
                 + " per phase after " + o.warmupSeconds + " s warm-up; before the first phase a warm-up pass of "
-                + o.warmupPass + " s per phase" + (o.dryRun ? " (dry run: no timed phases)" : ""));
+                + o.warmupPass + " s in all" + (o.dryRun ? " (dry run: no timed phases)" : ""));
         System.out.println("  sample     : " + o.patientsSample + " patients, " + o.codesPerPatient + " LOINC code(s) each");
         System.out.println("  phases     : " + String.join(", ", o.phases.stream().map(p -> p.label).toList()));
         System.out.println("  seed       : " + seed);
