@@ -91,8 +91,9 @@ final class KirokuFhirServer extends RestfulServer {
     }
 
     /**
-     * The request's id is the one Kiroku's audit gave it (audit.RequestIds, in the log context): HAPI would otherwise
-     * draw a random one of its own for every request (~2 % of a read's CPU) that nothing shows.
+     * The request's id is the one Kiroku's audit gave it (audit.RequestIds, in the log context). HAPI would otherwise
+     * draw a random one of its own for every request, and the responses HAPI writes (errors, the CapabilityStatement)
+     * carried that one instead of the id in the audit event.
      */
     @Override
     protected String getOrCreateRequestId(jakarta.servlet.http.HttpServletRequest request) {
