@@ -118,10 +118,7 @@ server_pid=""
 bench_pid=""
 
 cleanup() {
-    if [ -n "$bench_pid" ] && kill -0 "$bench_pid" 2>/dev/null; then
-        kill -TERM "$bench_pid" 2>/dev/null || true
-        wait "$bench_pid" 2>/dev/null || true
-    fi
+    stop_processes "$bench_pid"
     stop_server
     if [ "$own_datadir" = 1 ]; then
         if [ "$keep_data" = 1 ]; then
@@ -153,28 +150,16 @@ echo "run-hapi: /fhir/metadata answered after $startup; JVM VmRSS $(mib "$rss_st
 echo
 
 # --- run the bench ----------------------------------------------------------------------------------------------
-read -r ticks_j0 ticks_o0 <<<"$(tree_ticks)"
-read -r busy_m0 all_m0 <<<"$(machine_ticks)"
-t_bench=$(now_ns)
 if [ "$mode" = ingest ]; then
     # defaults of this script: 150 patients, 8 clients; the bench's own options can override them (last one wins)
     # shellcheck disable=SC2086
-    java ${KIROKU_BENCH_JAVA_OPTS:--Xmx3g} "$SCRIPT_DIR/IngestBench.java" --base "$base" --no-auth --no-jdbc \
-        --phase-name hapi-http --patients 150 --clients 8 ${bench_args[@]+"${bench_args[@]}"} </dev/null &
+    run_bench java ${KIROKU_BENCH_JAVA_OPTS:--Xmx3g} "$SCRIPT_DIR/IngestBench.java" --base "$base" --no-auth --no-jdbc \
+        --phase-name hapi-http --patients 150 --clients 8 ${bench_args[@]+"${bench_args[@]}"}
 else
     # shellcheck disable=SC2086
-    java ${KIROKU_BENCH_JAVA_OPTS:--Xmx512m} "$SCRIPT_DIR/SearchBench.java" --base "$base" --no-auth \
-        ${bench_args[@]+"${bench_args[@]}"} </dev/null &
+    run_bench java ${KIROKU_BENCH_JAVA_OPTS:--Xmx512m} "$SCRIPT_DIR/SearchBench.java" --base "$base" --no-auth \
+        ${bench_args[@]+"${bench_args[@]}"}
 fi
-bench_pid=$!
-set +e
-wait "$bench_pid"
-bench_rc=$?
-set -e
-bench_pid=""
-bench_ns=$(( $(now_ns) - t_bench ))
-read -r ticks_j1 ticks_o1 <<<"$(tree_ticks)"
-read -r busy_m1 all_m1 <<<"$(machine_ticks)"
 
 sample_after_run
 

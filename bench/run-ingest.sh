@@ -112,10 +112,7 @@ server_pid=""
 bench_pid=""
 
 cleanup() {
-    if [ -n "$bench_pid" ] && kill -0 "$bench_pid" 2>/dev/null; then
-        kill -TERM "$bench_pid" 2>/dev/null || true
-        wait "$bench_pid" 2>/dev/null || true
-    fi
+    stop_processes "$bench_pid"
     stop_server
     if [ "$keep_data" = 1 ]; then
         echo "run-ingest: kept data directory $datadir"
@@ -169,17 +166,10 @@ fi
 echo
 
 # --- run the benchmark ------------------------------------------------------------------------------------------
-# in the background + wait, so that a signal to this script is handled at once (the trap stops both processes)
 # shellcheck disable=SC2086
-KIROKU_BENCH_CLIENT_ID=$client_id KIROKU_BENCH_CLIENT_SECRET=$secret \
+run_bench env KIROKU_BENCH_CLIENT_ID="$client_id" KIROKU_BENCH_CLIENT_SECRET="$secret" \
     java ${KIROKU_BENCH_JAVA_OPTS:--Xmx3g} -cp "$pgjar" "$SCRIPT_DIR/IngestBench.java" \
-    --base "http://127.0.0.1:$port" --data-dir "$datadir" ${bench_args[@]+"${bench_args[@]}"} </dev/null &
-bench_pid=$!
-set +e
-wait "$bench_pid"
-bench_rc=$?
-set -e
-bench_pid=""
+    --base "http://127.0.0.1:$port" --data-dir "$datadir" ${bench_args[@]+"${bench_args[@]}"}
 
 sample_after_run
 

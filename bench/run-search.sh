@@ -140,13 +140,7 @@ bench_pid=""
 cli_pid=""
 
 cleanup() {
-    local p
-    for p in "$bench_pid" "$cli_pid"; do
-        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-            kill -TERM "$p" 2>/dev/null || true
-            wait "$p" 2>/dev/null || true
-        fi
-    done
+    stop_processes "$bench_pid" "$cli_pid"
     stop_server
     if [ "$own_datadir" = 1 ]; then
         if [ "$keep_data" = 1 ]; then
@@ -260,24 +254,10 @@ echo "run-search: background warm-up finished after $(secs $(( $(now_ns) - t_lau
 echo
 
 # --- run the benchmark ------------------------------------------------------------------------------------------
-read -r ticks_j0 ticks_o0 <<<"$(tree_ticks)"
-read -r busy_m0 all_m0 <<<"$(machine_ticks)"
-load0=$(cut -d' ' -f1-3 /proc/loadavg)
-t_bench=$(now_ns)
 # shellcheck disable=SC2086
-KIROKU_BENCH_CLIENT_ID=$client_id KIROKU_BENCH_CLIENT_SECRET=$secret \
+run_bench env KIROKU_BENCH_CLIENT_ID="$client_id" KIROKU_BENCH_CLIENT_SECRET="$secret" \
     java ${KIROKU_BENCH_JAVA_OPTS:--Xmx512m} "$SCRIPT_DIR/SearchBench.java" \
-    --base "$base" ${bench_args[@]+"${bench_args[@]}"} </dev/null &
-bench_pid=$!
-set +e
-wait "$bench_pid"
-bench_rc=$?
-set -e
-bench_pid=""
-bench_ns=$(( $(now_ns) - t_bench ))
-read -r ticks_j1 ticks_o1 <<<"$(tree_ticks)"
-read -r busy_m1 all_m1 <<<"$(machine_ticks)"
-load1=$(cut -d' ' -f1-3 /proc/loadavg)
+    --base "$base" ${bench_args[@]+"${bench_args[@]}"}
 
 sample_after_run
 

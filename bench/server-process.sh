@@ -116,6 +116,39 @@ wait_until_up() {   # <url> <limit seconds> <interval seconds>
     done
 }
 
+# Stops these processes if they still run (a bench client, a CLI call) and waits for them: the cleanup trap's part
+stop_processes() {
+    local p
+    for p in "$@"; do
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+            kill -TERM "$p" 2>/dev/null || true
+            wait "$p" 2>/dev/null || true
+        fi
+    done
+}
+
+# Runs the bench command in the background and waits for it, so that a signal to the script is handled at once (the
+# trap stops both processes); samples CPU ticks and the load average before and after. Sets bench_pid while it runs,
+# then bench_rc, bench_ns, ticks_*0/ticks_*1, busy_m*/all_m* and load0/load1 (for cpu_line and machine_line).
+run_bench() {
+    local t0
+    read -r ticks_j0 ticks_o0 <<<"$(tree_ticks)"
+    read -r busy_m0 all_m0 <<<"$(machine_ticks)"
+    load0=$(cut -d' ' -f1-3 /proc/loadavg)
+    t0=$(now_ns)
+    "$@" </dev/null &
+    bench_pid=$!
+    set +e
+    wait "$bench_pid"
+    bench_rc=$?
+    set -e
+    bench_pid=""
+    bench_ns=$(( $(now_ns) - t0 ))
+    read -r ticks_j1 ticks_o1 <<<"$(tree_ticks)"
+    read -r busy_m1 all_m1 <<<"$(machine_ticks)"
+    load1=$(cut -d' ' -f1-3 /proc/loadavg)
+}
+
 # After the bench, before stop_server: whether the server outlived the run, its memory, its log's WARN/ERROR lines
 sample_after_run() {
     server_alive=1
