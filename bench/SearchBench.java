@@ -622,7 +622,7 @@ public class SearchBench {
         System.out.printf(Locale.ROOT, "%nwarm-up pass: %d s in all, %.1f s per phase, not counted%n", o.warmupPass,
                 each / 1e9);
         for (Phase p : phases) {
-            Result r = runPhase(p, plan.get(p), each, false);
+            Result r = runPhase(p, plan.get(p), each, true);
             System.out.printf(Locale.ROOT, "  %s: %d requests, %.0f req/s%s%n", p.label, r.requests + r.warmupRequests,
                     (r.requests + r.warmupRequests) / (r.phaseNanos / 1e9), r.errors > 0 ? ", " + r.errors + " errors" : "");
         }
@@ -643,10 +643,11 @@ public class SearchBench {
     }
 
     Result runPhase(Phase phase, List<Query> qs, long timedNanos) throws InterruptedException {
-        return runPhase(phase, qs, timedNanos, true);
+        return runPhase(phase, qs, timedNanos, false);
     }
 
-    Result runPhase(Phase phase, List<Query> qs, long timedNanos, boolean announce) throws InterruptedException {
+    /** {@code passOnly}: part of the warm-up pass, so not announced and bounded by time even with --requests. */
+    Result runPhase(Phase phase, List<Query> qs, long timedNanos, boolean passOnly) throws InterruptedException {
         int clients = o.clients;
         ErrorLog errors = new ErrorLog();
         AtomicLong cursor = new AtomicLong();
@@ -667,7 +668,7 @@ public class SearchBench {
                     long t0 = System.nanoTime();
                     boolean timed = t0 >= warmEnd;
                     if (timed) {
-                        if (o.requests > 0) {
+                        if (o.requests > 0 && !passOnly) {
                             if (tickets.getAndIncrement() >= o.requests) break;
                         } else if (t0 >= end) {
                             break;
@@ -692,7 +693,7 @@ public class SearchBench {
                 return null;
             }));
         }
-        if (announce) System.out.printf(Locale.ROOT, "%n%s%s: %d client%s, %d s warm-up, then %s ...%n", phase.label,
+        if (!passOnly) System.out.printf(Locale.ROOT, "%n%s%s: %d client%s, %d s warm-up, then %s ...%n", phase.label,
                 http.personToken != null ? " [person]" : "", clients, clients == 1 ? "" : "s", o.warmupSeconds,
                 o.requests > 0 ? o.requests + " requests" : String.format(Locale.ROOT, "%.1f s", timedNanos / 1e9));
         long cpu0 = processCpuNanos();
