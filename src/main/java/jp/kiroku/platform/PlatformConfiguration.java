@@ -1,7 +1,11 @@
 package jp.kiroku.platform;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 
 import javax.sql.DataSource;
@@ -12,6 +16,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.flyway.autoconfigure.FlywayConfigurationCustomizer;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.servlet.ConfigurableServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
@@ -149,6 +154,29 @@ class PlatformConfiguration {
             }
             factory.setAddress(address);
             factory.setPort(props.getPort());
+        };
+    }
+
+    /**
+     * Tomcat's scratch directory and (empty) document root go inside the data directory, run/tomcat, instead of Spring
+     * Boot's defaults: a new /tmp/tomcat.PORT.N per start that nothing removes, and a /tmp/tomcat-docbase.PORT.N that
+     * stays after a kill. Nothing is served from the document root (no default servlet). An explicit
+     * server.tomcat.basedir still wins.
+     */
+    @Bean
+    WebServerFactoryCustomizer<TomcatServletWebServerFactory> tomcatDirectories(KirokuProperties props, Environment env) {
+        return factory -> {
+            Path base = props.getDataDir().resolve("run").resolve("tomcat").toAbsolutePath();
+            if (env.containsProperty("server.tomcat.basedir")) {
+                base = Path.of(env.getRequiredProperty("server.tomcat.basedir")).toAbsolutePath();
+            } else {
+                factory.setBaseDirectory(base.toFile());
+            }
+            try {
+                factory.setDocumentRoot(Files.createDirectories(base.resolve("docbase")).toFile());
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot create the web server's directory " + base, e);
+            }
         };
     }
 

@@ -70,8 +70,8 @@ class ServeProcessTest {
     }
 
     /**
-     * The options that give a {@code kiroku} JVM {@code dir} (made now) for its temporary files: Tomcat's directories,
-     * which would stay in /tmp, and what a process killed with {@code kill -9} cannot remove. The tests keep it beside
+     * The options that give a {@code kiroku} JVM {@code dir} (made now) for its temporary files: what a process killed
+     * with {@code kill -9} cannot remove. The tests keep it beside
      * the data directory in a temporary directory of their own. PostgreSQL's binaries stay in the shared cache.
      */
     static List<String> temporaryFilesIn(Path dir) {
@@ -153,6 +153,12 @@ class ServeProcessTest {
         assertThat(Files.exists(DATA.resolve("run/db.properties"))).as("connection file removed at stop").isFalse();
 
         server = startServer();
+        // Tomcat's scratch directory is the data directory's run/tomcat, used again after the restart, and nothing is
+        // left in the temporary directory (Spring Boot's default is a new tomcat.PORT.N there per start)
+        assertThat(DATA.resolve("run/tomcat")).isDirectory();
+        try (var left = Files.list(Path.of(DATA + "-tmp"))) {
+            assertThat(left.map(f -> f.getFileName().toString())).noneMatch(name -> name.startsWith("tomcat"));
+        }
         // the token issued before the restart still verifies: signing keys persist in the keys directory
         FhirHttp again = new FhirHttp(root()).withToken(tokenBeforeRestart);
         assertThat(again.get("Patient/" + acknowledged.get(0)).status()).isEqualTo(200);

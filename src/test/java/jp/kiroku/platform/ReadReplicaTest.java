@@ -65,7 +65,6 @@ class ReadReplicaTest {
         context = new org.springframework.boot.builder.SpringApplicationBuilder(KirokuApplication.class).properties(Map.of(
                 "kiroku.data-dir", data.toString(),
                 "kiroku.port", "0",
-                "server.tomcat.basedir", dir.resolve("tomcat").toString(), // not a tomcat.0.* in /tmp; removed with dir
                 "kiroku.runtime.role", "serve",
                 "kiroku.db.url", "jdbc:postgresql://127.0.0.1:" + primaryPort + "/kiroku",
                 "kiroku.db.user", "kiroku",

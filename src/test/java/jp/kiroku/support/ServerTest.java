@@ -76,7 +76,6 @@ public abstract class ServerTest {
     static void kirokuProperties(DynamicPropertyRegistry registry) {
         registry.add("kiroku.data-dir", DATA_DIR::toString);
         registry.add("kiroku.port", () -> "0");
-        registry.add("server.tomcat.basedir", () -> DATA_DIR.resolve("tomcat").toString()); // not a tomcat.0.* in /tmp
         registry.add("kiroku.runtime.role", () -> "serve");
         registry.add("kiroku.bootstrap.client-id", () -> ADMIN_ID);
         registry.add("kiroku.bootstrap.client-secret", () -> ADMIN_SECRET);
