@@ -28,6 +28,7 @@ import jp.kiroku.search.Query;
 import jp.kiroku.search.SearchException;
 import jp.kiroku.search.SearchIndex;
 import jp.kiroku.search.SearchSnapshots;
+import jp.kiroku.store.RecordStore;
 import jp.kiroku.store.ResourceKey;
 import jp.kiroku.store.StoredVersion;
 
@@ -146,15 +147,16 @@ class Searches {
                 long n = services.onReplica(caller, () -> services.search().count(counted));
                 audit(caller, "search", type, List.of(), "count " + n, request);
                 return bundle(request, path, selfQuery(params, ignored, q.sortUsed()),
-                        new Window(List.of(), (int) Math.min(Integer.MAX_VALUE, n), null, null), List.of(), List.of(),
+                        new Window(List.of(), (int) Math.min(Integer.MAX_VALUE, n), null, null, null), List.of(), List.of(),
                         offset, count, path);
             }
         }
         Query query = q;
-        Window w = window(caller, type, snapshot, offset, count, () -> matches(caller, query));
+        Window w = window(caller, type, snapshot, offset, count, () -> matches(caller, query, offset, count));
         // a snapshot page is checked again: a care relationship may have ended since the search
         List<ResourceKey> keys = snapshot == null ? w.keys() : services.guard().visibleOnly(view, w.keys(), k -> k);
-        List<Found> matches = load(caller, keys, request.storedJson());
+        List<Found> matches = w.page() != null ? found(w.page(), request.storedJson())
+                : load(caller, keys, request.storedJson());
         List<Found> included = included(caller, view, matches, includes, request.storedJson());
         audit(caller, "search", type, concat(matches, included), null, request);
         return bundle(request, path, q == null ? null : selfQuery(params, ignored, q.sortUsed()), w, matches, included,
@@ -229,10 +231,10 @@ class Searches {
     }
 
     /**
-     * One page of a paged listing, its exact total, the snapshot id its links use (null when one page holds it all) and
-     * the warning of a truncated listing.
+     * One page of a paged listing, its exact total, the snapshot id its links use (null when one page holds it all),
+     * the warning of a truncated listing, and the page's versions when they were read with the matches (else null).
      */
-    private record Window(List<ResourceKey> keys, int total, String pagingId, String warning) {
+    private record Window(List<ResourceKey> keys, int total, String pagingId, String warning, List<StoredVersion> page) {
     }
 
     /**
@@ -246,32 +248,39 @@ class Searches {
                     .orElseThrow(() -> new ResourceGoneException("The paged search " + snapshot + " has expired or is not"
                             + " yours; run the search again"));
             return new Window(slice.keys(), slice.total(), snapshot,
-                    slice.total() > slice.size() ? truncation(slice.size(), slice.total()) : null);
+                    slice.total() > slice.size() ? truncation(slice.size(), slice.total()) : null, null);
         }
         Matches m = fresh.get();
         List<ResourceKey> all = m.keys();
         String pagingId = m.total() > count || offset > 0 ? snapshots.save(caller.agent().id(), scope, all, m.total()) : null;
         return new Window(all.subList(Math.min(offset, all.size()), Math.min(offset + count, all.size())), m.total(), pagingId,
-                m.truncated() ? truncation(all.size(), m.total()) : null);
+                m.truncated() ? truncation(all.size(), m.total()) : null, m.page());
     }
 
-    /** The ordered keys of the matches; when there are more than can be paged, the first ones and the exact total. */
-    private record Matches(List<ResourceKey> keys, int total) {
+    /**
+     * The ordered keys of the matches (when there are more than can be paged, the first ones and the exact total), and
+     * the versions of the requested page when they were read with them (else null).
+     */
+    private record Matches(List<ResourceKey> keys, int total, List<StoredVersion> page) {
+        Matches(List<ResourceKey> keys, int total) {
+            this(keys, total, null);
+        }
+
         boolean truncated() {
             return total > keys.size();
         }
     }
 
     /**
-     * All matches in order, as keys (up to kiroku.search.max-results, with the exact total beyond). String sorts load
-     * the matches and sort them in memory.
+     * All matches in order, as keys (up to kiroku.search.max-results, with the exact total beyond), and the versions of
+     * the page at {@code offset}. String sorts load the matches and sort them in memory.
      */
-    private Matches matches(Caller caller, Query q) {
-        return services.onReplica(caller, () -> matches(q));
+    private Matches matches(Caller caller, Query q, int offset, int count) {
+        return services.onReplica(caller, () -> matches(q, offset, count));
     }
 
     /** Only index and store reads (it runs on the replica when that is fresh enough). */
-    private Matches matches(Query q) {
+    private Matches matches(Query q, int offset, int count) {
         SearchIndex index = services.search();
         if (q.sortsInMemory()) {
             int max = props.getSearch().getMaxStringSort();
@@ -286,13 +295,15 @@ class Searches {
             List<ResourceKey> sorted = index.sortInMemory(q, resources);
             return new Matches(sorted, sorted.size());
         }
-        // one query for the page and the snapshot: asking for the page first ran the search twice whenever it spans pages
+        // one statement for the snapshot's keys and the page's versions: asking for the page first ran the search twice
+        // whenever it spans pages, and loading the page apart took a second round trip
         int max = props.getSearch().getMaxResults();
-        List<ResourceKey> all = index.keys(q, 0, max + 1);
+        RecordStore.KeysAndPage found = index.keysAndPage(q, max + 1, offset, Math.min(offset + count, max));
+        List<ResourceKey> all = found.keys();
         if (all.size() > max) {
-            return new Matches(all.subList(0, max), (int) Math.min(Integer.MAX_VALUE, index.count(q)));
+            return new Matches(all.subList(0, max), (int) Math.min(Integer.MAX_VALUE, index.count(q)), found.page());
         }
-        return new Matches(all, all.size());
+        return new Matches(all, all.size(), found.page());
     }
 
     private static String truncation(int max, int total) {

@@ -17,6 +17,7 @@ import org.springframework.stereotype.Service;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import jp.kiroku.store.KeyArrays;
+import jp.kiroku.store.RecordStore;
 import jp.kiroku.store.ResourceKey;
 
 /**
@@ -58,14 +59,17 @@ public class SearchIndex {
     }
 
     private final JdbcTemplate jdbc;
+    private final RecordStore store;
     private final FhirContext ctx;
     private final ParamExtractor extractor;
     private final Predicates predicates;
     private final IndexValues values;
     private final Map<String, Map<String, List<String>>> compartments = new java.util.concurrent.ConcurrentHashMap<>();
 
-    SearchIndex(JdbcTemplate jdbc, FhirContext ctx, jp.kiroku.platform.KirokuProperties props, jp.kiroku.crypto.BlindIndex blind) {
+    SearchIndex(JdbcTemplate jdbc, RecordStore store, FhirContext ctx, jp.kiroku.platform.KirokuProperties props,
+                jp.kiroku.crypto.BlindIndex blind) {
         this.jdbc = jdbc;
+        this.store = store;
         this.ctx = ctx;
         this.values = new IndexValues(blind);
         this.extractor = new ParamExtractor(ctx, props.getTimeZone());
@@ -342,14 +346,34 @@ public class SearchIndex {
     /** The keys of the matches from {@code offset}, at most {@code limit}, in the query's order (SQL-sortable only). */
     public List<ResourceKey> keys(Query q, int offset, int limit) {
         if (q.anchored) { // offset and limit in the text: a prepared plan then knows them, and they rarely change
-            return jdbc.query(prepared("SELECT c.res_type, c.res_id FROM " + q.from + " WHERE " + q.where + " ORDER BY "
-                    + q.order + " OFFSET " + offset + " LIMIT " + limit, q.args), KEY);
+            return jdbc.query(prepared(ordered(q, "c.res_type, c.res_id") + " OFFSET " + offset + " LIMIT " + limit, q.args),
+                    KEY);
         }
+        return jdbc.query(planned(ordered(q, "c.res_type, c.res_id") + " OFFSET ? LIMIT ?", withRange(q, offset, limit)),
+                KEY);
+    }
+
+    /**
+     * The keys of the first matches, at most {@code limit}, with the current versions of matches {@code pageFrom}
+     * (exclusive) to {@code pageTo} read by the same statement (SQL-sortable queries only; plans kept as by {@link #keys}).
+     */
+    public RecordStore.KeysAndPage keysAndPage(Query q, int limit, int pageFrom, int pageTo) {
+        String keys = ordered(q, "c.res_type, c.res_id, c.version_id");
+        if (q.anchored) {
+            return store.keysAndPage(keys + " OFFSET 0 LIMIT " + limit, q.args, true, pageFrom, pageTo);
+        }
+        return store.keysAndPage(keys + " OFFSET ? LIMIT ?", withRange(q, 0, limit), false, pageFrom, pageTo);
+    }
+
+    private static String ordered(Query q, String columns) {
+        return "SELECT " + columns + " FROM " + q.from + " WHERE " + q.where + " ORDER BY " + q.order;
+    }
+
+    private static List<Object> withRange(Query q, int offset, int limit) {
         List<Object> args = new ArrayList<>(q.args);
         args.add(offset);
         args.add(limit);
-        return jdbc.query(planned("SELECT c.res_type, c.res_id FROM " + q.from + " WHERE " + q.where + " ORDER BY "
-                + q.order + " OFFSET ? LIMIT ?", args), KEY);
+        return args;
     }
 
     /** A statement the driver prepares on the server after a few uses, so that PostgreSQL can keep its plan. */

@@ -89,6 +89,48 @@ public class RecordStore {
         return out;
     }
 
+    /** The keys a query selected, in its order, and the current versions of the rows from one page of them. */
+    public record KeysAndPage(List<ResourceKey> keys, List<StoredVersion> page) {
+    }
+
+    /**
+     * Runs a key query and loads one page of what it selects in the same statement: one round trip instead of two,
+     * and the versions loaded are exactly the ones matched (a write between two statements could replace a matched
+     * version by one that no longer matches). {@code keySql} selects {@code res_type, res_id, version_id} of current
+     * rows in the order wanted; its rows after the first {@code pageFrom} up to row {@code pageTo} come with their
+     * versions. {@code keepPlan} false plans the statement for its values at every run (prepare threshold 0).
+     */
+    public KeysAndPage keysAndPage(String keySql, List<Object> args, boolean keepPlan, int pageFrom, int pageTo) {
+        // row_number() over the ordered sub-query numbers its rows in that order (a window with no ORDER BY of its own
+        // reads its input as it comes); the outer ORDER BY keeps the order through the join
+        String sql = "SELECT k.res_type, k.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body, v.key_ref"
+                + " FROM (SELECT m.res_type, m.res_id, m.version_id, row_number() OVER () AS n FROM (" + keySql + ") m) k"
+                + " LEFT JOIN resource_version v ON k.n > " + pageFrom + " AND k.n <= " + pageTo
+                + " AND v.res_type = k.res_type AND v.res_id = k.res_id AND v.version_id = k.version_id ORDER BY k.n";
+        List<ResourceKey> keys = new ArrayList<>();
+        List<StoredVersion> page = new ArrayList<>();
+        jdbc.execute((Connection c) -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                if (!keepPlan) {
+                    ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
+                }
+                for (int i = 0; i < args.size(); i++) {
+                    ps.setObject(i + 1, args.get(i));
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        keys.add(new ResourceKey(rs.getString(1), rs.getString(2)));
+                        if (rs.getObject(3) != null) {
+                            page.add(mapVersion(rs, 0));
+                        }
+                    }
+                }
+            }
+            return null;
+        });
+        return new KeysAndPage(keys, page);
+    }
+
     /** Where these resources' current versions belong (access control); unknown keys are left out. */
     public Map<ResourceKey, Placement> placements(Collection<ResourceKey> keys) {
         Map<ResourceKey, Placement> out = new HashMap<>();

@@ -463,6 +463,28 @@ class SearchFeaturesTest extends ServerTest {
         assertThat(admin.get("Observation?_snapshot=not-a-snapshot").status()).isEqualTo(410);
     }
 
+    /** A first request at an offset: the page's resources are read with the matches, from the rows at its positions. */
+    @Test
+    void aSearchStartedAtAnOffsetReturnsTheMatchesAtThosePositionsInOrder() {
+        String marker = "offset" + System.nanoTime();
+        List<String> created = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            created.add(admin.post("Observation", observation(marker, i)).as(Observation.class).getIdElement().getIdPart());
+        }
+        List<String> all = ids(admin.get("Observation?code=" + marker + "&_count=50").as(Bundle.class));
+        assertThat(all).containsExactlyInAnyOrderElementsOf(created);
+        Bundle middle = admin.get("Observation?code=" + marker + "&_offset=3&_count=4").as(Bundle.class);
+        assertThat(middle.getTotal()).isEqualTo(9);
+        assertThat(ids(middle)).containsExactlyElementsOf(all.subList(3, 7));
+        assertThat(ids(admin.get("Observation?code=" + marker + "&_offset=7&_count=4").as(Bundle.class)))
+                .containsExactlyElementsOf(all.subList(7, 9));
+        assertThat(ids(admin.get("Observation?code=" + marker + "&_offset=9&_count=4").as(Bundle.class))).isEmpty();
+    }
+
+    private static List<String> ids(Bundle bundle) {
+        return bundle.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
+    }
+
     private static String observation(String code, int value) {
         return "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"urn:test\",\"code\":\""
                 + code + "\"}]},\"valueInteger\":" + value + "}";
