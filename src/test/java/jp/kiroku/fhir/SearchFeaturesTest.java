@@ -429,10 +429,7 @@ class SearchFeaturesTest extends ServerTest {
     @Test
     void pagingThroughASnapshotHasNoDuplicatesOrGapsWhileOthersWrite() {
         String marker = "page" + System.nanoTime();
-        List<String> created = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
-            created.add(admin.post("Observation", observation(marker, i)).as(Observation.class).getIdElement().getIdPart());
-        }
+        List<String> created = observations(marker, 12);
         Bundle first = admin.get("Observation?code=" + marker + "&_count=5").as(Bundle.class);
         assertThat(first.getTotal()).isEqualTo(12);
         List<String> seen = new ArrayList<>();
@@ -467,10 +464,7 @@ class SearchFeaturesTest extends ServerTest {
     @Test
     void aSearchStartedAtAnOffsetReturnsTheMatchesAtThosePositionsInOrder() {
         String marker = "offset" + System.nanoTime();
-        List<String> created = new ArrayList<>();
-        for (int i = 0; i < 9; i++) {
-            created.add(admin.post("Observation", observation(marker, i)).as(Observation.class).getIdElement().getIdPart());
-        }
+        List<String> created = observations(marker, 9);
         List<String> all = ids(admin.get("Observation?code=" + marker + "&_count=50").as(Bundle.class));
         assertThat(all).containsExactlyInAnyOrderElementsOf(created);
         Bundle middle = admin.get("Observation?code=" + marker + "&_offset=3&_count=4").as(Bundle.class);
@@ -483,6 +477,15 @@ class SearchFeaturesTest extends ServerTest {
 
     private static List<String> ids(Bundle bundle) {
         return bundle.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
+    }
+
+    /** Creates {@code n} Observations of this code (values 0 to n-1) and returns their ids. */
+    private List<String> observations(String code, int n) {
+        List<String> created = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            created.add(admin.post("Observation", observation(code, i)).as(Observation.class).getIdElement().getIdPart());
+        }
+        return created;
     }
 
     private static String observation(String code, int value) {
