@@ -628,8 +628,10 @@ public class SearchBench {
         }
     }
 
-    /** One phase with the person's token (access checks on). */
-    /** {@code passOnly} as in {@link #runPhase(Phase, List, long, boolean)}: the person's warm-up runs for its time. */
+    /**
+     * One phase with the person's token (access checks on); {@code passOnly} as in
+     * {@link #runPhase(Phase, List, long, boolean)} (the person's warm-up runs for its time).
+     */
     Result runAsPerson(Phase phase, List<Query> qs, String token, long timedNanos, boolean passOnly)
             throws InterruptedException {
         http.personToken = token;

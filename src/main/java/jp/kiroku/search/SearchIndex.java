@@ -360,9 +360,10 @@ public class SearchIndex {
     public RecordStore.KeysAndPage keysAndPage(Query q, int limit, int pageFrom, int pageTo) {
         String keys = ordered(q, "c.res_type, c.res_id, c.version_id");
         if (q.anchored) {
-            return store.keysAndPage(keys + " OFFSET 0 LIMIT " + limit, q.args, true, pageFrom, pageTo);
+            return store.keysAndPage(keys + " OFFSET 0 LIMIT " + limit, pageFrom, pageTo, sql -> prepared(sql, q.args));
         }
-        return store.keysAndPage(keys + " OFFSET ? LIMIT ?", withRange(q, 0, limit), false, pageFrom, pageTo);
+        List<Object> args = withRange(q, 0, limit);
+        return store.keysAndPage(keys + " OFFSET ? LIMIT ?", pageFrom, pageTo, sql -> planned(sql, args));
     }
 
     private static String ordered(Query q, String columns) {

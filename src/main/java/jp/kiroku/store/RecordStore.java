@@ -21,6 +21,8 @@ import java.util.Optional;
 import java.util.Set;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.PreparedStatementCreator;
+import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -98,9 +100,11 @@ public class RecordStore {
      * and the versions loaded are exactly the ones matched (a write between two statements could replace a matched
      * version by one that no longer matches). {@code keySql} selects {@code res_type, res_id, version_id} of current
      * rows in the order wanted; its rows after the first {@code pageFrom} up to row {@code pageTo} come with their
-     * versions. {@code keepPlan} false plans the statement for its values at every run (prepare threshold 0).
+     * versions. {@code statement} makes the statement of the whole SQL and binds the key query's arguments (the caller
+     * decides whether its plan is kept).
      */
-    public KeysAndPage keysAndPage(String keySql, List<Object> args, boolean keepPlan, int pageFrom, int pageTo) {
+    public KeysAndPage keysAndPage(String keySql, int pageFrom, int pageTo,
+                                   java.util.function.Function<String, PreparedStatementCreator> statement) {
         // row_number() over the ordered sub-query numbers its rows in that order (a window with no ORDER BY of its own
         // reads its input as it comes); the outer ORDER BY keeps the order through the join
         String sql = "SELECT k.res_type, k.res_id, v.version_id, v.last_updated, v.deleted, v.patient_key, v.body, v.key_ref"
@@ -109,24 +113,11 @@ public class RecordStore {
                 + " AND v.res_type = k.res_type AND v.res_id = k.res_id AND v.version_id = k.version_id ORDER BY k.n";
         List<ResourceKey> keys = new ArrayList<>();
         List<StoredVersion> page = new ArrayList<>();
-        jdbc.execute((Connection c) -> {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                if (!keepPlan) {
-                    ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
-                }
-                for (int i = 0; i < args.size(); i++) {
-                    ps.setObject(i + 1, args.get(i));
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        keys.add(new ResourceKey(rs.getString(1), rs.getString(2)));
-                        if (rs.getObject(3) != null) {
-                            page.add(mapVersion(rs, 0));
-                        }
-                    }
-                }
+        jdbc.query(statement.apply(sql), (RowCallbackHandler) rs -> {
+            keys.add(new ResourceKey(rs.getString(1), rs.getString(2)));
+            if (rs.getObject(3) != null) {
+                page.add(mapVersion(rs, 0));
             }
-            return null;
         });
         return new KeysAndPage(keys, page);
     }

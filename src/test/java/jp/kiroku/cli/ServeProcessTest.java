@@ -71,8 +71,8 @@ class ServeProcessTest {
 
     /**
      * The options that give a {@code kiroku} JVM {@code dir} (made now) for its temporary files: what a process killed
-     * with {@code kill -9} cannot remove. The tests keep it beside
-     * the data directory in a temporary directory of their own. PostgreSQL's binaries stay in the shared cache.
+     * with {@code kill -9} cannot remove. The tests keep it beside the data directory in a temporary directory of their
+     * own. PostgreSQL's binaries stay in the shared cache.
      */
     static List<String> temporaryFilesIn(Path dir) {
         try {
