@@ -76,6 +76,10 @@ final class EmbeddedDatabase implements AutoCloseable {
                     .setServerConfig("log_min_messages", "warning")
                     .setConnectConfig("password", secrets.getProperty("superuser"))
                     .setPGStartupWait(Duration.ofSeconds(60))
+                    // stopped by close(), which Spring calls after everything that uses the database (the graceful
+                    // shutdown's requests, the audit writer, the ledger): the library's own hook stopped the cluster at
+                    // the moment a stop began, under the requests still running
+                    .setRegisterShutdownHook(false)
                     .start();
             secure(pg, cluster, secrets);
             String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/" + DATABASE;

@@ -330,6 +330,43 @@ class ServeProcessTest {
         assertThat(bad.out()).contains("--since takes a date").doesNotContain("\tat ");
     }
 
+    /**
+     * A stop (SIGTERM) lets the requests in flight finish against the database: Tomcat's graceful shutdown waits for
+     * them, and the embedded PostgreSQL stops only after them. (The embedded cluster's library stopped it from its own
+     * shutdown hook, at the same moment as the graceful shutdown began, and the batch below lost its database midway.)
+     */
+    @Test
+    @Order(8)
+    void aStopLetsTheRequestInFlightFinishAndKeepsWhatItWrote() throws Exception {
+        FhirHttp http = admin();
+        int n = 600;
+        StringBuilder batch = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[");
+        for (int i = 0; i < n; i++) {
+            batch.append(i == 0 ? "" : ",").append("{\"resource\":{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
+                    + "\"urn:kiroku:test:in-flight\",\"value\":\"").append(i).append("\"}]},\"request\":{\"method\":\"POST\","
+                    + "\"url\":\"Patient\"}}");
+        }
+        var sent = java.util.concurrent.CompletableFuture.supplyAsync(() -> http.post("", batch.append("]}").toString()));
+        // the batch commits entry by entry: once its first entry is visible, the request is in the server's hands
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!http.get("Patient?identifier=urn:kiroku:test:in-flight%7C0&_summary=count").body().contains("\"total\":1")) {
+            assertThat(System.nanoTime()).as("the batch's first entry never appeared").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+        server.destroy(); // SIGTERM
+        assertThat(sent).as("the batch must still be in flight when the stop begins (make it larger)").isNotDone();
+
+        var response = sent.get(60, TimeUnit.SECONDS);
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        var entries = response.as(org.hl7.fhir.r4.model.Bundle.class).getEntry();
+        assertThat(entries).hasSize(n).allSatisfy(e -> assertThat(e.getResponse().getStatus()).startsWith("201"));
+        assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        server = startServer();
+        var kept = admin().get("Patient?identifier=urn:kiroku:test:in-flight%7C&_summary=count");
+        assertThat(kept.body()).contains("\"total\":" + n);
+    }
+
     @AfterAll
     static void stop() throws Exception {
         if (server != null && server.isAlive()) {
