@@ -17,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -72,6 +73,9 @@ public class SearchBench {
             "                         (default: all, in that order)",
             "  --seed N               seed for sampling (default: random; printed)",
             "  --timeout SECONDS      per-request HTTP timeout (default 60)",
+            "  --compare-with LOG     the output of another run of this bench (e.g. bench/run-hapi.sh --search on this",
+            "                         machine): the target is then checked phase by phase against that run's rates",
+            "                         instead of the search issue's fixed reference numbers",
             "  --person-token-file F  a person's access token: each phase runs again with it (access checks on) and the",
             "                         difference to the system client's run is printed (bench/run-search.sh --as-person)",
             "  --dry-run              discover the population, print every chosen query, exit (no timed phases)",
@@ -148,6 +152,9 @@ public class SearchBench {
         String personTokenFile;
         /** No token endpoint, no Authorization header (a server without authentication). */
         boolean noAuth;
+        /** Another run's output, and its rate per phase: the target is then taken against it. */
+        String compareWith;
+        Map<String, Double> comparedRates;
 
         static Options parse(String[] args) throws UsageException {
             Options o = new Options();
@@ -170,7 +177,7 @@ public class SearchBench {
                     }
                     case "--base", "--client-id", "--client-secret", "--clients", "--seconds", "--warmup-seconds", "--warmup-pass",
                          "--requests", "--patients-sample", "--codes-per-patient", "--phases", "--seed", "--timeout",
-                         "--person-token-file" -> {
+                         "--person-token-file", "--compare-with" -> {
                         String v = inline;
                         if (v == null) {
                             if (i + 1 >= args.length) throw new UsageException(name + " needs a value");
@@ -181,6 +188,7 @@ public class SearchBench {
                     default -> throw new UsageException("unknown option: " + a);
                 }
             }
+            if (o.compareWith != null) o.comparedRates = summaryRates(Path.of(o.compareWith));
             if (o.noAuth && o.personTokenFile != null) {
                 throw new UsageException("--person-token-file needs authentication; it cannot be used with --no-auth");
             }
@@ -216,6 +224,7 @@ public class SearchBench {
                 case "--codes-per-patient" -> codesPerPatient = number(name, v, 1);
                 case "--timeout" -> timeoutSeconds = number(name, v, 1);
                 case "--person-token-file" -> personTokenFile = v;
+                case "--compare-with" -> compareWith = v;
                 case "--phases" -> {
                     List<Phase> list = new ArrayList<>();
                     for (String p : v.split(",")) {
@@ -238,6 +247,34 @@ public class SearchBench {
                 }
                 default -> throw new UsageException("unknown option: " + name);
             }
+        }
+
+        /**
+         * req/s per phase from the "## Summary" table of a run's output (the system client's rows; a phase listed twice,
+         * as when a log holds two runs, counts its last row).
+         */
+        static Map<String, Double> summaryRates(Path log) throws UsageException {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(log);
+            } catch (IOException | RuntimeException e) {
+                throw new UsageException("--compare-with: cannot read " + log + ": " + e.getMessage());
+            }
+            Map<String, Double> rates = new LinkedHashMap<>();
+            boolean inSummary = false;
+            for (String line : lines) {
+                if (line.startsWith("## ")) inSummary = line.equals("## Summary");
+                if (!inSummary || !line.startsWith("| ")) continue;
+                String[] cells = line.split("(?<!\\\\)\\|");   // the query cell escapes its own bars as \|
+                if (cells.length < 5 || Phase.byName(cells[1].trim()) == null) continue;
+                try {
+                    rates.put(cells[1].trim(), Double.parseDouble(cells[4].trim().replace(",", "")));
+                } catch (NumberFormatException e) {
+                    throw new UsageException("--compare-with: " + log + ": no req/s for " + cells[1].trim() + ": " + line);
+                }
+            }
+            if (rates.isEmpty()) throw new UsageException("--compare-with: no \"## Summary\" table of this bench in " + log);
+            return rates;
         }
 
         private static int number(String name, String v, int min) throws UsageException {
@@ -837,6 +874,33 @@ public class SearchBench {
         }
     }
 
+    /**
+     * The target phase by phase against another run of this bench on the same machine (--compare-with): every search
+     * p95 < 50 ms and >= 5x the other run's rate for the same phase. Reads by id are shown with their ratio; the issue
+     * states its target for searches.
+     */
+    void printComparison(List<Result> results) {
+        System.out.printf(Locale.ROOT, "%nCompared with %s (req/s of the same phases; run it on this machine)%n", o.compareWith);
+        System.out.printf(Locale.ROOT, "Target: every search p95 < %.0f ms and >= %.0fx the compared run's rate for the same phase"
+                + " (reads by id: ratio shown, not part of the search target)%n%n", TARGET_P95_MS, TARGET_FACTOR);
+        boolean allMet = true;
+        for (Result r : results) {
+            if (!r.as.isEmpty()) continue;
+            Double other = o.comparedRates.get(r.phase.label);
+            double p95 = r.percentileMs(95);
+            boolean latOk = p95 < TARGET_P95_MS;
+            double ratio = other == null || other <= 0 ? Double.NaN : r.perSecond() / other;
+            boolean rateOk = ratio >= TARGET_FACTOR;
+            String verdict = r.phase.isRead() ? "reference" : other == null ? "NOT checked: no such phase in the compared run"
+                    : rateOk ? "met" : "NOT met";
+            if (!r.phase.isRead()) allMet &= latOk && rateOk && r.errors == 0;
+            System.out.printf(Locale.ROOT, "  %-14s %6.0f req/s against %6s = %5.1fx (%s); p95 %6.1f ms (%s)%s%n",
+                    r.phase.label, r.perSecond(), other == null ? "-" : String.format(Locale.ROOT, "%.0f", other), ratio,
+                    verdict, p95, latOk ? "met" : "NOT met", r.errors > 0 ? "  [errors: not valid]" : "");
+        }
+        System.out.println(allMet ? "\nTarget: met by every search phase." : "\nTarget: NOT met by every search phase (see above).");
+    }
+
     void printSummary(List<Result> results) {
         if (results.isEmpty()) return;
         System.out.println("\n## Summary\n");
@@ -847,6 +911,18 @@ public class SearchBench {
         System.out.println("|----------------|----------------------------------------------------------|---------:|---------:|--------:|--------:|--------:|--------:|------:|-------:|");
         for (Result r : results) System.out.println(r.row());
 
+        if (o.comparedRates != null) {
+            printComparison(results);
+        } else {
+            printAgainstIssueNumbers(results);
+        }
+        System.out.println("\nNotes: every Bundle carries an exact total; a search with more matches than its page saves a"
+                + " paging snapshot on the first page (the everything phase does, every time). _include, chains and string"
+                + " sorts are not measured.");
+    }
+
+    /** The target against the search issue's fixed HAPI numbers, taken at the top of their range. */
+    void printAgainstIssueNumbers(List<Result> results) {
         System.out.println("\nReference: HAPI FHIR JPA, 150 patients, 8 clients (the search issue's numbers, from another machine;"
                 + " bench/run-hapi.sh measures HAPI on this one):");
         System.out.printf(Locale.ROOT, "  searches    %.0f-%.0f/s, p95 %.0f-%.0f ms%n", HAPI_SEARCH_LO, HAPI_SEARCH_HI,
@@ -870,9 +946,6 @@ public class SearchBench {
                     latOk ? "met" : "NOT met", r.errors > 0 ? "  [errors: not valid]" : "");
         }
         System.out.println(allMet ? "\nTarget: met by every phase." : "\nTarget: NOT met by every phase (see above).");
-        System.out.println("\nNotes: every Bundle carries an exact total; a search with more matches than its page saves a"
-                + " paging snapshot on the first page (the everything phase does, every time). _include, chains and string"
-                + " sorts are not measured.");
     }
 
     // ------------------------------------------------------------------------------------------------ environment
