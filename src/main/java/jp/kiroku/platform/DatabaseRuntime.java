@@ -72,8 +72,9 @@ public final class DatabaseRuntime implements AutoCloseable {
             shared.superuserSecret = dataDir.resolve("postgres.secret");
             return shared;
         }
+        EmbeddedDatabase embedded = null;
         try {
-            EmbeddedDatabase embedded = EmbeddedDatabase.start(dataDir, props.getDb().getSharedBuffers());
+            embedded = EmbeddedDatabase.start(dataDir, props.getDb().getSharedBuffers());
             ConnectionInfo info = embedded.connection();
             Properties p = new Properties();
             p.setProperty("url", info.url());
@@ -88,6 +89,9 @@ public final class DatabaseRuntime implements AutoCloseable {
             own.superuserSecret = dataDir.resolve("postgres.secret");
             return own;
         } catch (IOException | RuntimeException e) {
+            if (embedded != null) { // nothing else stops it: the cluster has no shutdown hook of its own
+                embedded.close();
+            }
             lock.get().close();
             throw e instanceof RuntimeException re ? re : new UncheckedIOException((IOException) e);
         }

@@ -36,6 +36,28 @@ class EmbeddedDatabaseTest {
                 .hasMessageContaining("kiroku.db.shared-buffers");
     }
 
+    /**
+     * A start that fails after the cluster came up stops the cluster again: nothing else would (the cluster has no
+     * JVM shutdown hook, so that a server's stop can finish its requests first).
+     */
+    @Test
+    void aStartThatFailsAfterTheClusterCameUpStopsIt(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "kiroku-embedded-");
+        // the connection file cannot be written: a non-empty directory stands where it goes
+        Files.createDirectories(dir.resolve("run/db.properties/in-the-way"));
+        KirokuProperties props = new KirokuProperties();
+        props.setDataDir(dir);
+        props.getDb().setSharedBuffers(DataSize.ofMegabytes(16));
+        assertThatThrownBy(() -> DatabaseRuntime.open(props, ProcessRole.SERVE)).hasMessageContaining("db.properties");
+        assertThat(dir.resolve("postgres/postmaster.pid")).as("the cluster was left running").doesNotExist();
+        // and the data directory is free again: the next start succeeds once the way is clear
+        Files.delete(dir.resolve("run/db.properties/in-the-way"));
+        Files.delete(dir.resolve("run/db.properties"));
+        try (DatabaseRuntime again = DatabaseRuntime.open(props, ProcessRole.SERVE)) {
+            assertThat(query(again.connection(), "SELECT 1")).isEqualTo("1");
+        }
+    }
+
     private static String query(ConnectionInfo c, String sql) throws Exception {
         try (var con = DriverManager.getConnection(c.url(), c.user(), c.password());
              var rs = con.createStatement().executeQuery(sql)) {
