@@ -234,6 +234,7 @@ class ServeProcessTest {
     @Order(4)
     @Tag("LOG-02")
     @Tag("INTEG-03")
+    @Tag("PRES-06")
     void killMinus9WhileEightClientsWriteLosesNoAcknowledgedWriteAndBothLedgersVerify() throws Exception {
         FhirHttp http = admin();
         java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(8);
@@ -337,6 +338,7 @@ class ServeProcessTest {
      */
     @Test
     @Order(8)
+    @Tag("PRES-06")
     void aStopLetsTheRequestInFlightFinishAndKeepsWhatItWrote() throws Exception {
         FhirHttp http = admin();
         int n = 600;
