@@ -31,6 +31,8 @@ Script options:
                          relationship) and print the difference; bench/PersonToken.java registers the app, logs the
                          person in (from a managed terminal registered and enrolled here) and puts every patient
                          in their care. Tokens then live 2 h on this server.
+  --compare-with LOG     SearchBench's option (the target checked against another run's output, e.g. HAPI's from
+                         bench/run-hapi.sh --search), with LOG taken relative to where this script is started
   -h, --help             this message
 All other options go to SearchBench (run `java bench/SearchBench.java --help`); --base, --client-id and
 --client-secret are set by this script.
@@ -70,6 +72,14 @@ while [ $# -gt 0 ]; do
         -h|--help) usage; exit 0 ;;
         --base|--base=*|--client-id|--client-id=*|--client-secret|--client-secret=*)
             die "$1 is set by this script (see --help)" ;;
+        --compare-with|--compare-with=*)   # SearchBench runs from the repository: pass the file's absolute path
+            if [ "$1" = --compare-with ]; then
+                [ $# -ge 2 ] || die "--compare-with needs a value"; cmp=$2; shift 2
+            else
+                cmp=${1#*=}; shift
+            fi
+            [ -f "$cmp" ] || die "--compare-with: no such file: $cmp"
+            bench_args+=(--compare-with "$(cd "$(dirname "$cmp")" && pwd)/$(basename "$cmp")") ;;
         --) shift; bench_args+=("$@"); break ;;
         *) bench_args+=("$1"); shift ;;
     esac
